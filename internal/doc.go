@@ -1,0 +1,2 @@
+// Package internal holds the daemon-only parts of imsid.
+package internal
