@@ -1,0 +1,342 @@
+package modem
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/warthog618/modem/at"
+)
+
+// cmdSpec is one command and the lines of the reply it owns.
+type cmdSpec struct {
+	cmd     string        // without "AT": "+CIMI", "+CEREG?", "+QENG=\"servingcell\""
+	prefix  []string      // info lines the command owns start with one of these, e.g. {"+CSQ:"}
+	bare    bool          // also keep lines without a +X:/^X:/#X:/!X: prefix that are not known URCs
+	timeout time.Duration // 0 = the default for this command from timeouts.go; the ctx deadline can only shorten it
+	// noResync skips the resynchronisation after a timeout; only for "AT"
+	// probes, whose late OK is indistinguishable from the next one's.
+	noResync bool
+}
+
+// owns reports whether line belongs to the reply of c.
+func (c *cmdSpec) owns(line string) bool {
+	for _, p := range c.prefix {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+		// "+CSQ:" also owns "+CSQ: " and "+csq:" (seen on lowercase firmware).
+		if len(line) >= len(p) && strings.EqualFold(line[:len(p)], p) {
+			return true
+		}
+	}
+	if c.bare && !hasInfoPrefix(line) && !isKnownURC(line) && !isEcho(line) {
+		return true
+	}
+	return false
+}
+
+// isEcho reports whether line is an echoed command line (echo is switched
+// off at start-up, but a modem that reset turns it back on).
+func isEcho(line string) bool {
+	if len(line) < 2 || !strings.EqualFold(line[:2], "AT") {
+		return false
+	}
+	if len(line) == 2 {
+		return true
+	}
+	return strings.ContainsRune("+^#!&$%EIZQVeizqv", rune(line[2]))
+}
+
+// abortText is fed into at (never sent to the modem) to end a command whose
+// caller has gone away; at treats it as a final result code.
+const abortText = "imsid-abort"
+
+// exec sends one command and returns the info lines it owns. Errors are
+// *OpError{Cmd: "AT"+c.cmd, Err: *CMEError | ErrError | ErrTimeout |
+// ErrPortLost | ErrClosed | ctx.Err()}.
+func (m *Modem) exec(ctx context.Context, c cmdSpec) ([]string, error) {
+	op := "AT" + c.cmd
+	fail := func(err error) ([]string, error) { return nil, &OpError{Cmd: op, Err: err} }
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	select {
+	case m.sem <- struct{}{}:
+	case <-ctx.Done():
+		return fail(ctx.Err())
+	case <-m.done:
+		return fail(m.Err())
+	}
+	select {
+	case <-m.done:
+		<-m.sem
+		return fail(m.Err())
+	default:
+	}
+
+	timeout := c.timeout
+	if timeout <= 0 {
+		timeout = timeoutFor(c.cmd)
+	}
+	ctxBound := false
+	if dl, ok := ctx.Deadline(); ok {
+		if left := time.Until(dl); left < timeout {
+			timeout, ctxBound = left, true
+		}
+	}
+	if timeout <= 0 {
+		<-m.sem
+		return fail(context.DeadlineExceeded)
+	}
+
+	m.inflight.Store(&c)
+	aborted := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		close(aborted)
+		m.feedAT("+CME ERROR: " + abortText)
+	})
+	info, err := m.at.Command(c.cmd, at.WithTimeout(timeout))
+	fired := !stop()
+	if fired {
+		<-aborted
+	}
+	m.inflight.Store(nil)
+
+	var out []string
+	for _, l := range info {
+		if c.owns(l) {
+			out = append(out, l)
+		} else {
+			m.cfg.logger.Debug("modem: dropped line not owned by the command", "cmd", op, "len", len(l))
+		}
+	}
+
+	result, resync := m.mapError(ctx, err, ctxBound)
+	if fired {
+		// The abort line is on its way through at whether or not it
+		// ended this command; the probe in resync swallows it.
+		resync = true
+	}
+	if resync && !c.noResync {
+		m.resyncAndRelease()
+	} else {
+		<-m.sem
+	}
+	if result != nil {
+		return fail(result)
+	}
+	return out, nil
+}
+
+// mapError turns at's error into the package's, and says whether the
+// command was abandoned (so a late reply may still be on the wire).
+func (m *Modem) mapError(ctx context.Context, err error, ctxBound bool) (error, bool) {
+	var cme at.CMEError
+	var cms at.CMSError
+	switch {
+	case err == nil:
+		return nil, false
+	case errors.As(err, &cme) && string(cme) == abortText:
+		if ctx.Err() != nil {
+			return ctx.Err(), true
+		}
+		return context.Canceled, true
+	case errors.Is(err, at.ErrDeadlineExceeded):
+		if ctxBound {
+			return context.DeadlineExceeded, true
+		}
+		return ErrTimeout, true
+	case errors.Is(err, at.ErrClosed):
+		if e := m.Err(); e != nil {
+			return e, false
+		}
+		return ErrPortLost, false
+	case errors.As(err, &cme):
+		return NewCMEError(string(cme)), false
+	case errors.Is(err, at.ErrError):
+		return ErrError, false
+	case errors.As(err, &cms):
+		return fmt.Errorf("+CMS ERROR: %s: %w", string(cms), ErrError), false
+	}
+	// Anything else is a write failure on the port.
+	m.die(ErrPortLost)
+	m.pw.CloseWithError(ErrPortLost)
+	return fmt.Errorf("%w: %v", ErrPortLost, err), false
+}
+
+// resyncAndRelease re-establishes command/response pairing after a command
+// was abandoned, then releases the command slot. It runs in the background
+// so the abandoning caller returns at once; the next command waits for it.
+func (m *Modem) resyncAndRelease() {
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer func() { <-m.sem }()
+		m.resync()
+	}()
+}
+
+// resync drains whatever the abandoned command still sends. A late final
+// result would complete the next command with the wrong reply, so probes are
+// sent until one comes back with its own answer. With CMEE on, "+CMEE?"
+// answers a line no stale reply contains; a probe that completes without it
+// was completed by a stale result, so its own result is still on the way
+// and the reader is told to swallow one final result code. Without CMEE,
+// "AT" is sent until two in a row succeed.
+func (m *Modem) resync() {
+	okRun := 0
+	for attempt := 0; attempt < 5; attempt++ {
+		select {
+		case <-m.done:
+			return
+		default:
+		}
+		probe := cmdSpec{cmd: "+CMEE?", prefix: []string{"+CMEE:"}}
+		if m.noCMEE.Load() {
+			probe.cmd = ""
+		}
+		m.inflight.Store(&probe)
+		info, err := m.at.Command(probe.cmd, at.WithTimeout(defaultTimeout))
+		m.inflight.Store(nil)
+		if errors.Is(err, at.ErrClosed) {
+			return
+		}
+		if probe.cmd == "" {
+			if err != nil {
+				okRun = 0
+				continue
+			}
+			if okRun++; okRun == 2 {
+				return
+			}
+			continue
+		}
+		marked := false
+		for _, l := range info {
+			marked = marked || probe.owns(l)
+		}
+		if err == nil && marked && m.swallow.Load() == 0 {
+			return
+		}
+		if !marked {
+			// Completed by someone else's result (or not at all): this
+			// probe's own answer is still owed.
+			m.swallow.Add(1)
+		}
+	}
+	// The modem answers nothing: owing it results would only eat the
+	// answers to later commands once it recovers.
+	m.swallow.Store(0)
+	m.cfg.logger.Warn("modem: could not resynchronise after an abandoned command")
+}
+
+// resyncNow runs resync in the caller's goroutine, holding the command slot.
+func (m *Modem) resyncNow(ctx context.Context) {
+	select {
+	case m.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	case <-m.done:
+		return
+	}
+	defer func() { <-m.sem }()
+	m.resync()
+}
+
+// start brings a fresh session into the expected state.
+func (m *Modem) start(ctx context.Context) error {
+	var err error
+	probes := 0
+	for i := 0; i < 3; i++ {
+		probes++
+		_, err = m.exec(ctx, cmdSpec{cmd: "", timeout: m.cfg.syncTimeout, noResync: true})
+		if err == nil || ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, ErrClosed) {
+			break
+		}
+	}
+	if err != nil {
+		if errors.Is(err, ErrTimeout) {
+			return fmt.Errorf("modem: no answer to AT (is this the AT port?): %w", err)
+		}
+		return err
+	}
+	if probes > 1 {
+		// A slow modem may still answer the earlier probes; drain them.
+		m.resyncNow(ctx)
+	}
+	if err := m.applySettings(ctx); err != nil {
+		return err
+	}
+	if !m.cfg.dialectSet {
+		id, _ := m.Identity(ctx)
+		m.dialect = DetectDialect(id.Manufacturer, id.Model)
+	} else {
+		m.dialect = m.cfg.dialect
+	}
+	m.applyDialectSettings(ctx)
+	if ctx.Err() != nil {
+		return &OpError{Cmd: "AT", Err: ctx.Err()}
+	}
+	return nil
+}
+
+// applySettings sets what a modem reset undoes: echo off, numeric CME
+// errors, registration and packet-domain URCs.
+func (m *Modem) applySettings(ctx context.Context) error {
+	if _, err := m.exec(ctx, cmdSpec{cmd: "E0"}); err != nil {
+		return err
+	}
+	if _, err := m.exec(ctx, cmdSpec{cmd: "+CMEE=1"}); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		m.noCMEE.Store(true)
+	}
+	// n=3 adds the reject cause; older firmware only knows 2.
+	for _, d := range []string{"+CREG", "+CGREG", "+CEREG"} {
+		if _, err := m.exec(ctx, cmdSpec{cmd: d + "=3"}); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			m.exec(ctx, cmdSpec{cmd: d + "=2"})
+		}
+	}
+	m.exec(ctx, cmdSpec{cmd: "+CGEREP=2,1"})
+	if ctx.Err() != nil {
+		return &OpError{Cmd: "AT", Err: ctx.Err()}
+	}
+	return nil
+}
+
+func (m *Modem) applyDialectSettings(ctx context.Context) {
+	for _, c := range m.dialect.StartupCommands() {
+		c = strings.TrimPrefix(c, "AT")
+		if _, err := m.exec(ctx, cmdSpec{cmd: c}); err != nil {
+			m.cfg.logger.Debug("modem: start-up command failed", "cmd", c, "err", err)
+		}
+	}
+}
+
+// reinitLoop re-applies the session settings after the modem announces a
+// restart (RDY) without losing the port: echo, CMEE and the URC modes are
+// back to their defaults then (reference §1).
+func (m *Modem) reinitLoop() {
+	defer m.wg.Done()
+	for {
+		select {
+		case <-m.reinit:
+		case <-m.done:
+			return
+		}
+		ctx, cancel := context.WithTimeout(m.life, time.Minute)
+		if err := m.applySettings(ctx); err != nil {
+			m.cfg.logger.Warn("modem: re-applying settings after a restart failed", "err", err)
+		} else {
+			m.applyDialectSettings(ctx)
+		}
+		cancel()
+	}
+}

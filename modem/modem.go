@@ -1,0 +1,403 @@
+package modem
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/warthog618/modem/at"
+)
+
+// Modem is one live AT session over one port. It is dead once Done is
+// closed (port lost, or Close); the owner then builds a new one over a
+// freshly opened port (see Connect).
+//
+// Design: a single reader goroutine owns the port's read side. It splits the
+// byte stream into lines, diverts unsolicited lines to the event queue in
+// arrival order, and hands everything else to warthog618's at through a
+// pipe. at only frames commands (echo, OK, ERROR, +CME ERROR, timeouts); its
+// indication handlers are not used because they run one goroutine per URC
+// and so lose the order, and because v0.4.0 passes URCs to the command in
+// flight as well.
+type Modem struct {
+	cfg     config
+	rw      io.ReadWriter
+	at      *at.AT
+	pw      *io.PipeWriter
+	pwMu    sync.Mutex // one line at a time into at: the reader and aborts share pw
+	dialect Dialect
+
+	sem      chan struct{} // one command on the wire at a time; held through resync
+	inflight atomic.Pointer[cmdSpec]
+	noCMEE   atomic.Bool   // +CMEE=1 failed: resync with plain "AT"
+	reinit   chan struct{} // the modem restarted (RDY): re-apply the settings
+	life     context.Context
+	endLife  context.CancelFunc
+	swallow  atomic.Int32 // final result codes still owed by abandoned probes; the reader drops them
+
+	sim simAccess
+
+	watchMu  sync.Mutex
+	watchers map[chan Event]struct{}
+
+	events chan Event
+	qMu    sync.Mutex
+	queue  []Event
+	qWake  chan struct{}
+	seq    uint64
+	drops  int
+
+	done      chan struct{} // the session is dead
+	closing   chan struct{} // Close was called
+	closeOnce sync.Once
+	deadOnce  sync.Once
+	errMu     sync.Mutex
+	err       error
+	wg        sync.WaitGroup
+	readerWG  sync.WaitGroup
+}
+
+type config struct {
+	dialect     Dialect
+	dialectSet  bool
+	trace       io.Writer
+	logger      *slog.Logger
+	clock       Clock
+	jitter      func() float64
+	backoffMin  time.Duration
+	backoffMax  time.Duration
+	syncTimeout time.Duration
+}
+
+// Option configures New and Connect.
+type Option func(*config)
+
+// WithDialect fixes the dialect instead of detecting it from +CGMI/+CGMM.
+func WithDialect(d Dialect) Option {
+	return func(c *config) { c.dialect, c.dialectSet = d, true }
+}
+
+// WithTrace copies every byte on the wire to w (nothing is masked: use it
+// for debugging only).
+func WithTrace(w io.Writer) Option { return func(c *config) { c.trace = w } }
+
+// WithLogger sets the logger for the engine's own diagnostics.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithClock injects time for Connect's backoff.
+func WithClock(cl Clock) Option { return func(c *config) { c.clock = cl } }
+
+// WithBackoff sets Connect's first and longest retry delay.
+func WithBackoff(min, max time.Duration) Option {
+	return func(c *config) { c.backoffMin, c.backoffMax = min, max }
+}
+
+// WithJitter injects the jitter source (values in [0,1)) for Connect.
+func WithJitter(f func() float64) Option { return func(c *config) { c.jitter = f } }
+
+// WithSyncTimeout bounds each "AT" probe New sends to find a live modem
+// (default 1 s, three probes).
+func WithSyncTimeout(d time.Duration) Option { return func(c *config) { c.syncTimeout = d } }
+
+func newConfig(opts []Option) config {
+	c := config{
+		logger:      slog.New(slog.DiscardHandler),
+		clock:       realClock{},
+		backoffMin:  500 * time.Millisecond,
+		backoffMax:  30 * time.Second,
+		syncTimeout: time.Second,
+	}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.jitter == nil {
+		c.jitter = defaultJitter
+	}
+	return c
+}
+
+// New starts a session on rw and brings the modem into the state the driver
+// expects: echo off, numeric CME errors, registration and packet URCs on.
+// It never sends ATZ (it would reset the URC modes and, on some modems,
+// more). If rw is also an io.Closer, the Modem owns it and closes it on Close
+// or on failure.
+func New(ctx context.Context, rw io.ReadWriter, opts ...Option) (*Modem, error) {
+	cfg := newConfig(opts)
+	m := &Modem{
+		cfg:     cfg,
+		rw:      rw,
+		sem:     make(chan struct{}, 1),
+		events:  make(chan Event),
+		qWake:   make(chan struct{}, 1),
+		done:    make(chan struct{}),
+		closing: make(chan struct{}),
+		reinit:  make(chan struct{}, 1),
+	}
+	m.life, m.endLife = context.WithCancel(context.Background())
+	var port io.ReadWriter = rw
+	if cfg.trace != nil {
+		port = newTrace(rw, cfg.trace)
+	}
+	pr, pw := io.Pipe()
+	m.pw = pw
+	// at writes commands straight to the port but reads only what the
+	// reader lets through.
+	m.at = at.New(struct {
+		io.Reader
+		io.Writer
+	}{pr, port}, at.WithCmds("E0"))
+
+	m.readerWG.Add(1)
+	go m.readLoop(port)
+	m.wg.Add(2)
+	go m.watchAT()
+	go m.dispatch()
+
+	if err := m.start(ctx); err != nil {
+		m.Close()
+		return nil, err
+	}
+	// Started only now so that it never races start over the dialect; a
+	// restart seen during start-up is still queued in m.reinit.
+	m.wg.Add(1)
+	go m.reinitLoop()
+	return m, nil
+}
+
+// Close ends the session, closes the port if the Modem owns it, and waits
+// for every goroutine the Modem started. It is safe to call more than once.
+func (m *Modem) Close() error {
+	m.closeOnce.Do(func() {
+		close(m.closing)
+		m.die(ErrClosed)
+		if c, ok := m.rw.(io.Closer); ok {
+			c.Close()
+		}
+		m.pw.CloseWithError(ErrClosed)
+		m.wg.Wait()
+		if _, ok := m.rw.(io.Closer); ok {
+			// A closed port unblocks the reader. Without a Closer the read
+			// cannot be interrupted; the reader exits on its next return.
+			m.readerWG.Wait()
+		}
+	})
+	return nil
+}
+
+// Dialect is the vendor dialect in use.
+func (m *Modem) Dialect() Dialect { return m.dialect }
+
+// Events delivers unsolicited lines in arrival order. It is closed after
+// the session dies, once what was queued has been delivered or Close was
+// called.
+func (m *Modem) Events() <-chan Event { return m.events }
+
+// Done is closed when the session is dead; Err says why.
+func (m *Modem) Done() <-chan struct{} { return m.done }
+
+// Err is nil while the session lives, then ErrPortLost or ErrClosed.
+func (m *Modem) Err() error {
+	m.errMu.Lock()
+	defer m.errMu.Unlock()
+	return m.err
+}
+
+// die records the first cause of death and closes done.
+func (m *Modem) die(err error) {
+	m.deadOnce.Do(func() {
+		m.errMu.Lock()
+		m.err = err
+		m.errMu.Unlock()
+		close(m.done)
+		m.endLife()
+		if errors.Is(err, ErrPortLost) {
+			m.cfg.logger.Warn("modem: port lost")
+		}
+	})
+}
+
+// watchAT turns at's own death (its reader saw EOF) into session death.
+func (m *Modem) watchAT() {
+	defer m.wg.Done()
+	select {
+	case <-m.at.Closed():
+		m.die(ErrPortLost)
+	case <-m.closing:
+		// Close shut the pipe; at's goroutines finish on that EOF.
+		<-m.at.Closed()
+	}
+}
+
+// readLoop owns the port's read side until it fails.
+func (m *Modem) readLoop(port io.Reader) {
+	defer m.readerWG.Done()
+	var sp lineSplitter
+	buf := make([]byte, 4096)
+	for {
+		n, err := port.Read(buf)
+		for _, line := range sp.feed(buf[:n]) {
+			m.route(line)
+		}
+		if err != nil {
+			m.die(ErrPortLost)
+			m.pw.CloseWithError(ErrPortLost)
+			return
+		}
+		// A (0, nil) read is what a serial port with a read timeout returns;
+		// unlike bufio.Scanner we simply read again.
+	}
+}
+
+// route sends one line to the event queue or to at.
+func (m *Modem) route(line string) {
+	cur := m.inflight.Load()
+	if kind, dom, ok := classifyURC(line, cur); ok {
+		if kind == EventReset && line != "POWERED DOWN" {
+			select {
+			case m.reinit <- struct{}{}:
+			default:
+			}
+		}
+		m.enqueue(Event{Time: m.cfg.clock.Now(), Kind: kind, Domain: dom, Line: line})
+		return
+	}
+	if isFinalResult(line) {
+		if m.swallow.Load() > 0 {
+			m.swallow.Add(-1)
+			return
+		}
+		// The reply is complete: whatever follows is not the command's,
+		// even before exec gets round to clearing inflight.
+		if cur != nil {
+			m.inflight.CompareAndSwap(cur, nil)
+		}
+	}
+	m.feedAT(line)
+}
+
+// isFinalResult reports whether line ends a command's reply.
+func isFinalResult(line string) bool {
+	return line == "OK" || strings.HasPrefix(line, "ERROR") ||
+		strings.HasPrefix(line, "+CME ERROR:") || strings.HasPrefix(line, "+CMS ERROR:")
+}
+
+// feedAT writes one line into at's input. It fails only once at is gone.
+func (m *Modem) feedAT(line string) {
+	m.pwMu.Lock()
+	defer m.pwMu.Unlock()
+	m.pw.Write([]byte(line + "\r\n"))
+}
+
+func (m *Modem) enqueue(e Event) {
+	m.qMu.Lock()
+	m.seq++
+	e.Seq = m.seq
+	if len(m.queue) >= eventQueueCap {
+		m.queue = m.queue[1:]
+		m.drops++
+	}
+	m.queue = append(m.queue, e)
+	m.qMu.Unlock()
+	m.watchMu.Lock()
+	for w := range m.watchers {
+		select {
+		case w <- e:
+		default: // an internal watcher polls as well; a miss only slows it
+		}
+	}
+	m.watchMu.Unlock()
+	select {
+	case m.qWake <- struct{}{}:
+	default:
+	}
+}
+
+// watch gives the engine's own waits (AwaitSIMRefresh) a copy of the event
+// stream without taking events from the owner's Events channel.
+func (m *Modem) watch() (<-chan Event, func()) {
+	w := make(chan Event, 64)
+	m.watchMu.Lock()
+	if m.watchers == nil {
+		m.watchers = make(map[chan Event]struct{})
+	}
+	m.watchers[w] = struct{}{}
+	m.watchMu.Unlock()
+	return w, func() {
+		m.watchMu.Lock()
+		delete(m.watchers, w)
+		m.watchMu.Unlock()
+	}
+}
+
+// dispatch delivers queued events so that a slow consumer never stalls the
+// reader (and with it every command).
+func (m *Modem) dispatch() {
+	defer m.wg.Done()
+	defer close(m.events)
+	for {
+		m.qMu.Lock()
+		var e Event
+		have := len(m.queue) > 0
+		if have {
+			e = m.queue[0]
+			m.queue = m.queue[1:]
+			e.Dropped, m.drops = m.drops, 0
+		}
+		m.qMu.Unlock()
+		if !have {
+			select {
+			case <-m.qWake:
+				continue
+			case <-m.done:
+				// Lines read before death are already queued (the reader
+				// enqueues before it reports loss); deliver them first.
+				m.qMu.Lock()
+				empty := len(m.queue) == 0
+				m.qMu.Unlock()
+				if empty {
+					return
+				}
+				continue
+			case <-m.closing:
+				return
+			}
+		}
+		select {
+		case m.events <- e:
+		case <-m.closing:
+			return
+		}
+	}
+}
+
+// lineSplitter cuts a byte stream into lines on CR or LF, dropping empty
+// lines. Modems end lines with CRLF, echo with a bare CR, and some send
+// CR CR LF; all of those are line ends.
+type lineSplitter struct{ partial []byte }
+
+// maxLine bounds a line so garbage without line ends cannot grow memory.
+const maxLine = 64 << 10
+
+func (s *lineSplitter) feed(b []byte) []string {
+	var out []string
+	for _, c := range b {
+		if c == '\r' || c == '\n' {
+			if len(s.partial) > 0 {
+				out = append(out, string(s.partial))
+				s.partial = s.partial[:0]
+			}
+			continue
+		}
+		s.partial = append(s.partial, c)
+		if len(s.partial) >= maxLine {
+			out = append(out, string(s.partial))
+			s.partial = s.partial[:0]
+		}
+	}
+	return out
+}

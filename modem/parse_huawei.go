@@ -1,0 +1,215 @@
+package modem
+
+import (
+	"strings"
+)
+
+// HuaweiSysInfo is the answer to Huawei AT^SYSINFOEX (or the older
+// AT^SYSINFO). Fields the modem left empty are nil.
+type HuaweiSysInfo struct {
+	SrvStatus   *int // 0 no service, 1 restricted, 2 valid, 3 restricted regional, 4 power saving
+	SrvDomain   *int // 0 none, 1 CS, 2 PS, 3 CS+PS, 4 searching
+	RoamStatus  *int
+	SIMState    *int // 1 valid, 240 / 255 not present ...
+	LockState   *int
+	SysMode     *int
+	SysModeName string // ^SYSINFOEX only: "WCDMA", "LTE", ...
+	SubMode     *int
+	SubModeName string // ^SYSINFOEX only: "HSPA+", ...
+}
+
+// Tech maps the system mode onto a technology family.
+func (h HuaweiSysInfo) Tech() Tech {
+	if h.SysModeName != "" {
+		return sysmodeTech(h.SysModeName)
+	}
+	if h.SysMode == nil {
+		return TechUnknown
+	}
+	// ^SYSINFO <sys_mode>: 3 GSM/GPRS, 5 WCDMA, 7 GSM/WCDMA, 9 LTE (^SYSINFOEX: 1 GSM, 3 WCDMA, 6 LTE).
+	switch *h.SysMode {
+	case 3:
+		return TechGSM
+	case 5, 7:
+		return TechUMTS
+	case 9:
+		return TechLTE
+	}
+	return TechUnknown
+}
+
+// ParseSYSINFOEX reads "^SYSINFOEX:<srv_status>,<srv_domain>,<roam_status>,
+// <sim_state>,<lock_state>,<sysmode>,<sysmode_name>,<submode>,<submode_name>",
+// names quoted or not, empty fields allowed.
+func ParseSYSINFOEX(line string) (HuaweiSysInfo, error) {
+	const cmd = "^SYSINFOEX"
+	rest, ok := cutPrefix(line, "^SYSINFOEX:")
+	if !ok {
+		return HuaweiSysInfo{}, perr(cmd, "", line, "missing ^SYSINFOEX: prefix")
+	}
+	fs := splitFields(rest)
+	if len(fs) < 7 {
+		return HuaweiSysInfo{}, perr(cmd, "", line, "want 9 fields, have %d", len(fs))
+	}
+	var h HuaweiSysInfo
+	var err error
+	names := []string{"srv_status", "srv_domain", "roam_status", "sim_state", "lock_state", "sysmode"}
+	dst := []**int{&h.SrvStatus, &h.SrvDomain, &h.RoamStatus, &h.SIMState, &h.LockState, &h.SysMode}
+	for i := range dst {
+		if *dst[i], err = optIntF(cmd, names[i], line, fs[i]); err != nil {
+			return HuaweiSysInfo{}, err
+		}
+	}
+	h.SysModeName = fs[6].s
+	if h.SubMode, err = optIntF(cmd, "submode", line, fieldAt(fs, 7)); err != nil {
+		return HuaweiSysInfo{}, err
+	}
+	h.SubModeName = fieldAt(fs, 8).s
+	return h, nil
+}
+
+// ParseSYSINFO reads the older "^SYSINFO:<srv_status>,<srv_domain>,
+// <roam_status>,<sys_mode>,<sim_state>[,<lock_state>[,<sys_submode>]]".
+func ParseSYSINFO(line string) (HuaweiSysInfo, error) {
+	const cmd = "^SYSINFO"
+	rest, ok := cutPrefix(line, "^SYSINFO:")
+	if !ok {
+		return HuaweiSysInfo{}, perr(cmd, "", line, "missing ^SYSINFO: prefix")
+	}
+	fs := splitFields(rest)
+	if len(fs) < 5 {
+		return HuaweiSysInfo{}, perr(cmd, "", line, "want at least 5 fields, have %d", len(fs))
+	}
+	var h HuaweiSysInfo
+	var err error
+	names := []string{"srv_status", "srv_domain", "roam_status", "sys_mode", "sim_state", "lock_state", "sys_submode"}
+	dst := []**int{&h.SrvStatus, &h.SrvDomain, &h.RoamStatus, &h.SysMode, &h.SIMState, &h.LockState, &h.SubMode}
+	for i := range dst {
+		if *dst[i], err = optIntF(cmd, names[i], line, fieldAt(fs, i)); err != nil {
+			return HuaweiSysInfo{}, err
+		}
+	}
+	return h, nil
+}
+
+// ParseDSFLOWQRY reads Huawei "^DSFLOWQRY: <last_ds_time>,<last_tx>,<last_rx>,
+// <total_ds_time>,<total_tx>,<total_rx>" (all hex) and returns the totals.
+func ParseDSFLOWQRY(line string) (DataCounters, error) {
+	rest, ok := cutPrefix(line, "^DSFLOWQRY:")
+	if !ok {
+		return DataCounters{}, perr("^DSFLOWQRY", "", line, "missing ^DSFLOWQRY: prefix")
+	}
+	fs := splitFields(rest)
+	if len(fs) < 6 {
+		return DataCounters{}, perr("^DSFLOWQRY", "", line, "want 6 fields, have %d", len(fs))
+	}
+	return parseCounterPair("^DSFLOWQRY", line, fs, 4, 5, 16)
+}
+
+// ParseMONSC reads Huawei "^MONSC: <RAT>,...": Huawei's own formatter
+// prints LTE as <MCC>,<MNC>,<ARFCN>,<Cell_ID hex>,<PCI hex>,<TAC hex>,<RSRP>,<RSRQ>,<RSSI>;
+// NR as <MCC>,<MNC>,<ARFCN>,<SCS>,<Cell_ID>,<PCI>,<TAC>,<RSRP>,<RSRQ>,<SINR> (hex ids);
+// WCDMA as <MCC>,<MNC>,<ARFCN>,<PSC>,<Cell_ID>,<LAC>,<RSCP>,<RXLEV>,<EC/N0>,...;
+// GSM as <MCC>,<MNC>,<BAND>,<ARFCN>,<BSIC>,<Cell_ID>,<LAC>,<RXLEV>,<RxQuality>,<TA>.
+// "^MONSC: NONE" is no service.
+func ParseMONSC(line string) (ServingCell, error) {
+	const cmd = "^MONSC"
+	rest, ok := cutPrefix(line, "^MONSC:")
+	if !ok {
+		return ServingCell{}, perr(cmd, "", line, "missing ^MONSC: prefix")
+	}
+	fs := splitFields(rest)
+	rat := strings.ToUpper(fs[0].s)
+	var sc ServingCell
+	if len(fs) < 3 {
+		if rat == "NONE" || rat == "" {
+			return sc, nil
+		}
+		return ServingCell{}, perr(cmd, "", line, "want at least 3 fields")
+	}
+	var err, e error
+	set := func(x error) {
+		if err == nil {
+			err = x
+		}
+	}
+	if sc.PLMN, e = plmnFrom(fs[1].s, fs[2].s); e != nil {
+		set(perr(cmd, "MCC/MNC", line, "%v", e))
+	}
+	hexInt := func(name string, f field) *int {
+		v, e := optHex32F(cmd, name, line, f)
+		set(e)
+		if v == nil || *v > 1<<20 {
+			return nil
+		}
+		return ptr(int(*v))
+	}
+	switch rat {
+	case "LTE":
+		sc.Tech = TechLTE
+		sc.EARFCN, e = optIntF(cmd, "ARFCN", line, fieldAt(fs, 3))
+		set(e)
+		sc.CellID, e = optHex64F(cmd, "Cell_ID", line, fieldAt(fs, 4))
+		set(e)
+		sc.PCI = hexInt("PCI", fieldAt(fs, 5))
+		sc.Area, e = optHex32F(cmd, "TAC", line, fieldAt(fs, 6))
+		set(e)
+		sc.Signal.RSRP, e = optDBmF(cmd, "RSRP", line, fieldAt(fs, 7))
+		set(e)
+		sc.Signal.RSRQ, e = optDBF(cmd, "RSRQ", line, fieldAt(fs, 8))
+		set(e)
+		sc.Signal.RSSI, e = optDBmF(cmd, "RSSI", line, fieldAt(fs, 9))
+		set(e)
+	case "NR":
+		sc.Tech = TechNR5G
+		sc.EARFCN, e = optIntF(cmd, "ARFCN", line, fieldAt(fs, 3))
+		set(e)
+		sc.CellID, e = optHex64F(cmd, "Cell_ID", line, fieldAt(fs, 5))
+		set(e)
+		sc.PCI = hexInt("PCI", fieldAt(fs, 6))
+		sc.Area, e = optHex32F(cmd, "TAC", line, fieldAt(fs, 7))
+		set(e)
+		sc.Signal.RSRP, e = optDBmF(cmd, "RSRP", line, fieldAt(fs, 8))
+		set(e)
+		sc.Signal.RSRQ, e = optDBF(cmd, "RSRQ", line, fieldAt(fs, 9))
+		set(e)
+		sc.Signal.SINR, e = optDBF(cmd, "SINR", line, fieldAt(fs, 10))
+		set(e)
+	case "WCDMA", "TD-SCDMA":
+		sc.Tech = TechUMTS
+		sc.EARFCN, e = optIntF(cmd, "ARFCN", line, fieldAt(fs, 3))
+		set(e)
+		sc.PCI, e = optIntF(cmd, "PSC", line, fieldAt(fs, 4))
+		set(e)
+		sc.CellID, e = optHex64F(cmd, "Cell_ID", line, fieldAt(fs, 5))
+		set(e)
+		sc.Area, e = optHex32F(cmd, "LAC", line, fieldAt(fs, 6))
+		set(e)
+		sc.Signal.RSCP, e = optDBmF(cmd, "RSCP", line, fieldAt(fs, 7))
+		set(e)
+		sc.Signal.RSSI, e = optDBmF(cmd, "RXLEV", line, fieldAt(fs, 8))
+		set(e)
+		sc.Signal.EcIo, e = optDBF(cmd, "EC/N0", line, fieldAt(fs, 9))
+		set(e)
+	case "GSM":
+		sc.Tech = TechGSM
+		sc.Band = fieldAt(fs, 3).s
+		sc.EARFCN, e = optIntF(cmd, "ARFCN", line, fieldAt(fs, 4))
+		set(e)
+		sc.PCI, e = optIntF(cmd, "BSIC", line, fieldAt(fs, 5))
+		set(e)
+		sc.CellID, e = optHex64F(cmd, "Cell_ID", line, fieldAt(fs, 6))
+		set(e)
+		sc.Area, e = optHex32F(cmd, "LAC", line, fieldAt(fs, 7))
+		set(e)
+		sc.Signal.RSSI, e = optDBmF(cmd, "RXLEV", line, fieldAt(fs, 8))
+		set(e)
+	default:
+		return ServingCell{}, perr(cmd, "RAT", line, "unknown RAT")
+	}
+	if err != nil {
+		return ServingCell{}, err
+	}
+	sc.Signal.Tech, sc.Signal.Source = sc.Tech, cmd
+	return sc, nil
+}

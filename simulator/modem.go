@@ -1,0 +1,674 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand"
+	"sync"
+	"time"
+
+	"github.com/imsid/imsid/simulator/sim"
+)
+
+// Option configures New.
+type Option func(*Modem)
+
+// WithClock runs the modem on c instead of the wall clock.
+func WithClock(c Clock) Option { return func(m *Modem) { m.clk = c } }
+
+// WithLogger sends the modem's debug log to l. IMSIs and ICCIDs never
+// appear in it.
+func WithLogger(l *slog.Logger) Option { return func(m *Modem) { m.logger = l } }
+
+// Dir is the direction of a logged chunk.
+type Dir int
+
+// Directions of LogEntry.
+const (
+	In  Dir = iota // written by the client
+	Out            // written by the modem
+)
+
+func (d Dir) String() string {
+	if d == In {
+		return "in"
+	}
+	return "out"
+}
+
+// LogEntry is one chunk on the wire, with the exact bytes: a command line
+// including its CR (and the LF after it, if the client sent one), or one
+// Write the modem made.
+type LogEntry struct {
+	Time time.Time
+	Dir  Dir
+	Data []byte
+}
+
+const maxLogEntries = 20000
+
+// drainGrace bounds how long a dropping port waits for the client to read
+// what was queued before the drop; it is wire mechanics, not scenario time.
+const drainGrace = 200 * time.Millisecond
+
+// SIM states as the AT side sees them.
+type simState int
+
+const (
+	simAbsent simState = iota
+	simOff             // CFUN=0 powered the card down
+	simBusy            // initialising after a reset or REFRESH
+	simReady
+)
+
+// Modem is one virtual modem. All of its state sits behind mu; timer
+// callbacks and command handlers run with mu held.
+type Modem struct {
+	sc      *Scenario
+	d       *Dialect
+	clk     Clock
+	logger  *slog.Logger
+	started time.Time
+	rng     *rand.Rand
+
+	mu      sync.Mutex
+	closed  bool
+	done    chan struct{}
+	timers  map[*trackedTimer]struct{}
+	conn    *conn
+	wg      sync.WaitGroup
+	log     []LogEntry
+	gen     uint64 // bumped by resets and REFRESH; stale timers check it
+	lastCmd string // for A/
+	post    []func()
+
+	// volatile settings (reset by ATZ, CFUN=1,1 and spontaneous resets)
+	echo, verbose bool
+	cmee          int
+	regN          [3]int // CREG, CGREG, CEREG
+	lastRegURC    [3]string
+	cgerep        int
+	copsFormat    int
+
+	// NVM settings, kept across resets
+	nvm nvmState
+
+	cfun        int
+	copsMode    int
+	copsPLMN    string
+	cards       [2]*sim.Card
+	slot        int // 0 or 1
+	sim         simState
+	nets        []*network
+	reg         regState
+	attachTimer *trackedTimer
+	rotTimer    *trackedTimer
+	forbidden   map[string]bool // PLMNs that rejected with cause 11 since boot
+	jam         *jamming
+	pdp         map[int]*pdpContext
+	ipSeq       int
+	usage       usage
+	lastCause   string
+	faults      []armedFault
+	late        *lateAnswer
+	portDown    time.Duration
+	rngFault    *rand.Rand
+}
+
+type nvmState struct {
+	cgdcont  map[int]*pdpDef
+	ratMask  ratMask
+	qcfg     map[string]string
+	slot     int
+	cnmp     int
+	nwscan   int
+	simStatE int
+}
+
+type trackedTimer struct {
+	t Timer
+}
+
+// New builds a modem from a scenario. The modem starts in steady state:
+// booted, SIM ready, registered if a network accepts the IMSI, PDP inactive.
+// Timeline events are scheduled relative to the clock's time at New.
+func New(sc *Scenario, opts ...Option) (*Modem, error) {
+	if sc == nil {
+		return nil, fmt.Errorf("simulator: New: nil scenario")
+	}
+	d, ok := lookupDialect(sc.Dialect)
+	if !ok {
+		return nil, fmt.Errorf("simulator: New: %w dialect %q", ErrUnknown, sc.Dialect)
+	}
+	m := &Modem{
+		sc:        sc,
+		d:         d,
+		done:      make(chan struct{}),
+		timers:    map[*trackedTimer]struct{}{},
+		forbidden: map[string]bool{},
+		pdp:       map[int]*pdpContext{},
+	}
+	for _, o := range opts {
+		o(m)
+	}
+	if m.clk == nil {
+		m.clk = NewRealClock(1)
+	}
+	if m.logger == nil {
+		m.logger = slog.New(slog.DiscardHandler)
+	}
+	m.started = m.clk.Now()
+	m.rng = rand.New(rand.NewSource(sc.Seed))
+	m.rngFault = rand.New(rand.NewSource(sc.Seed + 1))
+	for i, cfg := range []*sim.CardConfig{sc.SIM, sc.SIM2} {
+		if cfg == nil {
+			continue
+		}
+		c, err := sim.NewCard(*cfg)
+		if err != nil {
+			return nil, fmt.Errorf("simulator: New: slot %d: %w", i+1, err)
+		}
+		m.cards[i] = c
+	}
+	for i := range sc.Networks {
+		m.nets = append(m.nets, newNetwork(&sc.Networks[i]))
+	}
+	m.nvm = nvmState{
+		cgdcont: map[int]*pdpDef{},
+		qcfg:    map[string]string{},
+		slot:    max(sc.Slot, 1) - 1,
+		cnmp:    2,
+		ratMask: maskAll,
+	}
+	m.nvm.cgdcont[1] = &pdpDef{cid: 1, typ: "IP", apn: sc.APN}
+	if sc.APN == "" {
+		m.nvm.cgdcont[1].typ = "IPV4V6"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resetVolatile()
+	m.slot = m.nvm.slot
+	m.cfun = 1
+	if m.activeCard() != nil {
+		m.sim = simReady
+	}
+	// Steady state: registered at once, without URCs nobody could see.
+	if sel := m.selectNetwork(); sel.stat != regSearching {
+		m.reg = sel.regState()
+		m.snapRegURCs()
+		m.observeRegistration()
+	} else {
+		m.reg = regState{stat: regSearching}
+	}
+	m.usage.last = m.clk.Now()
+	for i := range sc.Timeline {
+		ev := sc.Timeline[i]
+		m.after(ev.At, func() {
+			if err := m.runEvent(ev); err != nil {
+				m.logger.Warn("timeline event failed", "event", ev.Kind, "at", ev.At, "err", err)
+			}
+		})
+	}
+	if sc.Timing.BootOnStart {
+		m.rebootLocked(false)
+	}
+	return m, nil
+}
+
+func (m *Modem) resetVolatile() {
+	m.echo, m.verbose = true, true
+	m.cmee = m.d.DefaultCMEE
+	m.regN = [3]int{}
+	m.lastRegURC = [3]string{}
+	m.cgerep = 0
+	m.copsFormat = 0
+}
+
+func (m *Modem) activeCard() *sim.Card { return m.cards[m.slot] }
+
+// after runs f with mu held once d has passed on the modem's clock, unless
+// the modem closed first. Call with mu held.
+func (m *Modem) after(d time.Duration, f func()) *trackedTimer {
+	tt := &trackedTimer{}
+	m.timers[tt] = struct{}{}
+	tt.t = m.clk.AfterFunc(d, func() {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if _, ok := m.timers[tt]; !ok || m.closed {
+			return
+		}
+		delete(m.timers, tt)
+		f()
+	})
+	return tt
+}
+
+// afterGen is after, but f is dropped if a reset or REFRESH happened since.
+func (m *Modem) afterGen(d time.Duration, f func()) *trackedTimer {
+	g := m.gen
+	return m.after(d, func() {
+		if m.gen == g {
+			f()
+		}
+	})
+}
+
+func (m *Modem) stop(tt *trackedTimer) {
+	if tt == nil {
+		return
+	}
+	if _, ok := m.timers[tt]; ok {
+		delete(m.timers, tt)
+		tt.t.Stop()
+	}
+}
+
+// Close stops the modem: Serve returns, timers are cancelled. It is
+// idempotent and waits for the goroutines Serve started.
+func (m *Modem) Close() error {
+	m.mu.Lock()
+	if !m.closed {
+		m.closed = true
+		close(m.done)
+		for tt := range m.timers {
+			tt.t.Stop()
+		}
+		m.timers = map[*trackedTimer]struct{}{}
+	}
+	m.mu.Unlock()
+	m.wg.Wait()
+	return nil
+}
+
+// PortDownFor is how long the port stays away after Serve returned an
+// ErrPortDropped error; the pty layer recreates it after that.
+func (m *Modem) PortDownFor() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.portDown
+}
+
+func (m *Modem) appendLog(dir Dir, data []byte) {
+	if len(m.log) >= maxLogEntries {
+		m.log = append(m.log[:0], m.log[len(m.log)/2:]...)
+	}
+	m.log = append(m.log, LogEntry{Time: m.clk.Now(), Dir: dir, Data: append([]byte(nil), data...)})
+}
+
+// Log returns a copy of the wire log.
+func (m *Modem) Log() []LogEntry {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]LogEntry, len(m.log))
+	for i, e := range m.log {
+		out[i] = LogEntry{Time: e.Time, Dir: e.Dir, Data: append([]byte(nil), e.Data...)}
+	}
+	return out
+}
+
+// Advance runs the timeline forward by d. It only works with a ManualClock;
+// it must not be called from inside a modem callback.
+func (m *Modem) Advance(d time.Duration) {
+	if mc, ok := m.clk.(*ManualClock); ok {
+		mc.Advance(d)
+	}
+}
+
+// conn is one served port connection.
+type conn struct {
+	rw      io.ReadWriter
+	out     *outQueue
+	lines   chan []byte
+	dropped chan struct{}
+	drop    sync.Once
+	failed  chan error
+}
+
+func (c *conn) dropPort() { c.drop.Do(func() { close(c.dropped) }) }
+
+// Serve serves one port connection until ctx is done, rw fails, the modem is
+// closed, or the modem drops the port (CFUN=1,1 on a USB modem, a port_loss
+// fault); in the last case the error wraps ErrPortDropped.
+func (m *Modem) Serve(ctx context.Context, rw io.ReadWriter) error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	if m.conn != nil {
+		m.mu.Unlock()
+		return ErrBusy
+	}
+	c := &conn{
+		rw:      rw,
+		out:     newOutQueue(),
+		lines:   make(chan []byte, 16),
+		dropped: make(chan struct{}),
+		failed:  make(chan error, 2),
+	}
+	m.conn = c
+	m.portDown = 0
+	m.mu.Unlock()
+
+	readerDone := make(chan struct{})
+	writerDone := make(chan struct{})
+	stopReader := make(chan struct{})
+	_, canUnblock := rw.(readDeadliner)
+	if canUnblock {
+		m.wg.Add(1)
+	}
+	go func() {
+		if canUnblock {
+			defer m.wg.Done()
+		}
+		defer close(readerDone)
+		m.readLoop(c, stopReader)
+	}()
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		defer close(writerDone)
+		m.writeLoop(c)
+	}()
+
+	err := m.serveLoop(ctx, c)
+
+	m.mu.Lock()
+	if m.conn == c {
+		m.conn = nil
+	}
+	m.mu.Unlock()
+	close(stopReader)
+	if errors.Is(err, ErrPortDropped) {
+		// Let what was already said (the OK of CFUN=1,1) reach the client.
+		c.out.closeDrain()
+		select {
+		case <-writerDone:
+		case <-time.After(drainGrace):
+		}
+	}
+	c.out.close()
+	wd, canUnblockW := rw.(writeDeadliner)
+	if canUnblockW {
+		_ = wd.SetWriteDeadline(time.Unix(1, 0))
+	}
+	<-writerDone
+	if canUnblockW {
+		_ = wd.SetWriteDeadline(time.Time{})
+	}
+	if rd, ok := rw.(readDeadliner); ok {
+		_ = rd.SetReadDeadline(time.Unix(1, 0))
+		<-readerDone
+		_ = rd.SetReadDeadline(time.Time{})
+	}
+	return err
+}
+
+type readDeadliner interface{ SetReadDeadline(time.Time) error }
+type writeDeadliner interface{ SetWriteDeadline(time.Time) error }
+
+func (m *Modem) serveLoop(ctx context.Context, c *conn) error {
+	for {
+		select {
+		case line := <-c.lines:
+			if err := m.handleLine(ctx, c, line); err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.dropped:
+			return fmt.Errorf("simulator: %w", ErrPortDropped)
+		case err := <-c.failed:
+			return err
+		case <-m.done:
+			return ErrClosed
+		}
+	}
+}
+
+// readLoop assembles command lines. Echo happens here, byte by byte as a
+// real modem's UART echo does, so a person at a terminal sees what they type.
+func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
+	buf := make([]byte, 512)
+	var line []byte
+	var overflow bool
+	for {
+		n, err := c.rw.Read(buf)
+		if n > 0 {
+			m.mu.Lock()
+			echo := m.echo && m.conn == c
+			var echoed []byte
+			for _, b := range buf[:n] {
+				switch b {
+				case '\n':
+					m.appendLFToLastIn()
+					continue
+				case '\r':
+					raw := append(line, '\r')
+					m.appendLog(In, raw)
+					if echo {
+						echoed = append(echoed, '\r')
+					}
+					l := append([]byte(nil), line...)
+					if overflow {
+						l = []byte("AT\x00overflow")
+					}
+					line, overflow = line[:0], false
+					m.mu.Unlock()
+					select {
+					case c.lines <- l:
+					case <-stop:
+						return
+					}
+					m.mu.Lock()
+					continue
+				case 0x08, 0x7f: // backspace (S5)
+					if len(line) > 0 {
+						line = line[:len(line)-1]
+					}
+				default:
+					if len(line) < maxLineLen+64 {
+						line = append(line, b)
+					} else {
+						overflow = true
+					}
+				}
+				if echo {
+					echoed = append(echoed, b)
+				}
+			}
+			if len(echoed) > 0 {
+				c.out.push(outChunk{data: echoed})
+			}
+			m.mu.Unlock()
+		}
+		if err != nil {
+			select {
+			case c.failed <- fmt.Errorf("simulator: read: %w", err):
+			default:
+			}
+			return
+		}
+		select {
+		case <-stop:
+			return
+		default:
+		}
+	}
+}
+
+func (m *Modem) appendLFToLastIn() {
+	for i := len(m.log) - 1; i >= 0; i-- {
+		if m.log[i].Dir == In {
+			if d := m.log[i].Data; len(d) > 0 && d[len(d)-1] == '\r' {
+				m.log[i].Data = append(d, '\n')
+			}
+			return
+		}
+	}
+}
+
+func (m *Modem) writeLoop(c *conn) {
+	for {
+		ch, ok := c.out.pop()
+		if !ok {
+			return
+		}
+		pieces := [][]byte{ch.data}
+		if ch.split != nil {
+			pieces = splitRandom(ch.data, ch.split)
+		}
+		for _, p := range pieces {
+			m.mu.Lock()
+			m.appendLog(Out, p)
+			m.mu.Unlock()
+			if _, err := c.rw.Write(p); err != nil {
+				select {
+				case c.failed <- fmt.Errorf("simulator: write: %w", err):
+				default:
+				}
+				c.out.close()
+				return
+			}
+		}
+	}
+}
+
+// outChunk is one queued write; split, when set, cuts it at random
+// boundaries into several writes.
+type outChunk struct {
+	data  []byte
+	split *rand.Rand
+}
+
+// outQueue never blocks the producer: URCs are queued under the modem lock
+// while the writer may be stuck on a slow client.
+type outQueue struct {
+	mu       sync.Mutex
+	items    []outChunk
+	notify   chan struct{}
+	closed   bool
+	draining bool
+}
+
+func newOutQueue() *outQueue { return &outQueue{notify: make(chan struct{}, 1)} }
+
+func (q *outQueue) push(c outChunk) {
+	q.mu.Lock()
+	if !q.closed {
+		q.items = append(q.items, c)
+	}
+	q.mu.Unlock()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+// closeDrain lets pop return what is queued, then report the end.
+func (q *outQueue) closeDrain() {
+	q.mu.Lock()
+	q.draining = true
+	q.mu.Unlock()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (q *outQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (q *outQueue) pop() (outChunk, bool) {
+	for {
+		q.mu.Lock()
+		if q.closed {
+			q.mu.Unlock()
+			return outChunk{}, false
+		}
+		if len(q.items) > 0 {
+			c := q.items[0]
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return c, true
+		}
+		if q.draining {
+			q.mu.Unlock()
+			return outChunk{}, false
+		}
+		q.mu.Unlock()
+		<-q.notify
+	}
+}
+
+func splitRandom(b []byte, r *rand.Rand) [][]byte {
+	var out [][]byte
+	for len(b) > 1 {
+		n := 1 + r.Intn(len(b))
+		if n >= len(b) {
+			break
+		}
+		out = append(out, b[:n])
+		b = b[n:]
+	}
+	if len(b) > 0 {
+		out = append(out, b)
+	}
+	return out
+}
+
+// emit queues raw bytes for the current connection; without one they are
+// lost, as URCs are on a real port nobody has open. Call with mu held.
+func (m *Modem) emit(b []byte) {
+	if m.conn == nil || len(b) == 0 {
+		return
+	}
+	m.conn.out.push(outChunk{data: b, split: m.takeSplit()})
+}
+
+// urc sends unsolicited lines. Call with mu held.
+func (m *Modem) urc(lines ...string) {
+	for _, l := range lines {
+		m.logger.Debug("urc", "line", l)
+		if m.verbose {
+			m.emit([]byte("\r\n" + l + m.d.URCTerm))
+		} else {
+			m.emit([]byte(l + "\r\n"))
+		}
+	}
+}
+
+// waitClock waits d on the modem clock, or until the connection ends.
+func (m *Modem) waitClock(ctx context.Context, c *conn, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	ch := make(chan struct{})
+	t := m.clk.AfterFunc(d, func() { close(ch) })
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		t.Stop()
+		return ctx.Err()
+	case <-c.dropped:
+		t.Stop()
+		return fmt.Errorf("simulator: %w", ErrPortDropped)
+	case err := <-c.failed:
+		t.Stop()
+		return err
+	case <-m.done:
+		t.Stop()
+		return ErrClosed
+	}
+}

@@ -1,0 +1,68 @@
+package sim
+
+import "time"
+
+// rotationTimer counts time without an acceptable registration while the
+// card is powered. It accumulates across power-offs instead of restarting,
+// so sleeping pauses the applet's timer (the BICS "minimum active period"
+// is about not interrupting it), and never runs a goroutine.
+type rotationTimer struct {
+	armed   bool
+	off     bool          // powered down: not counting
+	since   time.Time     // start of the current counting stretch
+	elapsed time.Duration // counted before since
+}
+
+func (c *Card) rotationPossible() bool {
+	p := c.liveProfile()
+	return c.rot.Enabled && c.appletAID != nil && p != nil && len(p.imsis) > 1
+}
+
+func (c *Card) observe(now time.Time, acceptable bool) {
+	t := &c.timer
+	if acceptable {
+		t.armed, t.elapsed = false, 0
+		return
+	}
+	if !t.armed {
+		t.armed, t.since, t.elapsed = true, now, 0
+	}
+}
+
+func (c *Card) tick(now time.Time) {
+	d, ok := c.nextDeadline()
+	if !ok || now.Before(d) {
+		return
+	}
+	p := c.liveProfile()
+	_ = c.setActive((p.active+1)%len(p.imsis), true, "rotation")
+	// One rotation per Tick; the new IMSI gets a full period from now.
+	c.timer.since, c.timer.elapsed = now, 0
+}
+
+func (c *Card) nextDeadline() (time.Time, bool) {
+	t := c.timer
+	if !t.armed || t.off || !c.rotationPossible() {
+		return time.Time{}, false
+	}
+	return t.since.Add(c.rot.RotateAfter - t.elapsed), true
+}
+
+func (c *Card) powerOff(now time.Time) {
+	t := &c.timer
+	if t.off {
+		return
+	}
+	t.off = true
+	if t.armed {
+		t.elapsed += now.Sub(t.since)
+	}
+}
+
+func (c *Card) powerOn(now time.Time) {
+	t := &c.timer
+	if !t.off {
+		return
+	}
+	t.off, t.since = false, now
+}

@@ -1,0 +1,119 @@
+package switcher
+
+import (
+	"slices"
+	"time"
+
+	"github.com/imsid/imsid/profiles"
+)
+
+// QuarantineEntry keeps one scope out of selection until Until.
+type QuarantineEntry struct {
+	// Key is "profile:<name>", "plmn:<mccmnc>" or "cell:<plmn>/<ci>".
+	Key    string    `json:"key"`
+	Until  time.Time `json:"until"`
+	Count  int       `json:"count"` // consecutive quarantines; the TTL doubles with it
+	Since  time.Time `json:"since"`
+	Reason Reason    `json:"reason"`
+}
+
+// quarantines is the quarantine book. A repeat within forgetAfter of the
+// previous expiry doubles the TTL; a longer quiet spell starts over.
+type quarantines struct {
+	m map[string]*QuarantineEntry
+}
+
+func newQuarantines() quarantines { return quarantines{m: map[string]*QuarantineEntry{}} }
+
+// add quarantines key with TTL base·2^(n−1) capped at maxTTL, where n
+// counts recent repeats; it never shortens a running quarantine.
+func (q *quarantines) add(now time.Time, key string, base, maxTTL time.Duration, why Reason) *QuarantineEntry {
+	e := q.m[key]
+	n := 1
+	if e != nil && now.Sub(e.Until) < maxTTL {
+		n = e.Count + 1
+	}
+	pol := profiles.Quarantine{Base: profiles.Duration(base), Max: profiles.Duration(max(maxTTL, base))}
+	until := now.Add(pol.TTL(n).Std())
+	if e != nil && e.Until.After(until) {
+		until = e.Until
+	}
+	ne := &QuarantineEntry{Key: key, Until: until, Count: n, Since: now, Reason: why}
+	q.m[key] = ne
+	return ne
+}
+
+// active returns the entry for key if it has not expired at now.
+func (q *quarantines) active(now time.Time, key string) (*QuarantineEntry, bool) {
+	e := q.m[key]
+	if e == nil || !now.Before(e.Until) {
+		return nil, false
+	}
+	return e, true
+}
+
+// list returns the unexpired entries, sorted by key.
+func (q *quarantines) list(now time.Time) []QuarantineEntry {
+	var out []QuarantineEntry
+	for _, e := range q.m {
+		if now.Before(e.Until) {
+			out = append(out, *e)
+		}
+	}
+	slices.SortFunc(out, func(a, b QuarantineEntry) int {
+		if a.Key < b.Key {
+			return -1
+		}
+		if a.Key > b.Key {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// all returns every entry, expired or not (for persistence: the repeat
+// count outlives the quarantine).
+func (q *quarantines) all() []QuarantineEntry {
+	out := make([]QuarantineEntry, 0, len(q.m))
+	for _, e := range q.m {
+		out = append(out, *e)
+	}
+	slices.SortFunc(out, func(a, b QuarantineEntry) int {
+		if a.Key < b.Key {
+			return -1
+		}
+		if a.Key > b.Key {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+func profileKey(name string) string { return "profile:" + name }
+
+// switchBudget is the anti-flap cap: at most max switches per window.
+type switchBudget struct {
+	times []time.Time
+}
+
+func (b *switchBudget) prune(now time.Time, window time.Duration) {
+	b.times = slices.DeleteFunc(b.times, func(t time.Time) bool { return now.Sub(t) >= window })
+}
+
+// allow reports whether one more switch fits and, if not, when it will.
+func (b *switchBudget) allow(now time.Time, maxN int, window time.Duration) (bool, time.Time) {
+	b.prune(now, window)
+	if maxN <= 0 || len(b.times) < maxN {
+		return true, time.Time{}
+	}
+	return false, b.times[len(b.times)-maxN].Add(window)
+}
+
+func (b *switchBudget) count(now time.Time, window time.Duration) int {
+	b.prune(now, window)
+	return len(b.times)
+}
+
+func (b *switchBudget) record(now time.Time) { b.times = append(b.times, now) }

@@ -1,0 +1,101 @@
+package threat
+
+import (
+	"fmt"
+	"time"
+)
+
+// d9 counts network-initiated detaches and registration losses, and
+// recognises capture-and-release: a short visit to an unknown cell that
+// ends in a reject or detach and a return to the usual cell.
+type d9 struct {
+	losses   []time.Time
+	capture  capture
+	captures []time.Time
+}
+
+type capture struct {
+	active         bool
+	cell, from     CellKey
+	area           uint32
+	at             time.Time
+	lost, rejected bool
+}
+
+func (*d9) info() DetectorInfo {
+	return DetectorInfo{ID: D9, Version: 1, Name: "attach_churn",
+		Description: "≥3 detaches/losses in 10 min or ≥6 in an hour (D9a); capture-and-release via an unknown cell within 120 s (D9b)"}
+}
+
+func (*d9) enabled(c *Config) bool { return c.D9.Enabled }
+
+func (d *d9) observe(e *env, o *Observation) []Finding {
+	cfg := &e.cfg.D9
+	if e.suppressed {
+		// Our own switch detaches and re-attaches; none of it is evidence.
+		d.capture.active = false
+		return nil
+	}
+	detach := o.has(EventNetworkDetach) || o.has(EventPDNDeact)
+	lost := o.Registration != nil && !o.Registration.Status.Registered() && o.Registration.Status != 8 &&
+		e.hist.haveReg && e.hist.registered
+	if detach {
+		d.losses = append(d.losses, e.now)
+	}
+	if lost {
+		d.losses = append(d.losses, e.now)
+	}
+	d.losses = pruneBefore(d.losses, e.now.Add(-cfg.LongWindow))
+	d.captures = pruneBefore(d.captures, e.now.Add(-cfg.RepeatWithin))
+
+	var out []Finding
+	short := countSince(d.losses, e.now.Add(-cfg.ShortWindow))
+	rsrp, haveR := o.rsrp()
+	if !haveR && e.hist.haveRSRP {
+		rsrp, haveR = e.hist.rsrp, true
+	}
+	if e.stationary && (detach || lost) && haveR && rsrp >= cfg.MinRSRP &&
+		(short >= cfg.ShortCount || len(d.losses) >= cfg.LongCount) {
+		out = append(out, e.finding("D9a", ReasonDetachChurn, SeverityMedium, 1.5, e.scopeFor(o, ScopePLMN),
+			fmt.Sprintf("%d detaches/registration losses in %s, %d in %s, with RSRP %.0f dBm", short, cfg.ShortWindow, len(d.losses), cfg.LongWindow, rsrp),
+			ev("short", short), ev("long", len(d.losses)), ev("rsrp", rsrp)))
+	}
+
+	c := &d.capture
+	if c.active && e.now.Sub(c.at) > cfg.CaptureWindow {
+		c.active = false
+	}
+	k, haveK := o.servingKey()
+	if haveK && (!e.hist.havePrev || e.hist.prevServing != k) {
+		a, haveA := o.area()
+		if e.suspicious(k, a, haveA) && e.hist.haveBaseline && !c.active {
+			*c = capture{active: true, cell: k, from: e.hist.baselineCell, area: a, at: e.now}
+		}
+	}
+	if c.active {
+		if (o.Registration != nil && !o.Registration.Status.Registered()) || lost {
+			c.lost = true
+		}
+		if detach || (o.Registration != nil && o.Registration.RejectCause != nil) {
+			c.rejected = true
+		}
+		a, haveA := o.area()
+		back := haveK && (k == c.from || (k != c.cell && e.known(k) && !e.suspicious(k, a, haveA)))
+		if back && c.lost && c.rejected {
+			c.active = false
+			score := 2.0
+			if len(d.captures) > 0 {
+				score = 3.0
+			}
+			d.captures = append(d.captures, e.now)
+			scope := Scope{Kind: ScopeCell, Profile: e.profile, PLMN: c.cell.PLMN, Cell: c.cell, Area: c.area}
+			f := e.finding("D9b", ReasonCaptureRelease, SeverityHigh, score, scope,
+				fmt.Sprintf("captured by unknown cell %s for %s, released by reject/detach, back on %s", c.cell, e.now.Sub(c.at), k),
+				ev("cell", c.cell), ev("returned_to", k), ev("duration", e.now.Sub(c.at)), ev("in_last_hour", len(d.captures)))
+			f.Response = Response{Level: SeverityHigh, Actions: ActAlert,
+				Quarantine: []Quarantine{{Scope: scope, TTL: e.cfg.Scoring.CellQuarantine, Reason: ReasonCaptureRelease}}}
+			out = append(out, f)
+		}
+	}
+	return out
+}

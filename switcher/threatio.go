@@ -1,0 +1,221 @@
+package switcher
+
+import (
+	"context"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/switcher/threat"
+)
+
+// ThreatConfig maps the profiles policy onto the threat engine's config
+// (profiles cannot import switcher/threat: imports point one way).
+func ThreatConfig(cfg *profiles.Config) threat.Config {
+	c := threat.DefaultConfig()
+	pol := cfg.Policy
+	t := pol.Threats
+	c.Site.Stationary = pol.Site.Mobility != profiles.Mobile
+	c.Site.CountryMCC = string(pol.Site.CountryMCC)
+	for _, m := range pol.Site.BorderMCCs {
+		c.Site.BorderMCCs = append(c.Site.BorderMCCs, string(m))
+	}
+	c.Site.Legacy2GLive, c.Site.Legacy3GLive = pol.Site.Legacy2GLive, pol.Site.Legacy3GLive
+	c.Site.AutonomousApplet = cfg.SIM.Method == profiles.MethodAutonomous
+	c.Profiles = map[string]threat.ProfilePolicy{}
+	for _, p := range cfg.Profiles {
+		pp := threat.ProfilePolicy{RoamingExpected: p.Roaming}
+		for _, x := range p.PLMNs {
+			if v, err := modem.ParsePLMN(string(x)); err == nil {
+				pp.AllowedPLMNs = append(pp.AllowedPLMNs, v)
+			}
+		}
+		for _, m := range p.MCCs {
+			pp.AllowedMCCs = append(pp.AllowedMCCs, string(m))
+		}
+		pp.Allow2G = p.AllowsRAT(profiles.RATGSM)
+		pp.Allow3G = p.AllowsRAT(profiles.RATUMTS)
+		c.Profiles[p.Name] = pp
+		if p.ICCID != "" {
+			c.Site.ProvisionedICCIDs = append(c.Site.ProvisionedICCIDs, modem.ICCID(p.ICCID.Reveal()))
+		}
+	}
+	setD := func(dst *time.Duration, v profiles.Duration) {
+		if v > 0 {
+			*dst = v.Std()
+		}
+	}
+	setD(&c.Scoring.Window, t.Window)
+	if t.Watch > 0 && t.Watch <= t.Suspect && t.Suspect <= t.Threat {
+		c.Scoring.Watch, c.Scoring.Suspect, c.Scoring.Threat = t.Watch, t.Suspect, t.Threat
+	}
+	if c.Scoring.Hold > c.Scoring.Window {
+		c.Scoring.Hold = c.Scoring.Window
+	}
+	setD(&c.Suppression.After, t.SuppressAfterSwitch)
+	setD(&c.Scoring.AlertEvery, t.AlertInterval)
+	setD(&c.Baseline.WarmUp, t.BaselineLearning)
+	if t.BaselineMinObservations > 0 {
+		c.Baseline.WarmUpObservations = t.BaselineMinObservations
+	}
+	setD(&c.Scoring.ProfileQuarantine, pol.Quarantine.Base)
+	c.D1.Enabled = t.D1.Enabled
+	setD(&c.D1.Within, t.D1.Within)
+	c.D1.GoodLTERSRP, c.D1.GoodLTESINR = float64(t.D1.GoodRSRP), float64(t.D1.GoodSINR)
+	c.D2.Enabled = t.D2.Enabled
+	if t.D2.MaxChangesPerHour > 0 {
+		c.D2.MaxChangesPerHour = t.D2.MaxChangesPerHour
+	}
+	c.D3.Enabled = t.D3.Enabled
+	if t.D3.MaxRecoveries > 0 {
+		c.D3.MaxRecoveriesPerDay = t.D3.MaxRecoveries
+	}
+	c.D4.Enabled = t.D4.Enabled
+	if t.D4.Polls > 0 {
+		c.D4.Polls = t.D4.Polls
+	}
+	setD(&c.D4.AcceptAfter, t.D4.AcceptAfter)
+	c.D5.Enabled = t.D5.Enabled
+	setD(&c.D5.TransientMax, t.D5.Transient)
+	setD(&c.D5.TransientGone, t.D5.ReturnWindow)
+	c.D6.Enabled = t.D6.Enabled
+	c.D7.Enabled = t.D7.Enabled
+	if t.D7.EmptyPolls > 0 {
+		c.D7.EmptyPolls = t.D7.EmptyPolls
+	}
+	c.D8.Enabled = t.D8.Enabled
+	setD(&c.D8.URCFor, t.D8.URCHold)
+	setD(&c.D8.BlackoutWindow, t.D8.BlackoutFor)
+	if t.D8.Polls > 0 {
+		c.D8.Polls = t.D8.Polls
+	}
+	c.D9.Enabled = t.D9.Enabled
+	if t.D9.ShortCount > 0 {
+		c.D9.ShortCount, c.D9.LongCount = t.D9.ShortCount, max(t.D9.LongCount, t.D9.ShortCount)
+	}
+	setD(&c.D9.ShortWindow, t.D9.ShortWindow)
+	setD(&c.D9.LongWindow, t.D9.LongWindow)
+	setD(&c.D9.CaptureWindow, t.D9.ReleaseWithin)
+	c.D10.Enabled = t.D10.Enabled
+	return c
+}
+
+// threatObservation builds the engine's view of this tick.
+func (s *Switcher) threatObservation(now time.Time, evs []ModemEvent) threat.Observation {
+	o := threat.Observation{At: now, Profile: s.active}
+	for i := range s.obs.regs {
+		r := s.obs.regs[i]
+		if o.Registration == nil || r.Domain == modem.DomainEPS {
+			o.Registration = &r
+		}
+	}
+	o.Operator = s.obs.operator
+	o.Serving = s.obs.serving
+	o.Signal = s.obs.signal
+	if s.obs.haveNeigh {
+		nl := &threat.NeighbourList{}
+		for _, n := range s.obs.neighbours {
+			nc := threat.NeighbourCell{Neighbour: n}
+			if s.obs.serving != nil && s.obs.serving.EARFCN != nil && n.EARFCN != nil {
+				nc.Intra = *n.EARFCN == *s.obs.serving.EARFCN
+			}
+			nl.Cells = append(nl.Cells, nc)
+		}
+		o.Neighbours = nl
+	}
+	if s.obs.imsi != "" || s.obs.iccid != "" || s.obs.simState != modem.SIMUnknown {
+		o.SIM = &threat.SIMIdentity{ICCID: s.obs.iccid, IMSI: s.obs.imsi, State: s.obs.simState}
+	}
+	for _, e := range evs {
+		switch e.Kind {
+		case ModemEventNetworkDetach:
+			o.Events = append(o.Events, threat.Event{Kind: threat.EventNetworkDetach})
+		case ModemEventPDNDeact:
+			o.Events = append(o.Events, threat.Event{Kind: threat.EventPDNDeact})
+		case ModemEventJamming:
+			o.Events = append(o.Events, threat.Event{Kind: threat.EventJamming, Jammed: e.Jammed})
+		case ModemEventSIMRemoved:
+			o.Events = append(o.Events, threat.Event{Kind: threat.EventSIMRemoved})
+		case ModemEventSIMInserted:
+			o.Events = append(o.Events, threat.Event{Kind: threat.EventSIMInserted})
+		}
+	}
+	o.Events = append(o.Events, s.ownEvents...)
+	s.ownEvents = nil
+	return o
+}
+
+// feedThreat runs the engine on this tick's observation.
+func (s *Switcher) feedThreat(now time.Time, evs []ModemEvent) {
+	if s.opt.engine == nil {
+		s.ownEvents = nil
+		return
+	}
+	res, err := s.opt.engine.Observe(s.threatObservation(now, evs))
+	if err != nil {
+		s.log.Warn("switcher: threat observe", "err", err)
+		return
+	}
+	s.threatRes = &res
+	if s.opt.onThreat != nil {
+		s.opt.onThreat(res)
+	}
+}
+
+func scopeKey(sc threat.Scope) string { return sc.Key() }
+
+// applyThreat turns the engine's response into quarantines, a switching
+// suspension and the one-off actions (RAT lock, guarded CFUN). Responses
+// only tighten, and so does what we do with them.
+func (s *Switcher) applyThreat(ctx context.Context, now time.Time) {
+	s.suspended = s.jammedURC && s.opt.engine == nil
+	if !s.threatActs() {
+		return
+	}
+	resp := s.threatRes.Response
+	ep := s.threatRes.Episode.ID
+	s.suspended = s.suspended || !resp.SwitchAllowed()
+	maxTTL := s.cfg.Policy.Quarantine.Max.Std()
+	for _, q := range resp.Quarantine {
+		key := scopeKey(q.Scope)
+		if q.Scope.Kind == threat.ScopeDevice {
+			continue // quarantining the device would be self-inflicted denial of service
+		}
+		if _, ok := s.quar.active(now, key); ok {
+			continue
+		}
+		s.quar.add(now, key, q.TTL, max(maxTTL, q.TTL), reason(Code("threat_"+string(q.Reason)), "threat response for %s", key))
+	}
+	once := func(a threat.Action) bool {
+		if !resp.Actions.Has(a) || s.actedEpisode[a] == ep {
+			return false
+		}
+		s.actedEpisode[a] = ep
+		return true
+	}
+	if (once(threat.ActForbid2G) || once(threat.ActRewriteRATLock)) && s.active != "" {
+		if p := s.cfg.Profile(s.active); p != nil {
+			var techs []modem.Tech
+			for _, r := range p.RATs {
+				if r != profiles.RATGSM {
+					techs = append(techs, ratTechs(r)...)
+				}
+			}
+			c, cancel := s.step(ctx)
+			if err := s.m.LockRAT(c, techs); err != nil {
+				s.log.Warn("switcher: RAT lock", "err", err)
+			}
+			cancel()
+			s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnRATChange})
+		}
+	}
+	if resp.Actions.Has(threat.ActRecoverCFUN) && s.resetAllowed(now) && once(threat.ActRecoverCFUN) {
+		c, cancel := s.step(ctx)
+		_ = s.m.SetFunctionality(c, 0)
+		_ = s.m.SetFunctionality(c, 1)
+		cancel()
+		s.rec.CFUN++
+		s.pdpUp, s.pdpTried = false, false
+		s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnCFUN})
+	}
+}
