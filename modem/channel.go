@@ -59,9 +59,12 @@ func (m *Modem) openCCHO(ctx context.Context, aid []byte) (*Channel, error) {
 		bare:   true,
 	})
 	if err != nil {
-		// ERROR or "not supported"/"not allowed": the modem lacks the
-		// command or blocks it; CSIM may still work (Dell DW5821e).
-		if errors.Is(err, ErrError) || errors.Is(err, ErrNotSupported) || errors.Is(err, ErrNotAllowed) {
+		// ERROR, "not supported" or "not allowed": the modem lacks the
+		// command or blocks it; CSIM may still work (Dell DW5821e). Sierra's
+		// EM9191 answered "Parameters error" to a well-formed CCHO (lpac
+		// #187), so that counts too.
+		if errors.Is(err, ErrError) || errors.Is(err, ErrNotSupported) || errors.Is(err, ErrNotAllowed) ||
+			errors.Is(err, ErrIncorrectParameters) {
 			return nil, fmt.Errorf("%w: %w", errCCHOUnsupported, err)
 		}
 		return nil, err

@@ -65,8 +65,8 @@ var dialectWords = []struct {
 	manuf  []string
 	models []string
 }{
-	{DialectQuectel, []string{"quectel"}, []string{"ec2", "eg2", "eg9", "ep06", "em0", "em1", "bg9", "bg7", "bg6", "rm5", "rg5", "ec200", "eg9", "uc20", "m95", "m66", "mc60"}},
-	{DialectSIMCom, []string{"simcom", "simtech"}, []string{"sim7", "sim8", "sim5", "sim8", "a76"}},
+	{DialectQuectel, []string{"quectel"}, []string{"ec2", "eg2", "eg9", "ep06", "em0", "em1", "bg9", "bg7", "bg6", "rm5", "rg5", "ec200", "uc20", "m95", "m66", "mc60"}},
+	{DialectSIMCom, []string{"simcom", "simtech"}, []string{"sim7", "sim8", "sim5", "a76"}},
 	{DialectUBlox, []string{"u-blox", "ublox", "u_blox"}, []string{"sara-", "lara-", "toby-", "lisa-", "lena-"}},
 	{DialectTelit, []string{"telit"}, []string{"le910", "le866", "me910", "ln920", "fn980", "lm960", "ul865", "he910"}},
 	{DialectSierra, []string{"sierra"}, []string{"em74", "mc74", "em75", "mc73", "em73", "em91", "em92", "mc77", "ar75", "wp76", "rc76"}},

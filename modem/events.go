@@ -41,9 +41,30 @@ type Event struct {
 	// Line is the raw line as received (may contain an IMSI for vendor lines
 	// like #RFSTS; do not log it at info level).
 	Line string
+	// Registration is the parsed hint for EventRegistration (nil when the
+	// line did not parse). A hint: re-query before acting on it.
+	Registration *Registration
+	// SIM is the parsed hint for a +CPIN line.
+	SIM *SIMState
 	// Dropped counts events discarded before this one because the consumer
 	// fell more than eventQueueCap behind.
 	Dropped int
+}
+
+// withHint parses what the line says, leaving the fields nil when it does
+// not parse: a URC is a trigger, never the only source of truth.
+func (e Event) withHint() Event {
+	switch {
+	case e.Kind == EventRegistration:
+		if r, err := ParseRegistrationURC(e.Line); err == nil {
+			e.Registration = &r
+		}
+	case strings.HasPrefix(e.Line, "+CPIN:"):
+		if st, err := ParseCPIN(e.Line); err == nil {
+			e.SIM = &st
+		}
+	}
+	return e
 }
 
 // urcPrefixes are the lines modems send on their own. Matching is

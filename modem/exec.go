@@ -63,6 +63,11 @@ func (m *Modem) exec(ctx context.Context, c cmdSpec) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	if strings.ContainsAny(c.cmd, "\r\n\x1a\x1b") {
+		// A line end would make two commands of one and break the pairing
+		// of commands and answers for the rest of the session.
+		return fail(fmt.Errorf("%w: command contains a line end or control character", ErrIncorrectParameters))
+	}
 	select {
 	case m.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -94,8 +99,16 @@ func (m *Modem) exec(ctx context.Context, c cmdSpec) ([]string, error) {
 
 	m.inflight.Store(&c)
 	aborted := make(chan struct{})
+	injected := false // written before aborted closes, read after
 	stop := context.AfterFunc(ctx, func() {
-		close(aborted)
+		defer close(aborted)
+		// When the deadline is what bounds the command, at's own timer
+		// fires at the same moment; a second, injected end would then be
+		// left over and complete the next command.
+		if ctxBound && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return
+		}
+		injected = true
 		m.feedAT("+CME ERROR: " + abortText)
 	})
 	info, err := m.at.Command(c.cmd, at.WithTimeout(timeout))
@@ -115,7 +128,13 @@ func (m *Modem) exec(ctx context.Context, c cmdSpec) ([]string, error) {
 	}
 
 	result, resync := m.mapError(ctx, err, ctxBound)
-	if fired {
+	if resync {
+		// The command ended without its final result code (timeout or
+		// abort): the modem still owes it, and the reader must not let it
+		// end a later command. Counted before the slot is released.
+		m.swallow.Add(1)
+	}
+	if fired && injected {
 		// The abort line is on its way through at whether or not it
 		// ended this command; the probe in resync swallows it.
 		resync = true
@@ -179,13 +198,14 @@ func (m *Modem) resyncAndRelease() {
 	}()
 }
 
-// resync drains whatever the abandoned command still sends. A late final
-// result would complete the next command with the wrong reply, so probes are
-// sent until one comes back with its own answer. With CMEE on, "+CMEE?"
-// answers a line no stale reply contains; a probe that completes without it
-// was completed by a stale result, so its own result is still on the way
-// and the reader is told to swallow one final result code. Without CMEE,
-// "AT" is sent until two in a row succeed.
+// resync checks that commands and answers are paired again after one was
+// abandoned. Every command gets exactly one final result code, in order;
+// m.swallow counts those still owed by abandoned commands, and the reader
+// drops that many before letting one through to at. A probe whose own
+// answer carries a line no stale reply contains ("+CMEE:" for "+CMEE?")
+// proves the count right; a probe completed without it was ended by a
+// stale result (the injected abort, or one the count missed), so its own
+// answer is owed too. Without CMEE, "AT" is sent until two in a row succeed.
 func (m *Modem) resync() {
 	okRun := 0
 	for attempt := 0; attempt < 5; attempt++ {
@@ -227,9 +247,8 @@ func (m *Modem) resync() {
 			m.swallow.Add(1)
 		}
 	}
-	// The modem answers nothing: owing it results would only eat the
-	// answers to later commands once it recovers.
-	m.swallow.Store(0)
+	// The owed results stay counted: a modem that is only slow (a long
+	// scan) sends them all eventually, and each would end a later command.
 	m.cfg.logger.Warn("modem: could not resynchronise after an abandoned command")
 }
 

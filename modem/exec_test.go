@@ -72,6 +72,9 @@ func TestExecFiltersURCsAndKeepsOrder(t *testing.T) {
 		if es[0].Kind != EventRegistration || es[0].Domain != DomainEPS || es[1].Kind != EventReset || es[4].Kind != EventPacket {
 			t.Errorf("kinds: %v %v %v", es[0].Kind, es[1].Kind, es[4].Kind)
 		}
+		if r := es[3].Registration; r == nil || r.Status != RegHome || r.Area == nil || *r.Area != 0xD509 {
+			t.Errorf("registration hint %+v", r)
+		}
 	})
 }
 
@@ -98,6 +101,9 @@ func TestExecSamePrefixURCInsideRead(t *testing.T) {
 		es := collect(t, m, 2)
 		if want := []string{`+CEREG: 1,"DE10","5A29C0B",7`, "+CPIN: NOT READY"}; !slices.Equal(lines(es), want) {
 			t.Fatalf("events = %q", lines(es))
+		}
+		if es[1].SIM == nil || *es[1].SIM != SIMNotReady {
+			t.Errorf("SIM hint %v", es[1].SIM)
 		}
 	})
 }
@@ -309,6 +315,59 @@ func TestRestartReappliesSettings(t *testing.T) {
 		}
 		if n != 4 {
 			t.Fatalf("commands %q: want ATE0 and AT+CEREG=3 twice each", got)
+		}
+	})
+}
+
+// After the caller gives up (deadline or cancel), the modem's late answer
+// must not complete the next command.
+func TestAbandonedCommandsLateRepliesDoNotLeak(t *testing.T) {
+	for _, cancelIt := range []bool{false, true} {
+		t.Run(map[bool]string{false: "deadline", true: "cancel"}[cancelIt], func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				m, f := newTestModem(t, parseTranscript(`
+					> AT+COPS=?
+					@ 5s
+					< +COPS: (2,"Telekom.de","TDG","26201",7),,(0-4),(0-2)
+					< OK
+					> AT+CMEE?
+					< +CMEE: 1
+					< OK
+					> AT+CMEE?
+					< +CMEE: 1
+					< OK
+					> AT+CIMI
+					< 001010123456789
+					< OK
+				`))
+				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+				if cancelIt {
+					ctx, cancel = context.WithCancel(t.Context())
+					go func() { time.Sleep(2 * time.Second); cancel() }()
+				}
+				defer cancel()
+				if _, err := m.exec(ctx, cmdSpec{cmd: "+COPS=?", prefix: []string{"+COPS:"}}); err == nil {
+					t.Fatal("COPS=? succeeded")
+				}
+				got, err := m.exec(t.Context(), cmdSpec{cmd: "+CIMI", bare: true})
+				if err != nil || !slices.Equal(got, []string{"001010123456789"}) {
+					t.Fatalf("CIMI = %q, %v (commands %q)", got, err, f.commands())
+				}
+				got, err = m.exec(t.Context(), cmdSpec{cmd: "+CMEE?", prefix: []string{"+CMEE:"}})
+				if err != nil || !slices.Equal(got, []string{"+CMEE: 1"}) {
+					t.Fatalf("CMEE? = %q, %v (commands %q)", got, err, f.commands())
+				}
+			})
+		})
+	}
+}
+
+func TestExecRejectsLineEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, _ := newTestModem(t, nil)
+		_, err := m.exec(t.Context(), cmdSpec{cmd: "+CGDCONT=1,\"IP\",\"a\r\nAT+CFUN=0\""})
+		if !errors.Is(err, ErrIncorrectParameters) {
+			t.Fatalf("err = %v", err)
 		}
 	})
 }

@@ -263,7 +263,7 @@ func (m *Modem) route(line string) {
 			default:
 			}
 		}
-		m.enqueue(Event{Time: m.cfg.clock.Now(), Kind: kind, Domain: dom, Line: line})
+		m.enqueue(Event{Time: m.cfg.clock.Now(), Kind: kind, Domain: dom, Line: line}.withHint())
 		return
 	}
 	if isFinalResult(line) {

@@ -29,8 +29,31 @@ func (e *ParseError) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
-	fmt.Fprintf(&b, " in %q", truncate(e.Line, 120))
+	fmt.Fprintf(&b, " in %q", truncate(maskIdentifiers(e.Line), 120))
 	return b.String()
+}
+
+// maskIdentifiers hides the middle of every run of 14+ hex characters
+// (IMSI, ICCID, IMEI) so that an error about a line carrying one (#RFSTS
+// has the IMSI) never puts it in a log in clear.
+func maskIdentifiers(s string) string {
+	b := []byte(s)
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && isHexString(string(b[j:j+1])) {
+			j++
+		}
+		if j-i >= 14 {
+			for k := i + 6; k < j-2; k++ {
+				b[k] = '*'
+			}
+		}
+		if j == i {
+			j++
+		}
+		i = j
+	}
+	return string(b)
 }
 
 // Is makes every ParseError match ErrParse.

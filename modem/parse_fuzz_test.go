@@ -348,7 +348,7 @@ func FuzzParseCounters(f *testing.F) {
 
 func FuzzParseMisc(f *testing.F) {
 	for _, s := range []string{"+QUIMSLOT: 1", "+QUSIMSLOT: 2", `+QNWINFO: "FDD LTE",46001,"LTE BAND 3",1650`, "+QNWINFO: No Service",
-		"+CEER: No cause information available", `+QCFG: "nwscanmode",3`, "+CNMP: 38", "+URAT: 7,8", "+WS46: 28", "#QSS: 0,3", "!SELRAT: 06, LTE Only"} {
+		"+CEER: No cause information available", `+QCFG: "nwscanmode",3`, "+CNMP: 38", "+URAT: 7,8", "+WS46: 28", "#QSS: 0,3", "!SELRAT: 06, LTE Only", `+QNETRC: "emm_cause",7`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -363,6 +363,7 @@ func FuzzParseMisc(f *testing.F) {
 		ParseWS46(s)
 		ParseQSS(s)
 		ParseSELRAT(fuzzLines(s))
+		ParseQNETRC(fuzzLines(s))
 		ParseDialect(s)
 		ParseRATMode(s)
 	})

@@ -401,3 +401,29 @@ func ParseQNWINFO(line string) (QNWInfo, error) {
 	}
 	return q, nil
 }
+
+// ParseQNETRC reads Quectel "+QNETRC: \"<type>\",<cause>" lines (emm_cause,
+// esm_cause, 5gmm_cause, ...): the network's last reject causes, which say
+// whether the current IMSI lacks a roaming agreement (EMM 11, 13, 15).
+func ParseQNETRC(lines []string) (map[string]int, error) {
+	out := map[string]int{}
+	for _, l := range lines {
+		rest, ok := cutPrefix(l, "+QNETRC:")
+		if !ok {
+			continue
+		}
+		fs := splitFields(rest)
+		if len(fs) < 2 || fs[0].s == "" {
+			return nil, perr("+QNETRC", "", l, "want \"<type>\",<cause>")
+		}
+		n, err := atoi(fs[1].s)
+		if err != nil {
+			return nil, perr("+QNETRC", "cause", l, "%v", err)
+		}
+		out[strings.ToLower(fs[0].s)] = n
+	}
+	if len(out) == 0 {
+		return nil, perr("+QNETRC", "", strings.Join(lines, "|"), "%v", errNoLine)
+	}
+	return out, nil
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 )
 
+const maxGstatusLine = 512
+
 // gstatusPairs splits Sierra's free-form !GSTATUS? text into key/value
 // pairs. Each line holds one or two "Key: value" cells separated by tabs (or
 // runs of blanks); keys are lower-cased with their blanks collapsed. A cell
@@ -12,6 +14,9 @@ import (
 func gstatusPairs(lines []string) map[string]string {
 	kv := map[string]string{}
 	for _, l := range lines {
+		if len(l) > maxGstatusLine {
+			continue // no real status line is this long; the cell split is quadratic
+		}
 		if r, ok := cutPrefix(l, "!GSTATUS:"); ok {
 			l = r
 		}

@@ -119,12 +119,12 @@ func TestParseIdentityPieces(t *testing.T) {
 
 func TestParseCOPSRead(t *testing.T) {
 	tests := map[string]Operator{
-		`+COPS: 0,0,"Telekom.de",13`:         {Mode: 0, Name: "Telekom.de", AcT: act(13)},
-		`+COPS: 0,2,"26201",13`:              {Mode: 0, PLMN: PLMN{"262", "01"}, AcT: act(13)},
-		`+COPS: 0`:                           {},
-		`+COPS: 1,2,"46000"`:                 {Mode: 1, PLMN: PLMN{"460", "00"}},
+		`+COPS: 0,0,"Telekom.de",13`:          {Mode: 0, Name: "Telekom.de", AcT: act(13)},
+		`+COPS: 0,2,"26201",13`:               {Mode: 0, PLMN: PLMN{"262", "01"}, AcT: act(13)},
+		`+COPS: 0`:                            {},
+		`+COPS: 1,2,"46000"`:                  {Mode: 1, PLMN: PLMN{"460", "00"}},
 		`+COPS: 0,2,"00320031003400300037",7`: {PLMN: PLMN{"214", "07"}, AcT: act(ActEUTRAN)},
-		`+COPS: 2`:                           {Mode: 2},
+		`+COPS: 2`:                            {Mode: 2},
 	}
 	for in, want := range tests {
 		got, err := ParseCOPS(in)
@@ -394,5 +394,25 @@ func TestDialects(t *testing.T) {
 	}
 	if _, err := ParseDialect("nokia"); err == nil {
 		t.Error("ParseDialect(nokia) succeeded")
+	}
+}
+
+func TestParseQNETRC(t *testing.T) {
+	c, err := ParseQNETRC([]string{`+QNETRC: "emm_cause",13`, `+QNETRC: "esm_cause",0`, `+QNETRC: "5gmm_cause",0`})
+	if err != nil || c["emm_cause"] != 13 || len(c) != 3 {
+		t.Errorf("QNETRC %v %v", c, err)
+	}
+}
+
+func TestParseErrorsMaskIdentifiers(t *testing.T) {
+	_, _, err := ParseRFSTS([]string{`#RFSTS: "286 01",1795,-101,-67,-15,ZZZZ,,128,3,1,0B5D121,"286016339612498","Turkcell",3,3,108`})
+	if err == nil {
+		t.Fatal("bad TAC accepted")
+	}
+	if strings.Contains(err.Error(), "286016339612498") || !strings.Contains(err.Error(), "286016*******98") {
+		t.Errorf("IMSI not masked: %v", err)
+	}
+	if !strings.Contains(err.Error(), "TAC") || !strings.Contains(err.Error(), "#RFSTS") {
+		t.Errorf("error does not name command and field: %v", err)
 	}
 }

@@ -67,9 +67,11 @@ func (q querier) line(ctx context.Context, cmd, prefix string) (string, error) {
 func (m *Modem) Identity(ctx context.Context) (Identity, error) { return m.q().identity(ctx) }
 
 func (q querier) identity(ctx context.Context) (Identity, error) {
+	var last error
 	get := func(cmd string, prefix ...string) []string {
 		lines, err := q.x.exec(ctx, cmdSpec{cmd: cmd, prefix: prefix, bare: true})
 		if err != nil {
+			last = err
 			return nil
 		}
 		return lines
@@ -102,7 +104,10 @@ func (q querier) identity(ctx context.Context) (Identity, error) {
 		return id, &OpError{Cmd: "AT+CGMI", Err: err}
 	}
 	if id == (Identity{}) {
-		return id, &OpError{Cmd: "AT+CGMI", Err: fmt.Errorf("%w: no identity answered", ErrNotSupported)}
+		if last != nil {
+			return id, last // the port died, or every command failed: say how
+		}
+		return id, &OpError{Cmd: "AT+CGMI", Err: fmt.Errorf("%w: no identity answered", ErrParse)}
 	}
 	return id, nil
 }
@@ -171,8 +176,9 @@ func (q querier) iccid(ctx context.Context) (ICCID, error) {
 // --- signal and registration ------------------------------------------------
 
 // Signal reads +CESQ, falls back to +CSQ, and adds what the dialect's own
-// signal command knows beyond them (SINR above all: Quectel +QCSQ, Huawei
-// ^HCSQ, SIMCom +CPSI?). Values no command reported are nil.
+// signal or serving-cell command knows beyond them (SINR above all: Quectel
+// +QCSQ, Huawei ^HCSQ, SIMCom +CPSI?, u-blox +UCGED?, Sierra !GSTATUS?).
+// Values from the standard commands win; values no command reported are nil.
 func (m *Modem) Signal(ctx context.Context) (Signal, error) { return m.q().signal(ctx) }
 
 func (q querier) signal(ctx context.Context) (Signal, error) {
@@ -232,6 +238,10 @@ func (q querier) vendorSignal(ctx context.Context) (Signal, error) {
 			return Signal{}, err
 		}
 		sc, err := ParseCPSI(l)
+		return sc.Signal, err
+	case DialectUBlox, DialectSierra:
+		// Their serving-cell answers are the only place these report SINR.
+		sc, _, err := q.servingCell(ctx)
 		return sc.Signal, err
 	}
 	return Signal{}, ErrNotSupported
@@ -684,4 +694,20 @@ func (m *Modem) ExtendedError(ctx context.Context) (string, error) {
 	}
 	s, err := ParseCEER(lines)
 	return s, opErr("+CEER", err)
+}
+
+// RejectCauses reads the network's last reject causes by type ("emm_cause",
+// "esm_cause", "5gmm_cause") with Quectel +QNETRC?. Other dialects report
+// them in the registration URCs (n=3) instead: ErrNotSupported here.
+func (m *Modem) RejectCauses(ctx context.Context) (map[string]int, error) {
+	q := m.q()
+	if q.d != DialectQuectel {
+		return nil, q.notSupported("reject causes")
+	}
+	lines, err := q.run(ctx, "+QNETRC?", "+QNETRC:")
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseQNETRC(lines)
+	return c, opErr("+QNETRC?", err)
 }

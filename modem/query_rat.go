@@ -163,6 +163,10 @@ func (q querier) setRATLock(ctx context.Context, mode RATMode) error {
 			return err
 		}
 		_, err = q.run(ctx, `+QNWPREFCFG="mode_pref",`+v)
+		if err != nil && unsupportedCmd(err) && ctx.Err() == nil {
+			// LTE-only modules know neither a no-2G scan mode nor +QNWPREFCFG.
+			return &OpError{Cmd: `AT+QNWPREFCFG="mode_pref"`, Err: fmt.Errorf("%w: RAT mode %s on this model: %v", ErrNotSupported, mode, err)}
+		}
 		return err
 	case DialectSIMCom:
 		v, err := pick(simcomCNMP, "+CNMP=")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -189,7 +190,9 @@ func cmdCIMI(m *Modem, c Command) ([]string, error) {
 	default:
 		return nil, errPlain
 	}
-	imsi := m.activeCard().IMSI()
+	// The modem answers from what it read at SIM initialisation, which is
+	// stale if it ignored a REFRESH (quirks.ignore_refresh).
+	imsi := m.simIMSI
 	if imsi == "" {
 		return nil, cmeError{cmeSIMFailure}
 	}
@@ -373,14 +376,24 @@ func (m *Modem) copsList() string {
 		if n.down || n.cell.RAT == "" || !m.radio(n).usable(n.rat()) {
 			continue
 		}
-		stat := 1
-		switch {
-		case m.reg.registered() && m.reg.net == n:
-			stat = 2
-		case fpl[n.plmn] || m.forbidden[n.plmn]:
-			stat = 3
+		// One entry per RAT the network offers, the serving one first.
+		rats := []RAT{n.rat()}
+		for _, c := range n.cfg.Cells {
+			r := RAT(strings.ToUpper(c.RAT))
+			if !slices.Contains(rats, r) {
+				rats = append(rats, r)
+			}
 		}
-		parts = append(parts, fmt.Sprintf(`(%d,"%s","%s","%s",%d)`, stat, n.cfg.Name, n.cfg.Short, n.plmn, n.rat().act()))
+		for i, r := range rats {
+			stat := 1
+			switch {
+			case fpl[n.plmn] || m.forbidden[n.plmn]:
+				stat = 3
+			case i == 0 && m.reg.registered() && m.reg.net == n:
+				stat = 2
+			}
+			parts = append(parts, fmt.Sprintf(`(%d,"%s","%s","%s",%d)`, stat, n.cfg.Name, n.cfg.Short, n.plmn, r.act()))
+		}
 	}
 	return "+COPS: " + strings.Join(parts, ",") + ",," + m.d.COPSModes
 }
@@ -686,6 +699,9 @@ func cmdCFUN(m *Modem, c Command) ([]string, error) {
 		return nil, nil
 	}
 	m.setCFUN(fun)
+	if fun == 0 && m.sc.Quirks.CFUN0DropsPort {
+		m.afterResponse(func() { m.dropPort(m.sc.Timing.PortDown) })
+	}
 	return nil, nil
 }
 
@@ -706,7 +722,9 @@ func (m *Modem) setCFUN(fun int) {
 		m.reg = regState{stat: regNotSearching}
 		m.snapRegURCs()
 		if card != nil {
+			// The SIM is powered down: a UICC reset when it comes back.
 			card.PowerOff(now)
+			card.Reset()
 			m.sim = simOff
 		}
 		m.gen++
@@ -840,7 +858,7 @@ func channelErr(err error) error {
 
 func cmdCCHO(m *Modem, c Command) ([]string, error) {
 	if c.Op == OpTest {
-		if m.d.ChannelTestError {
+		if m.d.ChannelTestError || m.sc.Quirks.ChannelTestError {
 			return nil, errPlain
 		}
 		return nil, nil
@@ -865,7 +883,7 @@ func cmdCCHO(m *Modem, c Command) ([]string, error) {
 
 func cmdCGLA(m *Modem, c Command) ([]string, error) {
 	if c.Op == OpTest {
-		if m.d.ChannelTestError {
+		if m.d.ChannelTestError || m.sc.Quirks.ChannelTestError {
 			return nil, errPlain
 		}
 		return nil, nil
@@ -897,6 +915,9 @@ func cmdCGLA(m *Modem, c Command) ([]string, error) {
 }
 
 func cmdCCHC(m *Modem, c Command) ([]string, error) {
+	if m.sc.Quirks.NoCCHC {
+		return nil, errPlain
+	}
 	if c.Op == OpTest {
 		return nil, nil
 	}

@@ -19,6 +19,17 @@ func (m *Modem) InjectURC(lines ...string) {
 	}
 }
 
+// InjectURCInResponse queues lines to be sent inside the next response,
+// between its information lines and its final result code, where real
+// modems sometimes put them.
+func (m *Modem) InjectURCInResponse(lines ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range lines {
+		m.splice = append(m.splice, strings.TrimRight(l, "\r\n"))
+	}
+}
+
 // RunEvent applies a timeline event now (its At is ignored). The control
 // socket uses it; the event is validated as a scenario's would be.
 func (m *Modem) RunEvent(ev Event) error {
@@ -192,6 +203,7 @@ type State struct {
 	Slot        int    // 1 or 2
 	SIM         string // "absent", "off", "busy", "ready"
 	IMSI        string // active IMSI as the card shows it; "" without a ready SIM
+	ModemIMSI   string // what +CIMI answers: read at the last SIM initialisation
 	ICCID       string
 	RegStat     int    // 27.007 stat: 0,1,2,3,5
 	RejectCause int    // with RegStat 3
@@ -229,7 +241,7 @@ func (m *Modem) Snapshot() State {
 		DataUp:      m.usage.flowing,
 	}
 	if card := m.activeCard(); card != nil && m.sim == simReady {
-		s.IMSI, s.ICCID = card.IMSI(), card.ICCID()
+		s.IMSI, s.ICCID, s.ModemIMSI = card.IMSI(), card.ICCID(), m.simIMSI
 	}
 	if n := m.reg.net; n != nil {
 		s.PLMN, s.RAT, s.TAC, s.CI = n.plmn, n.rat(), uint64(n.cell.TAC), uint64(n.cell.CI)

@@ -119,6 +119,14 @@ func (m *Modem) handleLine(ctx context.Context, c *conn, raw []byte) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, l := range m.splice {
+		if m.verbose {
+			resp = append(resp, "\r\n"+l+m.d.URCTerm...)
+		} else {
+			resp = append(resp, l+"\r\n"...)
+		}
+	}
+	m.splice = nil
 	resp = append(resp, m.frameFinal(final)...)
 	m.deliver(resp, final == nil)
 	for _, f := range post {

@@ -120,6 +120,14 @@ func (m *Modem) triggerFault(f Fault) error {
 // dropPort makes Serve return ErrPortDropped; the port is away for d.
 func (m *Modem) dropPort(d time.Duration) {
 	m.portDown = d
+	up := make(chan struct{})
+	m.portUp = up
+	m.after(d, func() {
+		if m.portUp == up {
+			m.portUp = nil
+		}
+		close(up)
+	})
 	if m.conn != nil {
 		m.conn.dropPort()
 		m.conn = nil

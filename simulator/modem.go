@@ -84,6 +84,7 @@ type Modem struct {
 	gen     uint64 // bumped by resets and REFRESH; stale timers check it
 	lastCmd string // for A/
 	post    []func()
+	splice  []string // URCs for inside the next response
 
 	// volatile settings (reset by ATZ, CFUN=1,1 and spontaneous resets)
 	echo, verbose bool
@@ -102,6 +103,7 @@ type Modem struct {
 	cards       [2]*sim.Card
 	slot        int // 0 or 1
 	sim         simState
+	simIMSI     string // IMSI read at the last SIM initialisation
 	nets        []*network
 	reg         regState
 	attachTimer *trackedTimer
@@ -115,6 +117,7 @@ type Modem struct {
 	faults      []armedFault
 	late        *lateAnswer
 	portDown    time.Duration
+	portUp      chan struct{} // closed when the port-down period ends
 	rngFault    *rand.Rand
 }
 
@@ -138,6 +141,14 @@ type trackedTimer struct {
 func New(sc *Scenario, opts ...Option) (*Modem, error) {
 	if sc == nil {
 		return nil, fmt.Errorf("simulator: New: nil scenario")
+	}
+	if !sc.validated {
+		// Built in Go rather than parsed: check it and fill the defaults
+		// (this writes to sc, once).
+		if err := sc.validate(&decoder{file: or(sc.Name, "scenario"), pos: map[string]int{}}); err != nil {
+			return nil, fmt.Errorf("simulator: New: %w", err)
+		}
+		sc.validated = true
 	}
 	d, ok := lookupDialect(sc.Dialect)
 	if !ok {
@@ -192,8 +203,9 @@ func New(sc *Scenario, opts ...Option) (*Modem, error) {
 	m.resetVolatile()
 	m.slot = m.nvm.slot
 	m.cfun = 1
-	if m.activeCard() != nil {
+	if c := m.activeCard(); c != nil {
 		m.sim = simReady
+		m.simIMSI = c.IMSI()
 	}
 	// Steady state: registered at once, without URCs nobody could see.
 	if sel := m.selectNetwork(); sel.stat != regSearching {
@@ -289,6 +301,26 @@ func (m *Modem) PortDownFor() time.Duration {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.portDown
+}
+
+// WaitPortUp blocks until the port-down period of the last drop has passed
+// on the modem's clock (scaled by the real clock's speed, driven by Advance
+// on a ManualClock); it returns at once if the port is not down.
+func (m *Modem) WaitPortUp(ctx context.Context) error {
+	m.mu.Lock()
+	up := m.portUp
+	m.mu.Unlock()
+	if up == nil {
+		return nil
+	}
+	select {
+	case <-up:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-m.done:
+		return ErrClosed
+	}
 }
 
 func (m *Modem) appendLog(dir Dir, data []byte) {
@@ -435,8 +467,17 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 	buf := make([]byte, 512)
 	var line []byte
 	var overflow bool
+	empty := 0
 	for {
 		n, err := c.rw.Read(buf)
+		if n == 0 && err == nil {
+			// A reader that keeps returning nothing would spin us forever.
+			if empty++; empty >= 100 {
+				err = io.ErrNoProgress
+			}
+		} else {
+			empty = 0
+		}
 		if n > 0 {
 			m.mu.Lock()
 			echo := m.echo && m.conn == c

@@ -237,14 +237,14 @@ func (m *Modem) selectNetwork() selection {
 	}
 	cands := m.candidates()
 	card := m.activeCard()
-	if m.sim != simReady || card == nil || card.IMSI() == "" {
+	if m.sim != simReady || card == nil || m.simIMSI == "" {
 		if len(cands) == 0 {
 			return selection{stat: regSearching}
 		}
 		// Limited service: camped, not registered.
 		return selection{stat: regSearching, net: cands[0]}
 	}
-	imsi := card.IMSI()
+	imsi := m.simIMSI
 	var best *network
 	bestStat := 0
 	for _, n := range cands {

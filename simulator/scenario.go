@@ -31,6 +31,25 @@ type Scenario struct {
 	Timing   Timing          `yaml:"timing"`
 	Timeline []Event         `yaml:"timeline"`
 	Seed     int64           `yaml:"seed"` // faults' random stream
+	Quirks   Quirks          `yaml:"quirks"`
+
+	validated bool
+}
+
+// Quirks are optional misbehaviours of the modem firmware.
+type Quirks struct {
+	// IgnoreRefresh: the modem does not act on the card's REFRESH; +CIMI
+	// and registration keep the old IMSI until a CFUN cycle or reset while
+	// +CRSM already reads the new EF_IMSI.
+	IgnoreRefresh bool `yaml:"ignore_refresh"`
+	// ChannelTestError: AT+CCHO=? and AT+CGLA=? answer ERROR although the
+	// commands work (EM05-G, FG132-GL).
+	ChannelTestError bool `yaml:"channel_test_error"`
+	// NoCCHC: the firmware lacks +CCHC (EM9191): channels stay open.
+	NoCCHC bool `yaml:"no_cchc"`
+	// CFUN0DropsPort: AT+CFUN=0 answers OK and the port goes away for
+	// timing.port_down (openpilot's mici hardware).
+	CFUN0DropsPort bool `yaml:"cfun0_drops_port"`
 }
 
 // Identity overrides what +CGMI/+CGMM/+CGMR/+CGSN/ATI report.
@@ -227,6 +246,7 @@ func ParseScenario(name string, data []byte) (*Scenario, error) {
 	if err := sc.validate(d); err != nil {
 		return nil, err
 	}
+	sc.validated = true
 	return sc, nil
 }
 

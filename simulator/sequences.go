@@ -40,6 +40,7 @@ func (m *Modem) rebootLocked(dropUSB bool) {
 	m.slot = m.nvm.slot
 	m.cfun = 1
 	if card := m.activeCard(); card != nil {
+		card.PowerOff(m.clk.Now())
 		card.Reset()
 		m.sim = simBusy
 	} else {
@@ -70,7 +71,11 @@ func (m *Modem) simInit(notReady bool) {
 			return
 		}
 		m.sim = simReady
-		card.PowerOn(m.clk.Now())
+		m.simIMSI = card.IMSI()
+		if m.cfun == 1 {
+			// In CFUN=4 the applet's timer stays paused (BICS "active period").
+			card.PowerOn(m.clk.Now())
+		}
 		m.urc("+CPIN: READY")
 		m.evaluate()
 		m.runChain(m.d.SIMReadyURCs, nil)
@@ -89,6 +94,11 @@ func (m *Modem) checkRefresh() {
 		return
 	}
 	m.logger.Debug("refresh", "qualifier", r.Qualifier, "reason", r.Reason)
+	if m.sc.Quirks.IgnoreRefresh {
+		// The card switched, the modem did not notice: CRSM shows the new
+		// EF_IMSI, CIMI and registration keep the old one until a CFUN cycle.
+		return
+	}
 	m.runRefresh(r.Qualifier)
 }
 

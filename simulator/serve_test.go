@@ -41,7 +41,11 @@ func newRig(t *testing.T, sc *Scenario, opts ...Option) *rig {
 	client, server := net.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &rig{t: t, m: m, client: client, served: make(chan error, 1), cancel: cancel}
-	go func() { r.served <- m.Serve(ctx, server) }()
+	go func() {
+		err := m.Serve(ctx, server)
+		server.Close() // as the pty layer closes the master
+		r.served <- err
+	}()
 	t.Cleanup(func() {
 		cancel()
 		client.Close()
@@ -159,6 +163,7 @@ func TestCFUNResetDropsPort(t *testing.T) {
 		r.send("AT+CFUN=1,1\r")
 		r.readUntil("OK\r\n")
 		err := <-r.served
+		dropped := time.Now()
 		if !errors.Is(err, ErrPortDropped) {
 			t.Fatalf("Serve = %v, want ErrPortDropped", err)
 		}
@@ -166,7 +171,12 @@ func TestCFUNResetDropsPort(t *testing.T) {
 		if d := r.m.PortDownFor(); d != sc.Timing.PortDown {
 			t.Errorf("PortDownFor = %v, want %v", d, sc.Timing.PortDown)
 		}
-		time.Sleep(sc.Timing.PortDown)
+		if err := r.m.WaitPortUp(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(dropped); d != sc.Timing.PortDown {
+			t.Errorf("port was down for %v, want %v", d, sc.Timing.PortDown)
+		}
 		// The port comes back: a new connection sees a rebooted modem.
 		client, server := net.Pipe()
 		defer client.Close()
@@ -273,33 +283,89 @@ func FuzzServe(f *testing.F) {
 	f.Add([]byte("AT+CGLA=1,10,\"8012000002\"\rAT+CCHO=\"F04D554C5449494D5349\"\r"))
 	f.Add([]byte("AT+CFUN=1,1\rAT\r"))
 	f.Add([]byte("\x1b\r\nA/\rAT+CRSM=176,28423,0,0,9;+CSIM=8,\"80140201\"\r"))
-	sc, err := LoadScenario(filepath.Join("scenarios", "basic.yaml"))
+	// The first byte picks the world: SIM or none, Quectel, SIMCom, eUICC.
+	var worlds []*Scenario
+	for _, name := range []string{"basic.yaml", "simcom.yaml", "euicc.yaml", "dual-slot.yaml"} {
+		sc, err := LoadScenario(filepath.Join("scenarios", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		worlds = append(worlds, sc)
+	}
+	noSIM, err := ParseScenario("nosim.yaml", []byte("dialect: generic\nnetworks: [{plmn: \"00101\", cells: [{rat: GSM, ci: 1}]}]\n"))
 	if err != nil {
 		f.Fatal(err)
 	}
+	worlds = append(worlds, noSIM)
 	f.Fuzz(func(t *testing.T, in []byte) {
-		synctest.Test(t, func(t *testing.T) {
-			m, err := New(sc)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			client, server := net.Pipe()
-			defer client.Close()
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- m.Serve(ctx, server) }()
-			go func() { _, _ = io.Copy(io.Discard, client) }()
-			_, _ = client.Write(in)
-			// Whatever came before, the modem still answers (or has
-			// dropped the port on purpose).
-			_, werr := client.Write([]byte("\rAT\r"))
-			time.Sleep(time.Hour)
-			cancel()
-			serr := <-done
-			if werr != nil && !errors.Is(serr, ErrPortDropped) {
-				t.Fatalf("modem stopped reading: %v / %v", werr, serr)
-			}
-		})
+		sc := worlds[0]
+		if len(in) > 0 {
+			sc = worlds[int(in[0])%len(worlds)]
+		}
+		fuzzServeOne(t, sc, in)
 	})
+}
+
+func fuzzServeOne(t *testing.T, sc *Scenario, in []byte) {
+	synctest.Test(t, func(t *testing.T) {
+		m, err := New(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		client, server := net.Pipe()
+		defer client.Close()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- m.Serve(ctx, server) }()
+		go func() { _, _ = io.Copy(io.Discard, client) }()
+		_, _ = client.Write(in)
+		// Whatever came before, the modem still answers (or has
+		// dropped the port on purpose).
+		_, werr := client.Write([]byte("\rAT\r"))
+		time.Sleep(time.Hour)
+		cancel()
+		serr := <-done
+		if werr != nil && !errors.Is(serr, ErrPortDropped) {
+			t.Fatalf("modem stopped reading: %v / %v", werr, serr)
+		}
+	})
+}
+
+// TestLibraryTimelines runs every library scenario for 30 minutes of
+// scenario time with a client polling, so every timeline event fires with
+// a port attached.
+func TestLibraryTimelines(t *testing.T) {
+	files, _ := filepath.Glob("scenarios/*.yaml")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				sc := loadScenario(t, filepath.Base(f))
+				r := newRig(t, sc)
+				go func() { _, _ = io.Copy(io.Discard, r.client) }()
+				cmds := []string{"ATE0;+CMEE=2;+CEREG=3;+CGEREP=2,1", "AT+CGACT=1,1", "AT+CSQ;+CEREG?", "AT+QENG=\"servingcell\"", "AT+CIMI", "AT+CPSI?", "AT+QGDCNT?"}
+				for i := 0; i < 60; i++ {
+					_, err := r.client.Write([]byte(cmds[i%len(cmds)] + "\r"))
+					if err != nil {
+						// The faults scenario drops the port; serve it again.
+						if errors.Is(<-r.served, ErrPortDropped) {
+							client, server := net.Pipe()
+							r.client = client
+							go func() {
+								err := r.m.Serve(context.Background(), server)
+								server.Close()
+								r.served <- err
+							}()
+							go func() { _, _ = io.Copy(io.Discard, client) }()
+							t.Cleanup(func() { client.Close() })
+							continue
+						}
+						t.Fatalf("write: %v", err)
+					}
+					time.Sleep(30 * time.Second)
+				}
+				_ = r.m.Snapshot()
+			})
+		})
+	}
 }

@@ -212,6 +212,8 @@ func runDirective(t *testing.T, m *Modem, where, text string) {
 		}
 	case "urc":
 		m.InjectURC(rest)
+	case "urc-inside":
+		m.InjectURCInResponse(rest)
 	case "assert":
 		st := m.Snapshot()
 		v := reflect.ValueOf(st)

@@ -1,5 +1,7 @@
 package switcher
 
+//go:generate go run ./cmd/fsmdiagram -doc ../docs/switcher.md
+
 import (
 	"context"
 	"errors"

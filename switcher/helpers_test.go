@@ -3,6 +3,8 @@ package switcher_test
 import (
 	"context"
 	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,4 +102,16 @@ func (r *rig) lastOf(kind switcher.Kind) (switcher.Decision, bool) {
 		}
 	}
 	return switcher.Decision{}, false
+}
+
+func replace(s, old, new string) string { return strings.Replace(s, old, new, 1) }
+
+// capUsage reports every profile over its cap once over is set (home only).
+type capUsage struct{ over atomic.Bool }
+
+func (u *capUsage) Report(p *profiles.Profile, _ time.Time) profiles.Report {
+	if p.Name == "home" && u.over.Load() {
+		return profiles.Report{OverCap: true, Cap: 500_000_000}
+	}
+	return profiles.Report{}
 }

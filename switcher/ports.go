@@ -93,10 +93,10 @@ type ModemEvent struct {
 
 // ProbeResult is one data-path probe round.
 type ProbeResult struct {
-	OK      bool
-	Latency time.Duration
+	OK      bool          `json:"ok"`
+	Latency time.Duration `json:"latency_ns"`
 	// Detail says what failed ("http 503", "timeout"); never an identity.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 }
 
 // Prober checks the data path through the profile's PDP context (HTTP 204

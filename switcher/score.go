@@ -158,10 +158,19 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 			why(c, format, a...)
 		}
 
-		// Signal.
+		// Signal. A candidate's expectation is the best of what we know: the
+		// network we are on (if it may use it), its own recent history.
 		switch {
 		case sc.Active && !s.obs.registered:
-			sc.Signal = 0
+			// Losing service is judged by the no-service trigger and its
+			// delay, not by a signal of zero that would make any blip a
+			// soft trigger.
+			sc.Signal = 50
+			if activeTrack != nil {
+				if v, ok := signalPoints(activeTrack, th); ok {
+					sc.Signal = v
+				}
+			}
 			why(CodeNoService, "not registered")
 		case sc.Active && activeTrack != nil:
 			v, ok := signalPoints(activeTrack, th)
@@ -175,25 +184,33 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 				sc.Signal = 50
 				why(CodeSignalUnknown, "registered but no signal reported")
 			}
-		case !sc.Active && activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered &&
-			p.AllowsPLMN(profiles.PLMN(servingPLMN.String())):
-			// The candidate may use the very network we are on: same radio.
-			v, _ := signalPoints(activeTrack, th)
-			sc.Signal = v
-			why(CodeSignalShared, "may use the serving network %s", servingPLMN)
-		case s.sig[p.Name] != nil && now.Sub(s.sig[p.Name].At) < historyTTL:
-			t := s.sig[p.Name]
-			v, ok := signalPoints(t, th)
-			if !ok {
-				v = 50
-			}
-			// Old history fades towards neutral: the radio may have changed.
-			w := 1 - float64(now.Sub(t.At))/float64(historyTTL)
-			sc.Signal = w*v + (1-w)*50
-			why(CodeSignalHistory, "last measured %s ago", now.Sub(t.At).Round(time.Second))
+		case sc.Active:
+			sc.Signal = 50
+			why(CodeSignalUnknown, "registered but no signal reported")
 		default:
-			sc.Signal = 40
-			why(CodeSignalUnknown, "no measurement, scan or history")
+			est, code, msg := 40.0, CodeSignalUnknown, "no measurement, scan or history"
+			// The serving network's radio says nothing good about a candidate
+			// while that network's data path is dead: it may share the fault.
+			dataDead := s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown
+			if activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered && !dataDead &&
+				p.AllowsPLMN(profiles.PLMN(servingPLMN.String())) {
+				if v, ok := signalPoints(activeTrack, th); ok {
+					est, code, msg = v, CodeSignalShared, "may use the serving network "+servingPLMN.String()
+				}
+			}
+			if t := s.sig[p.Name]; t != nil && now.Sub(t.At) < historyTTL {
+				v, ok := signalPoints(t, th)
+				if !ok {
+					v = 50
+				}
+				// Old history fades towards neutral: the radio may have changed.
+				w := 1 - float64(now.Sub(t.At))/float64(historyTTL)
+				if h := w*v + (1-w)*50; h > est || code == CodeSignalUnknown {
+					est, code, msg = h, CodeSignalHistory, "last measured "+now.Sub(t.At).Round(time.Second).String()+" ago"
+				}
+			}
+			sc.Signal = est
+			why(code, "%s", msg)
 		}
 		if !sc.Active && scanFresh {
 			avail := s.availableInScan(p)
@@ -225,7 +242,7 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 			case r.Forecast != nil && r.Forecast.OverCap:
 				sc.Cost = math.Max(0, sc.Cost-30)
 				why(CodeCostForecast, "at %d B/day the cap runs out before %s", r.Forecast.BytesPerDay, r.Period.End.Format(time.DateOnly))
-			case p.DataCap > 0 && r.Remaining < p.DataCap/10:
+			case r.Cap > 0 && r.Remaining < r.Cap/10:
 				sc.Cost = math.Max(0, sc.Cost-15)
 				why(CodeCostLowCap, "%s of the cap left", r.Remaining)
 			}

@@ -343,6 +343,11 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 		if r.Pending != nil {
 			in := *r.Pending
 			s.pending, s.needReconcile = &in, true
+			s.seq = in.Seq
+			// The interrupted switch counts for the dwell and the cap.
+			if in.At.After(s.lastSwitch) {
+				s.lastSwitch = in.At
+			}
 		}
 	}
 	s.publish(s.clock.Now())
@@ -362,19 +367,26 @@ func (s *Switcher) Tick(ctx context.Context) error {
 	defer func() { s.publish(now) }()
 
 	evs := s.drainEvents(now)
+	// Requests apply at the first tick after they were made, whatever the
+	// state: one queued during a recovery must not fire hours later.
+	reqs := s.takeRequests()
 	switch s.lc.Current() {
 	case StateModemLost:
+		s.refuseBusy(now, reqs)
 		return nil
 	case StateRecovering:
+		s.refuseBusy(now, reqs)
 		s.recoverStep(ctx, now)
 		return nil
 	}
 	o, health := s.observe(ctx, now)
 	switch health {
 	case healthLost:
+		s.refuseBusy(now, reqs)
 		s.toModemLost(now, reason(CodeModemLost, "the port is gone"))
 		return nil
 	case healthSick:
+		s.refuseBusy(now, reqs)
 		s.sickTicks++
 		if s.sickTicks >= sickAfter {
 			s.enterRecovery(now, reason(CodeModemSick, "%d polls in a row with AT timeouts", s.sickTicks))
@@ -393,6 +405,7 @@ func (s *Switcher) Tick(ctx context.Context) error {
 
 	if s.lc.Current() == StateProbing {
 		if o.simState != modem.SIMReady || (o.imsi == "" && o.iccid == "") {
+			s.refuseBusy(now, reqs)
 			return nil
 		}
 		s.firstIdentity(ctx, now)
@@ -401,20 +414,38 @@ func (s *Switcher) Tick(ctx context.Context) error {
 
 	switch s.lc.Current() {
 	case StateSwitching, StateVerifying:
+		s.refuseBusy(now, reqs)
 		s.verifyStep(ctx, now, false)
 	case StateRollingBack:
+		s.refuseBusy(now, reqs)
 		s.verifyStep(ctx, now, true)
 	case StateFailed:
 		s.scores = s.scoreAll(now)
-		s.failedStep(ctx, now)
+		s.failedStep(ctx, now, reqs)
+	case StateStarting, StateProbing:
+		s.refuseBusy(now, reqs)
 	default:
 		s.checkIdentity(now)
 		s.ensureData(ctx, now)
 		s.probeStep(ctx, now)
 		s.scores = s.scoreAll(now)
-		s.steadyStep(ctx, now)
+		s.steadyStep(ctx, now, reqs)
 	}
 	return nil
+}
+
+// refuseBusy answers requests that arrive while a switch, recovery or
+// start-up is in flight: unpinning is always safe, the rest is refused.
+func (s *Switcher) refuseBusy(now time.Time, reqs []manualReq) {
+	for _, rq := range reqs {
+		if rq.kind == reqUnpin {
+			s.pin = nil
+			s.fire(EvUnpin)
+			continue
+		}
+		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual,
+			Reasons: []Reason{reason(CodeBusy, "request for %q refused: the switcher is %s", rq.profile, s.lc.Current())}}, false)
+	}
 }
 
 // Run ticks on the signal-poll interval (faster while a switch or recovery
@@ -1134,7 +1165,7 @@ func (s *Switcher) takeRequests() []manualReq {
 }
 
 // steadyStep is the decision in registering/connected/degraded/held.
-func (s *Switcher) steadyStep(ctx context.Context, now time.Time) {
+func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualReq) {
 	s.lifecycleHealth(now)
 	ranked := s.rank(s.scores)
 	pol := s.cfg.Policy
@@ -1148,7 +1179,7 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time) {
 			Reasons: []Reason{reason(CodePinned, "pin on %q expired", p)}}, false)
 	}
 
-	for _, rq := range s.takeRequests() {
+	for _, rq := range reqs {
 		if s.manual(ctx, now, rq, ranked) {
 			return
 		}
@@ -1273,8 +1304,8 @@ func (s *Switcher) armBackoff(now time.Time) {
 
 // failedStep waits out the back-off, then cycles the radio (if no applet
 // might be rotating) and starts over.
-func (s *Switcher) failedStep(ctx context.Context, now time.Time) {
-	for _, rq := range s.takeRequests() {
+func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualReq) {
+	for _, rq := range reqs {
 		if s.manual(ctx, now, rq, s.rank(s.scores)) {
 			return
 		}

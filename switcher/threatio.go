@@ -103,9 +103,21 @@ func ThreatConfig(cfg *profiles.Config) threat.Config {
 // threatObservation builds the engine's view of this tick.
 func (s *Switcher) threatObservation(now time.Time, evs []ModemEvent) threat.Observation {
 	o := threat.Observation{At: now, Profile: s.active}
+	// The registration that carries service (EPS first); an unregistered
+	// EPS status next to a registered CREG means we are on 2G/3G.
+	rank := func(r modem.Registration) int {
+		n := 0
+		if r.Status.Registered() {
+			n += 2
+		}
+		if r.Domain == modem.DomainEPS {
+			n++
+		}
+		return n
+	}
 	for i := range s.obs.regs {
 		r := s.obs.regs[i]
-		if o.Registration == nil || r.Domain == modem.DomainEPS {
+		if o.Registration == nil || rank(r) > rank(*o.Registration) {
 			o.Registration = &r
 		}
 	}

@@ -33,6 +33,10 @@ type Options struct {
 	// reading before the bytes are dropped. Zero means 2s; negative waits
 	// forever.
 	WriteTimeout time.Duration
+	// Baud, if positive, paces output at that line rate (8N1: 10 bits a
+	// byte), as a UART-attached modem would; USB modems ignore the rate, so
+	// zero (unpaced) is the default.
+	Baud int
 	// Sleep waits out a port-down period; nil uses a real timer. Tests and
 	// sped-up clocks inject their own.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -102,7 +106,7 @@ func (p *Port) openTTY() (*tty, error) {
 	if wait < 0 {
 		wait = 0
 	}
-	return openTTY(p.opts.Exclusive, wait, p.log)
+	return openTTY(p.opts.Exclusive, wait, p.opts.Baud, p.log)
 }
 
 // Path is the current slave device, e.g. /dev/pts/7; "" while the port is

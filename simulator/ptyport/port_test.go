@@ -532,3 +532,35 @@ func TestDropErrorUnwraps(t *testing.T) {
 		t.Fatal("cause not reachable through Unwrap")
 	}
 }
+
+func TestBaudPacing(t *testing.T) {
+	const baud, size = 9600, 96 // 10 bits a byte: 100 ms on the wire
+	p, err := Open(Options{Baud: baud})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := bytes.Repeat([]byte("x"), size)
+	serve(t, p, func(ctx context.Context, rw io.ReadWriter) error {
+		if _, err := rw.Read(make([]byte, 16)); err != nil {
+			return err
+		}
+		_, err := rw.Write(reply)
+		if err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return nil
+	})
+	c := openClient(t, p.Path())
+	start := time.Now()
+	if _, err := c.Write([]byte("AT\r")); err != nil {
+		t.Fatal(err)
+	}
+	readExactly(t, c, string(reply))
+	// The first slice goes at once; the rest wait their turn on the line.
+	if el, min := time.Since(start), 80*time.Millisecond; el < min {
+		t.Fatalf("%d bytes at %d baud arrived in %v, want at least %v", size, baud, el, min)
+	} else {
+		t.Logf("%d bytes at %d baud took %v", size, baud, el)
+	}
+}

@@ -29,7 +29,12 @@ type tty struct {
 	notify    *os.File
 	exclusive bool
 	writeWait time.Duration
+	baud      int // 0: unpaced
 	log       *slog.Logger
+	done      chan struct{} // closed by Close; ends pacing waits
+
+	paceMu   sync.Mutex
+	lineFree time.Time // pacing: when the last byte has left the "UART"
 
 	eventMu  sync.Mutex
 	eventBuf []byte
@@ -43,7 +48,7 @@ type tty struct {
 	closeErr  error
 }
 
-func openTTY(exclusive bool, writeWait time.Duration, log *slog.Logger) (t *tty, err error) {
+func openTTY(exclusive bool, writeWait time.Duration, baud int, log *slog.Logger) (t *tty, err error) {
 	// O_NONBLOCK makes the master pollable, so Close takes effect while a
 	// goroutine is parked in Read and the client sees the hang-up at once.
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
@@ -102,7 +107,7 @@ func openTTY(exclusive bool, writeWait time.Duration, log *slog.Logger) (t *tty,
 
 	t = &tty{
 		path: path, master: master, keeper: keeper, notify: notify,
-		exclusive: exclusive, writeWait: writeWait, log: log,
+		exclusive: exclusive, writeWait: writeWait, baud: baud, log: log, done: make(chan struct{}),
 		eventBuf: make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1)),
 	}
 	t.wg.Add(1)
@@ -243,13 +248,52 @@ func (t *tty) Write(p []byte) (int, error) {
 	if external == nil && t.writeWait > 0 {
 		_ = t.master.SetWriteDeadline(time.Now().Add(t.writeWait))
 	}
-	n, err := t.master.Write(p)
+	var n int
+	var err error
+	if t.baud > 0 {
+		n, err = t.pacedWrite(p, external)
+	} else {
+		n, err = t.master.Write(p)
+	}
 	if err != nil && external == nil && t.writeDeadline.Load() == nil && errors.Is(err, os.ErrDeadlineExceeded) {
 		t.dropped.Add(int64(len(p) - n))
 		t.log.Warn("client not reading; output dropped", "path", t.path, "bytes", len(p)-n)
 		return len(p), nil
 	}
 	return n, err
+}
+
+// pacedWrite sends p no faster than the baud rate (10 bits a byte, 8N1),
+// in slices of about 10 ms, so a client sees a reply arrive over time as
+// from a real UART.
+func (t *tty) pacedWrite(p []byte, deadline *time.Time) (int, error) {
+	t.paceMu.Lock()
+	defer t.paceMu.Unlock()
+	chunk := max(1, t.baud/10/100)
+	byteTime := time.Second * 10 / time.Duration(t.baud)
+	written := 0
+	for written < len(p) {
+		if wait := time.Until(t.lineFree); wait > 0 {
+			if deadline != nil && time.Now().Add(wait).After(*deadline) {
+				return written, os.ErrDeadlineExceeded
+			}
+			timer := time.NewTimer(wait)
+			select {
+			case <-timer.C:
+			case <-t.done:
+				timer.Stop()
+				return written, io.ErrClosedPipe
+			}
+		}
+		end := min(written+chunk, len(p))
+		n, err := t.master.Write(p[written:end])
+		written += n
+		t.lineFree = time.Now().Add(time.Duration(n) * byteTime)
+		if err != nil {
+			return written, err
+		}
+	}
+	return written, nil
 }
 
 // SetReadDeadline bounds a pending and future Read, like os.File's.
@@ -276,6 +320,7 @@ func (t *tty) resetReadDeadline() { _ = t.master.SetReadDeadline(time.Time{}) }
 // everything. It is idempotent and waits for the watcher.
 func (t *tty) Close() error {
 	t.closeOnce.Do(func() {
+		close(t.done)
 		// Master first: that is the hang-up the client must see.
 		t.closeErr = t.master.Close()
 		t.notify.Close()

@@ -9,7 +9,7 @@ import (
 
 type tty struct{ path string }
 
-func openTTY(bool, time.Duration, *slog.Logger) (*tty, error) { return nil, ErrUnsupported }
+func openTTY(bool, time.Duration, int, *slog.Logger) (*tty, error) { return nil, ErrUnsupported }
 
 func (t *tty) Read([]byte) (int, error)         { return 0, ErrUnsupported }
 func (t *tty) Write([]byte) (int, error)        { return 0, ErrUnsupported }

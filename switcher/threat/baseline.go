@@ -57,6 +57,11 @@ type CellRecord struct {
 	Priorities []int `json:"priorities,omitempty"`
 	// Reported is set once the cell has been reported as transient (D5b).
 	Reported bool `json:"reported,omitempty"`
+	// Implicated is the last time a High-or-above finding named this
+	// not-yet-trusted cell. It wipes the cell's trust days: trust must be earned again on
+	// TrustDays fresh days, so a catcher that keeps returning never
+	// becomes "normal".
+	Implicated time.Time `json:"implicated,omitzero"`
 }
 
 // NeighbourSeen is one neighbour radio and how often it was listed.
@@ -237,6 +242,9 @@ type learnOpts struct {
 	signal   bool // signal statistics (paused while an anomaly is present)
 	// locked: for trusted cells, do not add new TACs/radios (D4 decides).
 	locked bool
+	// implicated: the serving cell is suspect; only its sighting times
+	// are kept (D5b needs them), nothing that would build trust.
+	implicated bool
 }
 
 func (b *Baseline) learn(o *Observation, cfg *Config, opt learnOpts) {
@@ -255,6 +263,12 @@ func (b *Baseline) learn(o *Observation, cfg *Config, opt learnOpts) {
 		b.evict(cfg.Baseline.MaxCells, key, &cfg.Baseline)
 	}
 	capT := cfg.Baseline.HistogramCap
+	if opt.implicated {
+		if opt.identity && o.At.After(c.LastSeen) {
+			c.LastSeen = o.At
+		}
+		return
+	}
 	if opt.identity {
 		if o.At.After(c.LastSeen) {
 			c.LastSeen = o.At
@@ -351,6 +365,16 @@ func (b *Baseline) learnNeighbours(c *CellRecord, nl *NeighbourList, capT int, l
 		for i := range c.Neighbours {
 			c.Neighbours[i].Count /= 2
 		}
+	}
+}
+
+// implicate records suspicion against a cell that is still earning trust.
+// A trusted cell is not demoted: a finding on the site's own cell (a
+// reject, a cloned identity) is about whoever used its identity, and D4
+// watches that.
+func (b *Baseline) implicate(k CellKey, now time.Time, cfg *BaselineConfig) {
+	if c := b.Cells[k]; c != nil && len(c.Days) < cfg.TrustDays {
+		c.Implicated, c.Days = now, nil
 	}
 }
 

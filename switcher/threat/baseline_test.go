@@ -154,3 +154,26 @@ func TestHistogram(t *testing.T) {
 		t.Error("quantile of nothing")
 	}
 }
+
+// TestCatcherNeverEarnsTrust: a capture-and-release cell returning on many
+// days stays unknown, while an innocent new cell earns trust.
+func TestCatcherNeverEarnsTrust(t *testing.T) {
+	cfg := testConfig()
+	e, start := warmEngine(t, cfg)
+	var steps []step
+	for day := range 4 {
+		steps = append(steps, captureLoop(time.Duration(day)*25*time.Hour)...)
+		steps = append(steps, step{time.Duration(day)*25*time.Hour + time.Hour, normal(cellC)})
+	}
+	rs := run(t, e, start, steps)
+	if n := len(byRule(findings(rs), "D9b")); n != 4 {
+		t.Errorf("D9b fired %d times over 4 days, want 4", n)
+	}
+	b := e.Baseline()
+	if b.trusted(cellX.key(), &cfg.Baseline) {
+		t.Error("the capturing cell became trusted")
+	}
+	if !b.trusted(cellC.key(), &cfg.Baseline) {
+		t.Error("an innocent cell seen on 4 days did not become trusted")
+	}
+}

@@ -92,7 +92,8 @@ func (d *d1) observe(e *env, o *Observation) []Finding {
 }
 
 func (d *d1) sudden(e *env) bool {
-	return d.goodStreak >= e.cfg.D1.GoodPolls && d.lastGood.within(e.now, e.cfg.D1.Within)
+	// Inside our own switch the previous LTE belonged to another profile.
+	return !e.suppressed && d.goodStreak >= e.cfg.D1.GoodPolls && d.lastGood.within(e.now, e.cfg.D1.Within)
 }
 
 func downgradeResponse(sev Severity, scope Scope, e *env) Response {

@@ -67,6 +67,10 @@ func TestD1(t *testing.T) {
 		{name: "FP GSM only 60 s after good LTE", cfg: allow2G, steps: seq(
 			one(0, poll(cellA, -95, 12)), one(30*time.Second, poll(cellA, -95, 12)), one(90*time.Second, gsm())),
 			rule: "D1d", want: never},
+		{name: "FP GSM right after our own switch to a 2G-capable profile", cfg: allow2G, steps: seq(
+			one(0, poll(cellA, -95, 12)), one(20*time.Second, poll(cellA, -95, 12)),
+			one(25*time.Second, Observation{Events: []Event{{Kind: EventOwnSwitchStarted}}}),
+			one(35*time.Second, gsm())), rule: "D1d", want: never},
 		{name: "FP GSM AcT while searching is not judged", steps: seq(one(0, Observation{Profile: "home",
 			Registration: &modem.Registration{Domain: modem.DomainCS, Status: modem.RegSearching, AcT: ptr(modem.ActGSM)}})),
 			rule: "D1a", want: never},

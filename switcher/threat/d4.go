@@ -31,7 +31,7 @@ func newD4() *d4 { return &d4{pending: map[string]*pend{}, radioLast: map[Radio]
 
 func (*d4) info() DetectorInfo {
 	return DetectorInfo{ID: D4, Version: 1, Name: "cell_identity",
-		Description: "a known cell with a new TAC (D4a) or new EARFCN/PCI (D4b); a radio showing a different CI within minutes (D4c)"}
+		Description: "a known cell with a new TAC (D4a) or new EARFCN/PCI (D4b); a radio showing a different CI within minutes (D4c); a known CI under a new PLMN (D4p)"}
 }
 
 func (*d4) enabled(c *Config) bool { return c.D4.Enabled }
@@ -96,6 +96,15 @@ func (d *d4) observe(e *env, o *Observation) []Finding {
 			})
 		}
 	}
+	if e.warm && !e.known(k) {
+		if other, ok := d.samePLMNlessCI(e, k); ok {
+			check(fmt.Sprintf("p|%s", k), func() {}, func() Finding {
+				return e.finding("D4p", ReasonCellNewPLMN, SeverityMedium, 1.0, scope,
+					fmt.Sprintf("cell identity %x, known here under PLMN %s, now broadcast as PLMN %s", k.CI, other.PLMN, k.PLMN),
+					ev("cell", k), ev("known_as", other))
+			})
+		}
+	}
 	if r, ok := o.radio(); ok {
 		last, seen := d.radioLast[r]
 		reused := seen && last.cell != k && e.now.Sub(last.at) <= cfg.RadioReuseWindow && !d.bothKnownOn(e, r, last.cell, k)
@@ -121,6 +130,21 @@ func (d *d4) observe(e *env, o *Observation) []Finding {
 		}
 	}
 	return out
+}
+
+// samePLMNlessCI finds a trusted cell with the same CI under another PLMN.
+// Network sharing broadcasts one CI under several PLMNs; the baseline learns
+// those, so only a PLMN never seen with this CI gets here.
+func (d *d4) samePLMNlessCI(e *env, k CellKey) (CellKey, bool) {
+	var best CellKey
+	found := false
+	for other := range e.base.Cells {
+		if other.CI == k.CI && other.PLMN != k.PLMN && e.base.trusted(other, &e.cfg.Baseline) &&
+			(!found || other.String() < best.String()) {
+			best, found = other, true
+		}
+	}
+	return best, found
 }
 
 // bothKnownOn: PCI reuse the baseline already knows at this site is normal.

@@ -43,6 +43,18 @@ func TestD4(t *testing.T) {
 			})), rule: "D4c", want: SeverityLow, score: 0.5},
 		{name: "FP mobile site", cfg: func(c *Config) { c.Site.Stationary = false },
 			steps: every(0, 30*time.Second, 2, func(int) Observation { return normal(newTAC) }), rule: "D4a", want: never},
+		{name: "known CI under a new PLMN for 2 polls: Medium", steps: every(0, 30*time.Second, 2, func(int) Observation {
+			c := cellA
+			c.plmn = "310410"
+			return normal(c)
+		}), rule: "D4p", want: SeverityMedium, score: 1},
+		{name: "FP network sharing the baseline has seen", cfg: func(c *Config) {
+			c.FleetCells = []CellKey{{PLMN: plmn("310410"), CI: cellA.ci}}
+		}, steps: every(0, 30*time.Second, 2, func(int) Observation {
+			c := cellA
+			c.plmn = "310410"
+			return normal(c)
+		}), rule: "D4p", want: never},
 	})
 }
 

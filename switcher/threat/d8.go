@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/imsid/imsid/modem"
 )
 
 // d8 recognises RF jamming: the vendor's own detector, or the serving
@@ -122,10 +124,12 @@ func (d *d8) interference(e *env, o *Observation) (Finding, bool) {
 // window while the received power stayed at its usual level.
 func (d *d8) blackout(e *env, o *Observation) (Finding, bool) {
 	cfg := &e.cfg.D8
-	if reg := o.Registration; reg != nil {
+	// Only configured profiles take part, which also bounds the maps.
+	if _, configured := e.cfg.Profiles[o.Profile]; configured && o.Registration != nil {
+		reg := o.Registration
 		if reg.Status.Registered() {
 			d.regAt[o.Profile] = e.now
-		} else if reg.Status == 0 || reg.Status == 2 || reg.Status == 3 || reg.Status == 4 {
+		} else if reg.Status == modem.RegNotRegistered || reg.Status == modem.RegSearching || reg.Status == modem.RegDenied || reg.Status == modem.RegUnknown {
 			if _, lost := d.lostAt[o.Profile]; !lost || d.regAt[o.Profile].After(d.lostAt[o.Profile]) {
 				d.lostAt[o.Profile] = e.now
 			}

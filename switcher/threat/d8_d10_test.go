@@ -269,3 +269,16 @@ func TestCriticalLatchesUntilAcknowledged(t *testing.T) {
 		t.Fatalf("after acknowledge: %+v", rs[0])
 	}
 }
+
+// TestCaptureBlamesLatestCell: two unknown cells in a row; the release is
+// attributed to the one that served last.
+func TestCaptureBlamesLatestCell(t *testing.T) {
+	e, start := warmEngine(t, testConfig())
+	other := cellX
+	other.ci++
+	rs := run(t, e, start, seq(one(0, poll(other, -60, 20)), captureLoop(40*time.Second)))
+	got := byRule(findings(rs), "D9b")
+	if len(got) != 1 || got[0].Scope.Cell != cellX.key() {
+		t.Fatalf("D9b = %+v, want one finding on X", got)
+	}
+}

@@ -68,8 +68,14 @@ func (d *d9) observe(e *env, o *Observation) []Finding {
 	k, haveK := o.servingKey()
 	if haveK && (!e.hist.havePrev || e.hist.prevServing != k) {
 		a, haveA := o.area()
-		if e.suspicious(k, a, haveA) && e.hist.haveBaseline && !c.active {
-			*c = capture{active: true, cell: k, from: e.hist.baselineCell, area: a, at: e.now}
+		if e.suspicious(k, a, haveA) && e.hist.haveBaseline {
+			// A newer suspicious cell takes over: the release that follows
+			// belongs to the last cell that captured us.
+			from := e.hist.baselineCell
+			if c.active {
+				from = c.from
+			}
+			*c = capture{active: true, cell: k, from: from, area: a, at: e.now}
 		}
 	}
 	if c.active {

@@ -179,9 +179,7 @@ func (e *Engine) Acknowledge(at time.Time, iccid modem.ICCID) {
 	e.window = slices.DeleteFunc(e.window, func(f Finding) bool { return f.Severity == SeverityCritical })
 	e.episode.Active = false
 	e.response = Response{}
-	if at.After(e.last) {
-		e.last = at
-	}
+	e.lastFiredAt = at
 }
 
 // env is the per-observation context handed to detectors.
@@ -275,6 +273,9 @@ func (e *Engine) Observe(o Observation) (Result, error) {
 		return Result{}, &ObservationError{Field: "At", Err: fmt.Errorf("%w: %s before %s", ErrTimeBackwards,
 			o.At.UTC().Format(time.RFC3339Nano), e.last.UTC().Format(time.RFC3339Nano))}
 	}
+	if err := o.validate(); err != nil {
+		return Result{}, err
+	}
 	if e.base == nil {
 		e.base = NewBaseline(o.At)
 	}
@@ -336,10 +337,40 @@ func (e *Engine) Observe(o Observation) (Result, error) {
 		d4.noteOthers(others, now)
 	}
 
-	e.base.learn(&o, &e.cfg, learnOpts{identity: !suppressed, signal: !anomaly && !suppressed, locked: en.warm})
+	for _, f := range found {
+		if f.Severity >= SeverityHigh && f.Scope.Kind == ScopeCell {
+			e.base.implicate(f.Scope.Cell, now, &e.cfg.Baseline)
+		}
+	}
+	e.base.learn(&o, &e.cfg, learnOpts{identity: !suppressed, signal: !anomaly && !suppressed, locked: en.warm,
+		implicated: e.implicated(&o, found)})
 	e.updateHistory(en, &o)
 
 	return e.score(now, found, suppressed, en.warm), nil
+}
+
+// implicated reports whether the serving cell is an untrusted cell under
+// suspicion: the subject of a High-or-above finding now, or quarantined in
+// the current episode. Such a cell must not earn trust days, or a catcher
+// that keeps coming back would poison the baseline.
+func (e *Engine) implicated(o *Observation, found []Finding) bool {
+	k, ok := o.servingKey()
+	if !ok {
+		return false
+	}
+	for _, f := range found {
+		if f.Severity >= SeverityHigh && f.Scope.Kind == ScopeCell && f.Scope.Cell == k && !e.base.trusted(k, &e.cfg.Baseline) {
+			return true
+		}
+	}
+	if e.episode.Active && !e.base.trusted(k, &e.cfg.Baseline) {
+		for _, q := range e.response.Quarantine {
+			if q.Scope.Kind == ScopeCell && q.Scope.Cell == k {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (e *Engine) extendSuppression(t time.Time) {
@@ -383,7 +414,7 @@ func (e *Engine) score(now time.Time, found []Finding, suppressed, warm bool) Re
 	sc := &e.cfg.Scoring
 	e.window = append(e.window, found...)
 	e.window = slices.DeleteFunc(e.window, func(f Finding) bool {
-		return now.Sub(f.At) >= sc.Window && !(e.critical && f.Severity == SeverityCritical)
+		return now.Sub(f.At) >= sc.Window // a latched Critical lives in e.critical, not here
 	})
 	for _, f := range found {
 		if f.Severity == SeverityCritical {

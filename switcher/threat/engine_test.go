@@ -136,6 +136,19 @@ func TestObserveRejectsBadTime(t *testing.T) {
 	if _, err := e.Observe(Observation{At: t0.Add(time.Hour)}); err != nil {
 		t.Fatalf("same instant again: %v", err)
 	}
+	o := poll(cellA, math.NaN(), 3)
+	o.At = t0.Add(2 * time.Hour)
+	_, err = e.Observe(o)
+	if !errors.As(err, &oe) || oe.Field != "Serving.Signal.RSRP" || !errors.Is(err, ErrNotFinite) {
+		t.Fatalf("NaN RSRP: %v", err)
+	}
+	o = poll(cellA, -90, 3)
+	o.At = t0.Add(2 * time.Hour)
+	o.Neighbours = neighbours(1, cellB)
+	o.Neighbours.Cells[0].Signal.SINR = db(math.Inf(1))
+	if _, err = e.Observe(o); !errors.As(err, &oe) || oe.Field != "Neighbours.Cells[0].Signal.SINR" {
+		t.Fatalf("Inf neighbour SINR: %v", err)
+	}
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -322,7 +335,7 @@ func checkInvariants(t testing.TB, prev, r Result) {
 // keep scores and levels in bounds and only tighten within an episode;
 // the same seed twice gives the same results.
 func TestPropertyRandomSequences(t *testing.T) {
-	n := 200
+	n := 60
 	if testing.Short() {
 		n = 30
 	}
@@ -396,4 +409,25 @@ func FuzzEngine(f *testing.F) {
 			t.Fatalf("baseline grew to %d cells", n)
 		}
 	})
+}
+
+func TestResultJSONRoundTrip(t *testing.T) {
+	e, start := warmEngine(t, testConfig())
+	for _, r := range run(t, e, start, script()) {
+		data, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Result
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatalf("%v\n%s", err, data)
+		}
+		if d := cmp.Diff(r, back); d != "" {
+			t.Fatalf("round trip changed the result:\n%s", d)
+		}
+	}
+	var a Action
+	if err := a.UnmarshalText([]byte("alert|bogus")); err == nil {
+		t.Error("unknown action accepted")
+	}
 }

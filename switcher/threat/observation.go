@@ -1,6 +1,9 @@
 package threat
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/imsid/imsid/modem"
@@ -234,4 +237,45 @@ func (o *Observation) has(k EventKind) bool {
 		}
 	}
 	return false
+}
+
+// ErrNotFinite is wrapped when a signal value is NaN or infinite.
+var ErrNotFinite = errors.New("not a finite number")
+
+// validate rejects values no modem can report, which would otherwise end
+// up in the baseline's statistics.
+func (o *Observation) validate() error {
+	check := func(prefix string, s *modem.Signal) error {
+		if s == nil {
+			return nil
+		}
+		for _, f := range []struct {
+			name string
+			v    *float64
+		}{
+			{"RSSI", (*float64)(s.RSSI)}, {"RSCP", (*float64)(s.RSCP)}, {"RSRP", (*float64)(s.RSRP)},
+			{"EcIo", (*float64)(s.EcIo)}, {"RSRQ", (*float64)(s.RSRQ)}, {"SINR", (*float64)(s.SINR)},
+		} {
+			if f.v != nil && (math.IsNaN(*f.v) || math.IsInf(*f.v, 0)) {
+				return &ObservationError{Field: prefix + f.name, Err: ErrNotFinite}
+			}
+		}
+		return nil
+	}
+	if o.Serving != nil {
+		if err := check("Serving.Signal.", &o.Serving.Signal); err != nil {
+			return err
+		}
+	}
+	if err := check("Signal.", o.Signal); err != nil {
+		return err
+	}
+	if o.Neighbours != nil {
+		for i := range o.Neighbours.Cells {
+			if err := check(fmt.Sprintf("Neighbours.Cells[%d].Signal.", i), &o.Neighbours.Cells[i].Signal); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package threat
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -63,6 +64,22 @@ func (a Action) String() string {
 
 // MarshalText writes the names joined by "|".
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads the MarshalText form ("none" or names joined by "|").
+func (a *Action) UnmarshalText(b []byte) error {
+	*a = 0
+	if string(b) == "none" || len(b) == 0 {
+		return nil
+	}
+	for _, part := range strings.Split(string(b), "|") {
+		i := slices.Index(actionNames, part)
+		if i < 0 {
+			return fmt.Errorf("threat: unknown action %q", part)
+		}
+		*a |= 1 << i
+	}
+	return nil
+}
 
 // Quarantine asks the switcher to avoid a scope for at least TTL (it
 // doubles the TTL on repeats; that bookkeeping is the switcher's).

@@ -82,6 +82,7 @@ const (
 	ReasonCellNewTAC         Reason = "cell_new_tac"                // D4a
 	ReasonCellNewRadio       Reason = "cell_new_radio"              // D4b
 	ReasonRadioNewCell       Reason = "radio_new_cell"              // D4c
+	ReasonCellNewPLMN        Reason = "cell_new_plmn"               // D4p
 	ReasonUnknownCell        Reason = "unknown_cell"                // D5a
 	ReasonTransientCell      Reason = "transient_cell"              // D5b
 	ReasonStrongKnownCell    Reason = "strong_known_cell"           // D6a

@@ -1,0 +1,188 @@
+package switcher_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/switchertest"
+)
+
+func autonomous(s string) string { return replace(s, "method: applet", "method: autonomous") }
+
+func TestAutonomousAdoption(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml", autonomous), "home")
+	r.up()
+	r.m.SwitchTo("roam") // the applet rotates on its own
+	st := r.tick(30 * time.Second)
+	if st.Active != "roam" {
+		t.Fatalf("not adopted: %+v", st)
+	}
+	d, ok := r.lastOf(switcher.KindAdopt)
+	if !ok || d.From != "home" || d.To != "roam" || d.Trigger != switcher.TriggerExternal || !d.Has(switcher.CodeExternalChange) {
+		t.Fatalf("adopt decision %+v", d)
+	}
+	var ref *switcher.RefusedError
+	if err := r.s.Force("home", "x"); !errors.As(err, &ref) || ref.Reason.Code != switcher.CodeAutonomous {
+		t.Fatalf("force with an autonomous applet: %v", err)
+	}
+	// No service: we never select, we wait for the applet.
+	r.m.SetNet("roam", func(n *switchertest.Net) { n.Reg = modem.RegSearching })
+	r.run(30*time.Second, 5*time.Minute)
+	if sel, _, _, _ := r.m.Counts(); len(sel) != 0 {
+		t.Fatalf("selected with an autonomous applet: %v", sel)
+	}
+	if d, ok := r.lastOf(switcher.KindStay); !ok || !d.Has(switcher.CodeAutonomous) {
+		t.Fatalf("want stay/method_autonomous, got %+v", d)
+	}
+}
+
+func TestAppletHoldoffDelaysResets(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml", autonomous), "home")
+	r.up()
+	r.m.SetNet("home", func(n *switchertest.Net) { n.Reg = modem.RegSearching })
+	r.tick(10 * time.Second) // service lost: the applet's rotation window opens (5 min)
+	r.m.SetHung(true)
+	r.run(10*time.Second, 4*time.Minute)
+	st := r.s.Status()
+	if st.State != switcher.StateRecovering {
+		t.Fatalf("state %s", st.State)
+	}
+	if rc := st.Recovery; rc.CFUN != 0 || rc.Reset != 0 || rc.Resync != 1 {
+		t.Fatalf("reset inside the applet window: %+v", rc)
+	}
+	r.run(10*time.Second, 2*time.Minute)
+	if rc := r.s.Status().Recovery; rc.CFUN != 1 {
+		t.Fatalf("no CFUN after the window: %+v", rc)
+	}
+}
+
+func TestRecoveryLadder(t *testing.T) {
+	t.Run("recovers mid-ladder without blaming the profile", func(t *testing.T) {
+		r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+		r.up()
+		r.m.SetHung(true)
+		r.run(5*time.Second, 15*time.Second)
+		if st := r.s.Status(); st.State != switcher.StateRecovering {
+			t.Fatalf("state %s", st.State)
+		}
+		r.m.SetHung(false)
+		st := r.run(5*time.Second, 20*time.Second)
+		if st.State != switcher.StateConnected || st.Active != "home" || len(st.Quarantines) != 0 {
+			t.Fatalf("after recovery: %+v", st)
+		}
+		if st.Recovery.Runs != 1 || st.Recovery.Recovered != 1 || st.Recovery.Requery != 1 {
+			t.Fatalf("stats %+v", st.Recovery)
+		}
+		if _, ok := r.lastOf(switcher.KindSwitch); ok {
+			t.Fatal("a hung modem was taken for a bad profile")
+		}
+	})
+	t.Run("every rung, then the port is reopened", func(t *testing.T) {
+		r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+		r.up()
+		r.m.SetHung(true)
+		r.run(5*time.Second, 2*time.Minute)
+		st := r.s.Status()
+		if st.State != switcher.StateModemLost || r.lost != 1 {
+			t.Fatalf("state %s, lost callbacks %d", st.State, r.lost)
+		}
+		rc := st.Recovery
+		if rc.Requery != 1 || rc.Resync != 1 || rc.CFUN != 1 || rc.Reset != 1 || rc.Reopen != 1 {
+			t.Fatalf("ladder %+v", rc)
+		}
+		fresh := switchertest.NewModem(r.cfg, "home")
+		r.s.Reopened(fresh)
+		st = r.run(time.Second, 5*time.Second)
+		if st.State != switcher.StateConnected {
+			t.Fatalf("after reopen: %+v", st)
+		}
+	})
+	t.Run("port lost", func(t *testing.T) {
+		r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+		r.up()
+		r.m.SetLost(true)
+		if st := r.tick(time.Second); st.State != switcher.StateModemLost || r.lost != 1 {
+			t.Fatalf("state %s", st.State)
+		}
+	})
+	t.Run("hang during a switch is not a bad target", func(t *testing.T) {
+		r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+		r.up()
+		r.m.SetHung(true)
+		r.s.Force("roam", "x")
+		r.m.SetHung(false)
+		r.m.FailSelect("roam", modem.ErrTimeout)
+		r.tick(time.Second)
+		if st := r.s.Status(); st.State != switcher.StateRecovering {
+			t.Fatalf("state %s", st.State)
+		}
+		r.m.FailSelect("roam", nil)
+		st := r.run(time.Second, 5*time.Second)
+		if len(st.Quarantines) != 0 || st.State != switcher.StateConnected {
+			t.Fatalf("after hang: %+v", st)
+		}
+	})
+}
+
+func TestReconcileUnfinishedSwitch(t *testing.T) {
+	for _, tc := range []struct {
+		sim    string
+		wantOK bool
+	}{{"roam", true}, {"home", false}} {
+		t.Run("sim carries "+tc.sim, func(t *testing.T) {
+			in := switcher.Intent{Seq: 7, At: t0.Add(-time.Minute), From: "home", To: "roam", Trigger: switcher.TriggerManual}
+			r := newRig(t, loadCfg(t, "applet.yaml"), tc.sim,
+				switcher.WithRestore(switcher.Snapshot{Active: "home", Pending: &in}))
+			r.up()
+			if len(r.jour.Outcomes) != 1 {
+				t.Fatalf("outcomes %+v", r.jour.Outcomes)
+			}
+			out := r.jour.Outcomes[0]
+			if out.Seq != 7 || out.OK != tc.wantOK || out.Active != tc.sim {
+				t.Fatalf("outcome %+v", out)
+			}
+			if d, ok := r.lastOf(switcher.KindAdopt); !ok || !d.Has(switcher.CodeReconcile) {
+				t.Fatalf("decision %+v", d)
+			}
+			if r.s.Export().Pending != nil {
+				t.Fatal("pending intent kept after reconciling")
+			}
+		})
+	}
+}
+
+func TestExportRestoreRoundTrip(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+	r.up()
+	r.m.SetNet("roam", func(n *switchertest.Net) { n.Reg = modem.RegDenied })
+	r.s.Force("roam", "x")
+	r.run(30*time.Second, 4*time.Minute)
+	snap := r.s.Export()
+	if len(snap.Quarantines) != 1 || len(snap.Switches) != 1 || snap.Active != "home" {
+		t.Fatalf("snapshot %+v", snap)
+	}
+	r2 := newRig(t, r.cfg, "home", switcher.WithRestore(snap))
+	r2.clk.Advance(r.clk.Now().Sub(t0))
+	r2.up()
+	var ref *switcher.RefusedError
+	if err := r2.s.Force("roam", "x"); !errors.As(err, &ref) || ref.Reason.Code != switcher.CodeQuarantined {
+		t.Fatalf("quarantine not restored: %v", err)
+	}
+}
+
+func TestDecisionLogBounded(t *testing.T) {
+	l := switcher.NewDecisionLog(3)
+	for range 5 {
+		l.Add(switcher.Decision{Kind: switcher.KindStay})
+	}
+	got := l.Since(0, 0)
+	if len(got) != 3 || got[0].Seq != 3 || got[2].Seq != 5 {
+		t.Fatalf("%+v", got)
+	}
+	if p := l.Since(3, 1); len(p) != 1 || p[0].Seq != 4 {
+		t.Fatalf("paging %+v", p)
+	}
+}

@@ -1,0 +1,320 @@
+package switcher_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/simulator"
+	"github.com/imsid/imsid/switcher"
+)
+
+// driverModem adapts the real driver to switcher.Modem, as the daemon will.
+// It is test code: the daemon owns the production adapter.
+type driverModem struct {
+	d      *modem.Modem
+	events chan switcher.ModemEvent
+	done   chan struct{}
+}
+
+func newDriverModem(d *modem.Modem) *driverModem {
+	a := &driverModem{d: d, events: make(chan switcher.ModemEvent, 64), done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		for e := range d.Events() {
+			var k switcher.ModemEventKind
+			switch e.Kind {
+			case modem.EventRegistration:
+				k = switcher.ModemEventRegistration
+			case modem.EventSIM:
+				k = switcher.ModemEventSIM
+			case modem.EventReset:
+				k = switcher.ModemEventReset
+			case modem.EventPacket:
+				k = switcher.ModemEventPDNDeact
+			case modem.EventSTK:
+				k = switcher.ModemEventRefresh
+			default:
+				continue
+			}
+			select {
+			case a.events <- switcher.ModemEvent{At: e.Time, Kind: k}:
+			default: // the switcher re-reads anyway; never block the driver
+			}
+		}
+	}()
+	return a
+}
+
+func (a *driverModem) SIMState(ctx context.Context) (modem.SIMState, error) { return a.d.SIMState(ctx) }
+func (a *driverModem) IMSI(ctx context.Context) (modem.IMSI, error)         { return a.d.IMSI(ctx) }
+func (a *driverModem) ICCID(ctx context.Context) (modem.ICCID, error)       { return a.d.ICCID(ctx) }
+func (a *driverModem) Registrations(ctx context.Context) ([]modem.Registration, error) {
+	return a.d.Registrations(ctx)
+}
+func (a *driverModem) Operator(ctx context.Context) (modem.Operator, error) { return a.d.Operator(ctx) }
+func (a *driverModem) Signal(ctx context.Context) (modem.Signal, error)     { return a.d.Signal(ctx) }
+func (a *driverModem) ServingCell(ctx context.Context) (modem.ServingCell, []modem.Neighbour, error) {
+	return a.d.ServingCell(ctx)
+}
+func (a *driverModem) Scan(ctx context.Context) ([]modem.NetworkEntry, error) {
+	return a.d.ScanNetworks(ctx)
+}
+func (a *driverModem) DefinePDP(ctx context.Context, p switcher.PDPSpec) error {
+	return a.d.DefinePDP(ctx, modem.PDPContext{CID: p.CID, Type: p.Type, APN: p.APN})
+}
+func (a *driverModem) ActivatePDP(ctx context.Context, cid int) error {
+	return a.d.SetPDPActive(ctx, cid, true)
+}
+func (a *driverModem) PDPAddress(ctx context.Context, cid int) (modem.PDPAddress, error) {
+	return a.d.PDPAddress(ctx, cid)
+}
+func (a *driverModem) SetFunctionality(ctx context.Context, fun int) error {
+	return a.d.SetFunctionality(ctx, fun)
+}
+func (a *driverModem) Resync(ctx context.Context) error {
+	_, err := a.d.SIMState(ctx)
+	return err
+}
+func (a *driverModem) Reset(ctx context.Context) error { return a.d.Reset(ctx) }
+func (a *driverModem) SelectProfile(ctx context.Context, sel switcher.Selector) error {
+	switch sel.Method {
+	case profiles.MethodApplet:
+		tmpl := modem.AppletTemplate{AID: strings.ToUpper(hexOf(sel.Applet.AID)),
+			APDUs: []modem.APDUTemplate{{APDU: sel.Applet.ActivateAPDU, Expect: sel.Applet.ExpectSW}}}
+		_, err := a.d.SwitchAppletProfile(ctx, tmpl, sel.Index)
+		return err
+	case profiles.MethodSlot:
+		_, err := a.d.SwitchSlot(ctx, sel.Slot)
+		return err
+	case profiles.MethodEUICC:
+		_, err := a.d.SwitchEUICCProfile(ctx, modem.ProfileRef{ICCID: modem.ICCID(sel.ICCID.Reveal())}, sel.Refresh)
+		return err
+	}
+	return modem.ErrNotSupported
+}
+func (a *driverModem) LockRAT(ctx context.Context, techs []modem.Tech) error {
+	mode := modem.RATLTEOnly
+	for _, t := range techs {
+		if t == modem.TechUMTS {
+			mode = modem.RATNo2G
+		}
+	}
+	return a.d.SetRATLock(ctx, mode)
+}
+func (a *driverModem) Events() <-chan switcher.ModemEvent { return a.events }
+
+func hexOf(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// simProber asks the simulator whether traffic would pass: the daemon's
+// HTTP 204 probe, without a network stack.
+type simProber struct{ sim *simulator.Modem }
+
+func (p simProber) Probe(context.Context, string) (switcher.ProbeResult, error) {
+	if p.sim.Snapshot().DataUp {
+		return switcher.ProbeResult{OK: true}, nil
+	}
+	return switcher.ProbeResult{OK: false, Detail: "no traffic"}, nil
+}
+
+// world is the simulator, the driver and the switcher joined by net.Pipe,
+// all on the synctest bubble's virtual clock.
+type world struct {
+	t   *testing.T
+	sim *simulator.Modem
+	s   *switcher.Switcher
+	cfg *profiles.Config
+}
+
+// withWorld runs f against a world built from base.yaml plus timeline
+// (YAML list items, scenario time).
+func withWorld(t *testing.T, timeline string, f func(w *world), opts ...switcher.Option) {
+	synctest.Test(t, func(t *testing.T) {
+		base, err := os.ReadFile("testdata/scenarios/base.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := simulator.ParseScenario(t.Name(), append(base, []byte("timeline:\n"+timeline)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim, err := simulator.New(sc, simulator.WithClock(simulator.NewRealClock(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		a, b := net.Pipe()
+		served := make(chan struct{})
+		go func() { defer close(served); _ = sim.Serve(ctx, b) }()
+		d, err := modem.New(ctx, a)
+		if err != nil {
+			t.Fatalf("driver: %v", err)
+		}
+		dm := newDriverModem(d)
+		cfg := loadCfg(t, "sim.yaml")
+		s, err := switcher.New(cfg, dm, append([]switcher.Option{switcher.WithProber(simProber{sim})}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Deferred so a t.Fatal inside f still stops every goroutine of the bubble.
+		defer func() {
+			s.Close()
+			d.Close()
+			<-dm.done
+			cancel()
+			a.Close()
+			b.Close()
+			<-served
+		}()
+		f(&world{t: t, sim: sim, s: s, cfg: cfg})
+	})
+}
+
+// run ticks the switcher every signal poll for d of virtual time.
+func (w *world) run(d time.Duration) switcher.Status {
+	w.t.Helper()
+	end := time.Now().Add(d)
+	for time.Now().Before(end) {
+		if err := w.s.Tick(context.Background()); err != nil && !errors.Is(err, switcher.ErrClosed) {
+			w.t.Fatal(err)
+		}
+		time.Sleep(w.cfg.Policy.SignalPoll.Std())
+	}
+	return w.s.Status()
+}
+
+func (w *world) last(kind switcher.Kind) (switcher.Decision, bool) {
+	ds := w.s.Decisions(0, 0)
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i].Kind == kind {
+			return ds[i], true
+		}
+	}
+	return switcher.Decision{}, false
+}
+
+func (w *world) wantOn(profile string) {
+	w.t.Helper()
+	st := w.s.Status()
+	if st.Active != profile || st.State != switcher.StateConnected {
+		w.t.Fatalf("want connected on %q, got %s on %q; decisions:\n%s", profile, st.State, st.Active, dump(w.s.Decisions(0, 0)))
+	}
+	if snap := w.sim.Snapshot(); !strings.HasPrefix(snap.IMSI, string(w.cfg.Profile(profile).IMSIPrefix)) {
+		w.t.Fatalf("simulator SIM carries another IMSI than %q", profile)
+	}
+}
+
+func dump(ds []switcher.Decision) string {
+	var b strings.Builder
+	for _, d := range ds {
+		b.WriteString(d.Time.Format("15:04:05") + " " + string(d.Kind) + " " + d.From + ">" + d.To + " " + string(d.Trigger))
+		for _, r := range d.Reasons {
+			b.WriteString(" [" + r.String() + "]")
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func TestScenarioCarrierOutage(t *testing.T) {
+	withWorld(t, `
+  - {at: 2m, event: outage, network: "310260"}
+`, func(w *world) {
+		w.run(90 * time.Second)
+		w.wantOn("home")
+		w.run(4 * time.Minute)
+		w.wantOn("roam")
+		d, ok := w.last(switcher.KindSwitch)
+		if !ok || !d.Has(switcher.CodeNoService) || d.Trigger != switcher.TriggerHard {
+			t.Fatalf("switch %+v", d)
+		}
+	})
+}
+
+func TestScenarioCoreOutage(t *testing.T) {
+	withWorld(t, `
+  - {at: 2m, event: core_outage, network: "310260"}
+`, func(w *world) {
+		w.run(90 * time.Second)
+		w.wantOn("home")
+		w.run(4 * time.Minute)
+		w.wantOn("roam")
+		if d, ok := w.last(switcher.KindSwitch); !ok || !d.Has(switcher.CodeDataPathDead) || !d.Inputs.Registered {
+			t.Fatalf("switch %+v", d)
+		}
+	})
+}
+
+func TestScenarioSlowFade(t *testing.T) {
+	withWorld(t, `
+  - {at: 1m, event: signal, network: "310260", signal: {rsrp: -122, sinr: -6}, over: 10m}
+`, func(w *world) {
+		w.run(5 * time.Minute)
+		w.wantOn("home")
+		w.run(15 * time.Minute)
+		w.wantOn("roam")
+		if d, ok := w.last(switcher.KindSwitch); !ok || !d.Has(switcher.CodeBetterProfile) || d.Trigger != switcher.TriggerSoft {
+			t.Fatalf("switch %+v", d)
+		}
+	})
+}
+
+func TestScenarioRejectStorm(t *testing.T) {
+	withWorld(t, `
+  - {at: 2m, event: reject, network: "310260", imsi: "310260123456789", cause: 15}
+`, func(w *world) {
+		w.run(90 * time.Second)
+		w.wantOn("home")
+		w.run(5 * time.Minute)
+		w.wantOn("roam")
+		if d, ok := w.last(switcher.KindSwitch); !ok || !d.Has(switcher.CodeNoService) {
+			t.Fatalf("switch %+v", d)
+		}
+	})
+}
+
+func TestScenarioDataCapReached(t *testing.T) {
+	u := &capUsage{}
+	withWorld(t, "  []\n", func(w *world) {
+		w.run(3 * time.Minute)
+		w.wantOn("home")
+		u.over.Store(true)
+		st := w.run(3 * time.Minute)
+		// Which profile takes over is the scores' call (here "last": it may
+		// use the serving network, whose signal is known); home is left.
+		if st.Active == "home" || st.State != switcher.StateConnected {
+			t.Fatalf("still on home: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		if d, ok := w.last(switcher.KindSwitch); !ok || !d.Has(switcher.CodeCapReached) || d.Trigger != switcher.TriggerSoft {
+			t.Fatalf("switch %+v", d)
+		}
+	}, switcher.WithUsage(u))
+}
+
+func TestScenarioCheaperBackInCoverage(t *testing.T) {
+	withWorld(t, `
+  - {at: 2m, event: outage, network: "310260", duration: 15m}
+`, func(w *world) {
+		w.run(6 * time.Minute)
+		w.wantOn("roam")
+		w.run(80 * time.Minute)
+		w.wantOn("home")
+		if d, ok := w.last(switcher.KindSwitch); !ok || d.To != "home" || !d.Has(switcher.CodeBetterProfile) {
+			t.Fatalf("switch %+v", d)
+		}
+	})
+}
