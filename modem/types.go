@@ -218,8 +218,14 @@ const (
 // Tech maps the AcT to the technology family.
 func (a AcT) Tech() Tech {
 	switch a {
-	case ActGSM, ActGSMCompact, ActEGPRS, ActECGSMIoT:
+	case ActGSM, ActGSMCompact, ActEGPRS:
 		return TechGSM
+	case ActECGSMIoT:
+		// 27.007 Rel-13 assigns 8 to EC-GSM-IoT, but the Cat-M modems in the
+		// field (Quectel BG96, Telit ME910C1) report LTE Cat-M1 as 8. Reading
+		// it as 2G would raise a downgrade alarm on every Cat-M gateway, while
+		// EC-GSM-IoT is barely deployed, so 8 is LTE-M.
+		return TechLTEM
 	case ActUTRAN, ActHSDPA, ActHSUPA, ActHSPA:
 		return TechUMTS
 	case ActEUTRAN, ActEUTRA5GCN:

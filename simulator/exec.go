@@ -33,6 +33,14 @@ func (m *Modem) lookup(name string) (CommandSpec, bool) {
 }
 
 func (m *Modem) latencyFor(cmd Command, spec CommandSpec) time.Duration {
+	d := m.baseLatency(cmd, spec)
+	if j := m.sc.Timing.Jitter; j > 0 {
+		d += time.Duration(m.rngJitter.Int63n(int64(j) + 1))
+	}
+	return d
+}
+
+func (m *Modem) baseLatency(cmd Command, spec CommandSpec) time.Duration {
 	t := &m.sc.Timing
 	if d, ok := t.Commands[cmd.Key()]; ok {
 		return d

@@ -67,12 +67,10 @@ const (
 // Modem is one virtual modem. All of its state sits behind mu; timer
 // callbacks and command handlers run with mu held.
 type Modem struct {
-	sc      *Scenario
-	d       *Dialect
-	clk     Clock
-	logger  *slog.Logger
-	started time.Time
-	rng     *rand.Rand
+	sc     *Scenario
+	d      *Dialect
+	clk    Clock
+	logger *slog.Logger
 
 	mu      sync.Mutex
 	closed  bool
@@ -119,6 +117,7 @@ type Modem struct {
 	portDown    time.Duration
 	portUp      chan struct{} // closed when the port-down period ends
 	rngFault    *rand.Rand
+	rngJitter   *rand.Rand
 }
 
 type nvmState struct {
@@ -171,9 +170,8 @@ func New(sc *Scenario, opts ...Option) (*Modem, error) {
 	if m.logger == nil {
 		m.logger = slog.New(slog.DiscardHandler)
 	}
-	m.started = m.clk.Now()
-	m.rng = rand.New(rand.NewSource(sc.Seed))
-	m.rngFault = rand.New(rand.NewSource(sc.Seed + 1))
+	m.rngFault = rand.New(rand.NewSource(sc.Seed))
+	m.rngJitter = rand.New(rand.NewSource(sc.Seed + 1))
 	for i, cfg := range []*sim.CardConfig{sc.SIM, sc.SIM2} {
 		if cfg == nil {
 			continue

@@ -136,6 +136,7 @@ type Traffic struct {
 // Timing is the timing model, in scenario time.
 type Timing struct {
 	Latency      time.Duration            `yaml:"latency"`       // every command (default 0)
+	Jitter       time.Duration            `yaml:"jitter"`        // plus a seeded random 0..jitter on every command
 	Commands     map[string]time.Duration `yaml:"commands"`      // per command: "+COPS=?", "+CGACT=", "+CSQ"
 	AttachDelay  time.Duration            `yaml:"attach_delay"`  // SIM ready → registered (default 5s)
 	RefreshDelay time.Duration            `yaml:"refresh_delay"` // SIM busy window (default 2s)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/threat"
 )
 
 // driverModem adapts the real driver to switcher.Modem, as the daemon will.
@@ -317,4 +319,138 @@ func TestScenarioCheaperBackInCoverage(t *testing.T) {
 			t.Fatalf("switch %+v", d)
 		}
 	})
+}
+
+// The real threat engine: D1a fires on 2G under an LTE-only policy in a
+// country without 2G (Critical): the RAT lock is applied and the switcher
+// leaves the profile.
+func TestScenario2GDowngrade(t *testing.T) {
+	cfg := loadCfg(t, "sim.yaml")
+	eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withWorld(t, `
+  - {at: 3m, event: cell, network: "310260", cell: {rat: GSM, tac: "3AFD", ci: "1452808", earfcn: 50, pci: 5}}
+`, func(w *world) {
+		w.run(150 * time.Second)
+		w.wantOn("home")
+		w.run(3 * time.Minute)
+		st := w.s.Status()
+		if st.Active == "home" || st.Tech == string(modem.TechGSM) || st.State != switcher.StateConnected {
+			t.Fatalf("still on 2G/home: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		d, ok := w.last(switcher.KindSwitch)
+		if !ok || !d.Has(switcher.CodeThreatCritical) || d.Trigger != switcher.TriggerThreat {
+			t.Fatalf("switch %+v", d)
+		}
+		found := false
+		for _, q := range st.Quarantines {
+			found = found || strings.HasPrefix(q.Key, "cell:310260/")
+		}
+		if !found {
+			t.Fatalf("2G cell not quarantined: %+v", st.Quarantines)
+		}
+	}, switcher.WithThreat(eng))
+}
+
+// Jamming: the simulator jams every network and home loses service. D8's
+// verdict (suspend switching) is scripted here, since the real D8 needs a
+// warm site baseline (days); the switcher must not thrash between profiles.
+func TestScenarioJammingNoSwitching(t *testing.T) {
+	d8 := &scriptedThreat{}
+	withWorld(t, `
+  - {at: 3m, event: jamming}
+  - {at: 3m, event: outage, network: "310260"}
+`, func(w *world) {
+		w.run(150 * time.Second)
+		w.wantOn("home")
+		d8.jam.Store(true)
+		w.run(10 * time.Minute)
+		st := w.s.Status()
+		if st.Active != "home" || !st.Suspended {
+			t.Fatalf("switched under jamming: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		if _, ok := w.last(switcher.KindSwitch); ok {
+			t.Fatalf("a switch under jamming:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+		if d, ok := w.last(switcher.KindSuspend); !ok || !d.Has(switcher.CodeNoService) {
+			t.Fatalf("no suspend decision:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+	}, switcher.WithThreat(d8))
+}
+
+type scriptedThreat struct{ jam atomic.Bool }
+
+func (s *scriptedThreat) Observe(o threat.Observation) (threat.Result, error) {
+	r := threat.Result{At: o.At}
+	if s.jam.Load() {
+		r.Episode = threat.Episode{ID: 1, Active: true}
+		r.Response = threat.Response{Level: threat.SeverityHigh, Actions: threat.ActSuspendSwitching | threat.ActAlert}
+	}
+	return r, nil
+}
+
+// Capture-and-release with the real engine: an unknown cell captures the
+// gateway, a reject releases it back to the known cell within two minutes.
+// D9b quarantines the rogue cell.
+func TestScenarioCaptureAndRelease(t *testing.T) {
+	cfg := loadCfg(t, "sim.yaml", func(s string) string {
+		return strings.Replace(s, "  site:", "  threats: {baseline_learning: 10m, baseline_min_observations: 30}\n  site:", 1)
+	})
+	tc := switcher.ThreatConfig(cfg)
+	// Seed the baseline from the "fleet" so the real cells are known now
+	// rather than after three distinct days.
+	tc.FleetCells = []threat.CellKey{{PLMN: plmnOf("310260"), CI: 0x1452808}, {PLMN: plmnOf("310410"), CI: 0x0A1B2C3}}
+	eng, err := threat.New(tc, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d9b bool
+	withWorld(t, `
+  - {at: 15m, event: cell, network: "310260", duration: 35s, cell: {rat: LTE, tac: "0666", ci: "BADCE11", earfcn: 5035, pci: 400, band: 12}}
+  - {at: 15m5s, event: reject, network: "310260", imsi: "310260123456789", cause: 15}
+  - {at: 15m25s, event: accept, network: "310260", imsi: "310260123456789", result: home}
+`, func(w *world) {
+		w.cfg = cfg
+		w.run(14 * time.Minute)
+		w.wantOn("home")
+		w.run(6 * time.Minute)
+		if !d9b {
+			t.Fatalf("D9b did not fire:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+		st := w.s.Status()
+		found := false
+		for _, q := range st.Quarantines {
+			found = found || q.Key == "cell:310260/badce11"
+		}
+		if !found {
+			t.Fatalf("rogue cell not quarantined: %+v", st.Quarantines)
+		}
+		// The episode reaches the Threat tier (D5a+D3+D9b+D9a): the switcher
+		// leaves the attacked network once, for a profile on another one,
+		// and stays there.
+		var switches []switcher.Decision
+		for _, d := range w.s.Decisions(0, 0) {
+			if d.Kind == switcher.KindSwitch {
+				switches = append(switches, d)
+			}
+		}
+		if len(switches) != 1 || switches[0].Trigger != switcher.TriggerThreat {
+			t.Fatalf("want one threat switch:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+		w.wantOn("roam")
+	}, switcher.WithThreat(eng), switcher.WithOnThreat(func(r threat.Result) {
+		for _, f := range r.Findings {
+			d9b = d9b || f.Rule == "D9b"
+		}
+	}))
+}
+
+func plmnOf(s string) modem.PLMN {
+	p, err := modem.ParsePLMN(s)
+	if err != nil {
+		panic(err)
+	}
+	return p
 }

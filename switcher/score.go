@@ -190,9 +190,11 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 		default:
 			est, code, msg := 40.0, CodeSignalUnknown, "no measurement, scan or history"
 			// The serving network's radio says nothing good about a candidate
-			// while that network's data path is dead: it may share the fault.
+			// while that network's data path is dead (it may share the fault)
+			// or while a threat response has the network quarantined.
 			dataDead := s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown
-			if activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered && !dataDead &&
+			_, avoided := s.quar.active(now, "plmn:"+servingPLMN.String())
+			if activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered && !dataDead && !avoided &&
 				p.AllowsPLMN(profiles.PLMN(servingPLMN.String())) {
 				if v, ok := signalPoints(activeTrack, th); ok {
 					est, code, msg = v, CodeSignalShared, "may use the serving network "+servingPLMN.String()

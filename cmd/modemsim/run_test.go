@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
@@ -71,6 +74,8 @@ func TestPrintExpected(t *testing.T) {
 }
 
 func TestRunServesUntilCancelled(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "ctl.sock")
+	before := runtime.NumGoroutine()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -81,15 +86,29 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	var stderr bytes.Buffer
 	go func() {
 		defer pw.Close()
-		done <- run(ctx, []string{"--scenario", basicScenario, "--log-level", "error"}, pw, &stderr)
+		done <- run(ctx, []string{"--scenario", basicScenario, "--log-level", "error", "--control", sock}, pw, &stderr)
 	}()
 	line := make([]byte, 64)
 	n, err := pr.Read(line)
 	if err != nil || !strings.HasPrefix(string(line[:n]), "/dev/pts/") {
 		t.Fatalf("first output %q, %v", line[:n], err)
 	}
+	// A control client still connected must not hold up the exit.
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Fatalf("exit %d after cancel: %s", code, stderr.String())
+	}
+	// run waits for everything it started.
+	for deadline := time.Now().Add(5 * time.Second); runtime.NumGoroutine() > before; {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("goroutines: %d before run, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
+		}
+		runtime.Gosched()
 	}
 }
