@@ -362,6 +362,11 @@ func (c *conn) dropPort() { c.drop.Do(func() { close(c.dropped) }) }
 // Serve serves one port connection until ctx is done, rw fails, the modem is
 // closed, or the modem drops the port (CFUN=1,1 on a USB modem, a port_loss
 // fault); in the last case the error wraps ErrPortDropped.
+//
+// Serve stops its reader and writer before returning by setting past
+// deadlines when rw has SetReadDeadline/SetWriteDeadline (net.Conn, a
+// non-blocking pty master); with a plain io.ReadWriter a Read in progress
+// can only end when rw delivers data or fails.
 func (m *Modem) Serve(ctx context.Context, rw io.ReadWriter) error {
 	m.mu.Lock()
 	if m.closed {

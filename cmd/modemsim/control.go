@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/imsid/imsid/simulator"
@@ -207,11 +206,7 @@ func listenControl(path string, c *controller, log *slog.Logger) (*controlServer
 		}
 		_ = os.Remove(path)
 	}
-	// The umask makes the socket 0600 from its creation: no window in which
-	// another user could connect. Nothing else creates files at this point.
-	old := syscall.Umask(0o177)
-	ln, err := net.Listen("unix", path)
-	syscall.Umask(old)
+	ln, err := listenPrivate(path)
 	if err != nil {
 		return nil, fmt.Errorf("control socket: %w", err)
 	}

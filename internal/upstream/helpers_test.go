@@ -24,6 +24,10 @@ type instantClock struct {
 	mu     sync.Mutex
 	now    time.Time
 	waited []time.Duration
+	// limit, if set, is where time stops: a wait past it never fires and
+	// parked is closed, telling the test the Reporter went idle.
+	limit  time.Time
+	parked chan struct{}
 }
 
 func (c *instantClock) Now() time.Time {
@@ -35,6 +39,14 @@ func (c *instantClock) Now() time.Time {
 func (c *instantClock) After(d time.Duration) <-chan time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.limit.IsZero() && c.now.Add(d).After(c.limit) {
+		select {
+		case <-c.parked:
+		default:
+			close(c.parked)
+		}
+		return nil
+	}
 	c.now = c.now.Add(d)
 	c.waited = append(c.waited, d)
 	ch := make(chan time.Time, 1)
