@@ -1,6 +1,7 @@
 package switcher_test
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -161,10 +162,19 @@ func TestExportRestoreRoundTrip(t *testing.T) {
 	r.s.Force("roam", "x")
 	r.run(30*time.Second, 4*time.Minute)
 	snap := r.s.Export()
-	if len(snap.Quarantines) != 1 || len(snap.Switches) != 1 || snap.Active != "home" {
+	if len(snap.Quarantines) != 1 || len(snap.Switches) != 1 || snap.Active != "home" || snap.Signal["home"].At.IsZero() {
 		t.Fatalf("snapshot %+v", snap)
 	}
-	r2 := newRig(t, r.cfg, "home", switcher.WithRestore(snap))
+	// The daemon stores it as JSON.
+	b, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back switcher.Snapshot
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	r2 := newRig(t, r.cfg, "home", switcher.WithRestore(back))
 	r2.clk.Advance(r.clk.Now().Sub(t0))
 	r2.up()
 	var ref *switcher.RefusedError
@@ -184,5 +194,29 @@ func TestDecisionLogBounded(t *testing.T) {
 	}
 	if p := l.Since(3, 1); len(p) != 1 || p[0].Seq != 4 {
 		t.Fatalf("paging %+v", p)
+	}
+}
+
+func TestHangDuringVerifyReconciles(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+	r.up()
+	r.m.SetNet("roam", func(n *switchertest.Net) { n.Reg = modem.RegSearching })
+	if err := r.s.Force("roam", "x"); err != nil {
+		t.Fatal(err)
+	}
+	r.tick(5 * time.Second) // switched, verifying
+	r.m.SetHung(true)
+	r.run(5*time.Second, 15*time.Second)
+	if st := r.s.Status(); st.State != switcher.StateRecovering {
+		t.Fatalf("state %s", st.State)
+	}
+	r.m.SetHung(false)
+	r.m.SetNet("roam", func(n *switchertest.Net) { n.Reg = modem.RegRoaming })
+	st := r.run(5*time.Second, 30*time.Second)
+	if st.Active != "roam" || len(st.Quarantines) != 0 {
+		t.Fatalf("after recovery: %+v", st)
+	}
+	if len(r.jour.Outcomes) != 1 || !r.jour.Outcomes[0].OK || r.jour.Outcomes[0].Active != "roam" {
+		t.Fatalf("journal not reconciled: %+v", r.jour.Outcomes)
 	}
 }

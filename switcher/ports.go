@@ -37,8 +37,11 @@ type Modem interface {
 	Reset(ctx context.Context) error
 	// SelectProfile makes the SIM carry the profile by the configured method.
 	SelectProfile(ctx context.Context, sel Selector) error
-	// LockRAT restricts the modem to the given technologies.
+	// LockRAT restricts the modem to the given technologies (the adapter
+	// picks the closest mode the dialect has, never one that adds 2G).
 	LockRAT(ctx context.Context, techs []modem.Tech) error
+	// RATLock reads the RAT configuration back as technologies.
+	RATLock(ctx context.Context) ([]modem.Tech, error)
 
 	// Events delivers URC-derived events. The channel is never closed by
 	// the switcher; a closed channel means the modem is gone.

@@ -107,7 +107,7 @@ func runProperty(t *testing.T, seed uint64) {
 		ds := r.s.Decisions(uint64(seen), 0)
 		for _, d := range ds {
 			seen = int(d.Seq)
-			if d.Kind == switcher.KindVerified && !d.Has(switcher.CodeVerifyFailed) {
+			if d.Kind == switcher.KindVerified && !d.Has(switcher.CodeRolledBack) {
 				p := cfg.Profile(d.To)
 				if p == nil || !p.AllowsPLMN(profiles.PLMN(d.Inputs.PLMN)) {
 					t.Fatalf("step %d: verified %q on %q outside its allowlist", step, d.To, d.Inputs.PLMN)

@@ -15,6 +15,10 @@ var ladder = []string{"requery", "resync", "cfun", "reset", "reopen"}
 
 func (s *Switcher) enterRecovery(now time.Time, why Reason) {
 	s.fire(EvModemSick)
+	if s.pending != nil {
+		// A switch was in flight: what the SIM carries afterwards decides.
+		s.needReconcile = true
+	}
 	s.recStep = 0
 	s.rec.Runs++
 	s.rec.LastAt = now
@@ -40,7 +44,6 @@ func (s *Switcher) recoverStep(ctx context.Context, now time.Time) {
 		s.rec.Recovered++
 		s.rec.Step = ""
 		s.sickTicks = 0
-		s.identified = false
 		s.fire(EvModemOK)
 		s.record(now, Decision{Kind: KindRecover, From: s.active, To: s.active, Trigger: TriggerModem,
 			Reasons: []Reason{reason(CodeModemRecovered, "the modem answers again after %q", ladder[max(s.recStep-1, 0)])}}, false)

@@ -2,6 +2,7 @@ package switcher_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -51,4 +52,41 @@ func TestRunLoop(t *testing.T) {
 			t.Fatalf("Tick after Close: %v", err)
 		}
 	})
+}
+
+// blockingModem parks SIMState until released, like a modem mid-timeout.
+type blockingModem struct {
+	*switchertest.Modem
+	entered, release chan struct{}
+}
+
+func (b *blockingModem) SIMState(ctx context.Context) (modem.SIMState, error) {
+	b.entered <- struct{}{}
+	<-b.release
+	return b.Modem.SIMState(ctx)
+}
+
+// The API side never waits for a tick that is stuck in an AT command.
+func TestReadersDoNotWaitForATick(t *testing.T) {
+	cfg := loadCfg(t, "applet.yaml")
+	bm := &blockingModem{Modem: switchertest.NewModem(cfg, "home"), entered: make(chan struct{}), release: make(chan struct{})}
+	s, err := switcher.New(cfg, bm, switcher.WithClock(switchertest.NewClock(t0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- s.Tick(context.Background()) }()
+	<-bm.entered
+	_ = s.Status()
+	_ = s.Scores()
+	_ = s.Decisions(0, 10)
+	_ = s.Export()
+	var ref *switcher.RefusedError
+	if err := s.Force("roam", "x"); !errors.As(err, &ref) || ref.Reason.Code != switcher.CodeBusy {
+		t.Fatalf("force while starting: %v", err)
+	}
+	close(bm.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
 }

@@ -111,6 +111,23 @@ func (a *driverModem) LockRAT(ctx context.Context, techs []modem.Tech) error {
 	}
 	return a.d.SetRATLock(ctx, mode)
 }
+func (a *driverModem) RATLock(ctx context.Context) ([]modem.Tech, error) {
+	mode, err := a.d.RATLock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch mode {
+	case modem.RATLTEOnly:
+		return []modem.Tech{modem.TechLTE}, nil
+	case modem.RATNo2G:
+		return []modem.Tech{modem.TechUMTS, modem.TechLTE}, nil
+	case modem.RATUMTSOnly:
+		return []modem.Tech{modem.TechUMTS}, nil
+	case modem.RATGSMOnly:
+		return []modem.Tech{modem.TechGSM}, nil
+	}
+	return []modem.Tech{modem.TechGSM, modem.TechUMTS, modem.TechLTE}, nil
+}
 func (a *driverModem) Events() <-chan switcher.ModemEvent { return a.events }
 
 func hexOf(b []byte) string {

@@ -21,16 +21,21 @@ const historyTTL = 24 * time.Hour
 // scanMaxAge is how long a +COPS=? scan describes the site.
 const scanMaxAge = 15 * time.Minute
 
-// sigTrack is one profile's smoothed signal while it was active.
-type sigTrack struct {
-	RSRP, SINR, RSSI   float64
-	HaveRSRP, HaveSINR bool
-	HaveRSSI           bool
-	At                 time.Time
-	PLMN               modem.PLMN
+// SignalTrack is one profile's smoothed signal while it was active. It is
+// the profile's expected quality afterwards, and is persisted (Snapshot) so
+// a reboot starts from what worked here rather than from nothing.
+type SignalTrack struct {
+	RSRP     float64    `json:"rsrp,omitempty"`
+	SINR     float64    `json:"sinr,omitempty"`
+	RSSI     float64    `json:"rssi,omitempty"`
+	HaveRSRP bool       `json:"have_rsrp,omitempty"`
+	HaveSINR bool       `json:"have_sinr,omitempty"`
+	HaveRSSI bool       `json:"have_rssi,omitempty"`
+	At       time.Time  `json:"at"`
+	PLMN     modem.PLMN `json:"plmn,omitzero"`
 }
 
-func (t *sigTrack) add(s modem.Signal, plmn modem.PLMN, now time.Time) {
+func (t *SignalTrack) add(s modem.Signal, plmn modem.PLMN, now time.Time) {
 	upd := func(v *float64, have *bool, x *float64) {
 		if x == nil {
 			return
@@ -68,7 +73,7 @@ func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
 
 // signalPoints maps a smoothed signal onto 0..100 against the policy floors.
-func signalPoints(t *sigTrack, th profiles.Thresholds) (float64, bool) {
+func signalPoints(t *SignalTrack, th profiles.Thresholds) (float64, bool) {
 	span := func(v, lo, hi float64) float64 {
 		if hi <= lo {
 			hi = lo + 1
@@ -88,7 +93,7 @@ func signalPoints(t *sigTrack, th profiles.Thresholds) (float64, bool) {
 }
 
 // belowFloor reports whether the smoothed signal is under a policy floor.
-func belowFloor(t *sigTrack, th profiles.Thresholds) bool {
+func belowFloor(t *SignalTrack, th profiles.Thresholds) bool {
 	if t.HaveRSRP && t.RSRP < float64(th.RSRPFloor) {
 		return true
 	}

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -134,6 +134,8 @@ type Snapshot struct {
 	Failures    map[string][]time.Time `json:"failures,omitempty"`
 	// Pending is a journalled switch that had not finished.
 	Pending *Intent `json:"pending,omitempty"`
+	// Signal is each profile's last smoothed signal: the prior after a reboot.
+	Signal map[string]SignalTrack `json:"signal,omitempty"`
 }
 
 // Status is a read-only view for the API, refreshed at the end of every tick.
@@ -151,6 +153,7 @@ type Status struct {
 	RSRP        *float64          `json:"rsrp,omitempty"`
 	SINR        *float64          `json:"sinr,omitempty"`
 	PDPUp       bool              `json:"pdp_up"`
+	Addrs       []netip.Addr      `json:"addrs,omitempty"` // of the PDP context, when up
 	ProbeFails  int               `json:"probe_failures"`
 	LastProbe   *ProbeResult      `json:"last_probe,omitempty"`
 	LastProbeAt time.Time         `json:"last_probe_at,omitzero"`
@@ -164,21 +167,6 @@ type Status struct {
 	CapRetryAt time.Time     `json:"cap_retry_at,omitzero"`
 	DwellUntil time.Time     `json:"dwell_until,omitzero"`
 	Recovery   RecoveryStats `json:"recovery"`
-}
-
-type manualKind int
-
-const (
-	reqForce manualKind = iota + 1
-	reqPin
-	reqUnpin
-)
-
-type manualReq struct {
-	kind    manualKind
-	profile string
-	reason  string
-	dur     time.Duration
 }
 
 // obs is one tick's reading of the modem.
@@ -245,19 +233,19 @@ type Switcher struct {
 	verifyWhy      Reason
 	pending        *Intent
 	needReconcile  bool
-	identified     bool
 	budget         switchBudget
 	lastSwitch     time.Time
 	quar           quarantines
 	pin            *Pin
 	failures       map[string][]time.Time
 	departed       map[string]time.Time
-	sig            map[string]*sigTrack
+	sig            map[string]*SignalTrack
 	scan           []modem.NetworkEntry
 	scanAt         time.Time
 	obs            obs
 	scores         []Score
 	pdpUp          bool
+	addrs          []netip.Addr
 	pdpTried       bool
 	probeFails     int
 	lastProbe      *ProbeResult
@@ -272,6 +260,10 @@ type Switcher struct {
 	threatRes      *threat.Result
 	ownEvents      []threat.Event
 	actedEpisode   map[threat.Action]int
+	ratWant        []modem.Tech // the lock as read back right after we wrote it
+	ratCheckedAt   time.Time
+	ratCheckNow    bool
+	ratReadback    *threat.RATLockReadback
 	rec            RecoveryStats
 	recStep        int
 	lastKey        string
@@ -293,6 +285,7 @@ type Switcher struct {
 type published struct {
 	status Status
 	snap   Snapshot
+	cfg    *profiles.Config
 }
 
 // New returns a switcher for cfg driving m. cfg must come from
@@ -317,7 +310,7 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 		quar:         newQuarantines(),
 		failures:     map[string][]time.Time{},
 		departed:     map[string]time.Time{},
-		sig:          map[string]*sigTrack{},
+		sig:          map[string]*SignalTrack{},
 		actedEpisode: map[threat.Action]int{},
 		decisions:    NewDecisionLog(o.logSize),
 		wake:         make(chan struct{}, 1),
@@ -339,6 +332,12 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 		s.lastSwitch = r.LastSwitch
 		for k, v := range r.Failures {
 			s.failures[k] = slices.Clone(v)
+		}
+		for k, v := range r.Signal {
+			if cfg.Profile(k) != nil {
+				t := v
+				s.sig[k] = &t
+			}
 		}
 		if r.Pending != nil {
 			in := *r.Pending
@@ -402,6 +401,7 @@ func (s *Switcher) Tick(ctx context.Context) error {
 	s.trackService(now)
 	s.feedThreat(now, evs)
 	s.applyThreat(ctx, now)
+	s.checkRATLock(ctx, now)
 
 	if s.lc.Current() == StateProbing {
 		if o.simState != modem.SIMReady || (o.imsi == "" && o.iccid == "") {
@@ -432,20 +432,6 @@ func (s *Switcher) Tick(ctx context.Context) error {
 		s.steadyStep(ctx, now, reqs)
 	}
 	return nil
-}
-
-// refuseBusy answers requests that arrive while a switch, recovery or
-// start-up is in flight: unpinning is always safe, the rest is refused.
-func (s *Switcher) refuseBusy(now time.Time, reqs []manualReq) {
-	for _, rq := range reqs {
-		if rq.kind == reqUnpin {
-			s.pin = nil
-			s.fire(EvUnpin)
-			continue
-		}
-		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual,
-			Reasons: []Reason{reason(CodeBusy, "request for %q refused: the switcher is %s", rq.profile, s.lc.Current())}}, false)
-	}
 }
 
 // Run ticks on the signal-poll interval (faster while a switch or recovery
@@ -499,7 +485,6 @@ func (s *Switcher) Reopened(m Modem) {
 	s.m = m
 	s.sickTicks, s.recStep = 0, 0
 	s.pdpUp, s.pdpTried = false, false
-	s.identified = false
 	s.fire(EvReopened)
 	s.poke()
 }
@@ -567,6 +552,9 @@ func (s *Switcher) publish(now time.Time) {
 			st.SINR = &v
 		}
 	}
+	if s.pdpUp {
+		st.Addrs = slices.Clone(s.addrs)
+	}
 	if s.lastProbe != nil {
 		p := *s.lastProbe
 		st.LastProbe = &p
@@ -600,7 +588,13 @@ func (s *Switcher) publish(now time.Time) {
 		in := *s.pending
 		snap.Pending = &in
 	}
-	s.pub.Store(&published{status: st, snap: snap})
+	if len(s.sig) > 0 {
+		snap.Signal = map[string]SignalTrack{}
+		for k, v := range s.sig {
+			snap.Signal[k] = *v
+		}
+	}
+	s.pub.Store(&published{status: st, snap: snap, cfg: s.cfg})
 }
 
 // fire moves the lifecycle; a transition the table does not allow is a
@@ -670,1055 +664,6 @@ func (s *Switcher) inputs(now time.Time) Inputs {
 
 func (s *Switcher) step(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, s.opt.stepTimeout)
-}
-
-type modemHealth int
-
-const (
-	healthOK modemHealth = iota
-	healthSick
-	healthLost
-)
-
-func classify(err error) modemHealth {
-	switch {
-	case err == nil:
-		return healthOK
-	case errors.Is(err, modem.ErrPortLost), errors.Is(err, modem.ErrClosed):
-		return healthLost
-	case errors.Is(err, modem.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		return healthSick
-	}
-	return healthOK // a device error is an answer: the channel works
-}
-
-// observe reads the modem. The modem is sick only when nothing answered.
-func (s *Switcher) observe(ctx context.Context, now time.Time) (obs, modemHealth) {
-	o := obs{at: now}
-	var answered, sick bool
-	note := func(err error) bool {
-		switch classify(err) {
-		case healthLost:
-			return false
-		case healthSick:
-			sick = true
-			return true
-		}
-		answered = true
-		return true
-	}
-	c, cancel := s.step(ctx)
-	defer cancel()
-	st, err := s.m.SIMState(c)
-	if !note(err) {
-		return o, healthLost
-	}
-	if err == nil {
-		o.simState = st
-	}
-	if o.simState == modem.SIMReady {
-		if v, err := s.m.IMSI(c); !note(err) {
-			return o, healthLost
-		} else if err == nil && v.Valid() {
-			o.imsi = v
-		}
-		if v, err := s.m.ICCID(c); !note(err) {
-			return o, healthLost
-		} else if err == nil {
-			o.iccid = v
-		}
-	}
-	regs, err := s.m.Registrations(c)
-	if !note(err) {
-		return o, healthLost
-	}
-	o.regs = regs
-	for _, r := range regs {
-		if r.Status.Registered() && r.Domain != modem.DomainCS {
-			o.registered = true
-		}
-	}
-	if !o.registered {
-		// Modems that only report CREG still carry data when registered.
-		for _, r := range regs {
-			if r.Status.Registered() {
-				o.registered = true
-			}
-		}
-	}
-	if o.registered {
-		if op, err := s.m.Operator(c); !note(err) {
-			return o, healthLost
-		} else if err == nil {
-			o.operator = &op
-		}
-		if sg, err := s.m.Signal(c); !note(err) {
-			return o, healthLost
-		} else if err == nil {
-			o.signal = &sg
-		}
-		if sc, nb, err := s.m.ServingCell(c); !note(err) {
-			return o, healthLost
-		} else if err == nil {
-			o.serving, o.neighbours, o.haveNeigh = &sc, nb, true
-		}
-	}
-	if sick && !answered {
-		return o, healthSick
-	}
-	return o, healthOK
-}
-
-// drainEvents takes what the modem queued without blocking.
-func (s *Switcher) drainEvents(now time.Time) []ModemEvent {
-	if s.m == nil {
-		return nil
-	}
-	ch := s.m.Events()
-	var out []ModemEvent
-	for range 256 {
-		select {
-		case e, ok := <-ch:
-			if !ok {
-				return out
-			}
-			if e.At.IsZero() {
-				e.At = now
-			}
-			out = append(out, e)
-			continue
-		default:
-		}
-		break
-	}
-	return out
-}
-
-func (s *Switcher) handleEvents(evs []ModemEvent, now time.Time) {
-	for _, e := range evs {
-		switch e.Kind {
-		case ModemEventJamming:
-			s.jammedURC = e.Jammed
-		case ModemEventReset, ModemEventNetworkDetach, ModemEventPDNDeact, ModemEventSIMRemoved:
-			s.pdpUp, s.pdpTried = false, false
-		case ModemEventRefresh, ModemEventSIMInserted:
-			// An applet or a hand may be rotating the IMSI: do not pre-empt it.
-			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
-		}
-	}
-}
-
-func laterOf(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-func (s *Switcher) trackService(now time.Time) {
-	if s.obs.registered {
-		s.noServiceSince = time.Time{}
-		if s.active != "" && s.lc.Current() != StateSwitching {
-			t := s.sig[s.active]
-			if t == nil {
-				t = &sigTrack{}
-				s.sig[s.active] = t
-			}
-			if sg := s.obs.sig(); sg != nil {
-				t.add(*sg, s.obs.plmn(), now)
-			}
-		}
-		return
-	}
-	if s.noServiceSince.IsZero() {
-		s.noServiceSince = now
-		if s.cfg.SIM.Method == profiles.MethodAutonomous {
-			// The applet rotates after its own no-service timer; a reset now
-			// would restart that timer (field survey: Eseye, Twilio).
-			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
-		}
-	}
-	s.pdpUp = false
-}
-
-// resetAllowed says whether our own CFUN cycle or reset may run now.
-func (s *Switcher) resetAllowed(now time.Time) bool { return !now.Before(s.appletHoldTill) }
-
-// identify maps an identity to a profile: ICCID first for euicc and slot
-// (one identity per card or profile), the longest IMSI prefix otherwise.
-func (s *Switcher) identify(imsi modem.IMSI, iccid modem.ICCID) string {
-	byICCID := func() string {
-		if iccid == "" {
-			return ""
-		}
-		for _, p := range s.cfg.Profiles {
-			if p.ICCID != "" && strings.EqualFold(p.ICCID.Reveal(), iccid.Reveal()) &&
-				(p.IMSIPrefix == "" || p.IMSIPrefix.Matches(imsi.Reveal()) || imsi == "") {
-				return p.Name
-			}
-		}
-		return ""
-	}
-	byIMSI := func() string {
-		best, bestLen := "", 0
-		for _, p := range s.cfg.Profiles {
-			if p.IMSIPrefix.Matches(imsi.Reveal()) && len(p.IMSIPrefix) > bestLen {
-				best, bestLen = p.Name, len(p.IMSIPrefix)
-			}
-		}
-		return best
-	}
-	switch s.cfg.SIM.Method {
-	case profiles.MethodEUICC, profiles.MethodSlot:
-		if n := byICCID(); n != "" {
-			return n
-		}
-		return byIMSI()
-	}
-	if n := byIMSI(); n != "" {
-		return n
-	}
-	return byICCID()
-}
-
-// matches reports whether the observed identity is what profile p expects.
-func (s *Switcher) matches(p *profiles.Profile) bool {
-	if p.IMSIPrefix != "" && !p.IMSIPrefix.Matches(s.obs.imsi.Reveal()) {
-		return false
-	}
-	if p.ICCID != "" && !strings.EqualFold(p.ICCID.Reveal(), s.obs.iccid.Reveal()) {
-		return false
-	}
-	return s.identify(s.obs.imsi, s.obs.iccid) == p.Name
-}
-
-// firstIdentity runs once per modem session, when the SIM is first read:
-// it reconciles a journalled switch or adopts what the SIM carries.
-func (s *Switcher) firstIdentity(ctx context.Context, now time.Time) {
-	s.identified = true
-	got := s.identify(s.obs.imsi, s.obs.iccid)
-	if s.needReconcile && s.pending != nil {
-		in := *s.pending
-		s.needReconcile = false
-		ok := got == in.To
-		r := reason(CodeReconcile, "switch #%d %s→%s was unfinished at start; the SIM carries %q", in.Seq, in.From, in.To, got)
-		s.record(now, Decision{Kind: KindAdopt, From: in.From, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
-		s.finishJournal(ctx, now, ok, r, got)
-		s.active = got
-		return
-	}
-	if got != s.active {
-		r := reason(CodeExternalChange, "the SIM carries %q, expected %q", got, s.active)
-		if got == "" {
-			r = reason(CodeUnknownProfile, "the SIM's identity matches no configured profile")
-		}
-		if s.active != "" || got == "" {
-			s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
-		}
-		s.active = got
-	}
-}
-
-// checkIdentity adopts an identity change we did not make (autonomous
-// applets, a hand on the SIM) and holds our resets off meanwhile.
-func (s *Switcher) checkIdentity(now time.Time) {
-	if s.obs.imsi == "" && s.obs.iccid == "" {
-		return
-	}
-	got := s.identify(s.obs.imsi, s.obs.iccid)
-	if got == s.active {
-		return
-	}
-	r := reason(CodeExternalChange, "identity changed without us: now %q (IMSI %s)", got, s.obs.imsi)
-	if got == "" {
-		r = reason(CodeUnknownProfile, "identity changed without us to one no profile matches (IMSI %s)", s.obs.imsi)
-	}
-	s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
-	s.prev, s.active = s.active, got
-	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
-	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
-	if s.lc.Current() == StateHeld && (s.pin == nil || s.pin.Profile != got) {
-		s.fire(EvUnpin)
-	}
-}
-
-func (s *Switcher) pdpSpec(p *profiles.Profile) PDPSpec {
-	apn := p.APN
-	if apn == "" {
-		apn = s.cfg.SIM.APN
-	}
-	typ := strings.ToUpper(string(p.PDPType))
-	if typ == "" {
-		typ = "IP"
-	}
-	return PDPSpec{CID: pdpCID, Type: typ, APN: apn, Auth: p.APNAuth, User: p.APNUser, Password: p.APNPassword}
-}
-
-// ensureData brings the PDP context up once registered and checks its address.
-func (s *Switcher) ensureData(ctx context.Context, _ time.Time) {
-	if !s.obs.registered || s.active == "" {
-		s.pdpUp = false
-		return
-	}
-	p := s.cfg.Profile(s.active)
-	if p == nil {
-		return
-	}
-	c, cancel := s.step(ctx)
-	defer cancel()
-	if a, err := s.m.PDPAddress(c, pdpCID); err == nil && len(a.Addrs) > 0 {
-		s.pdpUp = true
-		return
-	}
-	s.pdpUp = false
-	if s.pdpTried {
-		// One define/activate per registration; after that we only look.
-		return
-	}
-	s.pdpTried = true
-	if err := s.m.DefinePDP(c, s.pdpSpec(p)); err != nil {
-		s.log.Warn("switcher: define PDP", "profile", p.Name, "err", err)
-		return
-	}
-	if err := s.m.ActivatePDP(c, pdpCID); err != nil {
-		s.log.Warn("switcher: activate PDP", "profile", p.Name, "err", err)
-		return
-	}
-	if a, err := s.m.PDPAddress(c, pdpCID); err == nil && len(a.Addrs) > 0 {
-		s.pdpUp = true
-	}
-}
-
-// probeStep runs a data-path probe when one is due.
-func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
-	if !s.pdpUp {
-		return
-	}
-	if !s.lastProbeAt.IsZero() && now.Sub(s.lastProbeAt) < s.cfg.Policy.Probes.Interval.Std() {
-		return
-	}
-	ok := s.probe(ctx, now)
-	if ok {
-		s.probeFails = 0
-	} else {
-		s.probeFails++
-	}
-}
-
-func (s *Switcher) probe(ctx context.Context, now time.Time) bool {
-	s.lastProbeAt = now
-	if s.opt.prober == nil {
-		s.lastProbe = &ProbeResult{OK: true, Detail: "no prober configured"}
-		return true
-	}
-	to := s.cfg.Policy.Probes.Timeout.Std()
-	if to <= 0 {
-		to = s.opt.stepTimeout
-	}
-	c, cancel := context.WithTimeout(ctx, to)
-	defer cancel()
-	r, err := s.opt.prober.Probe(c, s.active)
-	if err != nil {
-		r = ProbeResult{OK: false, Detail: err.Error()}
-	}
-	s.lastProbe = &r
-	return r.OK
-}
-
-// lifecycleHealth moves between registering, connected, degraded and held.
-func (s *Switcher) lifecycleHealth(now time.Time) {
-	st := s.lc.Current()
-	switch {
-	case !s.obs.registered:
-		s.fire(EvServiceLost)
-		return
-	case !s.pdpUp:
-		return
-	}
-	t := s.sig[s.active]
-	degraded := s.probeFails > 0 || (t != nil && belowFloor(t, s.cfg.Policy.Thresholds))
-	switch {
-	case st == StateRegistering:
-		s.fire(EvHealthy)
-	case st == StateConnected && degraded:
-		s.fire(EvDegrade)
-	case st == StateDegraded && !degraded:
-		s.fire(EvHealthy)
-	}
-	if s.pin != nil && s.pin.Profile == s.active {
-		s.fire(EvPin)
-	}
-}
-
-type trig struct {
-	kind    Trigger
-	reasons []Reason
-}
-
-// triggers lists why the active profile should be left.
-func (s *Switcher) triggers(now time.Time, scores []Score) (hard, soft trig) {
-	pol := s.cfg.Policy
-	if s.active == "" {
-		hard.kind = TriggerHard
-		hard.reasons = append(hard.reasons, reason(CodeUnknownProfile, "the SIM carries no configured profile"))
-	}
-	if !s.noServiceSince.IsZero() && now.Sub(s.noServiceSince) >= pol.NoServiceTrigger.Std() {
-		hard.kind = TriggerHard
-		hard.reasons = append(hard.reasons, reason(CodeNoService, "no service for %s", now.Sub(s.noServiceSince).Round(time.Second)))
-	}
-	if n := pol.Probes.FailuresToDown; n > 0 && s.probeFails >= n {
-		hard.kind = TriggerHard
-		hard.reasons = append(hard.reasons, reason(CodeDataPathDead, "%d consecutive probe failures", s.probeFails))
-	}
-	var act *Score
-	for i := range scores {
-		if scores[i].Active {
-			act = &scores[i]
-		}
-	}
-	if act != nil {
-		for _, r := range act.Reasons {
-			if r.Code == CodePLMNNotAllowed {
-				hard.kind = TriggerHard
-				hard.reasons = append(hard.reasons, r)
-			}
-		}
-	}
-	if s.threatActs() && s.active != "" {
-		if lvl := s.threatLevel(s.active); lvl == threat.SeverityCritical {
-			hard.kind = TriggerThreat
-			hard.reasons = append(hard.reasons, reason(CodeThreatCritical, "Critical threat on the active profile"))
-		} else if s.threatRes.Response.Actions.Has(threat.ActLeaveNow) && s.activeAvoided(now) {
-			hard.kind = TriggerThreat
-			hard.reasons = append(hard.reasons, reason(CodeThreatLeave, "threat response: leave the quarantined profile or network now"))
-		}
-	}
-	if act != nil {
-		for _, r := range act.Reasons {
-			if r.Code == CodeOverCap {
-				soft.kind = TriggerSoft
-				soft.reasons = append(soft.reasons, reason(CodeCapReached, "%s", r.Message))
-			}
-		}
-	}
-	return hard, soft
-}
-
-// activeAvoided reports whether the active profile or its serving network
-// or cell is quarantined.
-func (s *Switcher) activeAvoided(now time.Time) bool {
-	if _, ok := s.quar.active(now, profileKey(s.active)); ok {
-		return true
-	}
-	if p := s.obs.plmn(); !p.IsZero() {
-		if _, ok := s.quar.active(now, "plmn:"+p.String()); ok {
-			return true
-		}
-		if s.obs.serving != nil && s.obs.serving.CellID != nil {
-			k := threat.CellKey{PLMN: p, CI: *s.obs.serving.CellID}
-			if _, ok := s.quar.active(now, "cell:"+k.String()); ok {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func (s *Switcher) threatActs() bool {
-	return s.threatRes != nil && s.cfg.Policy.Threats.Mode != profiles.ModeShadow
-}
-
-// whyNot explains every profile other than chosen.
-func whyNot(scores []Score, chosen string, extra map[string][]Reason) []WhyNot {
-	var out []WhyNot
-	for _, sc := range scores {
-		if sc.Profile == chosen {
-			continue
-		}
-		w := WhyNot{Profile: sc.Profile, Total: sc.Total}
-		if sc.Active {
-			w.Reasons = append(w.Reasons, reason(CodeActive, "the active profile"))
-		}
-		if !sc.Eligible {
-			for _, r := range sc.Reasons {
-				switch r.Code {
-				case CodeQuarantined, CodeOverCap, CodeNotInScan, CodePLMNAvoided, CodePLMNNotAllowed:
-					w.Reasons = append(w.Reasons, r)
-				}
-			}
-		}
-		w.Reasons = append(w.Reasons, extra[sc.Profile]...)
-		if len(w.Reasons) == 0 {
-			w.Reasons = append(w.Reasons, reason(CodeNotBetter, "total %.1f", sc.Total))
-		}
-		out = append(out, w)
-	}
-	return out
-}
-
-func (s *Switcher) takeRequests() []manualReq {
-	s.reqMu.Lock()
-	defer s.reqMu.Unlock()
-	r := s.reqs
-	s.reqs = nil
-	return r
-}
-
-// steadyStep is the decision in registering/connected/degraded/held.
-func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualReq) {
-	s.lifecycleHealth(now)
-	ranked := s.rank(s.scores)
-	pol := s.cfg.Policy
-
-	// Pins lapse on time.
-	if s.pin != nil && !s.pin.Until.IsZero() && !now.Before(s.pin.Until) {
-		p := s.pin.Profile
-		s.pin = nil
-		s.fire(EvUnpin)
-		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual,
-			Reasons: []Reason{reason(CodePinned, "pin on %q expired", p)}}, false)
-	}
-
-	for _, rq := range reqs {
-		if s.manual(ctx, now, rq, ranked) {
-			return
-		}
-	}
-
-	hard, soft := s.triggers(now, s.scores)
-	var best *Score
-	for i := range ranked {
-		if !ranked[i].Active && ranked[i].Eligible {
-			best = &ranked[i]
-			break
-		}
-	}
-	var act Score
-	for _, sc := range s.scores {
-		if sc.Active {
-			act = sc
-		}
-	}
-	if hard.kind == TriggerNone && best != nil && s.active != "" && best.Total >= act.Total+margin(pol.Thresholds) {
-		soft.kind = TriggerSoft
-		soft.reasons = append(soft.reasons, reason(CodeBetterProfile, "%q scores %.1f against %.1f (margin %.1f)",
-			best.Profile, best.Total, act.Total, margin(pol.Thresholds)))
-	}
-	t := hard
-	if t.kind == TriggerNone {
-		t = soft
-	}
-	if t.kind == TriggerNone {
-		return
-	}
-	stay := func(kind Kind, extra ...Reason) {
-		rs := append(slices.Clone(t.reasons), extra...)
-		wn := map[string][]Reason{}
-		if best != nil {
-			wn[best.Profile] = extra
-		}
-		s.record(now, Decision{Kind: kind, From: s.active, To: s.active, Trigger: t.kind, Reasons: rs,
-			WhyNot: whyNot(ranked, s.active, wn)}, true)
-	}
-
-	if s.cfg.SIM.Method == profiles.MethodAutonomous {
-		stay(KindStay, reason(CodeAutonomous, "the applet selects the IMSI; imsid only observes"))
-		return
-	}
-	if s.suspended {
-		stay(KindSuspend, reason(CodeSuspended, "jamming: changing profile would not help"))
-		return
-	}
-	if s.pin != nil && s.pin.Profile == s.active {
-		override := pol.CriticalOverridesPin && slices.ContainsFunc(t.reasons, func(r Reason) bool { return r.Code == CodeThreatCritical })
-		if !override {
-			stay(KindHold, reason(CodePinned, "pinned to %q", s.pin.Profile))
-			return
-		}
-		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerThreat,
-			Reasons: []Reason{reason(CodePinned, "Critical threat overrides the pin on %q", s.pin.Profile)}}, false)
-		s.pin = nil
-		s.fire(EvUnpin)
-	}
-	if best == nil {
-		if hard.kind == TriggerHard && (!s.obs.registered || s.probeFails >= pol.Probes.FailuresToDown || s.active == "") {
-			s.record(now, Decision{Kind: KindFail, From: s.active, Trigger: t.kind,
-				Reasons: append(slices.Clone(t.reasons), reason(CodeExhausted, "no eligible profile to switch to")),
-				WhyNot:  whyNot(ranked, "", nil)}, true)
-			s.fire(EvExhausted)
-			s.armBackoff(now)
-			return
-		}
-		// A threat with nowhere to go: stay (restricted mode), never offline.
-		stay(KindStay, reason(CodeExhausted, "no eligible profile to switch to"))
-		return
-	}
-	if ok, at := s.budget.allow(now, pol.SwitchCap.Max, pol.SwitchCap.Window.Std()); !ok {
-		stay(KindStay, reason(CodeSwitchCap, "%d switches per %s used; next allowed at %s", pol.SwitchCap.Max,
-			pol.SwitchCap.Window, at.UTC().Format(time.RFC3339)))
-		return
-	}
-	if hard.kind == TriggerNone && !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < pol.MinDwell.Std() {
-		stay(KindStay, reason(CodeDwell, "on %q since %s; minimum dwell %s", s.active,
-			s.lastSwitch.UTC().Format(time.RFC3339), pol.MinDwell))
-		return
-	}
-	if hard.kind == TriggerNone && !s.checkTarget(ctx, now, best.Profile) {
-		stay(KindStay, reason(CodeNotInScan, "%q: no allowed network in a fresh scan", best.Profile))
-		return
-	}
-	s.beginSwitch(ctx, now, best.Profile, t.kind, t.reasons, ranked)
-}
-
-// checkTarget refreshes a stale scan before a soft switch and re-checks the
-// target against it: a soft trigger is worth a scan, a hard one is not.
-func (s *Switcher) checkTarget(ctx context.Context, now time.Time, target string) bool {
-	if !s.scanAt.IsZero() && now.Sub(s.scanAt) < scanMaxAge {
-		return true
-	}
-	c, cancel := s.step(ctx)
-	defer cancel()
-	nets, err := s.m.Scan(c)
-	if err != nil {
-		// No scan (unsupported, busy): judge on history; verify protects us.
-		return true
-	}
-	s.scan, s.scanAt = nets, now
-	s.scores = s.scoreAll(now)
-	for _, sc := range s.scores {
-		if sc.Profile == target {
-			return sc.Eligible
-		}
-	}
-	return false
-}
-
-func (s *Switcher) armBackoff(now time.Time) {
-	if s.failBackoff == 0 {
-		s.failBackoff = failBackoffMin
-	} else {
-		s.failBackoff = min(2*s.failBackoff, failBackoffMax)
-	}
-	s.failedUntil = now.Add(s.failBackoff)
-}
-
-// failedStep waits out the back-off, then cycles the radio (if no applet
-// might be rotating) and starts over.
-func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualReq) {
-	for _, rq := range reqs {
-		if s.manual(ctx, now, rq, s.rank(s.scores)) {
-			return
-		}
-	}
-	if now.Before(s.failedUntil) {
-		return
-	}
-	if s.resetAllowed(now) {
-		c, cancel := s.step(ctx)
-		_ = s.m.SetFunctionality(c, 0)
-		_ = s.m.SetFunctionality(c, 1)
-		cancel()
-		s.rec.CFUN++
-		s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnCFUN})
-	}
-	s.record(now, Decision{Kind: KindRecover, From: s.active, To: s.active, Trigger: TriggerHard,
-		Reasons: []Reason{reason(CodeExhausted, "retrying after %s back-off", s.failBackoff)}}, false)
-	s.identified = false
-	s.fire(EvRetry)
-}
-
-func (s *Switcher) selector(p *profiles.Profile) Selector {
-	sel := Selector{Method: s.cfg.SIM.Method, ICCID: p.ICCID, Applet: s.cfg.SIM.Applet, Refresh: s.cfg.SIM.EUICC.Refresh}
-	if p.Index != nil {
-		sel.Index = *p.Index
-	}
-	if p.Slot != nil {
-		sel.Slot = *p.Slot
-	}
-	return sel
-}
-
-// beginSwitch is check → switch: journal the intent, select the profile
-// and start the verify deadline.
-func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t Trigger, why []Reason, ranked []Score) bool {
-	p := s.cfg.Profile(to)
-	if p == nil {
-		return false
-	}
-	s.seq++
-	in := Intent{Seq: s.seq, At: now, From: s.active, To: to, Trigger: t, Reasons: slices.Clone(why)}
-	if s.opt.journal != nil {
-		c, cancel := s.step(ctx)
-		err := s.opt.journal.Intent(c, in)
-		cancel()
-		if err != nil {
-			// Without the intent a restart could not reconcile: do not act.
-			s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: t,
-				Reasons: append(slices.Clone(why), reason(CodeBusy, "journal: %v", err))}, true)
-			return false
-		}
-	}
-	s.pending = &in
-	s.record(now, Decision{Kind: KindSwitch, From: s.active, To: to, Trigger: t, Reasons: why, Scores: ranked,
-		WhyNot: whyNot(ranked, to, nil)}, false)
-	s.fire(EvSwitch)
-	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchStarted})
-	if t != TriggerNone {
-		s.budget.record(now)
-	}
-	s.lastSwitch = now
-	if t == TriggerHard || t == TriggerThreat {
-		s.departed[s.active] = now
-	}
-	s.prev, s.active = s.active, to
-	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
-	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
-	s.verifyWhy = reason(CodeVerifyFailed, "not verified yet")
-	return s.selectProfile(ctx, now, p, false)
-}
-
-func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles.Profile, rollback bool) bool {
-	c, cancel := s.step(ctx)
-	err := s.m.SelectProfile(c, s.selector(p))
-	cancel()
-	switch classify(err) {
-	case healthLost:
-		s.toModemLost(now, reason(CodeModemLost, "port lost while selecting %q", p.Name))
-		return false
-	case healthSick:
-		// A hung modem is not a bad profile: recover, then reconcile.
-		s.needReconcile = true
-		s.enterRecovery(now, reason(CodeModemSick, "modem timed out selecting %q", p.Name))
-		return false
-	}
-	if err != nil {
-		s.verifyWhy = reason(CodeVerifyFailed, "selecting %q failed: %v", p.Name, err)
-		if !rollback {
-			s.failTarget(ctx, now)
-		} else {
-			s.rollbackFailed(ctx, now)
-		}
-		return false
-	}
-	if !rollback {
-		s.fire(EvSwitched)
-	}
-	return true
-}
-
-// verified checks the active profile against the verify conditions.
-func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
-	p := s.cfg.Profile(s.active)
-	if p == nil {
-		return false, reason(CodeUnknownProfile, "profile %q is gone", s.active)
-	}
-	if s.obs.imsi == "" && s.obs.iccid == "" {
-		return false, reason(CodeVerifyFailed, "identity not readable yet")
-	}
-	if !s.matches(p) {
-		return false, reason(CodeVerifyFailed, "SIM still reports IMSI %s / ICCID %s", s.obs.imsi, s.obs.iccid)
-	}
-	if !s.obs.registered {
-		return false, reason(CodeVerifyFailed, "not registered")
-	}
-	plmn := s.obs.plmn()
-	if plmn.IsZero() || !p.AllowsPLMN(profiles.PLMN(plmn.String())) {
-		return false, reason(CodeVerifyFailed, "registered on %q, not on the allowlist", plmn.String())
-	}
-	if tech := s.obs.tech(); tech != modem.TechUnknown && !allowsTech(p, tech) {
-		return false, reason(CodeVerifyFailed, "registered on %s, not an allowed RAT", tech)
-	}
-	s.ensureData(ctx, now)
-	if !s.pdpUp {
-		return false, reason(CodeVerifyFailed, "no PDP address")
-	}
-	if !s.probe(ctx, now) {
-		return false, reason(CodeVerifyFailed, "data probe failed")
-	}
-	return true, Reason{}
-}
-
-// ratTechs maps a profile RAT to the modem technologies it covers.
-func ratTechs(r profiles.RAT) []modem.Tech {
-	switch r {
-	case profiles.RATGSM:
-		return []modem.Tech{modem.TechGSM}
-	case profiles.RATUMTS:
-		return []modem.Tech{modem.TechUMTS}
-	case profiles.RATLTE:
-		return []modem.Tech{modem.TechLTE}
-	case profiles.RATLTEM:
-		return []modem.Tech{modem.TechLTEM}
-	case profiles.RATNBIoT:
-		return []modem.Tech{modem.TechNBIoT}
-	case profiles.RATNR:
-		return []modem.Tech{modem.TechNR5G, modem.TechNR5GNSA}
-	}
-	return nil
-}
-
-func allowsTech(p *profiles.Profile, t modem.Tech) bool {
-	for _, r := range p.RATs {
-		if slices.Contains(ratTechs(r), t) {
-			return true
-		}
-	}
-	return false
-}
-
-// verifyStep advances switching/verifying/rolling_back by one tick.
-func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool) {
-	ok, why := s.verified(ctx, now)
-	if ok {
-		s.probeFails = 0
-		if rollback {
-			r := reason(CodeVerifyFailed, "rolled back to %q", s.active)
-			s.record(now, Decision{Kind: KindVerified, From: s.prev, To: s.active, Trigger: TriggerHard, Reasons: []Reason{r}}, false)
-			s.fire(EvRolledBack)
-			s.finishJournal(ctx, now, false, r, s.active)
-		} else {
-			r := reason(CodeActive, "%q verified: identity, allowed network, PDP address, probe", s.active)
-			s.record(now, Decision{Kind: KindVerified, From: s.prev, To: s.active, Reasons: []Reason{r}}, false)
-			s.fire(EvVerified)
-			s.finishJournal(ctx, now, true, r, s.active)
-		}
-		s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
-		return
-	}
-	s.verifyWhy = why
-	if now.Before(s.deadline) {
-		return
-	}
-	if rollback {
-		s.rollbackFailed(ctx, now)
-		return
-	}
-	s.failTarget(ctx, now)
-}
-
-// failTarget quarantines the target that did not verify and rolls back.
-func (s *Switcher) failTarget(ctx context.Context, now time.Time) {
-	target := s.active
-	q := s.cfg.Policy.Quarantine
-	e := s.quar.add(now, profileKey(target), q.Base.Std(), q.Max.Std(), s.verifyWhy)
-	s.failures[target] = append(s.failures[target], now)
-	s.pruneFailures(now)
-	s.fire(EvVerifyFailed)
-	s.record(now, Decision{Kind: KindRollback, From: target, To: s.prev, Trigger: TriggerHard,
-		Reasons: []Reason{s.verifyWhy, reason(CodeQuarantined, "%q quarantined until %s (#%d)", target,
-			e.Until.UTC().Format(time.RFC3339), e.Count)}}, false)
-	if s.prev == "" || s.cfg.Profile(s.prev) == nil {
-		s.rollbackFailed(ctx, now)
-		return
-	}
-	s.prev, s.active = target, s.prev
-	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
-	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
-	s.selectProfile(ctx, now, s.cfg.Profile(s.active), true)
-}
-
-func (s *Switcher) rollbackFailed(ctx context.Context, now time.Time) {
-	r := reason(CodeRollbackFailed, "neither the target nor %q came up: %s", s.active, s.verifyWhy.Message)
-	s.record(now, Decision{Kind: KindFail, From: s.prev, To: s.active, Trigger: TriggerHard, Reasons: []Reason{r}}, false)
-	s.fire(EvRollbackFailed)
-	s.armBackoff(now)
-	s.finishJournal(ctx, now, false, r, "")
-	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
-}
-
-func (s *Switcher) pruneFailures(now time.Time) {
-	for k, v := range s.failures {
-		v = slices.DeleteFunc(v, func(t time.Time) bool { return now.Sub(t) >= historyTTL })
-		if len(v) == 0 {
-			delete(s.failures, k)
-		} else {
-			s.failures[k] = v
-		}
-	}
-}
-
-func (s *Switcher) finishJournal(ctx context.Context, now time.Time, ok bool, r Reason, active string) {
-	if s.pending == nil {
-		return
-	}
-	out := Outcome{Seq: s.pending.Seq, At: now, Active: active, OK: ok, Reason: r}
-	if s.opt.journal != nil {
-		c, cancel := s.step(ctx)
-		if err := s.opt.journal.Outcome(c, out); err != nil {
-			s.log.Warn("switcher: journal outcome", "err", err)
-		}
-		cancel()
-	}
-	if ok {
-		s.failBackoff = 0
-	}
-	s.pending = nil
-}
-
-// manual applies one operator request; it reports whether it acted.
-func (s *Switcher) manual(ctx context.Context, now time.Time, rq manualReq, ranked []Score) bool {
-	switch rq.kind {
-	case reqUnpin:
-		if s.pin != nil {
-			s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual,
-				Reasons: []Reason{reason(CodePinned, "unpinned %q", s.pin.Profile)}}, false)
-		}
-		s.pin = nil
-		s.fire(EvUnpin)
-		return false
-	case reqPin:
-		if ref := s.refuse("pin", rq.profile, now, rq.profile != s.active); ref != nil {
-			s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual, Reasons: []Reason{ref.Reason}}, false)
-			return false
-		}
-		s.pin = &Pin{Profile: rq.profile, Since: now}
-		if rq.dur > 0 {
-			s.pin.Until = now.Add(rq.dur)
-		}
-		if rq.profile == s.active {
-			s.record(now, Decision{Kind: KindHold, From: s.active, To: s.active, Trigger: TriggerManual,
-				Reasons: []Reason{reason(CodePin, "pinned to %q", rq.profile)}}, false)
-			s.fire(EvPin)
-			return false
-		}
-		return s.beginSwitch(ctx, now, rq.profile, TriggerManual, []Reason{reason(CodePin, "pinned to %q", rq.profile)}, ranked)
-	case reqForce:
-		if ref := s.refuse("force", rq.profile, now, true); ref != nil {
-			s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual, Reasons: []Reason{ref.Reason}}, false)
-			return false
-		}
-		if rq.profile == s.active {
-			return false
-		}
-		if s.pin != nil && s.pin.Profile != rq.profile {
-			// Forcing elsewhere is an explicit operator act: it replaces the pin.
-			s.pin = nil
-			s.fire(EvUnpin)
-		}
-		msg := rq.reason
-		if msg == "" {
-			msg = "operator request"
-		}
-		return s.beginSwitch(ctx, now, rq.profile, TriggerManual, []Reason{reason(CodeManual, "%s", msg)}, ranked)
-	}
-	return false
-}
-
-// refuse checks a manual request against live state; move says a switch
-// would be needed. Caller holds s.mu.
-func (s *Switcher) refuse(op, name string, now time.Time, move bool) *RefusedError {
-	v := view{
-		cfg: s.cfg, state: s.lc.Current(), active: s.active, suspended: s.suspended,
-		quar: s.quar.list(now),
-	}
-	if ok, at := s.budget.allow(now, s.cfg.Policy.SwitchCap.Max, s.cfg.Policy.SwitchCap.Window.Std()); !ok {
-		v.capRetry = at
-	}
-	return v.refuse(op, name, now, move)
-}
-
-// view is what a manual request is judged on.
-type view struct {
-	cfg       *profiles.Config
-	state     State
-	active    string
-	suspended bool
-	quar      []QuarantineEntry
-	capRetry  time.Time
-}
-
-func (v view) refuse(op, name string, now time.Time, move bool) *RefusedError {
-	ref := func(c Code, at time.Time, format string, a ...any) *RefusedError {
-		return &RefusedError{Op: op, Profile: name, Reason: reason(c, format, a...), RetryAt: at}
-	}
-	if v.cfg.Profile(name) == nil {
-		names := make([]string, len(v.cfg.Profiles))
-		for i, p := range v.cfg.Profiles {
-			names[i] = p.Name
-		}
-		sort.Strings(names)
-		return ref(CodeUnknownProfile, time.Time{}, "no profile %q; known: %s", name, strings.Join(names, ", "))
-	}
-	if !move {
-		return nil
-	}
-	if v.cfg.SIM.Method == profiles.MethodAutonomous {
-		return ref(CodeAutonomous, time.Time{}, "the applet selects the IMSI on its own (method autonomous)")
-	}
-	for _, q := range v.quar {
-		if q.Key == profileKey(name) && now.Before(q.Until) {
-			return ref(CodeQuarantined, q.Until, "quarantined (%s) until %s", q.Reason.Code, q.Until.UTC().Format(time.RFC3339))
-		}
-	}
-	if v.suspended {
-		return ref(CodeSuspended, time.Time{}, "switching is suspended while jamming is detected")
-	}
-	switch v.state {
-	case StateSwitching, StateVerifying, StateRollingBack, StateRecovering, StateModemLost, StateStarting, StateProbing:
-		return ref(CodeBusy, time.Time{}, "the switcher is %s; try again shortly", v.state)
-	}
-	if !v.capRetry.IsZero() && now.Before(v.capRetry) {
-		return ref(CodeSwitchCap, v.capRetry, "the switch cap (%d per %s) is used up", v.cfg.Policy.SwitchCap.Max, v.cfg.Policy.SwitchCap.Window)
-	}
-	return nil
-}
-
-func (s *Switcher) requestView() view {
-	st := s.pub.Load().status
-	s.mu.Lock()
-	cfg := s.cfg
-	s.mu.Unlock()
-	return view{cfg: cfg, state: st.State, active: st.Active, suspended: st.Suspended, quar: st.Quarantines, capRetry: st.CapRetryAt}
-}
-
-func (s *Switcher) enqueue(r manualReq) {
-	s.reqMu.Lock()
-	s.reqs = append(s.reqs, r)
-	s.reqMu.Unlock()
-	s.poke()
-}
-
-// Force asks for a switch to profile now, skipping the dwell but not the
-// cap, quarantines or a jamming suspension. It is checked against the last
-// tick's state, queued, and re-checked when the next tick applies it; a
-// refusal is a *RefusedError saying why and, where it applies, from when.
-func (s *Switcher) Force(profile, why string) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	v := s.requestView()
-	if ref := v.refuse("force", profile, s.clock.Now(), profile != v.active); ref != nil {
-		return ref
-	}
-	s.enqueue(manualReq{kind: reqForce, profile: profile, reason: why})
-	return nil
-}
-
-// Pin holds the switcher on profile for d (0: until Unpin), switching to it
-// first if needed. Automatic logic respects it; a Critical threat overrides
-// it when policy.critical_overrides_pin is set.
-func (s *Switcher) Pin(profile string, d time.Duration) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	if d < 0 {
-		return &RefusedError{Op: "pin", Profile: profile, Reason: reason(CodeBusy, "negative duration %s", d)}
-	}
-	v := s.requestView()
-	if ref := v.refuse("pin", profile, s.clock.Now(), profile != v.active); ref != nil {
-		return ref
-	}
-	s.enqueue(manualReq{kind: reqPin, profile: profile, dur: d})
-	return nil
-}
-
-// Unpin releases a pin. It is idempotent.
-func (s *Switcher) Unpin() error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	s.enqueue(manualReq{kind: reqUnpin})
-	return nil
 }
 
 func (s *Switcher) String() string {

@@ -2,6 +2,7 @@ package switcher
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/imsid/imsid/modem"
@@ -152,6 +153,7 @@ func (s *Switcher) threatObservation(now time.Time, evs []ModemEvent) threat.Obs
 			o.Events = append(o.Events, threat.Event{Kind: threat.EventSIMInserted})
 		}
 	}
+	o.RATLock, s.ratReadback = s.ratReadback, nil
 	o.Events = append(o.Events, s.ownEvents...)
 	s.ownEvents = nil
 	return o
@@ -213,13 +215,11 @@ func (s *Switcher) applyThreat(ctx context.Context, now time.Time) {
 					techs = append(techs, ratTechs(r)...)
 				}
 			}
-			c, cancel := s.step(ctx)
-			if err := s.m.LockRAT(c, techs); err != nil {
-				s.log.Warn("switcher: RAT lock", "err", err)
-			}
-			cancel()
-			s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnRATChange})
+			s.lockRAT(ctx, techs)
 		}
+	}
+	if once(threat.ActCheckRATLock) {
+		s.ratCheckNow = true
 	}
 	if resp.Actions.Has(threat.ActRecoverCFUN) && s.resetAllowed(now) && once(threat.ActRecoverCFUN) {
 		c, cancel := s.step(ctx)
@@ -230,4 +230,46 @@ func (s *Switcher) applyThreat(ctx context.Context, now time.Time) {
 		s.pdpUp, s.pdpTried = false, false
 		s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnCFUN})
 	}
+}
+
+// lockRAT writes the lock and reads it back: the read-back, not our
+// request, is what later read-backs are compared with, since a dialect may
+// only approximate the technologies we asked for.
+func (s *Switcher) lockRAT(ctx context.Context, techs []modem.Tech) {
+	c, cancel := s.step(ctx)
+	defer cancel()
+	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnRATChange})
+	if err := s.m.LockRAT(c, techs); err != nil {
+		s.log.Warn("switcher: RAT lock", "err", err)
+		return
+	}
+	got, err := s.m.RATLock(c)
+	if err != nil {
+		return
+	}
+	if slices.Contains(got, modem.TechGSM) && !slices.Contains(techs, modem.TechGSM) {
+		s.log.Warn("switcher: RAT lock still allows 2G after writing it", "got", got)
+	}
+	s.ratWant, s.ratCheckedAt = got, s.clock.Now()
+}
+
+// checkRATLock reads the lock back every d1b_rat_lock.check, or at once
+// when the threat response asks, for D1b to compare on the next tick.
+func (s *Switcher) checkRATLock(ctx context.Context, now time.Time) {
+	if s.ratWant == nil {
+		return
+	}
+	d1b := s.cfg.Policy.Threats.D1b
+	due := s.ratCheckNow || (d1b.Enabled && d1b.Check > 0 && now.Sub(s.ratCheckedAt) >= d1b.Check.Std())
+	if !due {
+		return
+	}
+	s.ratCheckNow, s.ratCheckedAt = false, now
+	c, cancel := s.step(ctx)
+	defer cancel()
+	got, err := s.m.RATLock(c)
+	if err != nil {
+		return
+	}
+	s.ratReadback = &threat.RATLockReadback{Want: slices.Clone(s.ratWant), Got: got}
 }

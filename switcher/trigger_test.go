@@ -2,6 +2,7 @@ package switcher_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -373,5 +374,37 @@ func TestThreatQuarantineAndRATLock(t *testing.T) {
 	}
 	if !started || !finished {
 		t.Fatalf("own switch events: started=%v finished=%v", started, finished)
+	}
+}
+
+func TestRATLockReadback(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+	r.up()
+	r.threat.Set(threat.Result{Episode: threat.Episode{ID: 1, Active: true},
+		Response: threat.Response{Level: threat.SeverityHigh, Actions: threat.ActForbid2G}})
+	r.tick(30 * time.Second)
+	if len(r.m.RATLocks) != 1 {
+		t.Fatalf("locks %v", r.m.RATLocks)
+	}
+	// The firmware quietly restores its defaults; the engine asks for a check.
+	r.m.RevertRATLock([]modem.Tech{modem.TechGSM, modem.TechUMTS, modem.TechLTE})
+	r.threat.Set(threat.Result{Episode: threat.Episode{ID: 2, Active: true},
+		Response: threat.Response{Level: threat.SeverityHigh, Actions: threat.ActCheckRATLock}})
+	r.run(30*time.Second, time.Minute)
+	var rb *threat.RATLockReadback
+	for _, o := range r.threat.Seen {
+		if o.RATLock != nil {
+			rb = o.RATLock
+		}
+	}
+	if rb == nil || !slices.Contains(rb.Got, modem.TechGSM) || slices.Contains(rb.Want, modem.TechGSM) {
+		t.Fatalf("read-back not reported to D1b: %+v", rb)
+	}
+	// D1b's answer: rewrite.
+	r.threat.Set(threat.Result{Episode: threat.Episode{ID: 3, Active: true},
+		Response: threat.Response{Level: threat.SeverityHigh, Actions: threat.ActRewriteRATLock}})
+	r.tick(30 * time.Second)
+	if len(r.m.RATLocks) != 2 {
+		t.Fatalf("lock not rewritten: %v", r.m.RATLocks)
 	}
 }

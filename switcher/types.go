@@ -24,6 +24,7 @@ const (
 	CodeExternalChange Code = "external_change"  // IMSI/ICCID changed without us (applet)
 	CodeReconcile      Code = "reconcile"        // a journalled switch was unfinished at start
 	CodeVerifyFailed   Code = "verify_failed"    // the target did not prove itself in time
+	CodeRolledBack     Code = "rolled_back"      // back on the previous profile after a failed switch
 	CodeRollbackFailed Code = "rollback_failed"  // neither target nor previous profile works
 	CodeModemSick      Code = "modem_sick"       // AT channel failing: recovery, not blame
 	CodeModemRecovered Code = "modem_recovered"
@@ -45,6 +46,7 @@ const (
 	CodeBusy           Code = "busy"              // a switch or recovery is in progress
 	CodeModemNotReady  Code = "modem_not_ready"
 	CodeExhausted      Code = "exhausted" // no eligible profile at all
+	CodeBadRequest     Code = "bad_request"
 
 	// Score contributions.
 	CodeSignalMeasured Code = "signal_measured"

@@ -129,72 +129,137 @@ func (c *controlClient) do(t *testing.T, cmd string) []string {
 	}
 }
 
-func TestE2E(t *testing.T) {
+// simProc is a running modemsim binary.
+type simProc struct {
+	cmd      *exec.Cmd
+	stdout   *lineReader
+	logLines chan string // stderr lines, dropped when nobody waits
+	logDone  chan struct{}
+	stderr   strings.Builder // valid once logDone is closed
+	exited   chan error
+	reaped   bool
+}
+
+func startModemsim(t *testing.T, args ...string) *simProc {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := buildModemsim(t)
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "ctl.sock")
-	link := filepath.Join(dir, "modem")
-	cmd := exec.Command(bin,
-		"--scenario", "../../simulator/scenarios/basic.yaml",
-		"--control", sock, "--link", link, "--new-path", "--log-level", "debug")
-	stdout, err := cmd.StdoutPipe()
+	p := &simProc{
+		cmd:      exec.Command(buildModemsim(t), args...),
+		logLines: make(chan string, 256),
+		logDone:  make(chan struct{}),
+		exited:   make(chan error, 1),
+	}
+	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	errPipe, err := cmd.StderrPipe()
+	errPipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	logLines := make(chan string, 256)
-	logDone := make(chan struct{})
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
 	go func() {
-		defer close(logDone)
+		defer close(p.logDone)
 		sc := bufio.NewScanner(errPipe)
 		for sc.Scan() {
-			stderr.WriteString(sc.Text() + "\n")
+			p.stderr.WriteString(sc.Text() + "\n")
 			select {
-			case logLines <- sc.Text():
-			default: // nobody waiting for log lines now
+			case p.logLines <- sc.Text():
+			default:
 			}
 		}
 	}()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
+	p.stdout = readLines(stdout)
 	go func() {
-		<-logDone // Wait closes the pipes; read them to the end first
-		exited <- cmd.Wait()
+		<-p.logDone // Wait closes the pipes; read them to the end first
+		p.exited <- p.cmd.Wait()
 	}()
-	reaped := false
-	defer func() {
-		if !reaped {
-			_ = cmd.Process.Kill()
-			<-exited
+	t.Cleanup(func() {
+		if !p.reaped {
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
 		if t.Failed() {
-			<-logDone
-			t.Logf("modemsim stderr:\n%s", stderr.String())
+			t.Logf("modemsim stderr:\n%s", p.stderr.String())
 		}
-	}()
+	})
+	return p
+}
 
-	out := readLines(stdout)
-	path := out.next(t, "pty path on the first line")
+// waitLog waits for a stderr line containing s.
+func (p *simProc) waitLog(t *testing.T, s string) {
+	t.Helper()
+	timeout := time.After(e2eWait)
+	for {
+		select {
+		case l := <-p.logLines:
+			if strings.Contains(l, s) {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("no log line with %q", s)
+		}
+	}
+}
+
+// terminate sends SIGTERM and wants a clean exit 0.
+func (p *simProc) terminate(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		p.reaped = true
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(e2eWait):
+		t.Fatal("modemsim did not exit after SIGTERM")
+	}
+}
+
+// waitClientLoss waits for a read on f to fail (the port went away).
+func waitClientLoss(t *testing.T, f *os.File) time.Duration {
+	t.Helper()
+	start := time.Now()
+	_ = f.SetReadDeadline(time.Now().Add(e2eWait))
+	buf := make([]byte, 64)
+	for {
+		if _, err := f.Read(buf); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatal("client read did not fail on port loss")
+			}
+			return time.Since(start)
+		}
+	}
+}
+
+func TestE2E(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "ctl.sock")
+	link := filepath.Join(dir, "modem")
+	p := startModemsim(t, "--scenario", basicScenario,
+		"--control", sock, "--link", link, "--new-path", "--log-level", "debug")
+
+	path := p.stdout.next(t, "pty path on the first line")
 	if !strings.HasPrefix(path, "/dev/pts/") {
 		t.Fatalf("first stdout line %q is not a pty path", path)
 	}
-	if l := out.next(t, "link on the second line"); l != link {
+	if l := p.stdout.next(t, "link on the second line"); l != link {
 		t.Fatalf("second line %q, want the link %q", l, link)
 	}
 	if target, err := os.Readlink(link); err != nil || target != path {
 		t.Fatalf("link -> %q (%v), want %q", target, err, path)
 	}
-	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("control socket: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	if fi, err := os.Stat(sock); err != nil {
+		t.Fatalf("control socket: %v", err)
+	} else if fi.Mode().Perm() != 0o600 {
+		t.Fatalf("control socket mode %v, want 0600", fi.Mode().Perm())
 	}
 
 	// AT over the pty, echo on as after boot.
@@ -244,39 +309,12 @@ func TestE2E(t *testing.T) {
 
 	// Port loss: the open client fails at once, the link comes back on a new
 	// pty, and the modem answers there.
-	readErr := make(chan error, 1)
-	go func() {
-		_ = f.SetReadDeadline(time.Now().Add(e2eWait))
-		buf := make([]byte, 64)
-		for {
-			if _, err := f.Read(buf); err != nil {
-				readErr <- err
-				return
-			}
-		}
-	}()
 	lost := time.Now()
+	loss := make(chan time.Duration, 1)
+	go func() { loss <- waitClientLoss(t, f) }()
 	ctl.do(t, "fault port_loss 300ms")
-	select {
-	case err := <-readErr:
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatal("client read did not fail on port loss")
-		}
-		t.Logf("client saw port loss after %v: %v", time.Since(lost), err)
-	case <-time.After(e2eWait):
-		t.Fatal("client read still blocked after port loss")
-	}
-	for {
-		select {
-		case l := <-logLines:
-			if !strings.Contains(l, `msg="port up"`) {
-				continue
-			}
-		case <-time.After(e2eWait):
-			t.Fatal("no \"port up\" log line after the port loss")
-		}
-		break
-	}
+	t.Logf("client saw port loss after %v", <-loss)
+	p.waitLog(t, `msg="port up"`)
 	newPath, err := os.Readlink(link)
 	if err != nil || newPath == path {
 		t.Fatalf("link after the port came back -> %q (%v), want a pty other than %s", newPath, err, path)
@@ -286,21 +324,29 @@ func TestE2E(t *testing.T) {
 	atCommand(t, f2, "AT")
 
 	// SIGTERM: clean exit 0, socket and link removed.
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		reaped = true
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(e2eWait):
-		t.Fatal("modemsim did not exit after SIGTERM")
-	}
-	for _, p := range []string{sock, link} {
-		if _, err := os.Lstat(p); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s left behind: %v", p, err)
+	p.terminate(t)
+	for _, name := range []string{sock, link} {
+		if _, err := os.Lstat(name); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s left behind: %v", name, err)
 		}
 	}
+}
+
+// AT+CFUN=1,1 on a USB modem: OK, then the port vanishes and re-enumerates
+// after timing.port_down (10 s of scenario time; --speed compresses it).
+func TestE2EResetReenumerates(t *testing.T) {
+	link := filepath.Join(t.TempDir(), "modem")
+	p := startModemsim(t, "--scenario", basicScenario, "--link", link, "--speed", "50")
+	p.stdout.next(t, "pty path")
+	f := openPTY(t, link)
+	atCommand(t, f, "ATE0")
+	atCommand(t, f, "AT+CFUN=1,1")
+	t.Logf("client saw the port go after %v", waitClientLoss(t, f))
+	p.waitLog(t, `msg="port up"`)
+	f2 := openPTY(t, link)
+	// The modem rebooted, so echo (ATE1) is back on.
+	if got := atCommand(t, f2, "AT"); got != "AT\r\r\nOK\r\n" {
+		t.Fatalf("AT on the re-enumerated port -> %q", got)
+	}
+	p.terminate(t)
 }

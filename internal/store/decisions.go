@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
@@ -55,6 +56,9 @@ func (s *Store) AppendDecision(data json.RawMessage) (uint64, error) {
 // after, oldest first (limit <= 0: all).
 func (s *Store) Decisions(after uint64, limit int) ([]Record, error) {
 	var out []Record
+	if after == math.MaxUint64 {
+		return nil, nil
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bktDecisions).Cursor()
 		for k, v := c.Seek(u64(after + 1)); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Next() {

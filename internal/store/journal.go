@@ -99,6 +99,24 @@ func (s *Store) EndSwitch(out Outcome) error {
 	}))
 }
 
+// EndSwitchRef records out for the newest unfinished intent whose Ref is
+// ref, so an adapter keyed on the caller's own sequence numbers needs no map
+// of its own (and survives a restart). out.ID is filled in; no match is
+// ErrNotFound.
+func (s *Store) EndSwitchRef(ref uint64, out Outcome) error {
+	un, err := s.Unfinished()
+	if err != nil {
+		return err
+	}
+	for i := len(un) - 1; i >= 0; i-- {
+		if un[i].Ref == ref {
+			out.ID = un[i].ID
+			return s.EndSwitch(out)
+		}
+	}
+	return opErr("end switch", fmt.Errorf("no unfinished switch with ref %d: %w", ref, ErrNotFound))
+}
+
 // Unfinished returns the intents without an outcome, oldest first: the
 // switches a crash interrupted, for reconciliation at start-up.
 func (s *Store) Unfinished() ([]Intent, error) {

@@ -202,6 +202,16 @@ func TestJournalReconciliation(t *testing.T) {
 	if un, _ := s.Unfinished(); len(un) != 0 {
 		t.Errorf("still unfinished after reconciling: %+v", un)
 	}
+	// By the caller's reference, as a switcher adapter would.
+	if _, err := s.BeginSwitch(Intent{To: "c", Ref: 41}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndSwitchRef(41, Outcome{Result: "ok"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndSwitchRef(41, Outcome{Result: "ok"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second EndSwitchRef: %v", err)
+	}
 	// IDs keep growing after the restart and the bound holds finished ones.
 	id, _ := s.BeginSwitch(Intent{To: "b"})
 	if id <= ids[5] {

@@ -66,6 +66,13 @@ type recordingBackoff struct {
 }
 
 func (b *recordingBackoff) backoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	b.outer(min, max, attempt, resp)
+	return time.Millisecond
+}
+
+// outer is for the Reporter's own wait between give-ups, which goes through
+// its (instant) Clock, so the real delay is returned.
+func (b *recordingBackoff) outer(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
 	if b.hook != nil {
 		b.hook(resp)
 	}
@@ -78,7 +85,7 @@ func (b *recordingBackoff) backoff(min, max time.Duration, attempt int, resp *ht
 	b.delays = append(b.delays, d)
 	b.codes = append(b.codes, code)
 	b.mu.Unlock()
-	return time.Millisecond
+	return d
 }
 
 // fleet is a fake fleet server that can be taken down and brought back on

@@ -581,6 +581,11 @@ func (r *Reporter) deliver(ctx context.Context, items []store.Item) error {
 	r.lastResp = resp
 	r.mu.Unlock()
 	if err != nil {
+		if resp != nil {
+			// Retries ran out on a response (a 5xx): its headers stay
+			// in lastResp for Retry-After, its body must still go.
+			closeBody(resp)
+		}
 		return fmt.Errorf("upstream: deliver %d events: %w", len(seqs), err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -643,6 +648,9 @@ func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
 	}
 	resp, err := r.do(ctx, http.MethodGet, r.advURL, nil, "")
 	if err != nil {
+		if resp != nil {
+			closeBody(resp)
+		}
 		return nil, fmt.Errorf("upstream: pull advisories: %w", err)
 	}
 	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotFound {

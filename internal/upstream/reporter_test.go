@@ -96,7 +96,7 @@ func TestOutageDeliversEverythingOnceInOrder(t *testing.T) {
 	jb := &jitterBackoff{now: clk.Now, rng: rand.New(rand.NewPCG(1, 2))}
 	rb.policy = jb.backoff
 	r.client.Backoff = rb.backoff
-	r.o.backoff = rb.backoff
+	r.o.backoff = rb.outer
 
 	const before, during = 30, 40
 	for i := range before {

@@ -33,6 +33,10 @@ type Options struct {
 	// reading before the bytes are dropped. Zero means 2s; negative waits
 	// forever.
 	WriteTimeout time.Duration
+	// DrainTimeout bounds how long a port drop waits for the client to read
+	// what was already sent before hanging up. Zero means 250ms; negative
+	// hangs up at once.
+	DrainTimeout time.Duration
 	// Baud, if positive, paces output at that line rate (8N1: 10 bits a
 	// byte), as a UART-attached modem would; USB modems ignore the rate, so
 	// zero (unpaced) is the default.
@@ -75,6 +79,9 @@ func Open(opts Options) (*Port, error) {
 	}
 	if opts.WriteTimeout == 0 {
 		opts.WriteTimeout = 2 * time.Second
+	}
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = 250 * time.Millisecond
 	}
 	if opts.Sleep == nil {
 		opts.Sleep = realSleep
@@ -223,6 +230,7 @@ func (p *Port) down(t *tty, d time.Duration) {
 	}
 	p.last = t.path
 	p.mu.Unlock()
+	t.drain(p.opts.DrainTimeout)
 	t.Close()
 	p.removeLink(t.path)
 	p.log.Info("port down", "path", t.path, "for", d)

@@ -268,11 +268,10 @@ func TestPortLossAndReappearance(t *testing.T) {
 	if lag := time.Since(dropped); lag > time.Second {
 		t.Errorf("client noticed port loss after %v", lag)
 	}
+	// What imsid's driver keys on to rebuild its port (reference §6.4).
 	var pe *serial.PortError
-	if errors.As(err, &pe) {
-		t.Logf("client read error after %v: %v (code %v)", time.Since(dropped), pe, pe.Code())
-	} else {
-		t.Logf("client read error after %v: %v", time.Since(dropped), err)
+	if !errors.As(err, &pe) || pe.Code() != serial.PortClosed {
+		t.Fatalf("client read error %v, want a serial.PortError with code PortClosed", err)
 	}
 
 	if e := recv(t, events, "down event"); e.Up || e.Path != first {
@@ -562,5 +561,44 @@ func TestBaudPacing(t *testing.T) {
 		t.Fatalf("%d bytes at %d baud arrived in %v, want at least %v", size, baud, el, min)
 	} else {
 		t.Logf("%d bytes at %d baud took %v", size, baud, el)
+	}
+}
+
+// The reply written just before a drop (the OK of AT+CFUN=1,1) must reach
+// the client before the hang-up flushes its queue. Repeated because the
+// loss it guards against was a race.
+func TestLastReplyBeforeDropArrives(t *testing.T) {
+	for i := range 20 {
+		p, err := Open(Options{Sleep: func(ctx context.Context, d time.Duration) error {
+			<-ctx.Done()
+			return ctx.Err()
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := serve(t, p, func(ctx context.Context, rw io.ReadWriter) error {
+			if _, err := rw.Read(make([]byte, 64)); err != nil {
+				return err
+			}
+			if _, err := rw.Write([]byte("\r\nOK\r\n")); err != nil {
+				return err
+			}
+			return Drop(time.Second, nil)
+		})
+		c := openClient(t, p.Path())
+		if _, err := c.Write([]byte("AT+CFUN=1,1\r")); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(waitFor))
+		got, err := io.ReadAll(c)
+		if string(got) != "\r\nOK\r\n" {
+			t.Fatalf("run %d: client read %q then %v; want the OK, then the hang-up", i, got, err)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("run %d: no hang-up after the OK", i)
+		}
+		c.Close()
+		s.stop(t)
+		p.Close()
 	}
 }

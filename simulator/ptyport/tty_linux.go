@@ -166,7 +166,7 @@ func (t *tty) watch() {
 	}
 	// Returning false parks until the inotify fd is readable again.
 	_ = rc.Read(func(fd uintptr) bool {
-		t.drain(int(fd))
+		t.drainEvents(int(fd))
 		return false
 	})
 }
@@ -180,10 +180,10 @@ func (t *tty) syncClients() {
 	if err != nil {
 		return
 	}
-	_ = rc.Control(func(fd uintptr) { t.drain(int(fd)) })
+	_ = rc.Control(func(fd uintptr) { t.drainEvents(int(fd)) })
 }
 
-func (t *tty) drain(fd int) {
+func (t *tty) drainEvents(fd int) {
 	t.eventMu.Lock()
 	defer t.eventMu.Unlock()
 	for {
@@ -308,6 +308,40 @@ func (t *tty) SetWriteDeadline(d time.Time) error {
 		t.writeDeadline.Store(&d)
 	}
 	return t.master.SetWriteDeadline(d)
+}
+
+// drain waits, up to timeout, until the client has read what the handler
+// wrote. A hang-up flushes the slave's input queue, so without this the last
+// reply before a drop (the OK of AT+CFUN=1,1) would race the client's read
+// and often be lost, which a real modem's USB reset does not do to bytes it
+// sent well before.
+func (t *tty) drain(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for {
+		t.syncClients()
+		if t.clients.Load() == 0 || !t.unread() || time.Now().After(deadline) {
+			return
+		}
+		time.Sleep(time.Millisecond) // no event tells us the client read; poll, bounded
+	}
+}
+
+// unread reports whether bytes wait in the slave's input queue, the queue
+// the client reads from. poll(2) on our own slave descriptor is the probe
+// because n_tty's poll first flushes the kernel's pending receive work;
+// TIOCINQ would miss bytes still on their way to the queue.
+func (t *tty) unread() bool {
+	rc, err := t.keeper.SyscallConn()
+	if err != nil {
+		return false
+	}
+	in := false
+	_ = rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		in = err == nil && n > 0 && fds[0].Revents&unix.POLLIN != 0
+	})
+	return in
 }
 
 // unblockRead makes a pending Read return; used when the serving context

@@ -17,4 +17,5 @@ func (t *tty) unblockRead()                     {}
 func (t *tty) SetReadDeadline(time.Time) error  { return ErrUnsupported }
 func (t *tty) SetWriteDeadline(time.Time) error { return ErrUnsupported }
 func (t *tty) resetReadDeadline()               {}
+func (t *tty) drain(time.Duration)              {}
 func (t *tty) Close() error                     { return nil }

@@ -52,6 +52,8 @@ type Modem struct {
 	// SelectErr fails SelectProfile for a profile name.
 	selectErr map[string]error
 	scan      []modem.NetworkEntry
+	// ratOverride, when set, is what RATLock reads back.
+	ratOverride []modem.Tech
 
 	Selects  []string
 	CFUNs    int
@@ -351,6 +353,31 @@ func (m *Modem) LockRAT(_ context.Context, t []modem.Tech) error {
 	defer m.mu.Unlock()
 	m.RATLocks = append(m.RATLocks, t)
 	return m.check()
+}
+
+// RATLock implements switcher.Modem: the last lock written, or every
+// technology when none was.
+func (m *Modem) RATLock(context.Context) ([]modem.Tech, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	if m.ratOverride != nil {
+		return append([]modem.Tech(nil), m.ratOverride...), nil
+	}
+	if len(m.RATLocks) == 0 {
+		return []modem.Tech{modem.TechGSM, modem.TechUMTS, modem.TechLTE, modem.TechNR5G}, nil
+	}
+	return append([]modem.Tech(nil), m.RATLocks[len(m.RATLocks)-1]...), nil
+}
+
+// RevertRATLock makes the modem read back techs whatever was written (a
+// firmware quietly restoring its defaults).
+func (m *Modem) RevertRATLock(techs []modem.Tech) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ratOverride = techs
 }
 
 // Events implements switcher.Modem.

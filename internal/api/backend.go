@@ -1,0 +1,373 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Backend is what the API needs from the daemon. Reads must not wait for the
+// modem: they should answer from a view the daemon keeps up to date.
+type Backend interface {
+	Status(ctx context.Context) (Status, error)
+	Profiles(ctx context.Context) ([]ProfileView, error)
+	// Decisions returns, oldest first, at most q.Limit decisions with
+	// Seq > q.After and Time >= q.Since (zero Since: no time bound).
+	Decisions(ctx context.Context, q DecisionQuery) ([]Decision, error)
+	// Subscribe streams events with ID > after, first replaying those it still
+	// holds (after 0: only new events). The channel is closed when ctx ends,
+	// cancel is called or the subscriber falls too far behind; it must never
+	// block the daemon. Hub implements it.
+	Subscribe(ctx context.Context, after uint64) (events <-chan Event, cancel func(), err error)
+	// Switch, Pin and Unpin return a *RefusedError when the request is not
+	// allowed now, saying why and, where it applies, from when.
+	Switch(ctx context.Context, profile, reason string) (Ack, error)
+	// Pin holds profile for d; 0 means until Unpin.
+	Pin(ctx context.Context, profile string, d time.Duration) (Ack, error)
+	Unpin(ctx context.Context) (Ack, error)
+	// Ready is nil once the daemon can serve its purpose (modem initialised).
+	Ready() error
+}
+
+// Errors a Backend may return (wrapped or not); the API maps them to status
+// codes. Anything else is a 500.
+var (
+	// ErrRefused is wrapped by every *RefusedError.
+	ErrRefused = errors.New("api: refused")
+	// ErrUnavailable: the daemon cannot answer now (starting, shutting down,
+	// modem lost). 503.
+	ErrUnavailable = errors.New("api: unavailable")
+	// ErrClosed is returned by a closed Server or Hub.
+	ErrClosed = errors.New("api: closed")
+)
+
+// Refusal codes. A Backend may use others; these have fixed HTTP statuses.
+const (
+	CodeUnknownProfile = "unknown_profile"     // 422, Profiles lists the valid names
+	CodeSwitchCap      = "switch_cap"          // 409, RetryAt when the window frees a slot
+	CodeQuarantined    = "quarantined"         // 409, RetryAt when the quarantine ends
+	CodePinned         = "pinned"              // 409
+	CodeSuspended      = "switching_suspended" // 409
+	CodeBusy           = "busy"                // 409
+	CodeAutonomous     = "method_autonomous"   // 409
+	CodeOverCap        = "over_cap"            // 409, RetryAt the next billing period
+)
+
+// RefusedError is a request the daemon will not carry out now. Code is
+// machine-readable; Message is for people; RetryAt is when it will be
+// allowed (zero when that does not depend on time).
+type RefusedError struct {
+	Code     string
+	Message  string
+	RetryAt  time.Time
+	Profiles []string // the valid profile names, for CodeUnknownProfile
+}
+
+func (e *RefusedError) Error() string {
+	s := "refused: " + e.Code
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if !e.RetryAt.IsZero() {
+		s += " (allowed from " + e.RetryAt.UTC().Format(time.RFC3339) + ")"
+	}
+	return s
+}
+
+// Unwrap makes errors.Is(err, ErrRefused) hold.
+func (e *RefusedError) Unwrap() error { return ErrRefused }
+
+// ValidationError is a request field the API or the Backend rejects. 400.
+type ValidationError struct {
+	Field   string // JSON field or query parameter
+	Message string
+}
+
+func (e *ValidationError) Error() string {
+	if e.Field == "" {
+		return "invalid request: " + e.Message
+	}
+	return fmt.Sprintf("invalid request: %s: %s", e.Field, e.Message)
+}
+
+func invalid(field, format string, a ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, a...)}
+}
+
+// DecisionQuery selects a page of the decision log.
+type DecisionQuery struct {
+	After uint64    // only Seq > After (the cursor)
+	Since time.Time // only Time >= Since; zero: no bound
+	Limit int       // at most this many; always > 0
+}
+
+// ---- DTOs: the public wire contract (docs/api.md). ----
+
+// Status is GET /v1/status.
+type Status struct {
+	At    time.Time `json:"at"`
+	State string    `json:"state"` // the daemon's lifecycle state, e.g. "connected"
+	// Ready mirrors /readyz.
+	Ready bool `json:"ready"`
+
+	Modem        ModemInfo    `json:"modem"`
+	SIM          SIMInfo      `json:"sim"`
+	Registration Registration `json:"registration"`
+	Signal       Signal       `json:"signal"`
+
+	ActiveProfile   *string `json:"active_profile"`
+	PreviousProfile *string `json:"previous_profile"`
+	Pin             *Pin    `json:"pin"`
+	// Suspended: automatic switching is suspended (jamming).
+	Suspended bool `json:"suspended"`
+
+	Link   Link   `json:"link"`
+	Threat Threat `json:"threat"`
+	// Usage is per profile for the current billing period.
+	Usage []Usage `json:"usage"`
+
+	LastSwitch   *LastSwitch  `json:"last_switch"`
+	SwitchBudget SwitchBudget `json:"switch_budget"`
+}
+
+// ModemInfo identifies the modem.
+type ModemInfo struct {
+	Manufacturer *string `json:"manufacturer"`
+	Model        *string `json:"model"`
+	Revision     *string `json:"revision"`
+	Dialect      *string `json:"dialect"`
+	// Device is the AT port path.
+	Device *string `json:"device"`
+	// Responding is false while the AT channel is failing or the port is lost.
+	Responding bool `json:"responding"`
+}
+
+// SIMInfo is the SIM as the modem reports it. IMSI and ICCID are masked.
+type SIMInfo struct {
+	State  *string `json:"state"`  // "ready", "not_inserted", "pin_required", ...
+	Method string  `json:"method"` // applet, autonomous, euicc, slot
+	IMSI   *string `json:"imsi"`
+	ICCID  *string `json:"iccid"`
+}
+
+// Registration is the network registration.
+type Registration struct {
+	Status   *string `json:"status"` // home, roaming, searching, denied, not_registered, unknown
+	PLMN     *string `json:"plmn"`   // "26201"
+	Operator *string `json:"operator"`
+	Tech     *string `json:"tech"` // GSM, UMTS, LTE, NB-IoT, LTE-M, NR5G, NR5G-NSA
+	TAC      *string `json:"tac"`
+	CellID   *string `json:"cell_id"`
+}
+
+// Signal is the latest measurement; nil fields were not reported.
+type Signal struct {
+	RSSI *float64 `json:"rssi_dbm"`
+	RSRP *float64 `json:"rsrp_dbm"`
+	RSRQ *float64 `json:"rsrq_db"`
+	SINR *float64 `json:"sinr_db"`
+	// Bars is 0-5 for people, derived by the daemon.
+	Bars *int `json:"bars"`
+}
+
+// Pin is an operator hold on one profile.
+type Pin struct {
+	Profile string    `json:"profile"`
+	Since   time.Time `json:"since"`
+	// Until is nil for a pin that lasts until unpinned.
+	Until *time.Time `json:"until"`
+}
+
+// Link is the data path.
+type Link struct {
+	Up            bool    `json:"up"`
+	IP            *string `json:"ip"`
+	ProbeFailures int     `json:"probe_failures"`
+	LastProbe     *Probe  `json:"last_probe"`
+}
+
+// Probe is one data-path check.
+type Probe struct {
+	At        time.Time `json:"at"`
+	OK        bool      `json:"ok"`
+	Target    string    `json:"target"`
+	LatencyMS *float64  `json:"latency_ms"`
+	Error     *string   `json:"error"`
+}
+
+// Threat is the threat engine's view.
+type Threat struct {
+	Level  string        `json:"level"` // none, low, medium, high, critical
+	Scores []ThreatScore `json:"scores"`
+}
+
+// ThreatScore is the windowed score of one scope.
+type ThreatScore struct {
+	Scope string  `json:"scope"` // "device", "profile:NAME", "plmn:26201", "cell:26201/5A29C0B"
+	Score float64 `json:"score"`
+	Level string  `json:"level"`
+}
+
+// Usage is one profile's data use in its current billing period.
+type Usage struct {
+	Profile     string    `json:"profile"`
+	PeriodStart time.Time `json:"period_start"`
+	PeriodEnd   time.Time `json:"period_end"`
+	UsedBytes   int64     `json:"used_bytes"`
+	// CapBytes is nil when the plan has no cap.
+	CapBytes *int64 `json:"cap_bytes"`
+}
+
+// LastSwitch is the newest completed or attempted switch.
+type LastSwitch struct {
+	At          time.Time `json:"at"`
+	From        string    `json:"from"`
+	To          string    `json:"to"`
+	Trigger     string    `json:"trigger"` // hard, soft, manual, threat, external, modem
+	Reasons     []Reason  `json:"reasons"`
+	DecisionSeq uint64    `json:"decision_seq"`
+}
+
+// SwitchBudget is the switch cap's state.
+type SwitchBudget struct {
+	Used   int    `json:"used"`
+	Max    int    `json:"max"`
+	Window string `json:"window"` // Go duration, e.g. "1h0m0s"
+	// RetryAt is when the next switch fits the cap; nil if it fits now.
+	RetryAt *time.Time `json:"retry_at"`
+	// DwellUntil is when soft triggers may switch again; nil if now.
+	DwellUntil *time.Time `json:"dwell_until"`
+}
+
+// Reason is a machine-readable code with a message for people.
+type Reason struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// ProfileView is one entry of GET /v1/profiles.
+type ProfileView struct {
+	Name     string `json:"name"`
+	Active   bool   `json:"active"`
+	Pinned   bool   `json:"pinned"`
+	Priority int    `json:"priority"`
+	// Eligible is false when a hard rule (quarantine, cap, allowlist) stops
+	// automatic selection; Reasons say which.
+	Eligible   bool        `json:"eligible"`
+	Score      Score       `json:"score"`
+	Reasons    []Reason    `json:"reasons"`
+	Quarantine *Quarantine `json:"quarantine"`
+	Cap        Cap         `json:"cap"`
+}
+
+// Score parts are 0 (worst) to 100 (best); Total is their weighted sum.
+type Score struct {
+	Signal float64 `json:"signal"`
+	Cost   float64 `json:"cost"`
+	Threat float64 `json:"threat"`
+	Health float64 `json:"health"`
+	Total  float64 `json:"total"`
+}
+
+// Quarantine keeps a profile out of selection until Until.
+type Quarantine struct {
+	Until  time.Time `json:"until"`
+	Since  time.Time `json:"since"`
+	Count  int       `json:"count"`
+	Reason Reason    `json:"reason"`
+}
+
+// Cap is a profile's data cap in the current billing period.
+type Cap struct {
+	UsedBytes int64  `json:"used_bytes"`
+	CapBytes  *int64 `json:"cap_bytes"` // nil: no cap
+	Reached   bool   `json:"reached"`
+	// ResetsAt is the start of the next billing period.
+	ResetsAt *time.Time `json:"resets_at"`
+}
+
+// Decision is one entry of the decision log.
+type Decision struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Kind    string    `json:"kind"` // stay, switch, rollback, hold, suspend, recover, adopt, verified, fail
+	From    *string   `json:"from"`
+	To      *string   `json:"to"`
+	Trigger *string   `json:"trigger"`
+	Reasons []Reason  `json:"reasons"`
+	Inputs  Inputs    `json:"inputs"`
+	Scores  []Ranked  `json:"scores"`
+	WhyNot  []WhyNot  `json:"why_not"`
+}
+
+// Inputs are the observations a decision was based on.
+type Inputs struct {
+	State         string   `json:"state"`
+	Registered    bool     `json:"registered"`
+	PLMN          *string  `json:"plmn"`
+	Tech          *string  `json:"tech"`
+	RSRP          *float64 `json:"rsrp_dbm"`
+	SINR          *float64 `json:"sinr_db"`
+	ProbeFailures int      `json:"probe_failures"`
+	ThreatLevel   *string  `json:"threat_level"`
+	Switches      int      `json:"switches_in_window"`
+}
+
+// Ranked is one profile's score within a decision.
+type Ranked struct {
+	Profile  string  `json:"profile"`
+	Score    Score   `json:"score"`
+	Eligible bool    `json:"eligible"`
+	Reasons  []Reason `json:"reasons"`
+}
+
+// WhyNot says why a profile was not chosen.
+type WhyNot struct {
+	Profile string   `json:"profile"`
+	Total   float64  `json:"total"`
+	Reasons []Reason `json:"reasons"`
+}
+
+// DecisionPage is GET /v1/decisions.
+type DecisionPage struct {
+	Decisions []Decision `json:"decisions"`
+	// NextCursor is passed back as ?cursor= for the next page; it is set even
+	// on the last page so a client can poll for newer entries.
+	NextCursor string `json:"next_cursor"`
+	// More is true when another page is already available.
+	More bool `json:"more"`
+}
+
+// Ack answers an accepted mutation. The daemon applies it on its next step;
+// the outcome appears as a decision and an event.
+type Ack struct {
+	Op      string     `json:"op"` // switch, pin, unpin
+	Profile *string    `json:"profile"`
+	Reason  *string    `json:"reason"`
+	Until   *time.Time `json:"until"` // pin only
+	Status  string     `json:"status"` // "accepted" (queued) or "done"
+	Message string     `json:"message"`
+}
+
+// Ptr returns a pointer to v, for filling the nullable DTO fields.
+func Ptr[T any](v T) *T { return &v }
+
+// NonEmpty returns nil for "" and &s otherwise.
+func NonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func profileList(ps []ProfileView) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+func joinNames(names []string) string { return strings.Join(names, ", ") }

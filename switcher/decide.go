@@ -1,0 +1,325 @@
+package switcher
+
+import (
+	"context"
+	"slices"
+	"time"
+
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/switcher/threat"
+)
+
+// refuseBusy answers requests that arrive while a switch, recovery or
+// start-up is in flight: unpinning is always safe, the rest is refused.
+func (s *Switcher) refuseBusy(now time.Time, reqs []manualReq) {
+	for _, rq := range reqs {
+		if rq.kind == reqUnpin {
+			s.pin = nil
+			s.fire(EvUnpin)
+			continue
+		}
+		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual,
+			Reasons: []Reason{reason(CodeBusy, "request for %q refused: the switcher is %s", rq.profile, s.lc.Current())}}, false)
+	}
+}
+
+// lifecycleHealth moves between registering, connected, degraded and held.
+func (s *Switcher) lifecycleHealth(now time.Time) {
+	st := s.lc.Current()
+	switch {
+	case !s.obs.registered:
+		s.fire(EvServiceLost)
+		return
+	case !s.pdpUp:
+		return
+	}
+	t := s.sig[s.active]
+	degraded := s.probeFails > 0 || (t != nil && belowFloor(t, s.cfg.Policy.Thresholds))
+	switch {
+	case st == StateRegistering:
+		s.fire(EvHealthy)
+	case st == StateConnected && degraded:
+		s.fire(EvDegrade)
+	case st == StateDegraded && !degraded:
+		s.fire(EvHealthy)
+	}
+	if s.pin != nil && s.pin.Profile == s.active {
+		s.fire(EvPin)
+	}
+}
+
+type trig struct {
+	kind    Trigger
+	reasons []Reason
+}
+
+// triggers lists why the active profile should be left.
+func (s *Switcher) triggers(now time.Time, scores []Score) (hard, soft trig) {
+	pol := s.cfg.Policy
+	if s.active == "" {
+		hard.kind = TriggerHard
+		hard.reasons = append(hard.reasons, reason(CodeUnknownProfile, "the SIM carries no configured profile"))
+	}
+	if !s.noServiceSince.IsZero() && now.Sub(s.noServiceSince) >= pol.NoServiceTrigger.Std() {
+		hard.kind = TriggerHard
+		hard.reasons = append(hard.reasons, reason(CodeNoService, "no service for %s", now.Sub(s.noServiceSince).Round(time.Second)))
+	}
+	if n := pol.Probes.FailuresToDown; n > 0 && s.probeFails >= n {
+		hard.kind = TriggerHard
+		hard.reasons = append(hard.reasons, reason(CodeDataPathDead, "%d consecutive probe failures", s.probeFails))
+	}
+	var act *Score
+	for i := range scores {
+		if scores[i].Active {
+			act = &scores[i]
+		}
+	}
+	if act != nil {
+		for _, r := range act.Reasons {
+			if r.Code == CodePLMNNotAllowed {
+				hard.kind = TriggerHard
+				hard.reasons = append(hard.reasons, r)
+			}
+		}
+	}
+	if s.threatActs() && s.active != "" {
+		if lvl := s.threatLevel(s.active); lvl == threat.SeverityCritical {
+			hard.kind = TriggerThreat
+			hard.reasons = append(hard.reasons, reason(CodeThreatCritical, "Critical threat on the active profile"))
+		} else if s.threatRes.Response.Actions.Has(threat.ActLeaveNow) && s.activeAvoided(now) {
+			hard.kind = TriggerThreat
+			hard.reasons = append(hard.reasons, reason(CodeThreatLeave, "threat response: leave the quarantined profile or network now"))
+		}
+	}
+	if act != nil {
+		for _, r := range act.Reasons {
+			if r.Code == CodeOverCap {
+				soft.kind = TriggerSoft
+				soft.reasons = append(soft.reasons, reason(CodeCapReached, "%s", r.Message))
+			}
+		}
+	}
+	return hard, soft
+}
+
+// activeAvoided reports whether the active profile or its serving network
+// or cell is quarantined.
+func (s *Switcher) activeAvoided(now time.Time) bool {
+	if _, ok := s.quar.active(now, profileKey(s.active)); ok {
+		return true
+	}
+	if p := s.obs.plmn(); !p.IsZero() {
+		if _, ok := s.quar.active(now, "plmn:"+p.String()); ok {
+			return true
+		}
+		if s.obs.serving != nil && s.obs.serving.CellID != nil {
+			k := threat.CellKey{PLMN: p, CI: *s.obs.serving.CellID}
+			if _, ok := s.quar.active(now, "cell:"+k.String()); ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Switcher) threatActs() bool {
+	return s.threatRes != nil && s.cfg.Policy.Threats.Mode != profiles.ModeShadow
+}
+
+// whyNot explains every profile other than chosen.
+func whyNot(scores []Score, chosen string, extra map[string][]Reason) []WhyNot {
+	var out []WhyNot
+	for _, sc := range scores {
+		if sc.Profile == chosen {
+			continue
+		}
+		w := WhyNot{Profile: sc.Profile, Total: sc.Total}
+		if sc.Active {
+			w.Reasons = append(w.Reasons, reason(CodeActive, "the active profile"))
+		}
+		if !sc.Eligible {
+			for _, r := range sc.Reasons {
+				switch r.Code {
+				case CodeQuarantined, CodeOverCap, CodeNotInScan, CodePLMNAvoided, CodePLMNNotAllowed:
+					w.Reasons = append(w.Reasons, r)
+				}
+			}
+		}
+		w.Reasons = append(w.Reasons, extra[sc.Profile]...)
+		if len(w.Reasons) == 0 {
+			w.Reasons = append(w.Reasons, reason(CodeNotBetter, "total %.1f", sc.Total))
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func (s *Switcher) takeRequests() []manualReq {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	r := s.reqs
+	s.reqs = nil
+	return r
+}
+
+// steadyStep is the decision in registering/connected/degraded/held.
+func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualReq) {
+	s.lifecycleHealth(now)
+	ranked := s.rank(s.scores)
+	pol := s.cfg.Policy
+
+	// Pins lapse on time.
+	if s.pin != nil && !s.pin.Until.IsZero() && !now.Before(s.pin.Until) {
+		p := s.pin.Profile
+		s.pin = nil
+		s.fire(EvUnpin)
+		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerManual,
+			Reasons: []Reason{reason(CodePinned, "pin on %q expired", p)}}, false)
+	}
+
+	for _, rq := range reqs {
+		if s.manual(ctx, now, rq, ranked) {
+			return
+		}
+	}
+
+	hard, soft := s.triggers(now, s.scores)
+	var best *Score
+	for i := range ranked {
+		if !ranked[i].Active && ranked[i].Eligible {
+			best = &ranked[i]
+			break
+		}
+	}
+	var act Score
+	for _, sc := range s.scores {
+		if sc.Active {
+			act = sc
+		}
+	}
+	if hard.kind == TriggerNone && best != nil && s.active != "" && best.Total >= act.Total+margin(pol.Thresholds) {
+		soft.kind = TriggerSoft
+		soft.reasons = append(soft.reasons, reason(CodeBetterProfile, "%q scores %.1f against %.1f (margin %.1f)",
+			best.Profile, best.Total, act.Total, margin(pol.Thresholds)))
+	}
+	t := hard
+	if t.kind == TriggerNone {
+		t = soft
+	}
+	if t.kind == TriggerNone {
+		return
+	}
+	stay := func(kind Kind, extra ...Reason) {
+		rs := append(slices.Clone(t.reasons), extra...)
+		wn := map[string][]Reason{}
+		if best != nil {
+			wn[best.Profile] = extra
+		}
+		s.record(now, Decision{Kind: kind, From: s.active, To: s.active, Trigger: t.kind, Reasons: rs,
+			WhyNot: whyNot(ranked, s.active, wn)}, true)
+	}
+
+	if s.cfg.SIM.Method == profiles.MethodAutonomous {
+		stay(KindStay, reason(CodeAutonomous, "the applet selects the IMSI; imsid only observes"))
+		return
+	}
+	if s.suspended {
+		stay(KindSuspend, reason(CodeSuspended, "jamming: changing profile would not help"))
+		return
+	}
+	if s.pin != nil && s.pin.Profile == s.active {
+		override := pol.CriticalOverridesPin && slices.ContainsFunc(t.reasons, func(r Reason) bool { return r.Code == CodeThreatCritical })
+		if !override {
+			stay(KindHold, reason(CodePinned, "pinned to %q", s.pin.Profile))
+			return
+		}
+		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerThreat,
+			Reasons: []Reason{reason(CodePinned, "Critical threat overrides the pin on %q", s.pin.Profile)}}, false)
+		s.pin = nil
+		s.fire(EvUnpin)
+	}
+	if best == nil {
+		if hard.kind == TriggerHard && (!s.obs.registered || s.probeFails >= pol.Probes.FailuresToDown || s.active == "") {
+			s.record(now, Decision{Kind: KindFail, From: s.active, Trigger: t.kind,
+				Reasons: append(slices.Clone(t.reasons), reason(CodeExhausted, "no eligible profile to switch to")),
+				WhyNot:  whyNot(ranked, "", nil)}, true)
+			s.fire(EvExhausted)
+			s.armBackoff(now)
+			return
+		}
+		// A threat with nowhere to go: stay (restricted mode), never offline.
+		stay(KindStay, reason(CodeExhausted, "no eligible profile to switch to"))
+		return
+	}
+	if ok, at := s.budget.allow(now, pol.SwitchCap.Max, pol.SwitchCap.Window.Std()); !ok {
+		stay(KindStay, reason(CodeSwitchCap, "%d switches per %s used; next allowed at %s", pol.SwitchCap.Max,
+			pol.SwitchCap.Window, at.UTC().Format(time.RFC3339)))
+		return
+	}
+	if hard.kind == TriggerNone && !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < pol.MinDwell.Std() {
+		stay(KindStay, reason(CodeDwell, "on %q since %s; minimum dwell %s", s.active,
+			s.lastSwitch.UTC().Format(time.RFC3339), pol.MinDwell))
+		return
+	}
+	if hard.kind == TriggerNone && !s.checkTarget(ctx, now, best.Profile) {
+		stay(KindStay, reason(CodeNotInScan, "%q: no allowed network in a fresh scan", best.Profile))
+		return
+	}
+	s.beginSwitch(ctx, now, best.Profile, t.kind, t.reasons, ranked)
+}
+
+// checkTarget refreshes a stale scan before a soft switch and re-checks the
+// target against it: a soft trigger is worth a scan, a hard one is not.
+func (s *Switcher) checkTarget(ctx context.Context, now time.Time, target string) bool {
+	if !s.scanAt.IsZero() && now.Sub(s.scanAt) < scanMaxAge {
+		return true
+	}
+	c, cancel := s.step(ctx)
+	defer cancel()
+	nets, err := s.m.Scan(c)
+	if err != nil {
+		// No scan (unsupported, busy): judge on history; verify protects us.
+		return true
+	}
+	s.scan, s.scanAt = nets, now
+	s.scores = s.scoreAll(now)
+	for _, sc := range s.scores {
+		if sc.Profile == target {
+			return sc.Eligible
+		}
+	}
+	return false
+}
+
+func (s *Switcher) armBackoff(now time.Time) {
+	if s.failBackoff == 0 {
+		s.failBackoff = failBackoffMin
+	} else {
+		s.failBackoff = min(2*s.failBackoff, failBackoffMax)
+	}
+	s.failedUntil = now.Add(s.failBackoff)
+}
+
+// failedStep waits out the back-off, then cycles the radio (if no applet
+// might be rotating) and starts over.
+func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualReq) {
+	for _, rq := range reqs {
+		if s.manual(ctx, now, rq, s.rank(s.scores)) {
+			return
+		}
+	}
+	if now.Before(s.failedUntil) {
+		return
+	}
+	if s.resetAllowed(now) {
+		c, cancel := s.step(ctx)
+		_ = s.m.SetFunctionality(c, 0)
+		_ = s.m.SetFunctionality(c, 1)
+		cancel()
+		s.rec.CFUN++
+		s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnCFUN})
+	}
+	s.record(now, Decision{Kind: KindRecover, From: s.active, To: s.active, Trigger: TriggerHard,
+		Reasons: []Reason{reason(CodeExhausted, "retrying after %s back-off", s.failBackoff)}}, false)
+	s.fire(EvRetry)
+}

@@ -1,0 +1,363 @@
+package switcher
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
+)
+
+type modemHealth int
+
+const (
+	healthOK modemHealth = iota
+	healthSick
+	healthLost
+)
+
+func classify(err error) modemHealth {
+	switch {
+	case err == nil:
+		return healthOK
+	case errors.Is(err, modem.ErrPortLost), errors.Is(err, modem.ErrClosed):
+		return healthLost
+	case errors.Is(err, modem.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return healthSick
+	}
+	return healthOK // a device error is an answer: the channel works
+}
+
+// observe reads the modem. The modem is sick only when nothing answered.
+func (s *Switcher) observe(ctx context.Context, now time.Time) (obs, modemHealth) {
+	o := obs{at: now}
+	var answered, sick bool
+	note := func(err error) bool {
+		switch classify(err) {
+		case healthLost:
+			return false
+		case healthSick:
+			sick = true
+			return true
+		}
+		answered = true
+		return true
+	}
+	c, cancel := s.step(ctx)
+	defer cancel()
+	st, err := s.m.SIMState(c)
+	if !note(err) {
+		return o, healthLost
+	}
+	if err == nil {
+		o.simState = st
+	}
+	if o.simState == modem.SIMReady {
+		if v, err := s.m.IMSI(c); !note(err) {
+			return o, healthLost
+		} else if err == nil && v.Valid() {
+			o.imsi = v
+		}
+		if v, err := s.m.ICCID(c); !note(err) {
+			return o, healthLost
+		} else if err == nil {
+			o.iccid = v
+		}
+	}
+	regs, err := s.m.Registrations(c)
+	if !note(err) {
+		return o, healthLost
+	}
+	o.regs = regs
+	for _, r := range regs {
+		if r.Status.Registered() && r.Domain != modem.DomainCS {
+			o.registered = true
+		}
+	}
+	if !o.registered {
+		// Modems that only report CREG still carry data when registered.
+		for _, r := range regs {
+			if r.Status.Registered() {
+				o.registered = true
+			}
+		}
+	}
+	if o.registered {
+		if op, err := s.m.Operator(c); !note(err) {
+			return o, healthLost
+		} else if err == nil {
+			o.operator = &op
+		}
+		if sg, err := s.m.Signal(c); !note(err) {
+			return o, healthLost
+		} else if err == nil {
+			o.signal = &sg
+		}
+		if sc, nb, err := s.m.ServingCell(c); !note(err) {
+			return o, healthLost
+		} else if err == nil {
+			o.serving, o.neighbours, o.haveNeigh = &sc, nb, true
+		}
+	}
+	if sick && !answered {
+		return o, healthSick
+	}
+	return o, healthOK
+}
+
+// drainEvents takes what the modem queued without blocking.
+func (s *Switcher) drainEvents(now time.Time) []ModemEvent {
+	if s.m == nil {
+		return nil
+	}
+	ch := s.m.Events()
+	var out []ModemEvent
+	for range 256 {
+		select {
+		case e, ok := <-ch:
+			if !ok {
+				return out
+			}
+			if e.At.IsZero() {
+				e.At = now
+			}
+			out = append(out, e)
+			continue
+		default:
+		}
+		break
+	}
+	return out
+}
+
+func (s *Switcher) handleEvents(evs []ModemEvent, now time.Time) {
+	for _, e := range evs {
+		switch e.Kind {
+		case ModemEventJamming:
+			s.jammedURC = e.Jammed
+		case ModemEventReset, ModemEventNetworkDetach, ModemEventPDNDeact, ModemEventSIMRemoved:
+			s.pdpUp, s.pdpTried = false, false
+		case ModemEventRefresh, ModemEventSIMInserted:
+			// An applet or a hand may be rotating the IMSI: do not pre-empt it.
+			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
+		}
+	}
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func (s *Switcher) trackService(now time.Time) {
+	if s.obs.registered {
+		s.noServiceSince = time.Time{}
+		if s.active != "" && s.lc.Current() != StateSwitching {
+			t := s.sig[s.active]
+			if t == nil {
+				t = &SignalTrack{}
+				s.sig[s.active] = t
+			}
+			if sg := s.obs.sig(); sg != nil {
+				t.add(*sg, s.obs.plmn(), now)
+			}
+		}
+		return
+	}
+	if s.noServiceSince.IsZero() {
+		s.noServiceSince = now
+		if s.cfg.SIM.Method == profiles.MethodAutonomous {
+			// The applet rotates after its own no-service timer; a reset now
+			// would restart that timer (field survey: Eseye, Twilio).
+			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
+		}
+	}
+	s.pdpUp = false
+}
+
+// resetAllowed says whether our own CFUN cycle or reset may run now.
+func (s *Switcher) resetAllowed(now time.Time) bool { return !now.Before(s.appletHoldTill) }
+
+// identify maps an identity to a profile: ICCID first for euicc and slot
+// (one identity per card or profile), the longest IMSI prefix otherwise.
+func (s *Switcher) identify(imsi modem.IMSI, iccid modem.ICCID) string {
+	byICCID := func() string {
+		if iccid == "" {
+			return ""
+		}
+		for _, p := range s.cfg.Profiles {
+			if p.ICCID != "" && strings.EqualFold(p.ICCID.Reveal(), iccid.Reveal()) &&
+				(p.IMSIPrefix == "" || p.IMSIPrefix.Matches(imsi.Reveal()) || imsi == "") {
+				return p.Name
+			}
+		}
+		return ""
+	}
+	byIMSI := func() string {
+		best, bestLen := "", 0
+		for _, p := range s.cfg.Profiles {
+			if p.IMSIPrefix.Matches(imsi.Reveal()) && len(p.IMSIPrefix) > bestLen {
+				best, bestLen = p.Name, len(p.IMSIPrefix)
+			}
+		}
+		return best
+	}
+	switch s.cfg.SIM.Method {
+	case profiles.MethodEUICC, profiles.MethodSlot:
+		if n := byICCID(); n != "" {
+			return n
+		}
+		return byIMSI()
+	}
+	if n := byIMSI(); n != "" {
+		return n
+	}
+	return byICCID()
+}
+
+// matches reports whether the observed identity is what profile p expects.
+func (s *Switcher) matches(p *profiles.Profile) bool {
+	if p.IMSIPrefix != "" && !p.IMSIPrefix.Matches(s.obs.imsi.Reveal()) {
+		return false
+	}
+	if p.ICCID != "" && !strings.EqualFold(p.ICCID.Reveal(), s.obs.iccid.Reveal()) {
+		return false
+	}
+	return s.identify(s.obs.imsi, s.obs.iccid) == p.Name
+}
+
+// firstIdentity runs once per modem session, when the SIM is first read:
+// it reconciles a journalled switch or adopts what the SIM carries.
+func (s *Switcher) firstIdentity(ctx context.Context, now time.Time) {
+	got := s.identify(s.obs.imsi, s.obs.iccid)
+	if s.needReconcile && s.pending != nil {
+		in := *s.pending
+		s.needReconcile = false
+		ok := got == in.To
+		r := reason(CodeReconcile, "switch #%d %s→%s was unfinished at start; the SIM carries %q", in.Seq, in.From, in.To, got)
+		s.record(now, Decision{Kind: KindAdopt, From: in.From, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
+		s.finishJournal(ctx, now, ok, r, got)
+		s.active = got
+		return
+	}
+	if got != s.active {
+		r := reason(CodeExternalChange, "the SIM carries %q, expected %q", got, s.active)
+		if got == "" {
+			r = reason(CodeUnknownProfile, "the SIM's identity matches no configured profile")
+		}
+		if s.active != "" || got == "" {
+			s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
+		}
+		s.active = got
+	}
+}
+
+// checkIdentity adopts an identity change we did not make (autonomous
+// applets, a hand on the SIM) and holds our resets off meanwhile.
+func (s *Switcher) checkIdentity(now time.Time) {
+	if s.obs.imsi == "" && s.obs.iccid == "" {
+		return
+	}
+	got := s.identify(s.obs.imsi, s.obs.iccid)
+	if got == s.active {
+		return
+	}
+	r := reason(CodeExternalChange, "identity changed without us: now %q (IMSI %s)", got, s.obs.imsi)
+	if got == "" {
+		r = reason(CodeUnknownProfile, "identity changed without us to one no profile matches (IMSI %s)", s.obs.imsi)
+	}
+	s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
+	s.prev, s.active = s.active, got
+	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
+	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
+	if s.lc.Current() == StateHeld && (s.pin == nil || s.pin.Profile != got) {
+		s.fire(EvUnpin)
+	}
+}
+
+func (s *Switcher) pdpSpec(p *profiles.Profile) PDPSpec {
+	apn := p.APN
+	if apn == "" {
+		apn = s.cfg.SIM.APN
+	}
+	typ := strings.ToUpper(string(p.PDPType))
+	if typ == "" {
+		typ = "IP"
+	}
+	return PDPSpec{CID: pdpCID, Type: typ, APN: apn, Auth: p.APNAuth, User: p.APNUser, Password: p.APNPassword}
+}
+
+// ensureData brings the PDP context up once registered and checks its address.
+func (s *Switcher) ensureData(ctx context.Context, _ time.Time) {
+	if !s.obs.registered || s.active == "" {
+		s.pdpUp = false
+		return
+	}
+	p := s.cfg.Profile(s.active)
+	if p == nil {
+		return
+	}
+	c, cancel := s.step(ctx)
+	defer cancel()
+	if a, err := s.m.PDPAddress(c, pdpCID); err == nil && len(a.Addrs) > 0 {
+		s.pdpUp, s.addrs = true, a.Addrs
+		return
+	}
+	s.pdpUp = false
+	if s.pdpTried {
+		// One define/activate per registration; after that we only look.
+		return
+	}
+	s.pdpTried = true
+	if err := s.m.DefinePDP(c, s.pdpSpec(p)); err != nil {
+		s.log.Warn("switcher: define PDP", "profile", p.Name, "err", err)
+		return
+	}
+	if err := s.m.ActivatePDP(c, pdpCID); err != nil {
+		s.log.Warn("switcher: activate PDP", "profile", p.Name, "err", err)
+		return
+	}
+	if a, err := s.m.PDPAddress(c, pdpCID); err == nil && len(a.Addrs) > 0 {
+		s.pdpUp, s.addrs = true, a.Addrs
+	}
+}
+
+// probeStep runs a data-path probe when one is due.
+func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
+	if !s.pdpUp {
+		return
+	}
+	if !s.lastProbeAt.IsZero() && now.Sub(s.lastProbeAt) < s.cfg.Policy.Probes.Interval.Std() {
+		return
+	}
+	ok := s.probe(ctx, now)
+	if ok {
+		s.probeFails = 0
+	} else {
+		s.probeFails++
+	}
+}
+
+func (s *Switcher) probe(ctx context.Context, now time.Time) bool {
+	s.lastProbeAt = now
+	if s.opt.prober == nil {
+		s.lastProbe = &ProbeResult{OK: true, Detail: "no prober configured"}
+		return true
+	}
+	to := s.cfg.Policy.Probes.Timeout.Std()
+	if to <= 0 {
+		to = s.opt.stepTimeout
+	}
+	c, cancel := context.WithTimeout(ctx, to)
+	defer cancel()
+	r, err := s.opt.prober.Probe(c, s.active)
+	if err != nil {
+		r = ProbeResult{OK: false, Detail: err.Error()}
+	}
+	s.lastProbe = &r
+	return r.OK
+}
