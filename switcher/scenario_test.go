@@ -3,6 +3,7 @@ package switcher_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -470,4 +471,58 @@ func plmnOf(s string) modem.PLMN {
 		panic(err)
 	}
 	return p
+}
+
+type logThreat struct {
+	t   *testing.T
+	eng *threat.Engine
+}
+
+func (l *logThreat) Observe(o threat.Observation) (threat.Result, error) {
+	r, err := l.eng.Observe(o)
+	var rsrp, sinr, rsrq string
+	if o.Serving != nil {
+		if v := o.Serving.Signal.RSRP; v != nil {
+			rsrp = fmt.Sprint(*v)
+		}
+		if v := o.Serving.Signal.SINR; v != nil {
+			sinr = fmt.Sprint(*v)
+		}
+		if v := o.Serving.Signal.RSRQ; v != nil {
+			rsrq = fmt.Sprint(*v)
+		}
+	}
+	var sig string
+	if o.Signal != nil {
+		sig = fmt.Sprintf("%+v", *o.Signal)
+		if o.Signal.RSRP != nil { sig += fmt.Sprint(" rsrp=", *o.Signal.RSRP) }
+		if o.Signal.SINR != nil { sig += fmt.Sprint(" sinr=", *o.Signal.SINR) }
+	}
+	reg := ""
+	if o.Registration != nil {
+		reg = fmt.Sprint(o.Registration.Status)
+	}
+	st := ""
+	if o.Serving != nil { st = o.Serving.State }
+	var fs []string
+	for _, f := range r.Findings {
+		fs = append(fs, f.Rule+fmt.Sprint(f.Score))
+	}
+	l.t.Logf("%s %s reg=%s st=%s rsrp=%s sinr=%s rsrq=%s sig=%s lvl=%s act=%s %v", o.At.Format("15:04:05"), o.Profile, reg, st, rsrp, sinr, rsrq, sig, r.Overall.Level, r.Response.Actions, fs)
+	return r, err
+}
+
+func TestJamExperiment(t *testing.T) {
+	cfg := loadCfg(t, "sim.yaml")
+	eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withWorld(t, `
+  - {at: 3m, event: jamming, sinr: -8}
+`, func(w *world) {
+		w.run(150 * time.Second)
+		w.run(10 * time.Minute)
+		t.Logf("%+v\n%s", w.s.Status(), dump(w.s.Decisions(0, 0)))
+	}, switcher.WithThreat(&logThreat{t: t, eng: eng}))
 }

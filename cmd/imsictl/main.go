@@ -1,5 +1,6 @@
-// Command imsictl is the operator's CLI for imsid: it inspects and drives a
-// cellular modem (today: probe) without the service running.
+// Command imsictl is the operator's CLI for imsid: it shows and drives the
+// daemon over its HTTP API (unix socket by default, TCP with a token), and
+// probes a modem directly when the daemon is not running.
 package main
 
 import (

@@ -96,7 +96,7 @@ func (c *controller) exec(line string) (string, error) {
 		st := struct {
 			Port  portState       `json:"port"`
 			Modem simulator.State `json:"modem"`
-		}{portState{Path: c.port.Path(), Link: c.port.Link()}, c.modem.Snapshot()}
+		}{portState{Path: c.port.Path(), Link: c.port.Link(), DroppedBytes: c.port.DroppedBytes()}, c.modem.Snapshot()}
 		b, err := json.Marshal(st)
 		if err != nil {
 			return "", fmt.Errorf("state: %w", err)
@@ -120,6 +120,8 @@ func (c *controller) exec(line string) (string, error) {
 type portState struct {
 	Path string `json:"path"` // "" while the port is down
 	Link string `json:"link,omitempty"`
+	// DroppedBytes the modem sent while no client had the port open.
+	DroppedBytes int64 `json:"dropped_bytes"`
 }
 
 // parseFault reads "KIND [COUNT] [DELAY]"; the count and delay may come in

@@ -99,7 +99,11 @@ func TestParseEvent(t *testing.T) {
 func TestControllerExec(t *testing.T) {
 	c := newController(t)
 	for _, line := range []string{"", "help", "urc +CEREG: 2", "fault no_answer 1", "advance 30s", "log", "log 3",
-		`event {"event": "signal", "network": "26201", "signal": {"rsrp": -110}}`} {
+		`event {"event": "signal", "network": "26201", "signal": {"rsrp": -110}}`,
+		// The examples in docs/modemsim.md.
+		`event {"event": "signal", "network": "26201", "signal": {"rsrp": -115}, "over": "30s"}`,
+		`event {event: reject, network: "26201", cause: 15}`,
+		"fault port_loss 5s", "fault late_answer 1 2s"} {
 		if _, err := c.exec(line); err != nil {
 			t.Errorf("exec(%q): %v", line, err)
 		}

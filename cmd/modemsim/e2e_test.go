@@ -26,8 +26,12 @@ const e2eWait = 10 * time.Second
 
 func buildModemsim(t *testing.T) string {
 	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the binary with")
+	}
 	bin := filepath.Join(t.TempDir(), "modemsim")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

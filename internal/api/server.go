@@ -231,7 +231,7 @@ func (s *Server) Start() error {
 			lns[len(lns)-1] = tls.NewListener(l, &tls.Config{
 				MinVersion:   tls.VersionTLS12,
 				Certificates: []tls.Certificate{cert},
-				NextProtos:   []string{"h2", "http/1.1"},
+				NextProtos:   []string{"http/1.1"}, // h2 is not wired on a wrapped listener
 			})
 		}
 		s.tcpAddr = l.Addr()

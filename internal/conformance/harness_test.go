@@ -25,6 +25,8 @@ type rig struct {
 	served chan error
 	cancel context.CancelFunc
 	trace  *bytes.Buffer
+	// identity is what Identity must return, "manufacturer|model|revision|imei".
+	identity string
 }
 
 func scenarioPath(name string) string {
@@ -77,6 +79,11 @@ func newRig(t *testing.T, sc *simulator.Scenario, opts ...modem.Option) *rig {
 		t.Fatalf("modem.New: %v\nwire:\n%s", err, r.wire())
 	}
 	r.drv = drv
+	for _, d := range simDialects {
+		if d.name == sc.Dialect {
+			r.identity = d.manufacturer + "|" + d.model + "|" + d.revision + "|" + testIMEI
+		}
+	}
 	t.Cleanup(r.close)
 	return r
 }

@@ -1,6 +1,10 @@
 package store
 
-import "testing"
+import (
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 // BenchmarkOutbox measures one delivery cycle: enqueue a batch of events,
 // peek it, ack it. Each operation is an fsync'd transaction.
@@ -39,4 +43,40 @@ func BenchmarkOutbox(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkOpenFull measures start-up with a full default outbox: Open runs
+// bbolt's consistency check over the whole file.
+func BenchmarkOpenFull(b *testing.B) {
+	dir := b.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ev := make([]byte, 300)
+	for i := range ev {
+		ev[i] = 'x'
+	}
+	ev[0], ev[len(ev)-1] = '"', '"'
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bktOutbox)
+		for range DefaultOutboxMax {
+			seq, _ := bk.NextSequence()
+			if err := bk.Put(u64(seq), ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = s.Close()
+	for b.Loop() {
+		s, err := Open(dir)
+		if err != nil || s.Len() != DefaultOutboxMax {
+			b.Fatal(err)
+		}
+		_ = s.Close()
+	}
 }

@@ -114,7 +114,11 @@ func TestCrashConsistency(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(20261122, 5))
 	dir := t.TempDir()
-	const trials = 8
+	// IMSID_CRASH_TRIALS raises the count for a soak run.
+	trials := 8
+	if n, err := strconv.Atoi(os.Getenv("IMSID_CRASH_TRIALS")); err == nil && n > 0 {
+		trials = n
+	}
 	var lastSeq, lastID uint64
 	for trial := range trials {
 		killAfter := 5 + rng.IntN(120)

@@ -264,6 +264,15 @@ func (s *Store) SetSnapshot(data json.RawMessage) error {
 // Snapshot returns the stored switcher state, or ErrNotFound.
 func (s *Store) Snapshot() (json.RawMessage, error) { return s.getBlob("snapshot", keySnapshot) }
 
+// SetAdvisories stores the fleet advisories in force (their signed
+// envelopes, so they are verified again when loaded).
+func (s *Store) SetAdvisories(data json.RawMessage) error {
+	return s.putBlob("set advisories", keyAdvisories, data)
+}
+
+// Advisories returns the stored advisories, or ErrNotFound.
+func (s *Store) Advisories() (json.RawMessage, error) { return s.getBlob("advisories", keyAdvisories) }
+
 func (s *Store) putBlob(op string, key []byte, data json.RawMessage) error {
 	if !json.Valid(data) {
 		return opErr(op, fmt.Errorf("%w: value is not JSON", ErrInvalid))

@@ -115,13 +115,14 @@ var (
 
 	allBuckets = [][]byte{bktMeta, bktQuar, bktUsage, bktJournal, bktDecisions, bktOutbox}
 
-	keyActive   = []byte("active")
-	keyPin      = []byte("pin")
-	keyBaseline = []byte("baseline")
-	keyLedger   = []byte("ledger")
-	keySnapshot = []byte("snapshot")
-	keyDropped  = []byte("outbox_dropped")
-	keySchema   = []byte("schema")
+	keyActive     = []byte("active")
+	keyPin        = []byte("pin")
+	keyBaseline   = []byte("baseline")
+	keyLedger     = []byte("ledger")
+	keySnapshot   = []byte("snapshot")
+	keyAdvisories = []byte("advisories")
+	keyDropped    = []byte("outbox_dropped")
+	keySchema     = []byte("schema")
 )
 
 const schemaVersion = 1

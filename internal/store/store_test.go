@@ -3,8 +3,10 @@ package store
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +52,7 @@ func TestRoundTripsSurviveReopen(t *testing.T) {
 	must(s.SetLedger(json.RawMessage(`{"current":{}}`)))
 	must(s.SetBaseline(json.RawMessage(`{"cells":[1,2]}`)))
 	must(s.SetSnapshot(json.RawMessage(`{"active":"home"}`)))
+	must(s.SetAdvisories(json.RawMessage(`[{"payload":"x","signature":"y"}]`)))
 	id, err := s.BeginSwitch(Intent{From: "home", To: "roam", Reason: "signal", Started: t0, Ref: 7})
 	must(err)
 	must(s.EndSwitch(Outcome{ID: id, Result: "ok", Finished: t0.Add(time.Second), Active: "roam"}))
@@ -100,7 +103,7 @@ func TestRoundTripsSurviveReopen(t *testing.T) {
 		t.Errorf("missing usage: %v", err)
 	}
 	for name, get := range map[string]func() (json.RawMessage, error){
-		"ledger": s.Ledger, "baseline": s.Baseline, "snapshot": s.Snapshot,
+		"ledger": s.Ledger, "baseline": s.Baseline, "snapshot": s.Snapshot, "advisories": s.Advisories,
 	} {
 		if v, err := get(); err != nil || len(v) == 0 {
 			t.Errorf("%s = %s, %v", name, v, err)
@@ -258,17 +261,28 @@ func TestCorruptFileIsMovedAside(t *testing.T) {
 		"garbage":   []byte(strings.Repeat("not a bolt file ", 2000)),
 		"short":     []byte("x"),
 		"truncated": nil, // filled below from a real file
+		"bad pages": nil,
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, FileName)
 			if content == nil {
 				s := open(t, dir)
-				_, _ = s.Enqueue([]byte(`{"x":1}`))
+				for i := range 200 {
+					_, _ = s.Enqueue(fmt.Appendf(nil, `{"x":%d}`, i))
+				}
 				_ = s.Close()
 				b, _ := os.ReadFile(path)
-				// Keep the first meta page only: both metas can no longer agree.
-				content = append(b[:100:100], make([]byte, 4096)...)
+				if name == "truncated" {
+					// Keep part of the first meta page only.
+					content = append(b[:100:100], make([]byte, 4096)...)
+				} else {
+					// Metas intact, every data page after them scribbled on.
+					content = slices.Clone(b)
+					for i := 2 * os.Getpagesize(); i < len(content); i += 7 {
+						content[i] ^= 0x5a
+					}
+				}
 			}
 			if err := os.WriteFile(path, content, 0o600); err != nil {
 				t.Fatal(err)

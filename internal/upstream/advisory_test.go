@@ -163,6 +163,29 @@ func TestPullMergesTightenOnly(t *testing.T) {
 	if got := r.Advisories(t0.Add(48 * time.Hour)); len(got) != 0 {
 		t.Errorf("active after expiry: %+v", got)
 	}
+
+	// A restart with the fleet unreachable keeps them: they come back from
+	// the state file, verified again.
+	srv.Close()
+	r2, err := New(cfg, "gw", r.ob, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r2.Advisories(clk.Now()); len(got) != 2 || got[1].Level != LevelCritical {
+		t.Errorf("restored after restart: %+v", got)
+	}
+	// A tampered state file restores nothing it cannot verify.
+	as := r.ob.(AdvisoryStore)
+	raw, _ := as.Advisories()
+	var envs []Envelope
+	_ = json.Unmarshal(raw, &envs)
+	envs[0].Payload = base64.StdEncoding.EncodeToString([]byte(payload(map[string]any{"key": "99999"})))
+	raw, _ = json.Marshal(envs)
+	_ = as.SetAdvisories(raw)
+	r3, _ := New(cfg, "gw", r.ob, WithClock(clk))
+	if got := r3.Advisories(clk.Now()); len(got) != 1 {
+		t.Errorf("restored from a tampered file: %+v", got)
+	}
 }
 
 func TestPullWithoutKey(t *testing.T) {

@@ -157,3 +157,16 @@ func TestHeartbeatsOnSchedule(t *testing.T) {
 		}
 	})
 }
+
+func FuzzRetryAfter(f *testing.F) {
+	for _, s := range []string{"0", "120", "-1", "Fri, 31 Dec 1999 23:59:59 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "soon", "99999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		resp := &http.Response{StatusCode: 503, Header: http.Header{"Retry-After": {v}}}
+		d, ok := retryAfter(resp, t0)
+		if ok && (d < 0 || d > MaxRetryAfter) {
+			t.Fatalf("Retry-After %q gave %s", v, d)
+		}
+	})
+}

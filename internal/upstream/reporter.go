@@ -37,6 +37,16 @@ type Outbox interface {
 
 var _ Outbox = (*store.Store)(nil)
 
+// AdvisoryStore keeps accepted advisories across restarts, so a reboot
+// while the fleet is unreachable does not shed a quarantine. If the Outbox
+// also implements it (*store.Store does), the Reporter uses it.
+type AdvisoryStore interface {
+	SetAdvisories(data json.RawMessage) error
+	Advisories() (json.RawMessage, error)
+}
+
+var _ AdvisoryStore = (*store.Store)(nil)
+
 // Clock is the Reporter's source of time.
 type Clock interface {
 	Now() time.Time
@@ -175,10 +185,14 @@ type Reporter struct {
 	o         options
 	log       *slog.Logger
 	client    *retryablehttp.Client
-	token     string
-	hmacKey   []byte
-	ids       Identities
-	started   time.Time
+	// pullClient does not retry: the next poll is the retry, and a server's
+	// long Retry-After must not hold up event delivery on Run's goroutine.
+	pullClient *retryablehttp.Client
+	flushMu    sync.Mutex
+	token      string
+	hmacKey    []byte
+	ids        Identities
+	started    time.Time
 
 	kick        chan struct{}
 	closeCtx    context.Context
@@ -193,7 +207,11 @@ type Reporter struct {
 	mu         sync.Mutex
 	stats      Stats
 	advisories Advisories
+	envelopes  map[string]Envelope
+	// limit is the batch size in use: smaller while a refused batch is being
+	// split, until delivery passes suspectEnd, its last sequence number.
 	limit      int
+	suspectEnd uint64
 	lastResp   *http.Response
 }
 
@@ -230,7 +248,7 @@ func New(cfg profiles.Upstream, deviceID string, ob Outbox, opts ...Option) (*Re
 		cfg: cfg, device: deviceID, eventsURL: cfg.URL, ob: ob, o: o, log: o.logger,
 		ids: NewIdentities(cfg), started: o.clock.Now(),
 		kick:       make(chan struct{}, 1),
-		advisories: Advisories{}, limit: max(cfg.BatchSize, 1),
+		advisories: Advisories{}, envelopes: map[string]Envelope{}, limit: max(cfg.BatchSize, 1),
 	}
 	if r.advURL = o.advisoryURL; r.advURL == "" {
 		u, err := url.Parse(cfg.URL)
@@ -279,11 +297,72 @@ func New(cfg profiles.Upstream, deviceID string, ob Outbox, opts ...Option) (*Re
 		o.backoff = jb.backoff
 		r.o.backoff = jb.backoff
 	}
-	r.client = &retryablehttp.Client{
+	r.client = r.newClient(transport, cfg, o, o.retryMax)
+	r.pullClient = r.newClient(transport, cfg, o, 0)
+	r.loadAdvisories()
+	r.closeCtx, r.closeCancel = context.WithCancel(context.Background())
+	return r, nil
+}
+
+// loadAdvisories restores the persisted advisories, verifying each again:
+// the state file is not trusted to hold only what the fleet signed.
+func (r *Reporter) loadAdvisories() {
+	as, ok := r.ob.(AdvisoryStore)
+	if !ok || len(r.cfg.AdvisoryKey) == 0 {
+		return
+	}
+	raw, err := as.Advisories()
+	if err != nil {
+		if !errors.Is(err, store.ErrNotFound) {
+			r.log.Warn("upstream: stored advisories unreadable", "err", err)
+		}
+		return
+	}
+	var envs []Envelope
+	if err := json.Unmarshal(raw, &envs); err != nil {
+		r.log.Warn("upstream: stored advisories malformed", "err", err)
+		return
+	}
+	now := r.o.clock.Now()
+	for _, env := range envs {
+		a, err := VerifyAdvisory(r.cfg.AdvisoryKey, env, now)
+		if err == nil {
+			err = r.advisories.merge(a)
+		}
+		if err != nil {
+			r.log.Info("upstream: stored advisory not restored", "id", a.ID, "err", err)
+			continue
+		}
+		r.envelopes[a.ID] = env
+	}
+}
+
+// saveAdvisories persists the envelopes of the active advisories. Called
+// with r.mu held.
+func (r *Reporter) saveAdvisories(now time.Time) {
+	as, ok := r.ob.(AdvisoryStore)
+	if !ok {
+		return
+	}
+	envs := []Envelope{}
+	for _, a := range r.advisories.Active(now) {
+		envs = append(envs, r.envelopes[a.ID])
+	}
+	raw, err := json.Marshal(envs)
+	if err == nil {
+		err = as.SetAdvisories(raw)
+	}
+	if err != nil {
+		r.log.Warn("upstream: advisories not persisted", "err", err)
+	}
+}
+
+func (r *Reporter) newClient(transport http.RoundTripper, cfg profiles.Upstream, o options, retryMax int) *retryablehttp.Client {
+	return &retryablehttp.Client{
 		HTTPClient:   &http.Client{Transport: transport, Timeout: cfg.Timeout.Std()},
 		RetryWaitMin: o.waitMin,
 		RetryWaitMax: o.waitMax,
-		RetryMax:     o.retryMax,
+		RetryMax:     retryMax,
 		CheckRetry:   checkRetry,
 		Backoff:      o.backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
@@ -296,8 +375,6 @@ func New(cfg profiles.Upstream, deviceID string, ob Outbox, opts ...Option) (*Re
 		},
 		PrepareRetry: r.sign,
 	}
-	r.closeCtx, r.closeCancel = context.WithCancel(context.Background())
-	return r, nil
 }
 
 func readSecret(field, path string) (string, error) {
@@ -501,6 +578,9 @@ func (r *Reporter) Close() error {
 // in halves to find the offending events, which are then dropped and counted
 // as Rejected, so one bad event never wedges the queue.
 func (r *Reporter) Flush(ctx context.Context) error {
+	// Two flushes at once would send the same events twice.
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -534,6 +614,7 @@ func (r *Reporter) rejected(items []store.Item, se *StatusError) {
 	defer r.mu.Unlock()
 	if len(items) > 1 {
 		r.limit = max(len(items)/2, 1)
+		r.suspectEnd = max(r.suspectEnd, items[len(items)-1].Seq)
 		return
 	}
 	r.log.Error("upstream refused an event; dropping it", "seq", items[0].Seq, "status", se.Code, "body", se.Body)
@@ -543,7 +624,17 @@ func (r *Reporter) rejected(items []store.Item, se *StatusError) {
 	}
 	r.stats.Rejected++
 	r.stats.LastError = se.Error()
-	r.limit = max(r.cfg.BatchSize, 1)
+	// The culprit is found; if the rest of the suspect range holds another,
+	// the next full batch will be split again.
+	r.limit, r.suspectEnd = max(r.cfg.BatchSize, 1), 0
+}
+
+// passed notes that everything up to seq is out of the queue; past the
+// suspect range the full batch size comes back. Called with r.mu held.
+func (r *Reporter) passed(seq uint64) {
+	if seq >= r.suspectEnd {
+		r.limit, r.suspectEnd = max(r.cfg.BatchSize, 1), 0
+	}
 }
 
 func (r *Reporter) deliver(ctx context.Context, items []store.Item) error {
@@ -576,7 +667,7 @@ func (r *Reporter) deliver(ctx context.Context, items []store.Item) error {
 	if len(seqs) == 0 {
 		return nil
 	}
-	resp, err := r.do(ctx, http.MethodPost, r.eventsURL, body.Bytes(), ContentTypeBatch)
+	resp, err := r.do(ctx, r.client, http.MethodPost, r.eventsURL, body.Bytes(), ContentTypeBatch)
 	r.mu.Lock()
 	r.lastResp = resp
 	r.mu.Unlock()
@@ -601,12 +692,12 @@ func (r *Reporter) deliver(ctx context.Context, items []store.Item) error {
 	r.stats.Sent += uint64(len(seqs))
 	r.stats.Batches++
 	r.stats.LastSuccess = r.o.clock.Now()
-	r.limit = max(r.cfg.BatchSize, 1)
+	r.passed(seqs[len(seqs)-1])
 	r.mu.Unlock()
 	return nil
 }
 
-func (r *Reporter) do(ctx context.Context, method, u string, body []byte, ctype string) (*http.Response, error) {
+func (r *Reporter) do(ctx context.Context, c *retryablehttp.Client, method, u string, body []byte, ctype string) (*http.Response, error) {
 	ctx = context.WithValue(ctx, bodyKey{}, body)
 	var raw any
 	if body != nil {
@@ -621,7 +712,7 @@ func (r *Reporter) do(ctx context.Context, method, u string, body []byte, ctype 
 	}
 	req.Header.Set("User-Agent", "imsid")
 	_ = r.sign(req.Request)
-	return r.client.Do(req)
+	return c.Do(req)
 }
 
 func statusError(op string, resp *http.Response) error {
@@ -646,7 +737,7 @@ func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
 	if len(r.cfg.AdvisoryKey) == 0 {
 		return nil, ErrNoKey
 	}
-	resp, err := r.do(ctx, http.MethodGet, r.advURL, nil, "")
+	resp, err := r.do(ctx, r.pullClient, http.MethodGet, r.advURL, nil, "")
 	if err != nil {
 		if resp != nil {
 			closeBody(resp)
@@ -677,9 +768,17 @@ func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
 		}
 		if err != nil {
 			errs = append(errs, &AdvisoryError{Index: i, ID: a.ID, Err: err})
+			continue
 		}
+		r.envelopes[a.ID] = env
 	}
 	r.advisories.prune(now)
+	for id := range r.envelopes {
+		if _, ok := r.advisories[id]; !ok {
+			delete(r.envelopes, id)
+		}
+	}
+	r.saveAdvisories(now)
 	active := r.advisories.Active(now)
 	r.mu.Unlock()
 	if r.o.onAdvisories != nil {

@@ -206,6 +206,14 @@ func TestPermanentRejectDropsOnlyTheBadEvent(t *testing.T) {
 			t.Fatalf("delivered %v, want %v", got, want)
 		}
 	}
+	// 12 events at batch 10: [0-9] refused, [0-4] refused, [0,1] ok,
+	// [2,3] refused, [2] ok, [3] dropped, [4] ok, then full batches again.
+	f.mu.Lock()
+	reqs := f.reqs
+	f.mu.Unlock()
+	if reqs > 9 {
+		t.Errorf("%d requests to isolate one bad event among 12", reqs)
+	}
 	if st := r.Stats(); st.Rejected != 2 || st.Queued != 0 {
 		t.Errorf("stats %+v, want 2 rejected (the 422 one and the garbage), none queued", st)
 	}

@@ -9,6 +9,9 @@ import (
 // ErrClosed is returned by Serve once the Port has been closed.
 var ErrClosed = errors.New("ptyport: closed")
 
+// ErrBusy is returned by Serve while another Serve runs on the same Port.
+var ErrBusy = errors.New("ptyport: already serving")
+
 // ErrUnsupported is returned by Open on systems without Linux-style ptys.
 var ErrUnsupported = errors.New("ptyport: pseudo-terminals not supported on this system")
 

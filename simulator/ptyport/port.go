@@ -66,6 +66,8 @@ type Port struct {
 	cur     *tty   // nil while the port is down
 	last    string // path before the last drop
 	closed  bool
+	busy    bool  // a Serve is running: one handler owns the wire
+	lost    int64 // bytes dropped on ptys already closed
 	serving sync.WaitGroup
 
 	closeOnce sync.Once
@@ -127,6 +129,18 @@ func (p *Port) Path() string {
 	return p.cur.path
 }
 
+// DroppedBytes is how many bytes the handler wrote that no client received
+// because none had the port open or one stopped reading, since Open.
+func (p *Port) DroppedBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.lost
+	if p.cur != nil {
+		n += p.cur.dropped.Load()
+	}
+	return n
+}
+
 // Link is the stable symlink from Options, or "".
 func (p *Port) Link() string { return p.opts.Link }
 
@@ -136,16 +150,27 @@ func (p *Port) Link() string { return p.opts.Link }
 // PortDownFor, opens a new pty, repoints the link and runs h again.
 //
 // Serve returns nil when stopped by ctx or Close, ErrClosed if the Port was
-// already closed, and otherwise h's error wrapped in an *OpError.
+// already closed, ErrBusy if another Serve is running, and otherwise h's (or
+// Options.Sleep's) error wrapped in an *OpError.
 func (p *Port) Serve(ctx context.Context, h Handler) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return ErrClosed
 	}
+	if p.busy {
+		p.mu.Unlock()
+		return ErrBusy
+	}
+	p.busy = true
 	p.serving.Add(1)
 	p.mu.Unlock()
-	defer p.serving.Done()
+	defer func() {
+		p.mu.Lock()
+		p.busy = false
+		p.mu.Unlock()
+		p.serving.Done()
+	}()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -175,7 +200,10 @@ func (p *Port) Serve(ctx context.Context, h Handler) error {
 		down := d.PortDownFor()
 		p.down(t, down)
 		if err := p.opts.Sleep(ctx, down); err != nil {
-			return nil // stopped while the port was away: still a clean stop
+			if ctx.Err() != nil || p.base.Err() != nil {
+				return nil // stopped while the port was away: still a clean stop
+			}
+			return &OpError{Op: "port down", Path: t.path, Err: err}
 		}
 	}
 }
@@ -232,6 +260,9 @@ func (p *Port) down(t *tty, d time.Duration) {
 	p.mu.Unlock()
 	t.drain(p.opts.DrainTimeout)
 	t.Close()
+	p.mu.Lock()
+	p.lost += t.dropped.Load()
+	p.mu.Unlock()
 	p.removeLink(t.path)
 	p.log.Info("port down", "path", t.path, "for", d)
 	if p.opts.Notify != nil {

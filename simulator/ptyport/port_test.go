@@ -177,6 +177,9 @@ func TestOutputWithoutClientIsLost(t *testing.T) {
 	if err := recv(t, wrote, "boot write"); err != nil {
 		t.Fatalf("write with no client: %v", err)
 	}
+	if n := p.DroppedBytes(); n != int64(len("\r\nRDY\r\n")) {
+		t.Errorf("DroppedBytes = %d, want %d", n, len("\r\nRDY\r\n"))
+	}
 	c := openClient(t, p.Path())
 	if _, err := c.Write([]byte("AT\r")); err != nil {
 		t.Fatal(err)
@@ -478,6 +481,23 @@ func TestCloseIdempotentNoLeak(t *testing.T) {
 	}
 }
 
+func TestSecondServeIsBusy(t *testing.T) {
+	p, err := Open(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	serve(t, p, replyHandler(got, 0))
+	c := openClient(t, p.Path())
+	if _, err := c.Write([]byte("AT\r")); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, got, "line") // the first Serve is running
+	if err := p.Serve(context.Background(), replyHandler(nil, 0)); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second Serve = %v, want ErrBusy", err)
+	}
+}
+
 func TestServeReturnsHandlerError(t *testing.T) {
 	p, err := Open(Options{})
 	if err != nil {
@@ -601,4 +621,23 @@ func TestLastReplyBeforeDropArrives(t *testing.T) {
 		s.stop(t)
 		p.Close()
 	}
+}
+
+// Without inotify (instance limit reached) the port still serves; it just
+// stops emulating "nobody is listening".
+func TestServesWithoutOpenWatch(t *testing.T) {
+	startWatch = func(string) (*os.File, error) { return nil, syscall.EMFILE }
+	p, err := Open(Options{Exclusive: true})
+	startWatch = watchOpens
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan string, 4)
+	serve(t, p, replyHandler(got, 0))
+	c := openClient(t, p.Path())
+	if _, err := c.Write([]byte("AT\r")); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, got, "line")
+	readExactly(t, c, "\r\nOK\r\n")
 }

@@ -94,7 +94,33 @@ func openTTY(exclusive bool, writeWait time.Duration, baud int, log *slog.Logger
 		return nil, &OpError{Op: "raw mode", Path: path, Err: err}
 	}
 
-	// The watch goes on after our own open, so only clients are counted.
+	t = &tty{
+		path: path, master: master, keeper: keeper,
+		exclusive: exclusive, writeWait: writeWait, baud: baud, log: log, done: make(chan struct{}),
+		eventBuf: make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1)),
+	}
+	notify, err := startWatch(path)
+	if err != nil {
+		// Serving matters more than the emulation: without the count, act
+		// as if a client were always attached (no dropped or flushed output,
+		// no TIOCEXCL).
+		log.Warn("cannot watch pty opens; output is kept for the next client", "path", path, "err", err)
+		t.clients.Store(1)
+		t.exclusive = false
+		return t, nil
+	}
+	t.notify = notify
+	t.wg.Add(1)
+	go t.watch()
+	return t, nil
+}
+
+// startWatch is watchOpens; tests replace it to exercise the fallback.
+var startWatch = watchOpens
+
+// watchOpens starts an inotify watch of path's opens and closes. It goes on
+// after our own open, so only clients are counted.
+func watchOpens(path string) (*os.File, error) {
 	ifd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, &OpError{Op: "inotify", Path: path, Err: err}
@@ -104,15 +130,7 @@ func openTTY(exclusive bool, writeWait time.Duration, baud int, log *slog.Logger
 		notify.Close()
 		return nil, &OpError{Op: "inotify", Path: path, Err: err}
 	}
-
-	t = &tty{
-		path: path, master: master, keeper: keeper, notify: notify,
-		exclusive: exclusive, writeWait: writeWait, baud: baud, log: log, done: make(chan struct{}),
-		eventBuf: make([]byte, 64*(unix.SizeofInotifyEvent+unix.NAME_MAX+1)),
-	}
-	t.wg.Add(1)
-	go t.watch()
-	return t, nil
+	return notify, nil
 }
 
 // makeRaw is cfmakeraw(3): the simulated modem does its own echo and line
@@ -176,6 +194,9 @@ func (t *tty) watch() {
 // count is exact for anything the client did before we got here; Write calls
 // it so a fast client's first reply is neither dropped nor flushed.
 func (t *tty) syncClients() {
+	if t.notify == nil {
+		return
+	}
 	rc, err := t.notify.SyscallConn()
 	if err != nil {
 		return
@@ -357,7 +378,9 @@ func (t *tty) Close() error {
 		close(t.done)
 		// Master first: that is the hang-up the client must see.
 		t.closeErr = t.master.Close()
-		t.notify.Close()
+		if t.notify != nil {
+			t.notify.Close()
+		}
 		t.wg.Wait()
 		t.keeper.Close()
 	})

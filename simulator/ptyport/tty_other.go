@@ -4,10 +4,14 @@ package ptyport
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
-type tty struct{ path string }
+type tty struct {
+	path    string
+	dropped atomic.Int64
+}
 
 func openTTY(bool, time.Duration, int, *slog.Logger) (*tty, error) { return nil, ErrUnsupported }
 

@@ -97,7 +97,9 @@ func (d *d1) sudden(e *env) bool {
 }
 
 func downgradeResponse(sev Severity, scope Scope, e *env) Response {
-	r := Response{Level: sev, Actions: ActForbid2G | ActCheckRATLock | ActAlert}
+	// Leaving matters only while the quarantined 2G cell still serves; once
+	// the lock has pulled the modem back to LTE there is nothing to leave.
+	r := Response{Level: sev, Actions: ActForbid2G | ActCheckRATLock | ActAlert | ActLeaveNow}
 	if scope.Kind == ScopeCell {
 		r.Quarantine = []Quarantine{{Scope: scope, TTL: e.cfg.Scoring.CellQuarantine, Reason: Reason2GUnderLTEPolicy}}
 	}

@@ -111,7 +111,7 @@ type Engine struct {
 	maintUntil    time.Time
 
 	window      []Finding
-	critical    bool
+	critical    bool // a tamper-class Critical latched until Acknowledge
 	episode     Episode
 	response    Response
 	lastFiredAt time.Time
@@ -417,7 +417,7 @@ func (e *Engine) score(now time.Time, found []Finding, suppressed, warm bool) Re
 		return now.Sub(f.At) >= sc.Window // a latched Critical lives in e.critical, not here
 	})
 	for _, f := range found {
-		if f.Severity == SeverityCritical {
+		if f.Latches() {
 			e.critical = true
 		}
 		if f.Score > 0 {
@@ -455,7 +455,7 @@ func (e *Engine) score(now time.Time, found []Finding, suppressed, warm bool) Re
 		}
 	}
 
-	step := tierResponse(r.Overall.Level, e.window, now, sc)
+	step := tierResponse(r.Overall.Level, e.critical, e.window, now, sc)
 	for _, f := range found {
 		step = step.Merge(f.Response)
 	}

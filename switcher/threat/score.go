@@ -53,8 +53,9 @@ func (c *ScoringConfig) level(score float64) Severity {
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
 
 // assess scores the findings that pass keep: Σ over detectors of the
-// highest decayed score. A Critical finding in the window makes the level
-// Critical whatever the sum.
+// highest decayed score. A tamper-class Critical in the window makes the
+// level Critical whatever the sum; any other Critical does so only while it
+// holds at full weight, then counts its decayed score like other findings.
 func assess(name string, window []Finding, now time.Time, cfg *ScoringConfig, keep func(*Finding) bool) Assessment {
 	best := map[DetectorID]Contribution{}
 	critical := false
@@ -67,7 +68,7 @@ func assess(name string, window []Finding, now time.Time, cfg *ScoringConfig, ke
 		if w <= 0 {
 			continue
 		}
-		if f.Severity == SeverityCritical {
+		if f.Severity == SeverityCritical && (f.Latches() || w >= 1) {
 			critical = true
 		}
 		s := f.Score * w
@@ -94,8 +95,18 @@ func assess(name string, window []Finding, now time.Time, cfg *ScoringConfig, ke
 }
 
 // tierResponse is the aggregate ladder: Suspect deprioritises and probes,
-// Threat quarantines and leaves, Critical blocks transactions.
-func tierResponse(level Severity, window []Finding, now time.Time, cfg *ScoringConfig) Response {
+// Threat quarantines and leaves, Critical blocks transactions (only for a
+// latched, tamper-class Critical; a scored Critical such as D1a's gets the
+// Threat tier).
+//
+// The tier is set by the overall score, but it quarantines only the scopes
+// that earned it: a cell, PLMN or profile named by a finding goes on the
+// list only when its own score (see ownScore) reaches Suspect. Otherwise a
+// clean fallback network would be quarantined, and left, because the
+// device as a whole was under attack somewhere else. Lower scopes are not
+// listed; their per-scope Assessment (Result.Profiles/PLMNs) is what ranks
+// them lower.
+func tierResponse(level Severity, latched bool, window []Finding, now time.Time, cfg *ScoringConfig) Response {
 	r := Response{Level: level}
 	switch level {
 	case SeverityNone, SeverityLow:
@@ -105,12 +116,26 @@ func tierResponse(level Severity, window []Finding, now time.Time, cfg *ScoringC
 	case SeverityHigh:
 		r.Actions = ActAlert | ActProbe | ActDeprioritise | ActLeaveNow
 	case SeverityCritical:
-		r.Actions = ActAlert | ActBlockTransactions | ActStoreAndForward
+		if latched {
+			r.Actions = ActAlert | ActBlockTransactions | ActStoreAndForward
+		} else {
+			r.Actions = ActAlert | ActProbe | ActDeprioritise | ActLeaveNow
+		}
 	}
+	earned := map[string]bool{}
 	var qs []Quarantine
 	for i := range window {
 		f := &window[i]
-		if f.Score <= 0 || cfg.weight(now.Sub(f.At)) <= 0 {
+		if f.Score <= 0 || cfg.weight(now.Sub(f.At)) <= 0 || f.Scope.Kind == ScopeDevice {
+			continue
+		}
+		k := f.Scope.Key()
+		ok, seen := earned[k]
+		if !seen {
+			ok = ownScore(f.Scope, window, now, cfg).Level >= SeverityMedium
+			earned[k] = ok
+		}
+		if !ok {
 			continue
 		}
 		if q, ok := quarantineFor(f.Scope, f.Reason, cfg); ok {
@@ -118,6 +143,27 @@ func tierResponse(level Severity, window []Finding, now time.Time, cfg *ScoringC
 		}
 	}
 	return r.Merge(Response{Quarantine: qs})
+}
+
+// ownScore assesses a scope on the evidence about it alone: the findings
+// whose scope is s or lies inside it (a PLMN holds its cells; a profile
+// holds its PLMN- and cell-level findings). Device-level findings belong
+// to no quarantinable scope.
+func ownScore(s Scope, window []Finding, now time.Time, cfg *ScoringConfig) Assessment {
+	return assess(s.Key(), window, now, cfg, func(f *Finding) bool { return within(f.Scope, s) })
+}
+
+// within reports whether scope g lies inside scope s.
+func within(g, s Scope) bool {
+	switch s.Kind {
+	case ScopeCell:
+		return g.Kind == ScopeCell && g.Cell == s.Cell
+	case ScopePLMN:
+		return (g.Kind == ScopePLMN || g.Kind == ScopeCell) && g.PLMN == s.PLMN
+	case ScopeProfile:
+		return g.Kind != ScopeDevice && g.Profile == s.Profile
+	}
+	return true
 }
 
 func quarantineFor(s Scope, why Reason, cfg *ScoringConfig) (Quarantine, bool) {

@@ -225,6 +225,14 @@ type Finding struct {
 	Response Response `json:"response,omitzero"`
 }
 
+// Latches reports whether f is a tamper-class Critical (D10a unprovisioned
+// ICCID, D10b swapped modem): not subject to scoring, it holds the device
+// at Critical and blocks transactions until Engine.Acknowledge. Any other
+// Critical (D1a where 2G is switched off) is severe but not tamper: it is
+// Critical while it holds at full weight and then decays like any finding,
+// so the episode can end once the device has left and stayed clean.
+func (f Finding) Latches() bool { return f.Severity == SeverityCritical && f.Detector == D10 }
+
 func ev(name string, v any) Evidence {
 	switch x := v.(type) {
 	case float64:

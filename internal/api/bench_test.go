@@ -1,0 +1,75 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+)
+
+// BenchmarkStatus is GET /v1/status over loopback TCP with keep-alive, the
+// path a dashboard or imsictl polls.
+func BenchmarkStatus(b *testing.B) {
+	f := newFake()
+	s, err := New(f, Config{Listen: "127.0.0.1:0", Token: testToken, TokenForReads: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	url := "http://" + s.TCPAddr().String() + "/v1/status"
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		req, _ := http.NewRequest("GET", url, nil)
+		req.Header.Set("Authorization", "Bearer "+testToken)
+		resp, err := c.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatal(resp.StatusCode)
+		}
+	}
+}
+
+// BenchmarkStatusHandler is the handler alone: JSON encoding, middleware
+// and metrics, without the network.
+func BenchmarkStatusHandler(b *testing.B) {
+	s, err := New(newFake(), Config{Socket: "/nonexistent/unused.sock"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := s.LocalHandler()
+	b.ReportAllocs()
+	for b.Loop() {
+		if rec := do(h, "GET", "/v1/status", ""); rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
+	}
+}
+
+// BenchmarkHubPublish is the daemon's cost of publishing with 8 listeners.
+func BenchmarkHubPublish(b *testing.B) {
+	h := NewHub(256, 1024, nil)
+	var wg sync.WaitGroup
+	for range 8 {
+		ch, cancel, _ := h.Subscribe(b.Context(), 0)
+		defer cancel()
+		wg.Go(func() {
+			for range ch {
+			}
+		})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Publish(EventLink, Link{Up: true})
+	}
+	h.Close()
+	wg.Wait()
+}

@@ -1,0 +1,340 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/simulator"
+)
+
+// probe is one typed query whose right answer the snapshot knows. The
+// probes answer in similar shapes on purpose (bare lines for CGMI, CGMM,
+// CGMR, CGSN, CIMI): a reply attributed to the wrong command shows up as a
+// wrong value, not only as a parse error.
+type probe struct {
+	name string
+	got  func(ctx context.Context, r *rig) (string, error)
+	want func(r *rig) string
+}
+
+var probes = []probe{
+	{"Identity", func(ctx context.Context, r *rig) (string, error) {
+		id, err := r.drv.Identity(ctx)
+		return fmt.Sprintf("%s|%s|%s|%s", id.Manufacturer, id.Model, id.Revision, id.IMEI), err
+	}, func(r *rig) string { return r.identity }},
+	{"IMSI", func(ctx context.Context, r *rig) (string, error) {
+		v, err := r.drv.IMSI(ctx)
+		return v.Reveal(), err
+	}, func(r *rig) string { return r.sim.Snapshot().ModemIMSI }},
+	{"ICCID", func(ctx context.Context, r *rig) (string, error) {
+		v, err := r.drv.ICCID(ctx)
+		return v.Reveal(), err
+	}, func(r *rig) string { return r.sim.Snapshot().ICCID }},
+	{"Registration", func(ctx context.Context, r *rig) (string, error) {
+		g, err := r.drv.Registration(ctx, modem.DomainEPS)
+		if err != nil || g.Area == nil || g.CellID == nil {
+			return fmt.Sprintf("%d,%v,%v", g.Status, ptr(g.Area), ptr(g.CellID)), err
+		}
+		return fmt.Sprintf("%d,%X,%X", g.Status, *g.Area, *g.CellID), err
+	}, func(r *rig) string {
+		s := r.sim.Snapshot()
+		if s.RegStat != 1 && s.RegStat != 5 {
+			return fmt.Sprintf("%d,nil,nil", s.RegStat)
+		}
+		return fmt.Sprintf("%d,%X,%X", s.RegStat, s.TAC, s.CI)
+	}},
+	{"Signal", func(ctx context.Context, r *rig) (string, error) {
+		s, err := r.drv.Signal(ctx)
+		if s.RSRP == nil || s.RSRQ == nil {
+			return "nil", err
+		}
+		return fmt.Sprintf("%.0f/%.1f", float64(*s.RSRP), float64(*s.RSRQ)), err
+	}, func(r *rig) string {
+		x := r.sim.Snapshot().Signal
+		return fmt.Sprintf("%.0f/%.1f", math.Round(x.RSRP), x.RSRQ)
+	}},
+	{"Operator", func(ctx context.Context, r *rig) (string, error) {
+		o, err := r.drv.Operator(ctx)
+		return o.PLMN.String() + "|" + o.Name, err
+	}, func(r *rig) string {
+		if s := r.sim.Snapshot(); s.RegStat == 1 || s.RegStat == 5 {
+			return s.PLMN + "|Telekom.de"
+		}
+		return "|"
+	}},
+}
+
+// bound is the measured recovery from one fault.
+type bound struct {
+	calls   int           // driver calls that failed before the first right answer
+	wire    int           // command lines the driver sent from the fault to the first right answer
+	elapsed time.Duration // scenario time from the fault to the first right answer
+	lost    bool          // the driver reported the port lost
+	wrong   int           // wrong values returned (known bugs only; any other fails the test)
+	probe   string        // the probe the fault hit first
+}
+
+var (
+	boundsMu sync.Mutex
+	bounds   = map[string][]bound{}
+)
+
+func record(kind string, b bound) {
+	boundsMu.Lock()
+	defer boundsMu.Unlock()
+	bounds[kind] = append(bounds[kind], b)
+}
+
+func (r *rig) commandsSince(n int) int {
+	c := 0
+	for _, e := range r.sim.Log()[n:] {
+		if e.Dir == simulator.In {
+			c += strings.Count(string(e.Data), "\r")
+		}
+	}
+	return c
+}
+
+// recoverAfter runs probes from offset on until a full round of them in a
+// row answers right; the bound is measured to the first answer of that
+// round. A wrong value is a failure whenever it happens: an error is
+// allowed, a lie is not. "Right" is the snapshot's value just before or
+// just after the call, since a reset moves the truth while a call runs.
+func recoverAfter(t *testing.T, r *rig, offset, logStart int, start time.Time, knownWrong string, base map[string]time.Duration) bound {
+	t.Helper()
+	var b bound
+	run, calls := 0, 0
+	var firstOK time.Duration
+	wireAt := 0
+	for i := 0; i < 60; i++ {
+		p := probes[(offset+i)%len(probes)]
+		before := p.want(r)
+		ctx, cancel := r.cctx(3 * time.Minute) // above every driver budget: the bound is the driver's
+		t0, wireBefore := time.Now(), r.commandsSince(logStart)+1
+		got, err := p.got(ctx, r)
+		cancel()
+		after := p.want(r)
+		if testing.Verbose() {
+			t.Logf("call %d %s: %v in %v", i, p.name, err, time.Since(t0))
+		}
+		switch {
+		case err != nil:
+			if errors.Is(err, modem.ErrPortLost) || errors.Is(err, modem.ErrClosed) {
+				b.lost = true
+				return b
+			}
+			calls++
+			run = 0
+		case got != before && got != after:
+			if knownWrong != "" {
+				t.Logf("wrong value (known, %s): %s = %q, want %q", knownWrong, p.name, got, after)
+				b.wrong++
+			} else {
+				t.Errorf("WRONG VALUE: %s = %q, want %q (call %d after the fault)", p.name, got, after, i)
+			}
+			calls++
+			run = 0
+		default:
+			if run == 0 {
+				// Measured to the end of the call that answered right, less
+				// that call's fault-free latency: the time the fault cost.
+				firstOK, wireAt, b.calls = max(time.Since(start)-base[p.name], 0), wireBefore, calls
+			}
+			run++
+			if run == len(probes) {
+				b.elapsed, b.wire = firstOK, wireAt
+				return b
+			}
+		}
+	}
+	t.Fatalf("no full round of right answers within 60 calls")
+	return b
+}
+
+// baseline times each probe with no fault, so that recovery can be told
+// apart from a probe's own latency (Operator alone takes 8 s of scenario
+// time in the simulator, see TestBugCOPSFormatLatency).
+func baseline(t *testing.T, r *rig) map[string]time.Duration {
+	t.Helper()
+	base := map[string]time.Duration{}
+	for _, p := range probes {
+		ctx, cancel := r.cctx(time.Minute)
+		t0 := time.Now()
+		got, err := p.got(ctx, r)
+		cancel()
+		if err != nil || got != p.want(r) {
+			t.Fatalf("baseline %s = %q, %v; want %q", p.name, got, err, p.want(r))
+		}
+		base[p.name] = time.Since(t0)
+	}
+	return base
+}
+
+var faultKinds = []struct {
+	kind  simulator.FaultKind
+	count int
+	delay time.Duration
+	// knownWrong names the skipped test that documents the wrong values
+	// this fault still draws from the driver; they are counted, not failed.
+	knownWrong string
+}{
+	{simulator.FaultNoAnswer, 1, 0, ""},
+	{simulator.FaultLateAnswer, 1, 0, ""},
+	{simulator.FaultLateAnswer, 1, 2 * time.Second, ""}, // arrives by itself, after the driver gave up
+	{simulator.FaultDuplicateOK, 1, 0, "TestBugDuplicateOKShiftsReplies"},
+	{simulator.FaultTruncated, 1, 0, ""},
+	{simulator.FaultGarbage, 1, 0, "TestBugGarbageLineAsValue"},
+	{simulator.FaultSplitWrites, 40, 0, ""},
+	{simulator.FaultReset, 1, 0, ""},
+}
+
+func faultName(kind simulator.FaultKind, delay time.Duration) string {
+	if delay > 0 {
+		return fmt.Sprintf("%s (delay %v)", kind, delay)
+	}
+	return kind.String()
+}
+
+// TestFaultMatrix: every simulator fault, hitting each probe in turn,
+// against the driver. After it the driver answers right again within the
+// recorded bound, never answers wrong, never panics, and leaves no
+// goroutine behind (synctest fails the test if one is still blocked).
+func TestFaultMatrix(t *testing.T) {
+	for _, fk := range faultKinds {
+		name := faultName(fk.kind, fk.delay)
+		for _, d := range simDialects {
+			if testing.Short() && d.name != "quectel-eg25" {
+				continue
+			}
+			for off := range probes {
+				if testing.Short() && off > 1 {
+					continue
+				}
+				for seed := int64(1); seed <= 5; seed++ {
+					if seed > 1 && (testing.Short() || (fk.kind != simulator.FaultGarbage && fk.kind != simulator.FaultSplitWrites)) {
+						continue
+					}
+					t.Run(fmt.Sprintf("%s/%s/%s/seed%d", strings.ReplaceAll(name, " ", ""), d.name, probes[off].name, seed), func(t *testing.T) {
+						synctest.Test(t, func(t *testing.T) {
+							r := newRig(t, world(t, d.name, cells[0], ""))
+							defer func() {
+								if t.Failed() || testing.Verbose() {
+									t.Logf("wire:\n%s", r.wire())
+								}
+							}()
+							base := baseline(t, r)
+							logStart := len(r.sim.Log())
+							start := time.Now()
+							if err := r.sim.TriggerFault(simulator.Fault{Kind: fk.kind, Count: fk.count, Delay: fk.delay, Seed: seed}); err != nil {
+								t.Fatal(err)
+							}
+							b := recoverAfter(t, r, off, logStart, start, fk.knownWrong, base)
+							if b.lost {
+								t.Fatalf("port reported lost after %s", name)
+							}
+							b.probe = probes[off].name
+							record(name, b)
+						})
+					})
+				}
+			}
+		}
+	}
+	t.Run("port_loss", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) { checkPortLoss(t) })
+	})
+	t.Cleanup(func() { logBounds(t) })
+}
+
+// checkPortLoss: the port goes away; the driver reports it lost, a call in
+// flight ends with ErrPortLost, and a new session on the reappearing port
+// answers right.
+func checkPortLoss(t *testing.T) {
+	r := newRig(t, world(t, "quectel-eg25", cells[0], ""))
+	base := baseline(t, r)
+	start := time.Now()
+	if err := r.sim.TriggerFault(simulator.Fault{Kind: simulator.FaultPortLoss, Delay: 10 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := r.cctx(time.Minute)
+	defer cancel()
+	_, err := r.drv.IMSI(ctx)
+	if !errors.Is(err, modem.ErrPortLost) {
+		t.Errorf("IMSI after port loss: %v, want ErrPortLost", err)
+	}
+	select {
+	case <-r.drv.Done():
+	case <-ctx.Done():
+		t.Fatalf("Done not closed after port loss")
+	}
+	detected := time.Since(start)
+	if !errors.Is(r.drv.Err(), modem.ErrPortLost) {
+		t.Errorf("Err = %v, want ErrPortLost", r.drv.Err())
+	}
+	if err := <-r.served; !errors.Is(err, simulator.ErrPortDropped) {
+		t.Errorf("Serve = %v, want ErrPortDropped", err)
+	}
+	r.served <- nil // for the rig's cleanup
+	for range r.drv.Events() {
+		// Events closes once the session is dead.
+	}
+	if err := r.sim.WaitPortUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The port is back: a new session, as Connect would open it.
+	client, server := net.Pipe()
+	served := make(chan error, 1)
+	go func() {
+		err := r.sim.Serve(r.ctx, server)
+		server.Close()
+		served <- err
+	}()
+	drv, err := modem.New(ctx, client)
+	if err != nil {
+		t.Fatalf("New after port came back: %v", err)
+	}
+	defer func() { drv.Close(); r.cancel(); <-served }()
+	r2 := &rig{t: t, sim: r.sim, drv: drv, ctx: r.ctx, identity: r.identity}
+	b := recoverAfter(t, r2, 0, 0, start, "", base)
+	b.lost = true
+	b.calls = 1
+	t.Logf("port loss: detected after %v, right answers again after %v (port down 10s)", detected, b.elapsed)
+	record("port_loss", b)
+}
+
+func logBounds(t *testing.T) {
+	boundsMu.Lock()
+	defer boundsMu.Unlock()
+	var names []string
+	for k := range bounds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var sb strings.Builder
+	sb.WriteString("\n| fault | runs | failed calls (max) | commands on the wire to recovery (max) | scenario time to recovery (max) | same, Operator probe excluded | wrong values (runs with any) |\n|---|---|---|---|---|---|---|\n")
+	for _, k := range names {
+		var mc, mw, wr int
+		var me, mx time.Duration
+		for _, b := range bounds[k] {
+			mc, mw, me = max(mc, b.calls), max(mw, b.wire), max(me, b.elapsed)
+			if b.probe != "Operator" {
+				mx = max(mx, b.elapsed)
+			}
+			if b.wrong > 0 {
+				wr++
+			}
+		}
+		fmt.Fprintf(&sb, "| %s | %d | %d | %d | %v | %v | %d |\n", k, len(bounds[k]), mc, mw, me, mx, wr)
+	}
+	t.Log(sb.String())
+}

@@ -1,0 +1,636 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/probe"
+	"github.com/imsid/imsid/internal/store"
+	"github.com/imsid/imsid/internal/upstream"
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/threat"
+)
+
+// Options configure a Daemon. Config and Open are required.
+type Options struct {
+	// Config must come from profiles.Load or profiles.Parse.
+	Config *profiles.Config
+	// Open opens the modem's AT port; it is called again, with backoff,
+	// whenever the port is lost.
+	Open modem.Opener
+	// Logger receives the daemon's logs (default: discard).
+	Logger *slog.Logger
+	// Version is reported in heartbeats.
+	Version string
+	// DeviceID names the device upstream (default: the host name).
+	DeviceID string
+	// Clock drives the switcher (default: the system clock). The simulate
+	// mode passes the simulator's accelerated clock.
+	Clock switcher.Clock
+	// Prober checks the data path (default: probe.New from the config).
+	Prober switcher.Prober
+	// Notifier receives sd_notify states (default: systemd's socket, a no-op
+	// outside systemd).
+	Notifier Notifier
+	// WatchdogInterval overrides systemd's WATCHDOG_USEC (0: from the
+	// environment; no watchdog when systemd did not ask for one).
+	WatchdogInterval time.Duration
+	// PersistEvery is how often state is written even without a change of
+	// note (default 30 s).
+	PersistEvery time.Duration
+	// ModemOptions are passed to modem.Connect.
+	ModemOptions []modem.Option
+	// UpstreamOptions are passed to upstream.New.
+	UpstreamOptions []upstream.Option
+	// OnProgress receives one line's worth per lifecycle change, decision
+	// and threat alert (the simulate mode prints them).
+	OnProgress func(Progress)
+}
+
+// Progress is one thing that happened, for people watching a run.
+type Progress struct {
+	At      time.Time // on the switcher's clock
+	Kind    string    // "state", "decision", "threat"
+	State   string
+	Profile string
+	Text    string
+}
+
+// Daemon is the running service. Create it with New and call Run once.
+type Daemon struct {
+	o   Options
+	log *slog.Logger
+	cfg atomic.Pointer[profiles.Config]
+
+	st       *store.Store
+	hub      *api.Hub
+	metrics  *api.Metrics
+	srv      *api.Server
+	rep      *upstream.Reporter
+	sw       atomic.Pointer[switcher.Switcher]
+	cur      atomic.Pointer[driverModem] // nil while there is no session
+	threat   *lockedThreat
+	ledger   *lockedLedger
+	prober   *meteredProber
+	jour     *journal
+	q        *queue
+	started  time.Time
+	ready    atomic.Bool
+	progress atomic.Int64 // wall-clock unix nanos of the last sign of life
+
+	mu         sync.Mutex
+	lastThreat *threat.Result
+	linkUp     bool
+	lastSnap   []byte
+
+	persistKick chan struct{}
+	lostKick    chan struct{}
+}
+
+// New checks o; nothing runs until Run.
+func New(o Options) (*Daemon, error) {
+	if o.Config == nil {
+		return nil, errors.New("daemon: no config")
+	}
+	if o.Open == nil {
+		return nil, errors.New("daemon: no port opener")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = switcher.SystemClock{}
+	}
+	if o.Notifier == nil {
+		o.Notifier = SystemdNotifier{}
+	}
+	if o.PersistEvery <= 0 {
+		o.PersistEvery = 30 * time.Second
+	}
+	if o.DeviceID == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "imsid"
+		}
+		o.DeviceID = h
+	}
+	d := &Daemon{o: o, log: o.Logger, persistKick: make(chan struct{}, 1), lostKick: make(chan struct{}, 1)}
+	d.cfg.Store(o.Config)
+	return d, nil
+}
+
+// Config is the config in force.
+func (d *Daemon) Config() *profiles.Config { return d.cfg.Load() }
+
+// Reload swaps in cfg (validated by profiles.Load). Switching policy,
+// profiles and probes change at once; the modem device, API listeners,
+// upstream and state directory are read at start only and need a restart,
+// which the log says.
+func (d *Daemon) Reload(cfg *profiles.Config) error {
+	if cfg == nil {
+		return errors.New("daemon: reload: no config")
+	}
+	old := d.cfg.Load()
+	if sw := d.sw.Load(); sw != nil {
+		if err := sw.Reload(cfg); err != nil {
+			return fmt.Errorf("daemon: reload: %w", err)
+		}
+	}
+	d.cfg.Store(cfg)
+	if d.prober != nil && d.o.Prober == nil {
+		d.prober.set(probe.New(cfg.Policy.Probes))
+	}
+	for _, c := range restartOnly(old, cfg) {
+		d.log.Warn("config change needs a restart to take effect", "field", c)
+	}
+	d.log.Info("config reloaded", "profiles", len(cfg.Profiles))
+	d.notify("STATUS=config reloaded")
+	return nil
+}
+
+func restartOnly(a, b *profiles.Config) []string {
+	var out []string
+	if a.Modem != b.Modem {
+		out = append(out, "modem")
+	}
+	if a.API != b.API {
+		out = append(out, "api")
+	}
+	ja, _ := json.Marshal(a.Upstream)
+	jb, _ := json.Marshal(b.Upstream)
+	if string(ja) != string(jb) {
+		out = append(out, "upstream")
+	}
+	if a.StateDir != b.StateDir {
+		out = append(out, "state_dir")
+	}
+	if a.Log != b.Log {
+		out = append(out, "log")
+	}
+	return out
+}
+
+// Run starts everything, serves until ctx ends, then shuts down in order:
+// switcher, modem, API (drained), state persisted, outbox flushed best
+// effort, store closed. It returns nil after a clean shutdown.
+func (d *Daemon) Run(ctx context.Context) (err error) {
+	cfg := d.cfg.Load()
+	d.started = time.Now()
+	d.alive()
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		return fmt.Errorf("state_dir: %w", err)
+	}
+	d.st, err = store.Open(cfg.StateDir, store.WithLogger(d.log.With("component", "store")),
+		store.WithOutboxLimit(cfg.Upstream.OutboxMax, 0))
+	if err != nil {
+		return fmt.Errorf("state store: %w", err)
+	}
+	defer d.st.Close()
+	if p := d.st.Recovered(); p != "" {
+		d.log.Warn("the state file was unreadable; moved aside and started fresh", "moved_to", p)
+	}
+
+	restore, err := d.restore(cfg)
+	if err != nil {
+		return err
+	}
+
+	d.hub = api.NewHub(256, 64, time.Now)
+	defer d.hub.Close()
+	states := make([]string, 0, len(switcher.AllStates))
+	for _, s := range switcher.AllStates {
+		states = append(states, string(s))
+	}
+	d.metrics = api.NewMetrics(states...)
+	base := d.o.Prober
+	if base == nil {
+		base = probe.New(cfg.Policy.Probes)
+	}
+	d.prober = &meteredProber{m: d.metrics, clock: d.o.Clock}
+	d.prober.set(base)
+
+	acfg, err := api.ConfigFrom(cfg.API)
+	if err != nil {
+		return err
+	}
+	acfg.Logger = d.log.With("component", "api")
+	acfg.Metrics = d.metrics
+	d.srv, err = api.New(&backend{d: d}, acfg)
+	if err != nil {
+		return err
+	}
+	if err := d.srv.Start(); err != nil {
+		return err
+	}
+	if cfg.API.Socket != "" {
+		d.log.Info("api listening", "socket", cfg.API.Socket)
+	}
+	if a := d.srv.TCPAddr(); a != nil {
+		d.log.Info("api listening", "tcp", a.String())
+	}
+
+	d.q = newQueue()
+	qdone := make(chan struct{})
+	go func() { defer close(qdone); d.q.run() }()
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	if cfg.Upstream.URL != "" {
+		opts := append([]upstream.Option{
+			upstream.WithLogger(d.log.With("component", "upstream")),
+			upstream.WithHeartbeatData(d.heartbeat),
+			upstream.WithOnAdvisories(d.onAdvisories),
+		}, d.o.UpstreamOptions...)
+		d.rep, err = upstream.New(cfg.Upstream, d.o.DeviceID, d.st, opts...)
+		if err != nil {
+			d.srv.Close()
+			d.q.close()
+			<-qdone
+			return err
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = d.rep.Run(runCtx) }()
+	}
+
+	wg.Add(3)
+	go func() { defer wg.Done(); d.persistLoop(runCtx) }()
+	go func() { defer wg.Done(); d.metricsLoop(runCtx) }()
+	go func() { defer wg.Done(); d.watchdogLoop(runCtx) }()
+
+	sessErr := d.session(runCtx, restore)
+
+	// Shutdown, in dependency order.
+	d.notify("STOPPING=1")
+	d.log.Info("shutting down")
+	d.ready.Store(false)
+	cancel()
+	wg.Wait()
+	if err := d.srv.Close(); err != nil {
+		d.log.Warn("api shutdown", "err", err)
+	}
+	d.q.close()
+	<-qdone
+	d.persist(true)
+	if d.rep != nil {
+		fctx, fcancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if err := d.rep.Flush(fctx); err != nil {
+			d.log.Info("outbox not fully flushed; it is kept for the next start", "queued", d.st.Len(), "err", err)
+		}
+		fcancel()
+		d.rep.Close()
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sessErr
+}
+
+// restore reads what a previous run left: the switcher snapshot, the
+// journal's unfinished switch (which wins over the snapshot: the journal is
+// written before the modem is touched), the threat baseline and the ledger.
+func (d *Daemon) restore(cfg *profiles.Config) (*switcher.Snapshot, error) {
+	var snap *switcher.Snapshot
+	if raw, err := d.st.Snapshot(); err == nil {
+		var s switcher.Snapshot
+		if err := json.Unmarshal(raw, &s); err != nil {
+			d.log.Warn("stored switcher state unreadable; starting fresh", "err", err)
+		} else {
+			snap = &s
+		}
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	un, err := d.st.Unfinished()
+	if err != nil {
+		return nil, fmt.Errorf("state store: %w", err)
+	}
+	d.jour = &journal{d: d, byRef: map[uint64]switcher.Intent{}}
+	if snap != nil {
+		snap.Pending = nil
+	}
+	for i, in := range un {
+		var si switcher.Intent
+		if err := json.Unmarshal(in.Detail, &si); err != nil || i < len(un)-1 {
+			// Superseded by a later intent, or unreadable: nothing to reconcile.
+			_ = d.st.EndSwitch(store.Outcome{ID: in.ID, Result: "reconciled", Finished: time.Now()})
+			continue
+		}
+		if snap == nil {
+			snap = &switcher.Snapshot{}
+		}
+		snap.Pending = &si
+		d.jour.byRef[si.Seq] = si
+		d.log.Warn("a switch was interrupted; reconciling with what the modem reports",
+			"from", si.From, "to", si.To, "seq", si.Seq)
+	}
+
+	var base *threat.Baseline
+	if raw, err := d.st.Baseline(); err == nil {
+		var b threat.Baseline
+		if err := json.Unmarshal(raw, &b); err != nil {
+			d.log.Warn("stored threat baseline unreadable; learning anew", "err", err)
+		} else {
+			base = &b
+		}
+	}
+	eng, err := threat.New(switcher.ThreatConfig(cfg), base)
+	if err != nil {
+		return nil, fmt.Errorf("threat engine: %w", err)
+	}
+	d.threat = &lockedThreat{e: eng}
+
+	loc := siteLocation(cfg, d.log)
+	led := profiles.NewLedger(loc)
+	if raw, err := d.st.Ledger(); err == nil {
+		var l profiles.Ledger
+		if err := json.Unmarshal(raw, &l); err != nil {
+			d.log.Warn("stored usage ledger unreadable; counting anew", "err", err)
+		} else {
+			l.Location = loc
+			if l.Current == nil {
+				l.Current = map[string]*profiles.Usage{}
+			}
+			led = &l
+		}
+	}
+	d.ledger = &lockedLedger{l: led}
+	return snap, nil
+}
+
+func siteLocation(cfg *profiles.Config, log *slog.Logger) *time.Location {
+	tz := cfg.Policy.Site.TimeZone
+	if tz == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		log.Warn("site time zone unknown; billing periods in UTC", "time_zone", tz, "err", err)
+		return time.UTC
+	}
+	return loc
+}
+
+// alive records a sign of life for the watchdog.
+func (d *Daemon) alive() { d.progress.Store(time.Now().UnixNano()) }
+
+// session keeps a modem session up: connect (with backoff), hand it to the
+// switcher, wait for it to be lost, repeat. It returns when ctx ends.
+func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error {
+	cfg := d.cfg.Load()
+	open := func(ctx context.Context) (rwc io.ReadWriteCloser, err error) {
+		d.alive()
+		rwc, err = d.o.Open(ctx)
+		if err != nil {
+			d.log.Debug("modem port not available yet", "device", cfg.Modem.Device, "err", err)
+			return nil, err
+		}
+		return newWireTap(rwc, d.metrics), nil
+	}
+	mopts := append([]modem.Option{modem.WithLogger(d.log.With("component", "modem"))}, d.o.ModemOptions...)
+	if cfg.Modem.Dialect != "" && cfg.Modem.Dialect != profiles.DialectAuto {
+		if dl, err := modem.ParseDialect(string(cfg.Modem.Dialect)); err == nil {
+			mopts = append(mopts, modem.WithDialect(dl))
+		}
+	}
+	var runDone chan struct{}
+	defer func() {
+		if sw := d.sw.Load(); sw != nil {
+			sw.Close()
+			if runDone != nil {
+				<-runDone
+			}
+		}
+	}()
+	for first := true; ; first = false {
+		d.notify("STATUS=opening the modem port " + cfg.Modem.Device)
+		m, _, err := modem.Connect(ctx, open, mopts...)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("modem: %w", err)
+		}
+		ictx, icancel := context.WithTimeout(ctx, 10*time.Second)
+		id, err := m.Identity(ictx)
+		icancel()
+		if err != nil {
+			d.log.Warn("modem identity unavailable", "err", err)
+		}
+		a := newDriverModem(m, id, d.sampleUsage)
+		d.cur.Store(a)
+		d.log.Info("modem session up", "manufacturer", id.Manufacturer, "model", id.Model,
+			"revision", id.Revision, "dialect", string(m.Dialect()))
+		if first {
+			sw, err := d.newSwitcher(a, restore)
+			if err != nil {
+				m.Close()
+				a.wait()
+				return err
+			}
+			d.sw.Store(sw)
+			runDone = make(chan struct{})
+			go func() { defer close(runDone); _ = sw.Run(ctx) }()
+		} else {
+			d.sw.Load().Reopened(a)
+		}
+		d.ready.Store(true)
+		if first {
+			d.notify("READY=1")
+		}
+		d.notify("STATUS=modem up; " + string(d.sw.Load().State()))
+
+		select {
+		case <-ctx.Done():
+		case <-m.Done():
+			d.log.Warn("modem port lost; reopening", "err", m.Err())
+		case <-d.lostKick:
+			d.log.Warn("the switcher asked for the port to be reopened")
+		}
+		d.ready.Store(false)
+		d.cur.Store(nil)
+		m.Close()
+		a.wait()
+		if ctx.Err() != nil {
+			return nil
+		}
+		// Let the switcher see the loss now (it moves to modem_lost) so that
+		// Reopened finds it there, whatever its poll interval.
+		_ = d.sw.Load().Tick(ctx)
+		d.notify("STATUS=modem lost; reopening")
+	}
+}
+
+func (d *Daemon) newSwitcher(a *driverModem, restore *switcher.Snapshot) (*switcher.Switcher, error) {
+	cfg := d.cfg.Load()
+	opts := []switcher.Option{
+		switcher.WithClock(d.o.Clock),
+		switcher.WithLogger(d.log.With("component", "switcher")),
+		switcher.WithJournal(d.jour),
+		switcher.WithProber(d.prober),
+		switcher.WithThreat(d.threat),
+		switcher.WithUsage(d.ledger),
+		switcher.WithOnDecision(d.onDecision),
+		switcher.WithOnTransition(d.onTransition),
+		switcher.WithOnThreat(d.onThreat),
+		switcher.WithOnModemLost(func() {
+			select {
+			case d.lostKick <- struct{}{}:
+			default:
+			}
+		}),
+	}
+	if restore != nil {
+		opts = append(opts, switcher.WithRestore(*restore))
+	}
+	return switcher.New(cfg, a, opts...)
+}
+
+func (d *Daemon) notify(state string) {
+	if err := d.o.Notifier.Notify(state); err != nil {
+		d.log.Debug("sd_notify", "err", err)
+	}
+}
+
+func (d *Daemon) kickPersist() {
+	select {
+	case d.persistKick <- struct{}{}:
+	default:
+	}
+}
+
+// persistLoop writes the switcher snapshot when it changes and, every
+// PersistEvery, the usage ledger and the threat baseline too.
+func (d *Daemon) persistLoop(ctx context.Context) {
+	t := time.NewTicker(d.o.PersistEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.persistKick:
+			d.persist(false)
+		case <-t.C:
+			d.sampleUsage(ctx)
+			d.persist(true)
+		}
+	}
+}
+
+// persist writes the switcher's snapshot if it changed; full adds the
+// ledger and the baseline.
+func (d *Daemon) persist(full bool) {
+	if sw := d.sw.Load(); sw != nil {
+		snap := sw.Export()
+		raw, err := json.Marshal(snap)
+		if err == nil {
+			d.mu.Lock()
+			changed := string(raw) != string(d.lastSnap)
+			d.mu.Unlock()
+			if changed {
+				if err := d.st.SetSnapshot(raw); err != nil {
+					d.log.Warn("persist switcher state", "err", err)
+				} else {
+					d.mu.Lock()
+					d.lastSnap = raw
+					d.mu.Unlock()
+				}
+				if snap.Active != "" {
+					_ = d.st.SetActive(snap.Active)
+				}
+				d.persistPin(snap.Pin)
+			}
+		}
+	}
+	if !full {
+		return
+	}
+	if raw, err := d.ledger.json(); err == nil {
+		if err := d.st.SetLedger(raw); err != nil {
+			d.log.Warn("persist usage ledger", "err", err)
+		}
+	}
+	if raw, err := d.threat.baselineJSON(); err == nil {
+		if err := d.st.SetBaseline(raw); err != nil {
+			d.log.Warn("persist threat baseline", "err", err)
+		}
+	}
+}
+
+func (d *Daemon) persistPin(p *switcher.Pin) {
+	if p == nil {
+		_ = d.st.ClearPin()
+		return
+	}
+	_ = d.st.SetPin(store.Pin{Profile: p.Profile, Since: p.Since, Until: p.Until})
+}
+
+// sampleUsage reads the modem's data counters into the ledger, charged to
+// the active profile. It runs before each switch and periodically.
+func (d *Daemon) sampleUsage(ctx context.Context) {
+	a, sw := d.cur.Load(), d.sw.Load()
+	if a == nil || sw == nil {
+		return
+	}
+	st := sw.Status()
+	p := d.cfg.Load().Profile(st.Active)
+	if p == nil {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	c, err := a.d.DataCounters(cctx)
+	cancel()
+	if err != nil {
+		return
+	}
+	o, _ := a.snapshot()
+	roaming := false
+	for _, r := range o.regs {
+		roaming = roaming || r.Status == modem.RegRoaming
+	}
+	d.ledger.observe(p, profiles.Sample{At: d.o.Clock.Now(), Up: c.Sent, Down: c.Received, Roaming: roaming})
+}
+
+// watchdogLoop pings systemd's watchdog only while the control loop makes
+// progress, so a wedged loop gets the service restarted.
+func (d *Daemon) watchdogLoop(ctx context.Context) {
+	wd := d.o.WatchdogInterval
+	if wd == 0 {
+		wd = systemdWatchdog()
+	}
+	if wd <= 0 {
+		return
+	}
+	t := time.NewTicker(wd / 3)
+	defer t.Stop()
+	var lastAt time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if sw := d.sw.Load(); sw != nil {
+			if at := sw.Status().At; !at.Equal(lastAt) {
+				lastAt = at
+				d.alive()
+			}
+		}
+		if time.Since(time.Unix(0, d.progress.Load())) < wd {
+			d.notify("WATCHDOG=1")
+		} else {
+			d.log.Error("control loop made no progress; withholding the watchdog ping", "for", wd)
+		}
+	}
+}

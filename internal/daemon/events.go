@@ -1,0 +1,431 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/store"
+	"github.com/imsid/imsid/internal/upstream"
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/threat"
+)
+
+// queue runs jobs in order on one goroutine, so the switcher's callbacks
+// (which must not block) hand off store writes, SSE publishing and the
+// upstream outbox without reordering them. It is unbounded on purpose: a
+// dropped job would be a lost event; the jobs are small and fast.
+type queue struct {
+	mu     sync.Mutex
+	jobs   []func()
+	wake   chan struct{}
+	closed bool
+}
+
+func newQueue() *queue { return &queue{wake: make(chan struct{}, 1)} }
+
+func (q *queue) push(f func()) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	q.jobs = append(q.jobs, f)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close lets run finish the queued jobs and return.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) run() {
+	for {
+		q.mu.Lock()
+		jobs, closed := q.jobs, q.closed
+		q.jobs = nil
+		q.mu.Unlock()
+		for _, f := range jobs {
+			f()
+		}
+		if closed && len(jobs) == 0 {
+			return
+		}
+		if len(jobs) == 0 {
+			<-q.wake
+		}
+	}
+}
+
+// linkUpStates are the states in which traffic flows.
+func linkUp(s switcher.State) bool {
+	return s == switcher.StateConnected || s == switcher.StateDegraded || s == switcher.StateHeld
+}
+
+func (d *Daemon) onTransition(from, to switcher.State, ev switcher.Event) {
+	d.alive()
+	d.q.push(func() {
+		d.metrics.SetState(string(to))
+		_, _ = d.hub.Publish(api.EventState, api.StateChange{From: string(from), To: string(to), Event: string(ev)})
+		d.log.Info("state", "from", string(from), "to", string(to), "event", string(ev))
+		d.notify("STATUS=" + string(to))
+		d.progressf("state", to, "", "%s -> %s (%s)", from, to, ev)
+		up := linkUp(to)
+		d.mu.Lock()
+		changed := up != d.linkUp
+		d.linkUp = up
+		d.mu.Unlock()
+		if changed {
+			d.publishLink(up, string(ev))
+		}
+	})
+}
+
+func (d *Daemon) publishLink(up bool, reason string) {
+	sw := d.sw.Load()
+	var st switcher.Status
+	if sw != nil {
+		st = sw.Status()
+	}
+	lc := upstream.LinkChanged{Up: up, Profile: st.Active, PLMN: st.PLMN, Tech: st.Tech, Reason: reason}
+	if len(st.Addrs) > 0 {
+		lc.IP = st.Addrs[0].String()
+	}
+	d.publishUpstream(upstream.TypeLinkChanged, lc)
+	link := api.Link{Up: up, ProbeFailures: st.ProbeFails}
+	if lc.IP != "" {
+		link.IP = api.Ptr(lc.IP)
+	}
+	_, _ = d.hub.Publish(api.EventLink, link)
+}
+
+func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
+	if d.rep == nil {
+		return
+	}
+	if _, err := d.rep.Publish(typ, data); err != nil {
+		d.log.Warn("upstream outbox", "type", string(typ), "err", err)
+	}
+}
+
+func (d *Daemon) onDecision(dec switcher.Decision) {
+	d.alive()
+	d.q.push(func() {
+		if raw, err := json.Marshal(dec); err == nil {
+			if _, err := d.st.AppendDecision(raw); err != nil && !errors.Is(err, store.ErrClosed) {
+				d.log.Warn("persist decision", "err", err)
+			}
+		}
+		_, _ = d.hub.Publish(api.EventDecision, decisionDTO(dec))
+		if dec.Kind == switcher.KindSwitch {
+			code := ""
+			if len(dec.Reasons) > 0 {
+				code = string(dec.Reasons[0].Code)
+			}
+			d.metrics.IncSwitch(string(dec.Trigger), code)
+		}
+		if dec.Kind != switcher.KindStay {
+			d.log.Info("decision", "seq", dec.Seq, "kind", string(dec.Kind), "from", dec.From, "to", dec.To,
+				"trigger", string(dec.Trigger), "reasons", reasonText(dec.Reasons))
+			prof := dec.To
+			if prof == "" {
+				prof = dec.From
+			}
+			d.progressf("decision", dec.Inputs.State, prof, "%s %s", dec.Kind, reasonText(dec.Reasons))
+			d.kickPersist()
+		}
+	})
+}
+
+func (d *Daemon) onThreat(r threat.Result) {
+	d.q.push(func() {
+		d.mu.Lock()
+		rr := r
+		d.lastThreat = &rr
+		d.mu.Unlock()
+		d.metrics.SetThreatScores(threatScores(r))
+		if len(r.Alerts) == 0 {
+			return
+		}
+		_, _ = d.hub.Publish(api.EventThreat, threatDTO(&r))
+		for _, a := range r.Alerts {
+			f := a.Finding
+			d.log.Warn("threat alert", "rule", f.Rule, "severity", f.Severity.String(), "scope", f.Scope.Key(), "folded", a.Folded)
+			d.progressf("threat", "", "", "alert %s (%s) on %s: %s", f.Rule, f.Severity, f.Scope.Key(), f.Message)
+			d.publishUpstream(upstream.TypeThreatAlert, alertData{At: f.At, Detector: string(f.Detector), Rule: f.Rule,
+				Reason: string(f.Reason), Severity: f.Severity.String(), Score: f.Score, Scope: f.Scope.Key(),
+				Message: f.Message, Folded: a.Folded})
+		}
+	})
+}
+
+// alertData is the data of io.imsid.threat.alert: the finding without its
+// evidence, which may carry SIM identities.
+type alertData struct {
+	At       time.Time `json:"at"`
+	Detector string    `json:"detector"`
+	Rule     string    `json:"rule"`
+	Reason   string    `json:"reason"`
+	Severity string    `json:"severity"`
+	Score    float64   `json:"score"`
+	Scope    string    `json:"scope"`
+	Message  string    `json:"message"`
+	Folded   int       `json:"folded,omitempty"`
+}
+
+func (d *Daemon) progressf(kind string, state switcher.State, profile, format string, args ...any) {
+	if d.o.OnProgress == nil {
+		return
+	}
+	if profile == "" {
+		if sw := d.sw.Load(); sw != nil {
+			profile = sw.Status().Active
+		}
+	}
+	if state == "" {
+		if sw := d.sw.Load(); sw != nil {
+			state = sw.State()
+		}
+	}
+	d.o.OnProgress(Progress{At: d.o.Clock.Now(), Kind: kind, State: string(state), Profile: profile, Text: fmt.Sprintf(format, args...)})
+}
+
+func reasonText(rs []switcher.Reason) string {
+	parts := make([]string, 0, len(rs))
+	for _, r := range rs {
+		parts = append(parts, r.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+// heartbeat is the device's part of each upstream heartbeat.
+func (d *Daemon) heartbeat() upstream.Heartbeat {
+	hb := upstream.Heartbeat{UptimeS: int64(time.Since(d.started).Seconds()), Version: d.o.Version}
+	if sw := d.sw.Load(); sw != nil {
+		st := sw.Status()
+		hb.Active, hb.State, hb.ThreatLevel = st.Active, string(st.State), st.ThreatLevel
+	}
+	if a := d.cur.Load(); a != nil && d.rep != nil {
+		o, _ := a.snapshot()
+		ids := d.rep.Identities()
+		hb.IMSI, hb.ICCID = ids.Export(o.imsi.Reveal()), ids.Export(string(o.iccid))
+	}
+	return hb
+}
+
+// onAdvisories: the switcher has no way yet to take fleet advisories, so
+// they are logged and shown; see the report on issue 5.
+func (d *Daemon) onAdvisories(as []upstream.Advisory) {
+	for _, a := range as {
+		d.log.Warn("fleet advisory in force (not yet applied by the switcher)", "id", a.ID,
+			"scope", string(a.Scope), "key", a.Key, "action", string(a.Action), "expires", a.Expires)
+	}
+}
+
+// journal is the switcher's Journal on the store: the intent is durable
+// before the switcher touches the modem.
+type journal struct {
+	d     *Daemon
+	mu    sync.Mutex
+	byRef map[uint64]switcher.Intent
+}
+
+func (j *journal) Intent(_ context.Context, in switcher.Intent) error {
+	detail, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	codes := make([]string, 0, len(in.Reasons))
+	for _, r := range in.Reasons {
+		codes = append(codes, string(r.Code))
+	}
+	if _, err := j.d.st.BeginSwitch(store.Intent{From: in.From, To: in.To, Started: in.At, Ref: in.Seq,
+		Reason: string(in.Trigger) + ":" + strings.Join(codes, ","), Detail: detail}); err != nil {
+		return err
+	}
+	j.mu.Lock()
+	j.byRef[in.Seq] = in
+	j.mu.Unlock()
+	return nil
+}
+
+func (j *journal) Outcome(_ context.Context, out switcher.Outcome) error {
+	result := "ok"
+	switch {
+	case out.Reason.Code == switcher.CodeReconcile:
+		result = "reconciled"
+	case out.Reason.Code == switcher.CodeRolledBack:
+		result = "rolled_back"
+	case !out.OK:
+		result = "failed"
+	}
+	detail, _ := json.Marshal(out)
+	err := j.d.st.EndSwitchRef(out.Seq, store.Outcome{Result: result, Finished: out.At, Active: out.Active, Detail: detail})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	j.mu.Lock()
+	in, ok := j.byRef[out.Seq]
+	delete(j.byRef, out.Seq)
+	j.mu.Unlock()
+	d := j.d
+	d.q.push(func() {
+		sw := upstream.Switch{From: in.From, To: in.To, Trigger: string(in.Trigger), Result: result}
+		if !ok {
+			sw.To = out.Active
+		}
+		for _, r := range in.Reasons {
+			sw.Reasons = append(sw.Reasons, string(r.Code))
+		}
+		if !in.At.IsZero() && out.At.After(in.At) {
+			sw.DurationMS = out.At.Sub(in.At).Milliseconds()
+		}
+		if a := d.cur.Load(); a != nil && d.rep != nil {
+			o, _ := a.snapshot()
+			ids := d.rep.Identities()
+			sw.IMSI, sw.ICCID = ids.Export(o.imsi.Reveal()), ids.Export(string(o.iccid))
+		}
+		d.publishUpstream(upstream.TypeSwitch, sw)
+		d.log.Info("switch finished", "seq", out.Seq, "from", in.From, "to", in.To, "result", result, "active", out.Active)
+		d.kickPersist()
+	})
+	return nil
+}
+
+// lockedThreat serialises the engine between the switcher (Observe) and
+// persistence (the baseline): the engine itself is not safe for both.
+type lockedThreat struct {
+	mu sync.Mutex
+	e  *threat.Engine
+}
+
+func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.e.Observe(o)
+}
+
+func (t *lockedThreat) baselineJSON() ([]byte, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return json.Marshal(t.e.Baseline())
+}
+
+// lockedLedger serialises the usage ledger between the switcher (Report)
+// and the daemon's readings (Observe).
+type lockedLedger struct {
+	mu sync.Mutex
+	l  *profiles.Ledger
+}
+
+func (l *lockedLedger) Report(p *profiles.Profile, now time.Time) profiles.Report {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.l.Report(p, now)
+}
+
+func (l *lockedLedger) observe(p *profiles.Profile, s profiles.Sample) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.l.Observe(p, s)
+}
+
+func (l *lockedLedger) json() ([]byte, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return json.Marshal(l.l)
+}
+
+// meteredProber times every probe into the metrics; the inner prober can
+// be swapped on reload.
+type meteredProber struct {
+	m     *api.Metrics
+	clock switcher.Clock
+	mu    sync.Mutex
+	p     switcher.Prober
+	last  *api.Probe
+}
+
+func (p *meteredProber) set(in switcher.Prober) {
+	p.mu.Lock()
+	p.p = in
+	p.mu.Unlock()
+}
+
+func (p *meteredProber) Probe(ctx context.Context, profile string) (switcher.ProbeResult, error) {
+	p.mu.Lock()
+	in := p.p
+	p.mu.Unlock()
+	r, err := in.Probe(ctx, profile)
+	if err == nil {
+		p.m.ObserveProbe(r.Latency, r.OK)
+	}
+	pr := &api.Probe{At: p.clock.Now(), OK: err == nil && r.OK, Target: "data path"}
+	if err == nil {
+		pr.LatencyMS = api.Ptr(float64(r.Latency.Microseconds()) / 1000)
+		if r.Detail != "" {
+			pr.Error = api.Ptr(r.Detail)
+		}
+	} else {
+		pr.Error = api.Ptr(err.Error())
+	}
+	p.mu.Lock()
+	p.last = pr
+	p.mu.Unlock()
+	return r, err
+}
+
+func (p *meteredProber) lastProbe() *api.Probe {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.last
+}
+
+// metricsLoop refreshes the gauges that are states rather than events.
+func (d *Daemon) metricsLoop(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	var dropped uint64
+	if d.st != nil {
+		dropped = d.st.Dropped()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		d.metrics.SetOutboxDepth(d.st.Len())
+		if n := d.st.Dropped(); n > dropped {
+			d.metrics.AddOutboxDropped(n - dropped)
+			dropped = n
+		}
+		if a := d.cur.Load(); a != nil {
+			o, _ := a.snapshot()
+			s := signalDTO(o)
+			d.metrics.SetSignal(s.RSSI, s.RSRP, s.RSRQ, s.SINR)
+		}
+	}
+}
+
+func isTimeout(err error) bool { return errors.Is(err, modem.ErrTimeout) }
+func isLost(err error) bool {
+	return errors.Is(err, modem.ErrPortLost) || errors.Is(err, modem.ErrClosed)
+}
