@@ -501,6 +501,13 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 						l = []byte("AT\x00overflow")
 					}
 					line, overflow = line[:0], false
+					// The echo of a command line must be on the wire before
+					// anything the command answers: queue it before the line
+					// reaches the interpreter.
+					if len(echoed) > 0 {
+						c.out.push(outChunk{data: echoed})
+						echoed = nil
+					}
 					m.mu.Unlock()
 					select {
 					case c.lines <- l:
@@ -508,6 +515,8 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 						return
 					}
 					m.mu.Lock()
+					// The command may have been ATE0/ATE1.
+					echo = m.echo && m.conn == c
 					continue
 				case 0x08, 0x7f: // backspace (S5)
 					if len(line) > 0 {

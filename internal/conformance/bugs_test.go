@@ -187,3 +187,29 @@ func TestBugCOPSFormatBudget(t *testing.T) {
 		}
 	})
 }
+
+// TestBugATIModelAsManufacturer: when +CGMI gets no usable answer (lost,
+// late or truncated reply), Identity() falls back to ATI. Telit's ATI is
+// the model alone, one bare line, and the driver takes a lone bare line for
+// the manufacturer:
+//
+//	> AT+CGMI   (reply lost)   > ATI   < LE910C4-EU  < OK
+//
+// Identity() = {Manufacturer: "LE910C4-EU", Model: "LE910C4-EU", ...} with
+// no error. One bare line says nothing about which field it is; it should
+// leave Manufacturer empty (or fill Model), not guess.
+func TestBugATIModelAsManufacturer(t *testing.T) {
+	t.Skip("BUG(modem): ParseATI/Identity take Telit's one-line ATI (the model) for the manufacturer")
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, world(t, "telit-le910", cells[0], ""))
+		ctx, cancel := r.cctx(time.Minute)
+		defer cancel()
+		if err := r.sim.TriggerFault(simulator.Fault{Kind: simulator.FaultNoAnswer, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		id, err := r.drv.Identity(ctx)
+		if err == nil && id.Manufacturer != "Telit" && id.Manufacturer != "" {
+			t.Errorf("Manufacturer = %q, want Telit or empty", id.Manufacturer)
+		}
+	})
+}

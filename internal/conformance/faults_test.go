@@ -55,6 +55,10 @@ var probes = []probe{
 	}},
 	{"Signal", func(ctx context.Context, r *rig) (string, error) {
 		s, err := r.drv.Signal(ctx)
+		if err == nil && s.RSRP == nil && s.RSSI != nil && math.Abs(float64(*s.RSSI)-r.sim.Snapshot().Signal.RSSI) <= 1 {
+			// CESQ was lost and +CSQ answered instead: true, only less.
+			return "", errPartial
+		}
 		if s.RSRP == nil || s.RSRQ == nil {
 			return "nil", err
 		}
@@ -73,6 +77,9 @@ var probes = []probe{
 		return "|"
 	}},
 }
+
+// errPartial marks a right but degraded answer; it counts as a failed call.
+var errPartial = errors.New("partial answer")
 
 // bound is the measured recovery from one fault.
 type bound struct {
@@ -198,6 +205,19 @@ var faultKinds = []struct {
 	{simulator.FaultReset, 1, 0, ""},
 }
 
+// knownWrong is the skipped test documenting the wrong values a fault
+// draws from the driver in one dialect, or "".
+func knownWrong(fault string, dialect string, fk string) string {
+	if fk != "" {
+		return fk
+	}
+	if dialect == "telit-le910" && (fault == "no_answer" || fault == "late_answer" || fault == "truncated") {
+		// +CGMI lost: Identity falls back to ATI, which on Telit is the model alone.
+		return "TestBugATIModelAsManufacturer"
+	}
+	return ""
+}
+
 func faultName(kind simulator.FaultKind, delay time.Duration) string {
 	if delay > 0 {
 		return fmt.Sprintf("%s (delay %v)", kind, delay)
@@ -238,7 +258,7 @@ func TestFaultMatrix(t *testing.T) {
 							if err := r.sim.TriggerFault(simulator.Fault{Kind: fk.kind, Count: fk.count, Delay: fk.delay, Seed: seed}); err != nil {
 								t.Fatal(err)
 							}
-							b := recoverAfter(t, r, off, logStart, start, fk.knownWrong, base)
+							b := recoverAfter(t, r, off, logStart, start, knownWrong(name, d.name, fk.knownWrong), base)
 							if b.lost {
 								t.Fatalf("port reported lost after %s", name)
 							}
@@ -262,6 +282,7 @@ func TestFaultMatrix(t *testing.T) {
 func checkPortLoss(t *testing.T) {
 	r := newRig(t, world(t, "quectel-eg25", cells[0], ""))
 	base := baseline(t, r)
+	logStart := len(r.sim.Log())
 	start := time.Now()
 	if err := r.sim.TriggerFault(simulator.Fault{Kind: simulator.FaultPortLoss, Delay: 10 * time.Second}); err != nil {
 		t.Fatal(err)
@@ -305,7 +326,7 @@ func checkPortLoss(t *testing.T) {
 	}
 	defer func() { drv.Close(); r.cancel(); <-served }()
 	r2 := &rig{t: t, sim: r.sim, drv: drv, ctx: r.ctx, identity: r.identity}
-	b := recoverAfter(t, r2, 0, 0, start, "", base)
+	b := recoverAfter(t, r2, 0, logStart, start, "", base)
 	b.lost = true
 	b.calls = 1
 	t.Logf("port loss: detected after %v, right answers again after %v (port down 10s)", detected, b.elapsed)

@@ -597,7 +597,7 @@ func (d *Daemon) sampleUsage(ctx context.Context) {
 	o, _ := a.snapshot()
 	roaming := false
 	for _, r := range o.regs {
-		roaming = roaming || r.Status == modem.RegRoaming
+		roaming = roaming || r.Status.Roaming()
 	}
 	d.ledger.observe(p, profiles.Sample{At: d.o.Clock.Now(), Up: c.Sent, Down: c.Received, Roaming: roaming})
 }

@@ -36,7 +36,16 @@ func (*d8) enabled(c *Config) bool { return c.D8.Enabled }
 // must not be learned (or the jammer becomes the baseline).
 func (d *d8) pending() bool { return d.jammed || d.streak > 0 }
 
-const recentSINRLen = 10
+// recentSINRLen bounds the recent-polls reference; minRecentSINR is how
+// many normal polls it needs. Two, so that a jammer switched on a minute
+// after boot (two 30 s polls) is still measured against something: the
+// absolute conditions (RSRP present, SINR ≤ 0 or RSRQ ≤ −15) and the
+// 3-poll persistence carry the false-positive control, not the length of
+// the history.
+const (
+	recentSINRLen = 10
+	minRecentSINR = 2
+)
 
 func jamResponse() Response {
 	return Response{Level: SeverityHigh, Actions: ActSuspendSwitching | ActLocalAlarm | ActStoreAndForward | ActAlert}
@@ -90,10 +99,12 @@ func (d *d8) interference(e *env, o *Observation) (Finding, bool) {
 	ref, haveRef := 0.0, false
 	if rec := e.base.Cells[k]; okK && e.stationary && rec != nil && rec.SINR.Total() >= e.cfg.Baseline.MinSignalSamples {
 		ref, haveRef = rec.SINR.Quantile(0.5)
-	} else if len(d.recentSINR) >= 3 {
+	} else if len(d.recentSINR) >= minRecentSINR {
+		// The lower median: with few polls, a single good one must not
+		// set the bar the drop is measured from.
 		s := slices.Clone(d.recentSINR)
 		sort.Float64s(s)
-		ref, haveRef = s[len(s)/2], true
+		ref, haveRef = s[(len(s)-1)/2], true
 	}
 	rsrq, okQ := o.rsrq()
 	bad := rsrp >= cfg.MinRSRP && (sinr <= cfg.MaxSINR || (okQ && rsrq <= cfg.MaxRSRQ)) && haveRef && sinr <= ref-cfg.SINRDrop

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/apiclient"
+)
+
+// globals are the flags every command accepts.
+type globals struct {
+	socket, url, token, tokenFile string
+	timeout                       time.Duration
+	json, noColor                 bool
+}
+
+// register adds the global flags to fs, keeping values already parsed
+// (flags given before the command).
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.socket, "socket", g.socket, "the daemon's unix `PATH` (env IMSICTL_SOCKET; default "+apiclient.DefaultSocket()+")")
+	fs.StringVar(&g.url, "url", g.url, "reach the daemon over TCP at `URL` instead, e.g. http://gw:8787 (env IMSICTL_URL)")
+	// The token's value is never a flag default: help would print it.
+	fs.StringVar(&g.token, "token", g.token, "bearer `TOKEN` for --url (env IMSICTL_TOKEN; prefer --token-file: arguments show in ps)")
+	fs.StringVar(&g.tokenFile, "token-file", g.tokenFile, "read the bearer token from `FILE` (env IMSICTL_TOKEN_FILE)")
+	fs.DurationVar(&g.timeout, "timeout", g.timeout, "give up on the daemon after `D` (default 10s)")
+	fs.BoolVar(&g.json, "json", g.json, "print JSON (the API's documents) instead of text")
+	fs.BoolVar(&g.noColor, "no-color", g.noColor, "no colour (also NO_COLOR); colour is only used on a terminal")
+}
+
+// connection resolves flags over environment variables.
+type connection struct {
+	opts      apiclient.Options
+	tokenFrom string // where the token came from, for messages; never the token
+}
+
+func (g *globals) resolve(e *env) (connection, error) {
+	var c connection
+	c.opts.Socket = firstNonEmpty(g.socket, e.getenv("IMSICTL_SOCKET"))
+	c.opts.URL = firstNonEmpty(g.url, e.getenv("IMSICTL_URL"))
+	c.opts.Timeout = g.timeout
+	if g.timeout < 0 {
+		return c, errors.New("--timeout must be positive")
+	}
+	c.opts.UserAgent = "imsictl/" + version
+	switch {
+	case g.token != "":
+		c.opts.Token, c.tokenFrom = g.token, "--token"
+	case g.tokenFile != "":
+		t, err := readToken(g.tokenFile)
+		if err != nil {
+			return c, fmt.Errorf("--token-file: %w", err)
+		}
+		c.opts.Token, c.tokenFrom = t, "--token-file "+g.tokenFile
+	case e.getenv("IMSICTL_TOKEN") != "":
+		c.opts.Token, c.tokenFrom = strings.TrimSpace(e.getenv("IMSICTL_TOKEN")), "IMSICTL_TOKEN"
+	case e.getenv("IMSICTL_TOKEN_FILE") != "":
+		f := e.getenv("IMSICTL_TOKEN_FILE")
+		t, err := readToken(f)
+		if err != nil {
+			return c, fmt.Errorf("IMSICTL_TOKEN_FILE: %w", err)
+		}
+		c.opts.Token, c.tokenFrom = t, "IMSICTL_TOKEN_FILE="+f
+	}
+	if c.opts.URL == "" {
+		// The socket is protected by its file mode; a token there is never
+		// needed, and not sending it keeps it off the wire.
+		c.opts.Token = ""
+	}
+	return c, nil
+}
+
+func readToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("%s is empty", path)
+	}
+	return t, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// dial builds the client for a daemon command, or reports why it cannot.
+func dial(e *env, g *globals, name string) (*apiclient.Client, connection, int) {
+	conn, err := g.resolve(e)
+	if err == nil {
+		var cl *apiclient.Client
+		cl, err = apiclient.New(conn.opts)
+		if err == nil {
+			return cl, conn, exitOK
+		}
+	}
+	fmt.Fprintf(e.stderr, "imsictl %s: %v\n", name, err)
+	return nil, conn, exitUsage
+}
+
+// failure explains err for a person on stderr (and, with --json, as
+// {"error": ...} on stdout) and returns the exit code.
+func failure(e *env, g *globals, conn connection, name string, err error, hint func(*apiclient.APIError) string) int {
+	info, code, text := explain(e, conn, name, err, hint)
+	if g.json {
+		writeJSON(e.stdout, api.ErrorBody{Error: info})
+	}
+	fmt.Fprint(e.stderr, text)
+	return code
+}
+
+func explain(e *env, conn connection, name string, err error, hint func(*apiclient.APIError) string) (api.ErrorInfo, int, string) {
+	var b strings.Builder
+	prefix := "imsictl " + name + ": "
+	var ue *apiclient.UnreachableError
+	var ae *apiclient.APIError
+	switch {
+	case errors.As(err, &ue):
+		info := api.ErrorInfo{Code: "unreachable", Message: ue.Error()}
+		tcp := conn.opts.URL != ""
+		switch {
+		case ue.Reason == "permission":
+			fmt.Fprintf(&b, "%spermission denied on the daemon's socket %s\n", prefix, ue.Target)
+			b.WriteString("  the socket is for root and the imsid group: run with sudo, or add yourself to the group\n")
+		case ue.Reason == "timeout":
+			fmt.Fprintf(&b, "%simsid at %s did not answer within %s\n", prefix, ue.Target, timeoutOf(conn))
+			b.WriteString("  it may be busy or wedged: check 'systemctl status imsid' and 'journalctl -u imsid'; raise --timeout to wait longer\n")
+		case tcp:
+			fmt.Fprintf(&b, "%scannot reach imsid at %s: %v\n", prefix, ue.Target, ue.Err)
+			b.WriteString("  is imsid running there with api.listen set, and is the port reachable from here?\n")
+		default:
+			fmt.Fprintf(&b, "%simsid is not running (nothing answers on %s: %v)\n", prefix, ue.Target, ue.Err)
+			b.WriteString("  start it:        sudo systemctl start imsid\n")
+			b.WriteString("  or try it out:   imsid --simulate   (the built-in simulated modem)\n")
+			b.WriteString("  another daemon?  --socket PATH or IMSICTL_SOCKET; over TCP: --url URL --token-file FILE\n")
+		}
+		return info, exitUnreachable, b.String()
+	case errors.As(err, &ae):
+		info := ae.Info
+		if info.Code == "" {
+			info.Code = http.StatusText(ae.Status)
+		}
+		switch {
+		case ae.Status == http.StatusUnauthorized:
+			if conn.opts.Token == "" {
+				fmt.Fprintf(&b, "%simsid at %s wants a bearer token for this request\n", prefix, conn.opts.URL)
+				b.WriteString("  pass it with --token-file FILE or IMSICTL_TOKEN (the token is in the daemon's api.token_file)\n")
+			} else {
+				fmt.Fprintf(&b, "%simsid at %s did not accept the token from %s\n", prefix, conn.opts.URL, conn.tokenFrom)
+				b.WriteString("  use the token in the daemon's api.token_file\n")
+			}
+		case info.Code == api.CodeUnknownProfile:
+			msg := info.Message
+			if i := strings.Index(msg, " (known profiles:"); i >= 0 {
+				msg = msg[:i]
+			}
+			fmt.Fprintf(&b, "%s%s\n", prefix, msg)
+			if len(info.Profiles) > 0 {
+				fmt.Fprintf(&b, "  profiles: %s\n", strings.Join(info.Profiles, ", "))
+			}
+		case ae.Refused():
+			fmt.Fprintf(&b, "%srefused: %s\n", prefix, info.Message)
+			if at := ae.RetryAt(); !at.IsZero() {
+				fmt.Fprintf(&b, "  allowed from %s (%s)\n", clock(at, e.now()), relative(at, e.now()))
+			}
+			if hint != nil {
+				if h := hint(ae); h != "" {
+					fmt.Fprintf(&b, "  %s\n", h)
+				}
+			}
+		case ae.Status == http.StatusServiceUnavailable:
+			fmt.Fprintf(&b, "%simsid cannot answer now: %s\n", prefix, info.Message)
+			b.WriteString("  it may be starting or have lost the modem; try again shortly, or see 'journalctl -u imsid'\n")
+		default:
+			fmt.Fprintf(&b, "%s%s\n", prefix, info.Message)
+		}
+		return info, exitFail, b.String()
+	default:
+		fmt.Fprintf(&b, "%s%v\n", prefix, err)
+		return api.ErrorInfo{Code: "failed", Message: err.Error()}, exitFail, b.String()
+	}
+}
+
+func timeoutOf(c connection) time.Duration {
+	if c.opts.Timeout > 0 {
+		return c.opts.Timeout
+	}
+	return apiclient.DefaultTimeout
+}

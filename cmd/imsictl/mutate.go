@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/apiclient"
+)
+
+func runSwitch(ctx context.Context, e *env, g *globals, args []string) int {
+	var reason string
+	pos, code, done := parseCommand(e, g, "switch", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&reason, "reason", "", "why, for the decision log and upstream (`TEXT`, up to 200 characters)")
+	})
+	if done {
+		return code
+	}
+	if len(pos) != 1 || pos[0] == "" {
+		return usageError(e, "switch", "name one profile (imsictl profiles lists them)")
+	}
+	cl, conn, code := dial(e, g, "switch")
+	if cl == nil {
+		return code
+	}
+	defer cl.Close()
+	ack, err := cl.Switch(ctx, pos[0], reason)
+	if err != nil {
+		return failure(e, g, conn, "switch", err, refusalHint)
+	}
+	return printAck(e, g, ack)
+}
+
+func runPin(ctx context.Context, e *env, g *globals, args []string) int {
+	var d time.Duration
+	pos, code, done := parseCommand(e, g, "pin", args, func(fs *flag.FlagSet) {
+		fs.DurationVar(&d, "for", 0, "pin for `DURATION` (30m, 2h, 72h); without it the pin lasts until 'imsictl unpin'")
+	})
+	if done {
+		return code
+	}
+	if len(pos) != 1 || pos[0] == "" {
+		return usageError(e, "pin", "name one profile (imsictl profiles lists them)")
+	}
+	if d < 0 {
+		return usageError(e, "pin", "--for must be positive; leave it out to pin until unpinned")
+	}
+	cl, conn, code := dial(e, g, "pin")
+	if cl == nil {
+		return code
+	}
+	defer cl.Close()
+	ack, err := cl.Pin(ctx, pos[0], d)
+	if err != nil {
+		return failure(e, g, conn, "pin", err, refusalHint)
+	}
+	return printAck(e, g, ack)
+}
+
+func runUnpin(ctx context.Context, e *env, g *globals, args []string) int {
+	pos, code, done := parseCommand(e, g, "unpin", args, nil)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageError(e, "unpin", "takes no arguments")
+	}
+	cl, conn, code := dial(e, g, "unpin")
+	if cl == nil {
+		return code
+	}
+	defer cl.Close()
+	ack, err := cl.Unpin(ctx)
+	if err != nil {
+		return failure(e, g, conn, "unpin", err, refusalHint)
+	}
+	return printAck(e, g, ack)
+}
+
+// refusalHint says what the operator can do about a refusal.
+func refusalHint(ae *apiclient.APIError) string {
+	switch ae.Info.Code {
+	case api.CodePinned:
+		return "a pin holds the current profile: 'imsictl unpin' first, or 'imsictl pin PROFILE' to move the pin"
+	case api.CodeSwitchCap:
+		return "the switch cap stops flapping between carriers; 'imsictl status' shows the budget"
+	case api.CodeQuarantined:
+		return "'imsictl profiles' shows why it is quarantined"
+	case api.CodeOverCap:
+		return "the profile has used its data cap for this billing period"
+	case api.CodeSuspended:
+		return "switching is suspended while jamming is suspected; 'imsictl status' shows the threat level"
+	case api.CodeBusy:
+		return "another switch is in progress; 'imsictl events --follow' shows when it ends"
+	}
+	return ""
+}
+
+func printAck(e *env, g *globals, ack api.Ack) int {
+	if g.json {
+		writeJSON(e.stdout, ack)
+		return exitOK
+	}
+	writeAck(e.stdout, ack, e.now())
+	return exitOK
+}
+
+func writeAck(w io.Writer, ack api.Ack, now time.Time) {
+	prof := str(ack.Profile)
+	var what string
+	switch ack.Op {
+	case "switch":
+		what = "switch to " + prof
+	case "pin":
+		what = "pin on " + prof
+		if ack.Until != nil {
+			what += fmt.Sprintf(" until %s (%s)", clock(*ack.Until, now), relative(*ack.Until, now))
+		} else {
+			what += " until 'imsictl unpin'"
+		}
+	case "unpin":
+		what = "unpin"
+	default:
+		what = ack.Op
+	}
+	if ack.Status == "done" {
+		fmt.Fprintf(w, "%s: done\n", what)
+	} else {
+		fmt.Fprintf(w, "%s: accepted; the daemon applies it on its next step\n", what)
+	}
+	if ack.Op == "switch" || ack.Status != "done" {
+		fmt.Fprintln(w, "  follow the outcome: imsictl events --follow (or imsictl decisions --since 10m)")
+	}
+}

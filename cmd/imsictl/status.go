@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+)
+
+func runStatus(ctx context.Context, e *env, g *globals, args []string) int {
+	pos, code, done := parseCommand(e, g, "status", args, nil)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		return usageError(e, "status", "takes no arguments")
+	}
+	cl, conn, code := dial(e, g, "status")
+	if cl == nil {
+		return code
+	}
+	defer cl.Close()
+	st, err := cl.Status(ctx)
+	if err != nil {
+		return failure(e, g, conn, "status", err, nil)
+	}
+	if g.json {
+		writeJSON(e.stdout, st)
+		return exitOK
+	}
+	now := st.At
+	if now.IsZero() {
+		now = e.now()
+	}
+	printStatus(e.stdout, newPalette(e, g), st, now)
+	return exitOK
+}
+
+// printStatus is the at-a-glance summary. Relative times use the daemon's
+// clock (st.At): a laptop's skew must not make a cap look expired.
+func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+
+	state := st.State
+	switch {
+	case !st.Ready:
+		state = p.yellow(orDash(state) + ", not ready")
+	case state == "connected":
+		state = p.green(state)
+	default:
+		state = p.yellow(state)
+	}
+	if st.Suspended {
+		state += ", " + p.yellow("automatic switching suspended (jamming suspected)")
+	}
+	line("state", state)
+
+	prof := p.bold(orDash(str(st.ActiveProfile)))
+	var extra []string
+	if st.Pin != nil {
+		if st.Pin.Until != nil {
+			extra = append(extra, fmt.Sprintf("pinned until %s, %s", clock(*st.Pin.Until, now), relative(*st.Pin.Until, now)))
+		} else {
+			extra = append(extra, "pinned until unpinned")
+		}
+		if st.ActiveProfile == nil || st.Pin.Profile != *st.ActiveProfile {
+			extra[len(extra)-1] = "pin: " + st.Pin.Profile + ", " + extra[len(extra)-1]
+		}
+	}
+	if st.PreviousProfile != nil {
+		extra = append(extra, "previous "+*st.PreviousProfile)
+	}
+	if len(extra) > 0 {
+		prof += " (" + strings.Join(extra, "; ") + ")"
+	}
+	line("profile", prof)
+
+	r := st.Registration
+	carrier := str(r.Operator)
+	if r.PLMN != nil {
+		if carrier == "" {
+			carrier = *r.PLMN
+		} else {
+			carrier += " (" + *r.PLMN + ")"
+		}
+	}
+	status := str(r.Status)
+	if status == "denied" || status == "not_registered" || status == "searching" {
+		status = p.red(status)
+	}
+	line("network", orDash(join(", ", carrier, str(r.Tech), status)))
+
+	s := st.Signal
+	sig := ""
+	if s.Bars != nil {
+		sig = fmt.Sprintf("%s %d/5", bars(*s.Bars), *s.Bars)
+		switch {
+		case *s.Bars <= 1:
+			sig = p.red(sig)
+		case *s.Bars == 2:
+			sig = p.yellow(sig)
+		default:
+			sig = p.green(sig)
+		}
+	}
+	line("signal", orDash(join("  ", sig, labelled("RSRP", num(s.RSRP, "dBm")), labelled("SINR", num(s.SINR, "dB")),
+		labelled("RSRQ", num(s.RSRQ, "dB")), labelled("RSSI", num(s.RSSI, "dBm")))))
+
+	l := st.Link
+	link := p.red("down")
+	if l.Up {
+		link = p.green("up")
+	}
+	link = join(", ", link, str(l.IP))
+	if pr := l.LastProbe; pr != nil {
+		res := "ok"
+		if !pr.OK {
+			res = p.red("failed")
+			if pr.Error != nil {
+				res += " (" + *pr.Error + ")"
+			}
+		}
+		if pr.LatencyMS != nil {
+			res += fmt.Sprintf(" %.0f ms", *pr.LatencyMS)
+		}
+		link += fmt.Sprintf("; last probe %s, %s", res, relative(pr.At, now))
+	}
+	if l.ProbeFailures > 0 {
+		link += fmt.Sprintf("; %d probe failures in a row", l.ProbeFailures)
+	}
+	line("link", link)
+
+	threat := p.level(st.Threat.Level)
+	var top []string
+	for _, sc := range st.Threat.Scores {
+		if sc.Level != "" && sc.Level != "none" {
+			top = append(top, fmt.Sprintf("%s %s %.1f", sc.Scope, sc.Level, sc.Score))
+		}
+	}
+	if len(top) > 0 {
+		threat += " (" + strings.Join(top, ", ") + ")"
+	}
+	line("threat", threat)
+
+	b := st.SwitchBudget
+	budget := fmt.Sprintf("%d of %d used in %s", b.Used, b.Max, shortWindow(b.Window))
+	if b.RetryAt != nil {
+		budget += fmt.Sprintf("; next allowed %s (%s)", clock(*b.RetryAt, now), relative(*b.RetryAt, now))
+	}
+	line("switches", budget)
+
+	if ls := st.LastSwitch; ls != nil {
+		why := make([]string, 0, len(ls.Reasons))
+		for _, r := range ls.Reasons {
+			why = append(why, orDash(firstNonEmpty(r.Message, r.Code)))
+		}
+		v := fmt.Sprintf("%s → %s %s (%s), %s", orDash(ls.From), orDash(ls.To), relative(ls.At, now), clock(ls.At, now), ls.Trigger)
+		if len(why) > 0 {
+			v += ": " + strings.Join(why, "; ")
+		}
+		line("last switch", v)
+	} else {
+		line("last switch", "none yet")
+	}
+	if !st.Modem.Responding {
+		line("modem", p.red("not responding")+" "+str(st.Modem.Device))
+	}
+	tw.Flush()
+}
+
+func labelled(label, v string) string {
+	if v == "" {
+		return ""
+	}
+	return label + " " + v
+}
+
+// shortWindow turns "1h0m0s" into "1h".
+func shortWindow(s string) string {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return orDash(s)
+	}
+	return human(d)
+}

@@ -1,0 +1,398 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/threat"
+)
+
+// backend implements api.Backend over the daemon's state. Reads answer from
+// the switcher's published view and the adapter's last observations, never
+// from the modem.
+type backend struct{ d *Daemon }
+
+var _ api.Backend = (*backend)(nil)
+
+func (b *backend) switcher() (*switcher.Switcher, error) {
+	sw := b.d.sw.Load()
+	if sw == nil {
+		return nil, fmt.Errorf("%w: the modem has not answered yet", api.ErrUnavailable)
+	}
+	return sw, nil
+}
+
+func (b *backend) Ready() error {
+	if !b.d.ready.Load() {
+		return fmt.Errorf("%w: no modem session", api.ErrUnavailable)
+	}
+	return nil
+}
+
+func (b *backend) Status(context.Context) (api.Status, error) {
+	sw, err := b.switcher()
+	if err != nil {
+		return api.Status{}, err
+	}
+	d := b.d
+	cfg := d.cfg.Load()
+	st := sw.Status()
+	out := api.Status{
+		At: st.At, State: string(st.State), Ready: d.ready.Load(),
+		ActiveProfile: api.NonEmpty(st.Active), PreviousProfile: api.NonEmpty(st.Previous),
+		Suspended: st.Suspended,
+		SIM:       api.SIMInfo{Method: string(st.Method), IMSI: api.NonEmpty(st.IMSI), ICCID: api.NonEmpty(st.ICCID)},
+		Registration: api.Registration{PLMN: api.NonEmpty(st.PLMN), Tech: api.NonEmpty(st.Tech)},
+		Link: api.Link{Up: st.PDPUp && linkUp(st.State), ProbeFailures: st.ProbeFails, LastProbe: d.prober.lastProbe()},
+		Usage:        []api.Usage{},
+		SwitchBudget: api.SwitchBudget{Used: st.Switches, Max: cfg.Policy.SwitchCap.Max, Window: cfg.Policy.SwitchCap.Window.Std().String()},
+	}
+	out.Modem.Device = api.NonEmpty(cfg.Modem.Device)
+	if a := d.cur.Load(); a != nil {
+		o, id := a.snapshot()
+		out.Modem.Manufacturer, out.Modem.Model, out.Modem.Revision = api.NonEmpty(id.Manufacturer), api.NonEmpty(id.Model), api.NonEmpty(id.Revision)
+		out.Modem.Dialect = api.NonEmpty(string(a.d.Dialect()))
+		out.Modem.Responding = !o.failing && st.State != switcher.StateRecovering && st.State != switcher.StateModemLost
+		if o.haveSIM {
+			out.SIM.State = api.Ptr(o.sim.String())
+		}
+		out.Signal = signalDTO(o)
+		reg := bestRegistration(o.regs)
+		if reg != nil {
+			out.Registration.Status = api.Ptr(reg.Status.Summary())
+			if reg.Area != nil {
+				out.Registration.TAC = api.Ptr(fmt.Sprintf("%X", *reg.Area))
+			}
+			if reg.CellID != nil {
+				out.Registration.CellID = api.Ptr(fmt.Sprintf("%X", *reg.CellID))
+			}
+		}
+		if o.haveOp && o.op.Name != "" {
+			out.Registration.Operator = api.Ptr(o.op.Name)
+		}
+	}
+	if len(st.Addrs) > 0 {
+		out.Link.IP = api.Ptr(st.Addrs[0].String())
+	}
+	if out.Signal.RSRP == nil && st.RSRP != nil {
+		out.Signal.RSRP = st.RSRP
+	}
+	if out.Signal.SINR == nil && st.SINR != nil {
+		out.Signal.SINR = st.SINR
+	}
+	if st.Pin != nil {
+		out.Pin = pinDTO(st.Pin)
+	}
+	if !st.CapRetryAt.IsZero() {
+		out.SwitchBudget.RetryAt = api.Ptr(st.CapRetryAt)
+	}
+	if !st.DwellUntil.IsZero() {
+		out.SwitchBudget.DwellUntil = api.Ptr(st.DwellUntil)
+	}
+	d.mu.Lock()
+	out.Threat = threatDTO(d.lastThreat)
+	d.mu.Unlock()
+	if out.Threat.Level == "none" && st.ThreatLevel != "" {
+		out.Threat.Level = strings.ToLower(st.ThreatLevel)
+	}
+	now := d.o.Clock.Now()
+	for i := range cfg.Profiles {
+		p := &cfg.Profiles[i]
+		r := d.ledger.Report(p, now)
+		u := api.Usage{Profile: p.Name, PeriodStart: r.Period.Start, PeriodEnd: r.Period.End, UsedBytes: clampInt64(r.Total())}
+		if r.Cap > 0 {
+			u.CapBytes = api.Ptr(int64(r.Cap))
+		}
+		out.Usage = append(out.Usage, u)
+	}
+	for _, dec := range lastSwitch(sw) {
+		out.LastSwitch = &api.LastSwitch{At: dec.Time, From: dec.From, To: dec.To, Trigger: string(dec.Trigger),
+			Reasons: reasonsDTO(dec.Reasons), DecisionSeq: dec.Seq}
+	}
+	return out, nil
+}
+
+// lastSwitch returns the newest switch decision still in the log, if any.
+func lastSwitch(sw *switcher.Switcher) []switcher.Decision {
+	ds := sw.Decisions(0, 0)
+	for i := len(ds) - 1; i >= 0; i-- {
+		if ds[i].Kind == switcher.KindSwitch {
+			return ds[i : i+1]
+		}
+	}
+	return nil
+}
+
+func clampInt64(u uint64) int64 {
+	if u > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(u)
+}
+
+func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
+	sw, err := b.switcher()
+	if err != nil {
+		return nil, err
+	}
+	d := b.d
+	cfg := d.cfg.Load()
+	st := sw.Status()
+	scores := map[string]switcher.Score{}
+	for _, s := range st.Scores {
+		scores[s.Profile] = s
+	}
+	quar := map[string]switcher.QuarantineEntry{}
+	for _, q := range st.Quarantines {
+		quar[strings.TrimPrefix(q.Key, "profile:")] = q
+	}
+	now := d.o.Clock.Now()
+	out := make([]api.ProfileView, 0, len(cfg.Profiles))
+	for i := range cfg.Profiles {
+		p := &cfg.Profiles[i]
+		s, ok := scores[p.Name]
+		v := api.ProfileView{Name: p.Name, Active: p.Name == st.Active, Pinned: st.Pin != nil && st.Pin.Profile == p.Name,
+			Priority: p.Priority, Eligible: ok && s.Eligible, Reasons: reasonsDTO(s.Reasons),
+			Score: api.Score{Signal: s.Signal, Cost: s.Cost, Threat: s.Threat, Health: s.Health, Total: s.Total}}
+		if q, ok := quar[p.Name]; ok && strings.HasPrefix(q.Key, "profile:") {
+			v.Quarantine = &api.Quarantine{Until: q.Until, Since: q.Since, Count: q.Count, Reason: reasonDTO(q.Reason)}
+		}
+		r := d.ledger.Report(p, now)
+		v.Cap = api.Cap{UsedBytes: clampInt64(r.Total()), Reached: r.OverCap}
+		if r.Cap > 0 {
+			v.Cap.CapBytes = api.Ptr(int64(r.Cap))
+		}
+		if !r.Period.End.IsZero() {
+			v.Cap.ResetsAt = api.Ptr(r.Period.End)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decision, error) {
+	sw, err := b.switcher()
+	if err != nil {
+		return nil, err
+	}
+	out := []api.Decision{}
+	after := q.After
+	for len(out) < q.Limit {
+		ds := sw.Decisions(after, q.Limit)
+		if len(ds) == 0 {
+			break
+		}
+		for _, dec := range ds {
+			after = dec.Seq
+			if !q.Since.IsZero() && dec.Time.Before(q.Since) {
+				continue
+			}
+			out = append(out, decisionDTO(dec))
+			if len(out) == q.Limit {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (b *backend) Subscribe(ctx context.Context, after uint64) (<-chan api.Event, func(), error) {
+	return b.d.hub.Subscribe(ctx, after)
+}
+
+func (b *backend) Switch(_ context.Context, profile, reason string) (api.Ack, error) {
+	sw, err := b.switcher()
+	if err != nil {
+		return api.Ack{}, err
+	}
+	if err := sw.Force(profile, reason); err != nil {
+		return api.Ack{}, b.refusal(err)
+	}
+	b.d.log.Info("operator switch requested", "profile", profile, "reason", reason)
+	return api.Ack{Op: "switch", Profile: api.Ptr(profile), Reason: api.NonEmpty(reason), Status: "accepted",
+		Message: "queued; the next control-loop step applies it"}, nil
+}
+
+func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api.Ack, error) {
+	sw, err := b.switcher()
+	if err != nil {
+		return api.Ack{}, err
+	}
+	if err := sw.Pin(profile, dur); err != nil {
+		return api.Ack{}, b.refusal(err)
+	}
+	b.d.log.Info("operator pin", "profile", profile, "for", dur)
+	ack := api.Ack{Op: "pin", Profile: api.Ptr(profile), Status: "accepted", Message: "pinned"}
+	if dur > 0 {
+		ack.Until = api.Ptr(b.d.o.Clock.Now().Add(dur))
+	}
+	_, _ = b.d.hub.Publish(api.EventPin, api.Pin{Profile: profile, Since: b.d.o.Clock.Now(), Until: ack.Until})
+	b.d.kickPersist()
+	return ack, nil
+}
+
+func (b *backend) Unpin(context.Context) (api.Ack, error) {
+	sw, err := b.switcher()
+	if err != nil {
+		return api.Ack{}, err
+	}
+	if err := sw.Unpin(); err != nil {
+		return api.Ack{}, b.refusal(err)
+	}
+	b.d.log.Info("operator unpin")
+	_, _ = b.d.hub.Publish(api.EventPin, nil)
+	b.d.kickPersist()
+	return api.Ack{Op: "unpin", Status: "done", Message: "unpinned"}, nil
+}
+
+// refusal maps the switcher's refusal onto the API's.
+func (b *backend) refusal(err error) error {
+	var re *switcher.RefusedError
+	if errors.As(err, &re) {
+		out := &api.RefusedError{Code: string(re.Reason.Code), Message: re.Reason.Message, RetryAt: re.RetryAt}
+		if re.Reason.Code == switcher.CodeUnknownProfile {
+			for _, p := range b.d.cfg.Load().Profiles {
+				out.Profiles = append(out.Profiles, p.Name)
+			}
+		}
+		if re.Reason.Code == switcher.CodeBadRequest {
+			return &api.ValidationError{Message: re.Reason.Message}
+		}
+		return out
+	}
+	if errors.Is(err, switcher.ErrClosed) {
+		return fmt.Errorf("%w: shutting down", api.ErrUnavailable)
+	}
+	return err
+}
+
+func pinDTO(p *switcher.Pin) *api.Pin {
+	out := &api.Pin{Profile: p.Profile, Since: p.Since}
+	if !p.Until.IsZero() {
+		out.Until = api.Ptr(p.Until)
+	}
+	return out
+}
+
+func reasonDTO(r switcher.Reason) api.Reason {
+	return api.Reason{Code: string(r.Code), Message: r.Message}
+}
+
+func reasonsDTO(rs []switcher.Reason) []api.Reason {
+	out := make([]api.Reason, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, reasonDTO(r))
+	}
+	return out
+}
+
+func decisionDTO(d switcher.Decision) api.Decision {
+	out := api.Decision{Seq: d.Seq, Time: d.Time, Kind: string(d.Kind), From: api.NonEmpty(d.From), To: api.NonEmpty(d.To),
+		Trigger: api.NonEmpty(string(d.Trigger)), Reasons: reasonsDTO(d.Reasons),
+		Inputs: api.Inputs{State: string(d.Inputs.State), Registered: d.Inputs.Registered, PLMN: api.NonEmpty(d.Inputs.PLMN),
+			Tech: api.NonEmpty(d.Inputs.Tech), RSRP: d.Inputs.RSRP, SINR: d.Inputs.SINR, ProbeFailures: d.Inputs.ProbeFails,
+			ThreatLevel: api.NonEmpty(d.Inputs.ThreatLvl), Switches: d.Inputs.Switches},
+		Scores: []api.Ranked{}, WhyNot: []api.WhyNot{}}
+	for _, s := range d.Scores {
+		out.Scores = append(out.Scores, api.Ranked{Profile: s.Profile, Eligible: s.Eligible, Reasons: reasonsDTO(s.Reasons),
+			Score: api.Score{Signal: s.Signal, Cost: s.Cost, Threat: s.Threat, Health: s.Health, Total: s.Total}})
+	}
+	for _, w := range d.WhyNot {
+		out.WhyNot = append(out.WhyNot, api.WhyNot{Profile: w.Profile, Total: w.Total, Reasons: reasonsDTO(w.Reasons)})
+	}
+	return out
+}
+
+// threatScope names a threat assessment's scope as the API does.
+func threatScope(s string) string {
+	if s == "overall" {
+		return "device"
+	}
+	return s
+}
+
+func threatDTO(r *threat.Result) api.Threat {
+	out := api.Threat{Level: "none", Scores: []api.ThreatScore{}}
+	if r == nil {
+		return out
+	}
+	out.Level = strings.ToLower(r.Overall.Level.String())
+	for _, a := range append(append([]threat.Assessment{r.Overall}, r.Profiles...), r.PLMNs...) {
+		out.Scores = append(out.Scores, api.ThreatScore{Scope: threatScope(a.Scope), Score: a.Score, Level: strings.ToLower(a.Level.String())})
+	}
+	return out
+}
+
+func threatScores(r threat.Result) map[string]float64 {
+	out := map[string]float64{}
+	for _, a := range append(append([]threat.Assessment{r.Overall}, r.Profiles...), r.PLMNs...) {
+		out[threatScope(a.Scope)] = a.Score
+	}
+	return out
+}
+
+func signalDTO(o observed) api.Signal {
+	var s api.Signal
+	if !o.haveSig {
+		return s
+	}
+	f := func(p *modem.DBm) *float64 {
+		if p == nil {
+			return nil
+		}
+		return api.Ptr(float64(*p))
+	}
+	g := func(p *modem.DB) *float64 {
+		if p == nil {
+			return nil
+		}
+		return api.Ptr(float64(*p))
+	}
+	s.RSSI, s.RSRP, s.RSRQ, s.SINR = f(o.signal.RSSI), f(o.signal.RSRP), g(o.signal.RSRQ), g(o.signal.SINR)
+	if bars, ok := signalBars(s); ok {
+		s.Bars = api.Ptr(bars)
+	}
+	return s
+}
+
+// signalBars is a 0-5 rating for people: RSRP where known (the usual LTE
+// bands of phone UIs), else RSSI.
+func signalBars(s api.Signal) (int, bool) {
+	if s.RSRP != nil {
+		return bucket(*s.RSRP, -120, -110, -100, -90, -80), true
+	}
+	if s.RSSI != nil {
+		return bucket(*s.RSSI, -105, -95, -85, -75, -65), true
+	}
+	return 0, false
+}
+
+func bucket(v float64, edges ...float64) int {
+	n := 0
+	for _, e := range edges {
+		if v >= e {
+			n++
+		}
+	}
+	return n
+}
+
+// bestRegistration picks the registration worth showing: a registered
+// packet domain first (EPS, 5GS, GPRS), then anything.
+func bestRegistration(rs []modem.Registration) *modem.Registration {
+	var best *modem.Registration
+	for i := range rs {
+		r := &rs[i]
+		if best == nil || (r.Status.Registered() && !best.Status.Registered()) {
+			best = r
+		}
+	}
+	return best
+}
