@@ -23,7 +23,7 @@ type globals struct {
 // register adds the global flags to fs, keeping values already parsed
 // (flags given before the command).
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.socket, "socket", g.socket, "the daemon's unix `PATH` (env IMSICTL_SOCKET; default "+apiclient.DefaultSocket()+")")
+	fs.StringVar(&g.socket, "socket", g.socket, "the daemon's unix socket `PATH` (env IMSICTL_SOCKET; default "+apiclient.DefaultSocket()+")")
 	fs.StringVar(&g.url, "url", g.url, "reach the daemon over TCP at `URL` instead, e.g. http://gw:8787 (env IMSICTL_URL)")
 	// The token's value is never a flag default: help would print it.
 	fs.StringVar(&g.token, "token", g.token, "bearer `TOKEN` for --url (env IMSICTL_TOKEN; prefer --token-file: arguments show in ps)")
@@ -113,7 +113,7 @@ func dial(e *env, g *globals, name string) (*apiclient.Client, connection, int) 
 // failure explains err for a person on stderr (and, with --json, as
 // {"error": ...} on stdout) and returns the exit code.
 func failure(e *env, g *globals, conn connection, name string, err error, hint func(*apiclient.APIError) string) int {
-	info, code, text := explain(e, conn, name, err, hint)
+	info, code, text := explainDaemonErr(e, conn, name, err, hint)
 	if g.json {
 		writeJSON(e.stdout, api.ErrorBody{Error: info})
 	}
@@ -121,7 +121,7 @@ func failure(e *env, g *globals, conn connection, name string, err error, hint f
 	return code
 }
 
-func explain(e *env, conn connection, name string, err error, hint func(*apiclient.APIError) string) (api.ErrorInfo, int, string) {
+func explainDaemonErr(e *env, conn connection, name string, err error, hint func(*apiclient.APIError) string) (api.ErrorInfo, int, string) {
 	var b strings.Builder
 	prefix := "imsictl " + name + ": "
 	var ue *apiclient.UnreachableError

@@ -14,7 +14,7 @@ import (
 func runSwitch(ctx context.Context, e *env, g *globals, args []string) int {
 	var reason string
 	pos, code, done := parseCommand(e, g, "switch", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&reason, "reason", "", "why, for the decision log and upstream (`TEXT`, up to 200 characters)")
+		fs.StringVar(&reason, "reason", "", "why: `TEXT` for the decision log and upstream (up to 200 characters)")
 	})
 	if done {
 		return code

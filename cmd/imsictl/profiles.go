@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
@@ -43,19 +42,21 @@ func printProfiles(w io.Writer, p palette, ps []api.ProfileView, now time.Time) 
 		fmt.Fprintln(w, "no profiles configured")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "\tPROFILE\tSCORE\tSIGNAL\tCOST\tTHREAT\tHEALTH\t")
+	nameW := len("PROFILE")
+	for _, v := range ps {
+		nameW = max(nameW, len(v.Name))
+	}
+	fmt.Fprintf(w, "  %-*s  %5s  %6s  %4s  %6s  %6s\n", nameW, "PROFILE", "SCORE", "SIGNAL", "COST", "THREAT", "HEALTH")
 	for _, v := range ps {
 		mark := " "
 		if v.Active {
 			mark = "*"
 		}
 		s := v.Score
-		fmt.Fprintf(tw, "%s\t%s\t%.1f\t%.0f\t%.0f\t%.0f\t%.0f\t\n", mark, v.Name, s.Total, s.Signal, s.Cost, s.Threat, s.Health)
+		fmt.Fprintf(w, "%s %-*s  %5.1f  %6.0f  %4.0f  %6.0f  %6.0f\n", mark, nameW, v.Name, s.Total, s.Signal, s.Cost, s.Threat, s.Health)
 	}
-	tw.Flush()
-	// tabwriter cannot mix right-aligned numbers with the free-text detail
-	// lines, so the detail follows the table, one block per profile.
+	// The free-text detail would break the table's columns, so it follows
+	// the table, one block per profile.
 	for _, v := range ps {
 		fmt.Fprintf(w, "\n%s: %s\n", p.bold(v.Name), profileState(p, v, now))
 		fmt.Fprintf(w, "  data: %s\n", capText(v.Cap, now))

@@ -159,7 +159,7 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 		for _, r := range ls.Reasons {
 			why = append(why, orDash(firstNonEmpty(r.Message, r.Code)))
 		}
-		v := fmt.Sprintf("%s → %s %s (%s), %s", orDash(ls.From), orDash(ls.To), relative(ls.At, now), clock(ls.At, now), ls.Trigger)
+		v := fmt.Sprintf("%s → %s %s (%s, %s trigger)", orDash(ls.From), orDash(ls.To), relative(ls.At, now), clock(ls.At, now), orDash(ls.Trigger))
 		if len(why) > 0 {
 			v += ": " + strings.Join(why, "; ")
 		}

@@ -290,12 +290,17 @@ func (c *Client) transportError(ctx context.Context, err error) error {
 	return &UnreachableError{Target: c.target, Reason: reason, Err: stripURL(err)}
 }
 
-// stripURL drops net/http's `Get "http://imsid/v1/status":` prefix: the
-// socket case would show a made-up host.
+// stripURL drops net/http's `Get "http://imsid/v1/status":` and the
+// dialler's "dial unix PATH:" prefixes: the first shows a made-up host for
+// the socket, and the caller names the target itself.
 func stripURL(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		return ue.Err
+		err = ue.Err
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" && oe.Err != nil {
+		err = oe.Err
 	}
 	return err
 }

@@ -3,6 +3,8 @@ package conformance
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -93,6 +95,50 @@ func checkSwitched(t *testing.T, r *rig, res modem.RefreshResult, before modem.S
 	t.Logf("re-registered %v after the refresh was reported; now %s on %s", took, s.ModemIMSI, s.PLMN)
 }
 
+// checkRefreshEvents drains Events() and holds the REFRESH sequence a real
+// modem shows, in order: SIM down, SIM ready, registration lost before it
+// is regained.
+func checkRefreshEvents(t *testing.T, r *rig) {
+	t.Helper()
+	checkRefreshEventsWant(t, r, []string{"sim-down", "lost", "registered"}) // "sim-ready": TestBugCPINURCFoldedIntoReply
+}
+
+func checkRefreshEventsWant(t *testing.T, r *rig, want []string) {
+	t.Helper()
+	var order, lines []string
+	for {
+		synctest.Wait() // let the driver's event pump hand over what it holds
+		select {
+		case e := <-r.drv.Events():
+			lines = append(lines, fmt.Sprintf("%d %s %q dropped=%d", e.Seq, e.Kind, e.Line, e.Dropped))
+			switch {
+			case e.Kind == modem.EventSIM && e.SIM != nil && *e.SIM == modem.SIMNotReady:
+				order = append(order, "sim-down")
+			case e.Kind == modem.EventSIM && e.SIM != nil && *e.SIM == modem.SIMReady:
+				order = append(order, "sim-ready")
+			case e.Kind == modem.EventRegistration && e.Domain == modem.DomainEPS && e.Registration != nil:
+				if e.Registration.Status.Registered() {
+					order = append(order, "registered")
+				} else {
+					order = append(order, "lost")
+				}
+			}
+			continue
+		default:
+		}
+		break
+	}
+	i := 0
+	for _, o := range order {
+		if i < len(want) && o == want[i] {
+			i++
+		}
+	}
+	if i != len(want) {
+		t.Errorf("REFRESH events %v do not contain %v in order; events:\n%s\nwire:\n%s", order, want, strings.Join(lines, "\n"), r.wire())
+	}
+}
+
 func TestSwitchApplet(t *testing.T) {
 	for _, tc := range []struct {
 		name, dialect string
@@ -117,6 +163,7 @@ func TestSwitchApplet(t *testing.T) {
 						t.Errorf("switch to %d: IMSI %s, want %s", idx, res.After.IMSI.Reveal(), want)
 					}
 					checkSwitched(t, r, res, before, true, false)
+					checkRefreshEvents(t, r)
 					before = res.After
 				}
 				if !r.sent(tc.wantCmd) {
@@ -210,6 +257,7 @@ func TestSwitchSlot(t *testing.T) {
 			t.Errorf("SIMSlot = %d, snapshot %d", got, r.sim.Snapshot().Slot)
 		}
 		checkSwitched(t, r, res, before, true, true)
+		checkRefreshEvents(t, r)
 		back := get(r.drv.SwitchSlot(ctx, 1)).must(t, "SwitchSlot back")
 		checkSwitched(t, r, back, res.After, true, true)
 	})

@@ -103,7 +103,8 @@ type ScoringConfig struct {
 	Watch, Suspect, Threat float64
 	// EpisodeQuiet: an episode (and its tightened response) ends after the
 	// overall level has been None and no finding has fired for this long.
-	// Critical episodes end only on Acknowledge.
+	// Episodes with a tamper-class Critical (Finding.Latches) end only on
+	// Acknowledge.
 	EpisodeQuiet time.Duration
 	// AlertEvery rate-limits alerts per (rule, scope).
 	AlertEvery time.Duration

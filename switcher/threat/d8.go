@@ -26,7 +26,7 @@ type d8 struct {
 func newD8() *d8 { return &d8{lostAt: map[string]time.Time{}, regAt: map[string]time.Time{}} }
 
 func (*d8) info() DetectorInfo {
-	return DetectorInfo{ID: D8, Version: 1, Name: "jamming",
+	return DetectorInfo{ID: D8, Version: 2, Name: "jamming",
 		Description: "vendor jamming URC (D8a), interference signature RSRP present while SINR/RSRQ collapse (D8b), blackout on every profile (D8c), noise rise (D8d)"}
 }
 

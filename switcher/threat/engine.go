@@ -167,7 +167,8 @@ func (e *Engine) Baseline() *Baseline {
 
 // Acknowledge records a human or attested acknowledgement: the current
 // IMEI and ICCID are accepted, Critical findings are cleared and the
-// episode ends, so the response can loosen again.
+// episode ends, so the response can loosen again. Only a tamper-class
+// Critical (Finding.Latches) needs it; other episodes end on their own.
 func (e *Engine) Acknowledge(at time.Time, iccid modem.ICCID) {
 	if e.base != nil && e.lastIMEI != "" {
 		e.base.IMEI = e.lastIMEI

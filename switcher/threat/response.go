@@ -39,7 +39,7 @@ const (
 	// ActStoreAndForward: hold non-essential traffic for later.
 	ActStoreAndForward
 	// ActBlockTransactions: block payment/transaction traffic until a human
-	// or remote attestation acknowledges (Critical).
+	// or remote attestation acknowledges (tamper-class Critical only).
 	ActBlockTransactions
 )
 

@@ -12,7 +12,7 @@ import (
 
 // Severity is both a finding's severity and an aggregated threat level.
 // As a level: None < 1.0 (Watch threshold) ≤ Low < 2.5 (Suspect) ≤ Medium
-// < 4.0 (Threat) ≤ High; Critical bypasses scoring.
+// < 4.0 (Threat) ≤ High; Critical bypasses scoring (see Finding.Latches).
 type Severity int
 
 // Severity tiers, ordered.

@@ -1,0 +1,577 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imsid/imsid/internal/store"
+)
+
+// The end-to-end tests build the real binaries and run them against the
+// simulator over a pty, in real time with short timeouts.
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+func binaries(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: builds and runs binaries")
+	}
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "imsid-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", binDir+"/", "./cmd/imsid", "./cmd/modemsim")
+		cmd.Dir = "../.."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer process and a reading test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stdout syncBuffer
+	stderr syncBuffer
+	done   chan struct{}
+	code   int
+}
+
+func startProc(t *testing.T, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, cmd: exec.Command(filepath.Join(binaries(t), name), args...), done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(p.done)
+		err := p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		_ = err
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s stdout:\n%s\n%s stderr (tail):\n%s", name, p.stdout.String(), name, tail(p.stderr.String(), 60))
+		}
+	})
+	return p
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *proc) signal(sig syscall.Signal) {
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *proc) exit(timeout time.Duration) int {
+	p.t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		p.t.Fatalf("%s did not exit within %s", p.cmd.Path, timeout)
+		return -1
+	}
+}
+
+func (p *proc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func waitFor(t *testing.T, timeout time.Duration, what string, f func() bool) {
+	t.Helper()
+	end := time.Now().Add(timeout)
+	for !f() {
+		if time.Now().After(end) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func unixClient(sock string) *http.Client {
+	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", sock)
+	}}}
+}
+
+type statusView struct {
+	State  string  `json:"state"`
+	Ready  bool    `json:"ready"`
+	Active *string `json:"active_profile"`
+	SIM    struct {
+		IMSI *string `json:"imsi"`
+	} `json:"sim"`
+	Pin *struct {
+		Profile string `json:"profile"`
+	} `json:"pin"`
+}
+
+func getStatus(c *http.Client, base string) (statusView, error) {
+	var st statusView
+	resp, err := c.Get(base + "/v1/status")
+	if err != nil {
+		return st, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return st, fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return st, json.NewDecoder(resp.Body).Decode(&st)
+}
+
+func on(c *http.Client, base, profile string) func() bool {
+	return func() bool {
+		st, err := getStatus(c, base)
+		return err == nil && st.Ready && st.State == "connected" && st.Active != nil && (profile == "" || *st.Active == profile)
+	}
+}
+
+func post(t *testing.T, c *http.Client, url, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// genConfigFor asks imsid for the config it would generate for scenario in
+// dir, then applies edit.
+func genConfigFor(t *testing.T, scenario, dir string, edit func(string) string) string {
+	t.Helper()
+	out, err := exec.Command(filepath.Join(binaries(t), "imsid"), "--simulate", scenario, "--state-dir", dir, "--print-config").Output()
+	if err != nil {
+		t.Fatalf("--print-config: %v", err)
+	}
+	path := filepath.Join(dir, "imsid.yaml")
+	if err := os.WriteFile(path, []byte(edit(string(out))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The scenario's identities, which must never appear in clear in a log.
+var clearIdentities = []string{"262011234567890", "234150999999999", "310260123456789", "89490200001234567890"}
+
+// upstreamServer refuses everything until open is closed, then records
+// every event it accepts.
+type upstreamServer struct {
+	*httptest.Server
+	mu     sync.Mutex
+	open   chan struct{}
+	events []map[string]any
+	bodies bytes.Buffer
+	refused int
+}
+
+func newUpstream(t *testing.T) *upstreamServer {
+	u := &upstreamServer{open: make(chan struct{})}
+	u.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/events") {
+			w.WriteHeader(http.StatusNotFound) // advisories: none here
+			return
+		}
+		select {
+		case <-u.open:
+		default:
+			u.mu.Lock()
+			u.refused++
+			u.mu.Unlock()
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		var batch []map[string]any
+		if err := json.Unmarshal(b, &batch); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		u.mu.Lock()
+		u.events = append(u.events, batch...)
+		u.bodies.Write(b)
+		u.mu.Unlock()
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(u.Close)
+	return u
+}
+
+func (u *upstreamServer) snapshot() ([]map[string]any, string, int) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]map[string]any(nil), u.events...), u.bodies.String(), u.refused
+}
+
+var tcpRe = regexp.MustCompile(`api listening tcp=(127\.0\.0\.1:\d+)`)
+
+func TestE2ESimulate(t *testing.T) {
+	dir := t.TempDir()
+	up := newUpstream(t)
+	const token = "e2e-token-0123456789abcdef"
+	tokenFile := filepath.Join(dir, "api.token")
+	upTokenFile := filepath.Join(dir, "up.token")
+	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
+	os.WriteFile(upTokenFile, []byte("upstream-token\n"), 0o600)
+	good := ""
+	cfgPath := genConfigFor(t, "../../simulator/scenarios/basic.yaml", dir, func(s string) string {
+		s = strings.Replace(s, "api:\n", fmt.Sprintf("api:\n  listen: \"127.0.0.1:0\"\n  token_file: %q\n", tokenFile), 1)
+		s += fmt.Sprintf("upstream:\n  url: %q\n  token_file: %q\n  fleet_salt: \"e2e-fleet-salt-0001\"\n  heartbeat: 1h\n  batch_size: 5\n",
+			up.URL+"/v1/events", upTokenFile)
+		good = s
+		return s
+	})
+	p := startProc(t, "imsid", "--simulate", "../../simulator/scenarios/basic.yaml", "--speed", "20", "--config", cfgPath)
+	sock := filepath.Join(dir, "imsid.sock")
+	uc := unixClient(sock)
+	base := "http://imsid"
+	waitFor(t, 20*time.Second, "connected over the unix socket", on(uc, base, "telekom-de"))
+
+	// The socket's mode.
+	fi, err := os.Stat(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o660 || fi.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("socket mode %v, want 0660 socket", fi.Mode())
+	}
+
+	// Status over TCP; mutations there need the token.
+	m := tcpRe.FindStringSubmatch(p.stderr.String())
+	if m == nil {
+		t.Fatal("no TCP listener in the log")
+	}
+	tcp := "http://" + m[1]
+	if !on(http.DefaultClient, tcp, "telekom-de")() {
+		t.Fatal("status over TCP")
+	}
+	if code, body := post(t, http.DefaultClient, tcp+"/v1/switch", "", `{"profile":"vodafone-uk","reason":"e2e"}`); code != http.StatusUnauthorized {
+		t.Fatalf("switch over TCP without a token: %d %s", code, body)
+	}
+	if code, _ := post(t, http.DefaultClient, tcp+"/v1/switch", "wrong-token-0123456789", `{"profile":"vodafone-uk"}`); code != http.StatusUnauthorized {
+		t.Fatalf("switch over TCP with a wrong token: %d", code)
+	}
+	if code, body := post(t, uc, base+"/v1/switch", "", `{"profile":"nope"}`); code/100 != 4 || !strings.Contains(body, "telekom-de") {
+		t.Fatalf("unknown profile: %d %s", code, body)
+	}
+
+	// The SSE stream, subscribed before the switch.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sse := make(chan string, 256)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/events", nil)
+		resp, err := uc.Do(req)
+		if err != nil {
+			return
+		}
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			select {
+			case sse <- sc.Text():
+			default:
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // let the subscription register; the stream replays nothing older
+
+	// A forced switch over TCP with the token.
+	if code, body := post(t, http.DefaultClient, tcp+"/v1/switch", token, `{"profile":"vodafone-uk","reason":"e2e"}`); code/100 != 2 {
+		t.Fatalf("switch: %d %s", code, body)
+	}
+	waitFor(t, 30*time.Second, "connected on vodafone-uk", on(uc, base, "vodafone-uk"))
+	sawSwitch := false
+	for !sawSwitch {
+		select {
+		case line := <-sse:
+			sawSwitch = strings.HasPrefix(line, "data:") && strings.Contains(line, `"kind":"switch"`) && strings.Contains(line, "vodafone-uk")
+		case <-time.After(5 * time.Second):
+			t.Fatal("no switch decision on the SSE stream")
+		}
+	}
+
+	// A pin over the socket.
+	if code, body := post(t, uc, base+"/v1/pin", "", `{"profile":"vodafone-uk","for":"10m"}`); code/100 != 2 {
+		t.Fatalf("pin: %d %s", code, body)
+	}
+	waitFor(t, 10*time.Second, "the pin in the status", func() bool {
+		st, err := getStatus(uc, base)
+		return err == nil && st.Pin != nil && st.Pin.Profile == "vodafone-uk"
+	})
+	if code, body := post(t, uc, base+"/v1/switch", "", `{"profile":"telekom-de"}`); code != http.StatusConflict {
+		t.Fatalf("switch while pinned elsewhere: %d %s", code, body)
+	}
+
+	// Metrics.
+	resp, err := uc.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`imsid_state{state="held"} 1`, `imsid_switches_total{`, `imsid_at_command_duration_seconds_bucket`, `imsid_outbox_depth`, `imsid_probe_duration_seconds`} {
+		if !strings.Contains(string(mb), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+
+	// SIGHUP with a broken config keeps the old one running, saying where.
+	os.WriteFile(cfgPath, []byte(good+"bogus_field: 1\n"), 0o600)
+	p.signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "the rejected reload in the log", func() bool {
+		return strings.Contains(p.stderr.String(), "config rejected") && strings.Contains(p.stderr.String(), "imsid.yaml:")
+	})
+	if !p.running() || !on(uc, base, "")() {
+		// held counts as connected for nobody: check the process answers at all
+		if _, err := getStatus(uc, base); err != nil {
+			t.Fatalf("not answering after a bad reload: %v", err)
+		}
+	}
+	os.WriteFile(cfgPath, []byte(good), 0o600)
+	p.signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "the good reload", func() bool { return strings.Contains(p.stderr.String(), "config reloaded") })
+
+	// The upstream was down all along; now it comes back and must receive
+	// every event, in order.
+	if evs, _, _ := up.snapshot(); len(evs) != 0 {
+		t.Fatalf("events accepted while down: %d", len(evs))
+	}
+	close(up.open)
+	waitFor(t, 30*time.Second, "the switch event upstream", func() bool {
+		evs, _, _ := up.snapshot()
+		for _, e := range evs {
+			if e["type"] == "io.imsid.switch" {
+				return true
+			}
+		}
+		return false
+	})
+
+	p.signal(syscall.SIGTERM)
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Fatalf("exit code %d after SIGTERM", code)
+	}
+	evs, bodies, refused := up.snapshot()
+	if refused == 0 {
+		t.Error("the upstream never refused anything: the outage was not exercised")
+	}
+	checkUpstreamOrder(t, evs)
+	logs := p.stderr.String() + p.stdout.String()
+	for _, id := range clearIdentities {
+		if strings.Contains(logs, id) {
+			t.Errorf("identity %s…%s in clear in the logs", id[:4], id[len(id)-2:])
+		}
+		if strings.Contains(bodies, id) {
+			t.Errorf("identity %s…%s in clear upstream", id[:4], id[len(id)-2:])
+		}
+	}
+}
+
+// checkUpstreamOrder: no duplicates, times never go back, the first link
+// event says up, and the switch to vodafone-uk is there with its reason.
+func checkUpstreamOrder(t *testing.T, evs []map[string]any) {
+	t.Helper()
+	seen := map[any]bool{}
+	var last time.Time
+	var types []string
+	for _, e := range evs {
+		if seen[e["id"]] {
+			t.Errorf("duplicate event %v", e["id"])
+		}
+		seen[e["id"]] = true
+		at, err := time.Parse(time.RFC3339Nano, fmt.Sprint(e["time"]))
+		if err != nil {
+			t.Fatalf("event time %v: %v", e["time"], err)
+		}
+		if at.Before(last) {
+			t.Errorf("event %v at %v before the previous one (%v): out of order", e["type"], at, last)
+		}
+		last = at
+		types = append(types, fmt.Sprint(e["type"]))
+	}
+	if len(types) == 0 || types[0] != "io.imsid.link.changed" {
+		t.Fatalf("first event %v, want the link coming up", types)
+	}
+	found := false
+	for _, e := range evs {
+		if e["type"] != "io.imsid.switch" {
+			continue
+		}
+		d, _ := e["data"].(map[string]any)
+		if d["to"] == "vodafone-uk" && d["trigger"] == "manual" && d["result"] == "ok" {
+			found = true
+			if imsi, _ := d["imsi"].(string); len(imsi) != 32 {
+				t.Errorf("switch event IMSI %q: want a 32-hex-digit hash", imsi)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no successful manual switch to vodafone-uk upstream; types %v", types)
+	}
+}
+
+// kill -9 in the middle of a switch: the modem (modemsim, another process)
+// finishes or not on its own; the restarted daemon reconciles with what the
+// SIM carries and closes the journal entry.
+func TestE2EKillDuringSwitch(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "modem")
+	sim := startProc(t, "modemsim", "--scenario", "../../simulator/scenarios/basic.yaml", "--speed", "4", "--link", link)
+	waitFor(t, 10*time.Second, "modemsim's pty", func() bool { return strings.Count(sim.stdout.String(), "\n") >= 2 })
+	cfgPath := genConfigFor(t, "../../simulator/scenarios/basic.yaml", dir, func(s string) string { return s })
+	sock := filepath.Join(dir, "imsid.sock")
+	uc := unixClient(sock)
+	base := "http://imsid"
+
+	p := startProc(t, "imsid", "--config", cfgPath)
+	waitFor(t, 30*time.Second, "connected", on(uc, base, "telekom-de"))
+	if code, body := post(t, uc, base+"/v1/switch", "", `{"profile":"t-mobile","reason":"kill test"}`); code/100 != 2 {
+		t.Fatalf("switch: %d %s", code, body)
+	}
+	waitFor(t, 20*time.Second, "the switch in flight", func() bool {
+		st, err := getStatus(uc, base)
+		return err == nil && (st.State == "switching" || st.State == "verifying")
+	})
+	p.signal(syscall.SIGKILL)
+	p.exit(5 * time.Second)
+
+	p2 := startProc(t, "imsid", "--config", cfgPath)
+	waitFor(t, 40*time.Second, "connected after the restart", on(uc, base, ""))
+	st, _ := getStatus(uc, base)
+	resp, err := uc.Get(base + "/v1/decisions?limit=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(db), `"code":"reconcile"`) {
+		t.Fatalf("no reconcile decision after the restart:\n%s", db)
+	}
+	// The active profile is what the SIM carries (masked IMSI keeps the prefix).
+	prefix := map[string]string{"telekom-de": "26201", "vodafone-uk": "23415", "t-mobile": "310260"}[*st.Active]
+	if st.SIM.IMSI == nil || prefix == "" || !strings.HasPrefix(*st.SIM.IMSI, prefix) {
+		t.Fatalf("active %q but the SIM reports %v", *st.Active, st.SIM.IMSI)
+	}
+	p2.signal(syscall.SIGTERM)
+	if code := p2.exit(15 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	un, err := s.Unfinished()
+	if err != nil || len(un) != 0 {
+		t.Fatalf("unfinished switches after reconciliation: %v %v", un, err)
+	}
+	j, _ := s.Journal(0)
+	if len(j) == 0 || j[len(j)-1].Outcome == nil || j[len(j)-1].Outcome.Result != "reconciled" {
+		t.Fatalf("journal %+v", j)
+	}
+}
+
+func TestE2EUsage(t *testing.T) {
+	bin := filepath.Join(binaries(t), "imsid")
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"--version"}, exitOK},
+		{[]string{}, exitUsage},
+		{[]string{"stray"}, exitUsage},
+		{[]string{"--simulate", "a.yaml", "b.yaml"}, exitUsage},
+		{[]string{"--config", "/nonexistent/imsid.yaml"}, exitConfig},
+		{[]string{"--simulate", "/nonexistent/scenario.yaml"}, exitConfig},
+	} {
+		err := exec.Command(bin, tc.args...).Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != tc.code {
+			t.Errorf("imsid %v: exit %d, want %d", tc.args, code, tc.code)
+		}
+	}
+}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/imsid/imsid/internal/daemon"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/simulator"
+	"github.com/imsid/imsid/simulator/ptyport"
+	"github.com/imsid/imsid/switcher"
+)
+
+// runSimulated runs the daemon against the simulator on a pty in this
+// process: the same code path as a real modem (the port is opened by path
+// through go.bug.st/serial), with scenario time accelerated by --speed for
+// the simulator and the switcher alike.
+func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, reload <-chan struct{}) int {
+	sc, err := simulator.LoadScenario(o.scenario)
+	if err != nil {
+		fmt.Fprintln(stderr, "imsid:", err)
+		return exitConfig
+	}
+	stateDir, cleanup := o.stateDir, func() {}
+	if stateDir == "" && o.config == "" && !o.printConfig {
+		dir, err := os.MkdirTemp("", "imsid-sim-")
+		if err != nil {
+			fmt.Fprintln(stderr, "imsid:", err)
+			return exitFail
+		}
+		stateDir, cleanup = dir, func() { os.RemoveAll(dir) }
+	}
+	defer cleanup()
+	if stateDir == "" {
+		stateDir = "/tmp/imsid-sim"
+	}
+	if abs, err := filepath.Abs(stateDir); err == nil {
+		stateDir = abs
+	}
+	link := filepath.Join(stateDir, "modem")
+
+	load := func() (*profiles.Config, error) {
+		if o.config == "" {
+			text, err := genConfig(sc, link, stateDir)
+			if err != nil {
+				return nil, err
+			}
+			return profiles.Parse("generated from "+sc.Name, []byte(text))
+		}
+		cfg, err := loadConfig(o)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Modem.Device = link // the simulator's pty, whatever the file says
+		if o.stateDir != "" || cfg.StateDir == "" {
+			cfg.StateDir = stateDir
+		}
+		return cfg, nil
+	}
+	if o.printConfig {
+		if o.config != "" {
+			return printFile(o.config, stdout, stderr)
+		}
+		text, err := genConfig(sc, link, stateDir)
+		if err != nil {
+			fmt.Fprintln(stderr, "imsid:", err)
+			return exitConfig
+		}
+		fmt.Fprint(stdout, text)
+		return exitOK
+	}
+	cfg, err := load()
+	if err != nil {
+		fmt.Fprintln(stderr, "imsid:", err)
+		return exitConfig
+	}
+	if o.config != "" {
+		link = filepath.Join(cfg.StateDir, "modem")
+		cfg.Modem.Device = link
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
+		fmt.Fprintln(stderr, "imsid:", err)
+		return exitFail
+	}
+	log := daemon.NewLogger(stderr, cfg.Log)
+
+	clk := simulator.NewRealClock(o.speed)
+	m, err := simulator.New(sc, simulator.WithClock(clk), simulator.WithLogger(log.With("component", "simulator")))
+	if err != nil {
+		fmt.Fprintln(stderr, "imsid:", err)
+		return exitConfig
+	}
+	defer m.Close()
+	_ = os.Remove(link) // a stale link from a killed run
+	port, err := ptyport.Open(ptyport.Options{
+		Link:   link,
+		Logger: log.With("component", "pty"),
+		Sleep:  func(ctx context.Context, _ time.Duration) error { return m.WaitPortUp(ctx) },
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "imsid: simulator pty:", err)
+		return exitFail
+	}
+	defer port.Close()
+	sctx, stopSim := context.WithCancel(context.Background())
+	var simWG sync.WaitGroup
+	simWG.Add(1)
+	go func() {
+		defer simWG.Done()
+		_ = port.Serve(sctx, func(ctx context.Context, rw io.ReadWriter) error {
+			err := m.Serve(ctx, rw)
+			if errors.Is(err, simulator.ErrPortDropped) {
+				return ptyport.Drop(m.PortDownFor(), err)
+			}
+			return err
+		})
+	}()
+	// The simulator outlives the daemon so the shutdown can still talk to it.
+	defer func() { stopSim(); port.Close(); simWG.Wait() }()
+
+	start := clk.Now()
+	pw := &progressWriter{w: stdout, start: start}
+	fmt.Fprintf(stdout, "imsid %s: simulating %s at %gx; state in %s; API socket %s\n",
+		version, sc.Name, o.speed, cfg.StateDir, cfg.API.Socket)
+	dopts := daemon.Options{
+		Config:     cfg,
+		Open:       serialOpener(link, cfg.Modem.Baud),
+		Logger:     log,
+		Version:    version,
+		Clock:      simClock{clk},
+		Prober:     simProber{m},
+		OnProgress: pw.print,
+	}
+	return serve(ctx, o, dopts, reload, load, stderr)
+}
+
+// simClock gives the switcher the simulator's accelerated clock.
+type simClock struct{ c simulator.Clock }
+
+func (s simClock) Now() time.Time { return s.c.Now() }
+
+func (s simClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	s.c.AfterFunc(d, func() { ch <- s.c.Now() })
+	return ch
+}
+
+// simProber asks the simulator whether traffic would pass: the HTTP 204
+// probe's verdict without a network stack behind the pty.
+type simProber struct{ m *simulator.Modem }
+
+func (p simProber) Probe(context.Context, string) (switcher.ProbeResult, error) {
+	if p.m.Snapshot().DataUp {
+		return switcher.ProbeResult{OK: true, Latency: 42 * time.Millisecond}, nil
+	}
+	return switcher.ProbeResult{OK: false, Detail: "no traffic passes (simulated core)"}, nil
+}
+
+// progressWriter prints one line per event: scenario time, state, profile,
+// what happened.
+type progressWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	start time.Time
+}
+
+func (p *progressWriter) print(ev daemon.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	el := ev.At.Sub(p.start).Round(time.Second)
+	if el < 0 {
+		el = 0
+	}
+	h, m, s := int(el.Hours()), int(el.Minutes())%60, int(el.Seconds())%60
+	prof := ev.Profile
+	if prof == "" {
+		prof = "-"
+	}
+	fmt.Fprintf(p.w, "[+%02d:%02d:%02d] %-12s %-14s %-8s %s\n", h, m, s, ev.State, prof, ev.Kind, ev.Text)
+}
