@@ -43,7 +43,10 @@ fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
 
 demo:
-	@echo "make demo arrives with the demo issue (#7); until then: make build && ./bin/modemsim --scenario simulator/scenarios/basic.yaml"
+	@# A store day on the simulated modem in about 70 s (DEMO_FLAGS=--fast: 30 s; --json; --svg FILE).
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/imsid ./cmd/imsictl
+	$(GO) run ./internal/demo/cmd/demo --bin $(BIN) $(DEMO_FLAGS)
 
 clean:
 	rm -rf $(BIN) dist

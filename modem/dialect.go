@@ -137,7 +137,13 @@ func (d Dialect) iccidCmds() []cmdSpec {
 	case DialectHuawei:
 		first = []cmdSpec{{cmd: "^ICCID?", prefix: []string{"^ICCID:"}}}
 	}
-	return append(first, generic...)
+	cmds := append(first, generic...)
+	for i := range cmds {
+		// Reads of a fixed shape: a reply without an ICCID was not theirs.
+		cmds[i].need = true
+		cmds[i].check = func(l []string) error { _, err := ParseICCID(l); return err }
+	}
+	return cmds
 }
 
 // qengSINR is the SINR scale of Quectel's QENG. The modern EC2x/EG2x/EM

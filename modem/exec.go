@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/warthog618/modem/at"
 )
@@ -19,6 +21,29 @@ type cmdSpec struct {
 	// noResync skips the resynchronisation after a timeout; only for "AT"
 	// probes, whose late OK is indistinguishable from the next one's.
 	noResync bool
+	// one: the reply has a single information line. A second line of the
+	// command's prefix that is also a URC prefix ("+CPIN: READY" twice in
+	// the answer to AT+CPIN?) may be the URC, so it goes to Events() too.
+	one bool
+
+	// The expected shape of a successful reply, for idempotent reads only
+	// (exec sends the command a second time when the shape is wrong).
+	// need: at least one owned line; an OK without one was not this
+	// command's answer. check: the owned lines must pass it (IMEI digits,
+	// IMSI digits, one line of text).
+	need  bool
+	check func(owned []string) error
+}
+
+// shapeErr says why owned lines cannot be the reply to c, or nil.
+func (c *cmdSpec) shapeErr(owned []string) error {
+	if c.need && len(owned) == 0 {
+		return fmt.Errorf("%w: OK without the expected information line", ErrParse)
+	}
+	if c.check != nil {
+		return c.check(owned)
+	}
+	return nil
 }
 
 // owns reports whether line belongs to the reply of c.
@@ -32,10 +57,25 @@ func (c *cmdSpec) owns(line string) bool {
 			return true
 		}
 	}
-	if c.bare && !hasInfoPrefix(line) && !isKnownURC(line) && !isEcho(line) {
+	if c.bare && !hasInfoPrefix(line) && !isKnownURC(line) && !isEcho(line) && printable(line) {
 		return true
 	}
 	return false
+}
+
+// printable reports whether line is text: valid UTF-8 without control
+// characters. Line noise (a modem waking up, a baud-rate glitch) forms
+// lines of its own; a bare-line answer must never be one of them.
+func printable(line string) bool {
+	if !utf8.ValidString(line) {
+		return false
+	}
+	for _, r := range line {
+		if r != '\t' && !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // isEcho reports whether line is an echoed command line (echo is switched
@@ -57,7 +97,44 @@ const abortText = "imsid-abort"
 // exec sends one command and returns the info lines it owns. Errors are
 // *OpError{Cmd: "AT"+c.cmd, Err: *CMEError | ErrError | ErrTimeout |
 // ErrPortLost | ErrClosed | ctx.Err()}.
+//
+// Pairing defence. at ends a command on the first final result code it is
+// handed, so a stray one (a modem that answers OK twice, the tail of a
+// reply the driver gave up on) would complete the next command and every
+// later reply would land one command late. Three layers keep a reply on
+// its own command:
+//
+//  1. The reader knows when a command line has been written (sentMarker).
+//     A final result code read while no command is on the wire belongs to
+//     none: it is dropped and the pairing marked suspect; so are answer
+//     lines then. Results still owed by abandoned commands are counted and
+//     swallowed (m.swallow), as before.
+//  2. Before the next command is written, a suspect pairing is proven
+//     again with resync (a probe whose own answer carries a marker line).
+//  3. A stray result can still race the next command onto the wire. Reads
+//     with a known reply shape (need/check: a required prefixed line, IMEI
+//     or IMSI digits, one line of text) catch it: a reply of the wrong
+//     shape marks the pairing suspect, and the read is sent once more after
+//     the resync. Commands without a reply shape (settings answered by a
+//     bare OK) cannot tell; their owed result then arrives while idle
+//     (layer 1) or meets the next shaped read (layer 3), so a value is
+//     never taken from another command's reply.
 func (m *Modem) exec(ctx context.Context, c cmdSpec) ([]string, error) {
+	out, err := m.exec1(ctx, c)
+	if err != nil || (!c.need && c.check == nil) {
+		return out, err
+	}
+	if serr := c.shapeErr(out); serr != nil && ctx.Err() == nil {
+		m.cfg.logger.Debug("modem: reply has the wrong shape; resynchronising and asking again",
+			"cmd", "AT"+c.cmd, "lines", len(out), "err", serr)
+		m.suspect.Store(true)
+		return m.exec1(ctx, c)
+	}
+	return out, nil
+}
+
+// exec1 is one attempt of exec.
+func (m *Modem) exec1(ctx context.Context, c cmdSpec) ([]string, error) {
 	op := "AT" + c.cmd
 	fail := func(err error) ([]string, error) { return nil, &OpError{Cmd: op, Err: err} }
 	if err := ctx.Err(); err != nil {
@@ -80,6 +157,12 @@ func (m *Modem) exec(ctx context.Context, c cmdSpec) ([]string, error) {
 		<-m.sem
 		return fail(m.Err())
 	default:
+	}
+
+	if m.suspect.Swap(false) {
+		// A final result code came when no command was on the wire: prove
+		// the pairing before trusting the next answer.
+		m.resync()
 	}
 
 	timeout := c.timeout

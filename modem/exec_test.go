@@ -289,6 +289,8 @@ func TestTimeoutTable(t *testing.T) {
 		"+CSQ": 3 * time.Second, "+COPS=?": 180 * time.Second, "+COPS=1,2,\"26201\"": 120 * time.Second,
 		"+CFUN=1,1": 15 * time.Second, "+CGACT=1,1": 150 * time.Second, "+CRSM=176,12258,0,0,10": 20 * time.Second,
 		"+CPIN?": 10 * time.Second, "+CCHO=\"A0\"": 10 * time.Second, "+cops=?": 180 * time.Second,
+		// Format-only COPS: a local setting, not a network selection.
+		"+COPS=3,2": 3 * time.Second, "+COPS=3,0": 3 * time.Second, "+COPS=0": 120 * time.Second,
 	} {
 		if got := timeoutFor(cmd); got != want {
 			t.Errorf("timeoutFor(%q) = %v, want %v", cmd, got, want)

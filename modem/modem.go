@@ -38,7 +38,13 @@ type Modem struct {
 	reinit   chan struct{} // the modem restarted (RDY): re-apply the settings
 	life     context.Context
 	endLife  context.CancelFunc
-	swallow  atomic.Int32 // final result codes still owed by abandoned probes; the reader drops them
+	swallow  atomic.Int32            // final result codes still owed by abandoned probes; the reader drops them
+	sent     atomic.Pointer[cmdSpec] // the command whose line was last written (set just before the write)
+	suspect  atomic.Bool             // a stray final result was dropped: resync before the next command
+
+	// Reader-only: how many owned lines the command on the wire has had.
+	rdCur   *cmdSpec
+	rdOwned int
 
 	sim simAccess
 
@@ -150,7 +156,7 @@ func New(ctx context.Context, rw io.ReadWriter, opts ...Option) (*Modem, error) 
 	m.at = at.New(struct {
 		io.Reader
 		io.Writer
-	}{pr, port}, at.WithCmds("E0"))
+	}{pr, sentMarker{m, port}}, at.WithCmds("E0"))
 
 	m.readerWG.Add(1)
 	go m.readLoop(port)
@@ -253,9 +259,40 @@ func (m *Modem) readLoop(port io.Reader) {
 	}
 }
 
+// sentMarker records which command is on the wire before at writes it.
+// at writes only from inside Command, after exec (or resync) has set
+// inflight, so the command being written is the one in flight. Marking it
+// before the write means its answer, which can only follow the write, is
+// never read while it looks unsent.
+type sentMarker struct {
+	m *Modem
+	w io.Writer
+}
+
+func (s sentMarker) Write(p []byte) (int, error) {
+	s.m.sent.Store(s.m.inflight.Load())
+	return s.w.Write(p)
+}
+
 // route sends one line to the event queue or to at.
+//
+// URC rule: a line is never lost from Events(). A line of a URC prefix is
+// an event unless the command on the wire owns it; a command not yet
+// written owns nothing (the line came before it could be answered); and a
+// command whose reply has one information line (cmdSpec.one) gets the
+// first such line, while any further one is also delivered as an event,
+// because either of the two may be the URC that crossed the command on
+// the wire. Duplicate events are harmless (they are triggers to re-query);
+// a lost one is not.
 func (m *Modem) route(line string) {
 	cur := m.inflight.Load()
+	if cur != nil && m.sent.Load() != cur {
+		// In flight but not yet on the wire: nothing read now answers it.
+		cur = nil
+	}
+	if cur != m.rdCur {
+		m.rdCur, m.rdOwned = cur, 0
+	}
 	if kind, dom, ok := classifyURC(line, cur); ok {
 		if kind == EventReset && line != "POWERED DOWN" {
 			select {
@@ -263,7 +300,7 @@ func (m *Modem) route(line string) {
 			default:
 			}
 		}
-		m.enqueue(Event{Time: m.cfg.clock.Now(), Kind: kind, Domain: dom, Line: line}.withHint())
+		m.event(kind, dom, line)
 		return
 	}
 	if isFinalResult(line) {
@@ -271,13 +308,37 @@ func (m *Modem) route(line string) {
 			m.swallow.Add(-1)
 			return
 		}
+		if cur == nil {
+			// One final result code per command line (27.007 §5.7.1): with
+			// no command on the wire this one is nobody's. Handing it to at
+			// would complete the next command with an empty answer.
+			m.suspect.Store(true)
+			m.cfg.logger.Debug("modem: dropped a final result code with no command on the wire", "line", truncate(line, 24))
+			return
+		}
 		// The reply is complete: whatever follows is not the command's,
 		// even before exec gets round to clearing inflight.
-		if cur != nil {
-			m.inflight.CompareAndSwap(cur, nil)
+		m.inflight.CompareAndSwap(cur, nil)
+		m.feedAT(line)
+		return
+	}
+	if cur == nil {
+		// The rest of an abandoned reply, or noise: no command to give it to.
+		m.cfg.logger.Debug("modem: dropped a line with no command on the wire", "len", len(line))
+		return
+	}
+	if cur.owns(line) {
+		m.rdOwned++
+		if m.rdOwned > 1 && cur.one && isKnownURC(line) {
+			kind, dom, _ := classifyURC(line, nil)
+			m.event(kind, dom, line)
 		}
 	}
 	m.feedAT(line)
+}
+
+func (m *Modem) event(kind EventKind, dom Domain, line string) {
+	m.enqueue(Event{Time: m.cfg.clock.Now(), Kind: kind, Domain: dom, Line: line}.withHint())
 }
 
 // isFinalResult reports whether line ends a command's reply.

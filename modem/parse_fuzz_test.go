@@ -189,8 +189,16 @@ func FuzzParseICCID(f *testing.F) {
 func FuzzParseATI(f *testing.F) {
 	seedLines(f, []string{"ATI", "CGMI", "CGMM", "CGMR", "CGSN", "GSN"})
 	f.Fuzz(func(t *testing.T, s string) {
-		ParseATI(fuzzLines(s))
-		ParseCGMI(fuzzLines(s))
+		if id, err := ParseATI(fuzzLines(s)); err == nil {
+			for _, v := range []string{id.Manufacturer, id.Model} {
+				if v != "" && !plausibleText(v) {
+					t.Fatalf("%q -> ATI value %q", s, v)
+				}
+			}
+		}
+		if v, err := ParseCGMI(fuzzLines(s)); err == nil && !plausibleText(v) {
+			t.Fatalf("%q -> manufacturer %q", s, v)
+		}
 		ParseCGMR(fuzzLines(s))
 		if v, err := ParseIMEI(fuzzLines(s)); err == nil && !isDigits(v) {
 			t.Fatalf("%q -> IMEI %q", s, v)
@@ -298,18 +306,25 @@ func FuzzParseRFSTS(f *testing.F) {
 		`#RFSTS: "286 01",1795,-101,-67,-15,2242,,128,3,1,0B5D121,"286016339612498","Turkcell",3,3,108`,
 		`#RFSTS: "310 260",66786,-101,-68,-13,2D18,255,,640,1,0,3089F02,"000000000000000","T-Mobile",3,66`,
 		`#RFSTS: "222 01",62,-71,5C5B,00,0,1,0,0,5B81,"222013000000000","I TIM",3,2`,
+		`#RFSTS: "",0,0,0,0,0000,255,,0,0,0,0000000,"",""`,
+		`#RFSTS: ,,,,,,,,,0,0,,"262011234567890","",0,`,
+		`#RFSTS: "262 01",10838,300,-8.5,-95,-71,01F4,00,0,64,19,0,2,0,02A3B4C,"262011234567890","Telekom.de",3,1,10838,300,-8.5`,
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if _, imsi, err := ParseRFSTS(fuzzLines(s)); err == nil && imsi != "" && !imsi.Valid() {
+		sc, imsi, err := ParseRFSTS(fuzzLines(s))
+		if err == nil && imsi != "" && !imsi.Valid() {
 			t.Fatalf("%q: IMSI %q", s, imsi.Reveal())
+		}
+		if err == nil && sc.Tech == TechUnknown && (sc.CellID != nil || sc.Signal.RSSI != nil) {
+			t.Fatalf("%q: values without a cell: %+v", s, sc)
 		}
 	})
 }
 
 func FuzzParseSERVINFO(f *testing.F) {
-	seedLines(f, []string{"SERVINFO"}, `#SERVINFO: 66786,-68,"T-Mobile","310260",3089F02,2D18,640,3,-101`, `#SERVINFO: 1020,-61,"vodafone NL","20404",61,00DE,00,1,,"II",01,6`)
+	seedLines(f, []string{"SERVINFO"}, `#SERVINFO: 66786,-68,"T-Mobile","310260",3089F02,2D18,640,3,-101`, `#SERVINFO: 1020,-61,"vodafone NL","20404",61,00DE,00,1,,"II",01,6`, `#SERVINFO: ,,"","",,,,0,`)
 	f.Fuzz(func(t *testing.T, s string) { ParseSERVINFO(fuzzLines(s)) })
 }
 

@@ -26,8 +26,10 @@ func cutAnyTag(line string, tags []string) (string, bool) {
 }
 
 // ParseInfoText returns the value of a one-value command (+CGMI, +CGMM,
-// +CGMR): the first non-empty line with any label in tags removed and
-// surrounding quotes dropped ("\"Motorola\"" from old phones).
+// +CGMR): the first plausible line with any label in tags removed and
+// surrounding quotes dropped ("\"Motorola\"" from old phones). Plausible
+// is printable ASCII with a letter or digit in it: what vendors write
+// there, and what line noise almost never is.
 func ParseInfoText(lines []string, tags ...string) (string, error) {
 	for _, l := range lines {
 		v := strings.TrimSpace(l)
@@ -35,11 +37,27 @@ func ParseInfoText(lines []string, tags ...string) (string, error) {
 			v = r
 		}
 		v = unquote(v)
-		if v != "" {
+		if plausibleText(v) {
 			return v, nil
 		}
 	}
-	return "", perr(strings.Join(tags, "/"), "", strings.Join(lines, "|"), "%v", errNoLine)
+	// The lines are not quoted back: they may be binary noise.
+	return "", perr(strings.Join(tags, "/"), "", "", "no line of text in %d line(s)", len(lines))
+}
+
+// plausibleText reports whether v can be an identity value.
+func plausibleText(v string) bool {
+	alnum := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+		if (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') {
+			alnum = true
+		}
+	}
+	return alnum
 }
 
 // ParseCGMI returns the manufacturer from the +CGMI (or +GMI) answer.
@@ -73,10 +91,12 @@ func ParseIMEI(lines []string) (string, error) {
 	return "", perr("+CGSN", "imei", strings.Join(lines, "|"), "no 14-16 digit IMEI")
 }
 
-// ParseATI reads the ATI answer. Two layouts exist: labelled lines
-// ("Manufacturer: u-blox", "Model: ...", "Revision: ...", "IMEI: ...") and
-// Quectel's bare manufacturer and model lines followed by "Revision: ...".
-// What is not there stays empty.
+// ParseATI reads the ATI answer. Three layouts exist: labelled lines
+// ("Manufacturer: u-blox", "Model: ...", "Revision: ...", "IMEI: ..."),
+// Quectel's bare manufacturer and model lines followed by "Revision: ...",
+// and Telit's model alone on one bare line ("LE910C4-EU"). A single bare
+// line is therefore the model, never the manufacturer. What is not there
+// stays empty.
 func ParseATI(lines []string) (Identity, error) {
 	var id Identity
 	var bare []string
@@ -95,14 +115,13 @@ func ParseATI(lines []string) (Identity, error) {
 			if imei, err := ParseIMEI([]string{v}); err == nil {
 				id.IMEI = imei
 			}
-		} else if !strings.Contains(s, ":") {
+		} else if !strings.Contains(s, ":") && plausibleText(s) {
 			bare = append(bare, s)
 		}
 	}
-	if id.Manufacturer == "" && len(bare) > 0 {
-		id.Manufacturer, bare = bare[0], bare[1:]
-	}
-	if id.Model == "" && len(bare) > 0 {
+	if id.Manufacturer == "" && id.Model == "" && len(bare) >= 2 {
+		id.Manufacturer, id.Model = bare[0], bare[1]
+	} else if id.Model == "" && len(bare) > 0 {
 		id.Model = bare[0]
 	}
 	if id.Manufacturer == "" && id.Model == "" && id.Revision == "" {

@@ -12,7 +12,9 @@ import (
 //	WCDMA (19+): "<MCC MNC>",<UARFCN>,<PSC>,<Ec/Io>,<RSCP>,<RSSI>,<LAC>,<RAC>,<TXPWR>,<DRX>,<MM>,<RRC>,<NOM>,<BLER>,<CID>,<IMSI>,<NetNameAsc>,<SD>,...
 //
 // RFSTS carries the IMSI the modem registered with, which it returns (""
-// when the field is absent or all zeros). Families that move fields around
+// when the field is absent or all zeros). Without a serving cell (no
+// network code and no channel) it returns an empty ServingCell: the
+// placeholder's zeros are not an RSSI of 0 dBm or a cell 0. Families that move fields around
 // (LM960) are not handled: the caller gets what lines up.
 func ParseRFSTS(lines []string) (ServingCell, IMSI, error) {
 	const cmd = "#RFSTS"
@@ -21,6 +23,19 @@ func ParseRFSTS(lines []string) (ServingCell, IMSI, error) {
 		return ServingCell{}, "", perr(cmd, "", strings.Join(lines, "|"), "%v", errNoLine)
 	}
 	fs := splitFields(rest)
+	if noTelitCell(fieldAt(fs, 0).s, fieldAt(fs, 1).s) {
+		// `#RFSTS: "",0,0,0,0,0000,255,,0,0,0,0000000,"",""` and the like:
+		// no serving cell. Its zeros are not values; only the IMSI, when
+		// the firmware prints it, still means something.
+		var imsi IMSI
+		for _, f := range fs {
+			if v := IMSI(f.s); f.quoted && len(f.s) >= 14 && v.Valid() && strings.Trim(f.s, "0") != "" {
+				imsi = v
+				break
+			}
+		}
+		return ServingCell{}, imsi, nil
+	}
 	var sc ServingCell
 	var err, e error
 	set := func(x error) {
@@ -42,7 +57,8 @@ func ParseRFSTS(lines []string) (ServingCell, IMSI, error) {
 		set(e)
 		sc.PCI, e = optIntF(cmd, "PSC", line, fieldAt(fs, 2))
 		set(e)
-		sc.Signal.EcIo, e = optDBF(cmd, "Ec/Io", line, fieldAt(fs, 3))
+		// Ec/Io comes with a decimal ("-8.5") on LE910 firmware.
+		sc.Signal.EcIo, e = optDecDBF(cmd, "Ec/Io", line, fieldAt(fs, 3))
 		set(e)
 		sc.Signal.RSCP, e = optDBmF(cmd, "RSCP", line, fieldAt(fs, 4))
 		set(e)
@@ -106,6 +122,26 @@ func ParseRFSTS(lines []string) (ServingCell, IMSI, error) {
 	return sc, imsi, nil
 }
 
+// optDecDBF reads an optional dB field that may carry decimals.
+func optDecDBF(cmd, name, line string, f field) (*DB, error) {
+	if unknownValue(f.s) {
+		return nil, nil
+	}
+	v, err := atof(f.s)
+	if err != nil {
+		return nil, perr(cmd, name, line, "%v", err)
+	}
+	return db(v), nil
+}
+
+// noTelitCell reports whether a Telit serving-cell line is the no-service
+// placeholder: no network code and no channel. A camped cell always has a
+// channel number, and the PLMN is known once the cell is read.
+func noTelitCell(plmn, channel string) bool {
+	p := strings.Trim(plmn, " -0")
+	return p == "" && (channel == "" || strings.Trim(channel, "0") == "")
+}
+
 // ParseSERVINFO reads Telit "#SERVINFO:". LTE has 9 fields:
 // <EARFCN>,<dBm>,<NetNameAsc>,<NetCode>,<PhysicalCellId(hex)>,<TAC>,<DRX>,<SD>,<RSRP>;
 // UMTS 11: <UARFCN>,<dBm>,<NetNameAsc>,<NetCode>,<PSC>,<LAC>,<DRX>,<SD>,<RSCP>,<NOM>,<RAC>;
@@ -120,6 +156,10 @@ func ParseSERVINFO(lines []string) (ServingCell, error) {
 	fs := splitFields(rest)
 	if len(fs) < 6 {
 		return ServingCell{}, perr(cmd, "", line, "want at least 6 fields, have %d", len(fs))
+	}
+	if noTelitCell(fs[3].s, fs[0].s) {
+		// `#SERVINFO: 0,0,"","",0,0,0,0,0`: no serving cell.
+		return ServingCell{}, nil
 	}
 	var sc ServingCell
 	var err, e error

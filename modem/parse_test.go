@@ -416,3 +416,57 @@ func TestParseErrorsMaskIdentifiers(t *testing.T) {
 		t.Errorf("error does not name command and field: %v", err)
 	}
 }
+
+// Telit without a serving cell prints placeholders; their zeros are not an
+// RSSI of 0 dBm or a cell 0, so the answer is an empty ServingCell.
+func TestParseTelitNoCell(t *testing.T) {
+	for _, l := range []string{
+		`#RFSTS: "",0,0,0,0,0000,255,,0,0,0,0000000,"",""`,
+		`#RFSTS: ,,,,,,,,,0,0,,"262011234567890","",0,`,
+		`#RFSTS: "000 00",0,0,0,0,0000,255,,0,0,0,0000000,"000000000000000","",0,0`,
+	} {
+		sc, imsi, err := ParseRFSTS([]string{l})
+		if err != nil || !cmp.Equal(sc, ServingCell{}) {
+			t.Errorf("ParseRFSTS(%s) = %+v, %v; want an empty ServingCell", l, sc, err)
+		}
+		if strings.Contains(l, "26201") && imsi.Reveal() != "262011234567890" {
+			t.Errorf("ParseRFSTS(%s): IMSI %q lost", l, imsi.Reveal())
+		}
+	}
+	for _, l := range []string{`#SERVINFO: 0,0,"","",0,0,0,0,0`, `#SERVINFO: ,,"","",,,,0,`} {
+		sc, err := ParseSERVINFO([]string{l})
+		if err != nil || !cmp.Equal(sc, ServingCell{}) {
+			t.Errorf("ParseSERVINFO(%s) = %+v, %v; want an empty ServingCell", l, sc, err)
+		}
+	}
+	// WCDMA: Ec/Io with a decimal.
+	sc, _, err := ParseRFSTS([]string{`#RFSTS: "262 01",10838,300,-8.5,-95,-71,01F4,00,0,64,19,0,2,0,02A3B4C,"262011234567890","Telekom.de",3,1,10838,300,-8.5`})
+	if err != nil || sc.Tech != TechUMTS || sc.Signal.EcIo == nil || *sc.Signal.EcIo != -8.5 || *sc.Signal.RSCP != -95 || *sc.CellID != 0x2A3B4C {
+		t.Errorf("RFSTS WCDMA: %+v, %v", sc, err)
+	}
+}
+
+// One bare ATI line is the model (Telit); two are manufacturer and model
+// (Quectel). Noise lines are not identity.
+func TestParseATILayouts(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  Identity
+	}{
+		{[]string{"LE910C4-EU"}, Identity{Model: "LE910C4-EU"}},
+		{[]string{"Quectel", "EC25", "Revision: EC25EFAR06A06M4G"}, Identity{Manufacturer: "Quectel", Model: "EC25", Revision: "EC25EFAR06A06M4G"}},
+		{[]string{"\x0f\xc7", "Quectel", "EC25"}, Identity{Manufacturer: "Quectel", Model: "EC25"}},
+		{[]string{"Manufacturer: u-blox", "Model: SARA-R412M-02B"}, Identity{Manufacturer: "u-blox", Model: "SARA-R412M-02B"}},
+	} {
+		got, err := ParseATI(tc.lines)
+		if err != nil || got != tc.want {
+			t.Errorf("ParseATI(%q) = %+v, %v; want %+v", tc.lines, got, err, tc.want)
+		}
+	}
+	if v, err := ParseCGMI([]string{"\x0f\xc7\xbb\x81", "Quectel"}); err != nil || v != "Quectel" {
+		t.Errorf("ParseCGMI with noise = %q, %v", v, err)
+	}
+	if _, err := ParseCGMI([]string{"\x0f\xc7\xbb\x81"}); !errors.Is(err, ErrParse) {
+		t.Errorf("ParseCGMI of noise alone = %v, want ErrParse", err)
+	}
+}

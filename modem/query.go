@@ -45,9 +45,10 @@ func (q querier) run(ctx context.Context, cmd string, prefix ...string) ([]strin
 	return q.x.exec(ctx, cmdSpec{cmd: cmd, prefix: prefix})
 }
 
-// line runs cmd and returns the first line with prefix.
+// line runs cmd, a read answered by one line with prefix, and returns that
+// line.
 func (q querier) line(ctx context.Context, cmd, prefix string) (string, error) {
-	lines, err := q.run(ctx, cmd, prefix)
+	lines, err := q.x.exec(ctx, cmdSpec{cmd: cmd, prefix: []string{prefix}, one: true, need: true})
 	if err != nil {
 		return "", err
 	}
@@ -68,22 +69,31 @@ func (m *Modem) Identity(ctx context.Context) (Identity, error) { return m.q().i
 
 func (q querier) identity(ctx context.Context) (Identity, error) {
 	var last error
-	get := func(cmd string, prefix ...string) []string {
-		lines, err := q.x.exec(ctx, cmdSpec{cmd: cmd, prefix: prefix, bare: true})
+	get := func(c cmdSpec) []string {
+		lines, err := q.x.exec(ctx, c)
+		if errors.Is(err, ErrTimeout) && ctx.Err() == nil {
+			// A lost reply says nothing about the command: the engine has
+			// resynchronised, so ask again rather than guess from ATI,
+			// whose layout differs per vendor.
+			lines, err = q.x.exec(ctx, c)
+		}
 		if err != nil {
 			last = err
 			return nil
 		}
 		return lines
 	}
+	text := func(cmd string, parse func([]string) (string, error), prefix ...string) cmdSpec {
+		return cmdSpec{cmd: cmd, prefix: prefix, bare: true, need: true, check: oneValue(parse)}
+	}
 	id := ParseIdentity(
-		get("+CGMI", "+CGMI:", "+GMI:"),
-		get("+CGMM", "+CGMM:", "+GMM:"),
-		get("+CGMR", "+CGMR:", "+GMR:"),
-		get("+CGSN", "+CGSN:", "+GSN:"),
+		get(text("+CGMI", ParseCGMI, "+CGMI:", "+GMI:")),
+		get(text("+CGMM", ParseCGMM, "+CGMM:", "+GMM:")),
+		get(text("+CGMR", ParseCGMR, "+CGMR:", "+GMR:")),
+		get(cmdSpec{cmd: "+CGSN", prefix: []string{"+CGSN:", "+GSN:"}, bare: true, need: true, check: oneValue(ParseIMEI)}),
 	)
 	if id.Manufacturer == "" || id.Model == "" {
-		if lines := get("I"); lines != nil {
+		if lines := get(cmdSpec{cmd: "I", bare: true}); lines != nil {
 			if ati, err := ParseATI(lines); err == nil {
 				if id.Manufacturer == "" {
 					id.Manufacturer = ati.Manufacturer
@@ -132,7 +142,8 @@ func (q querier) simState(ctx context.Context) (SIMState, error) {
 func (m *Modem) IMSI(ctx context.Context) (IMSI, error) { return m.q().imsi(ctx) }
 
 func (q querier) imsi(ctx context.Context) (IMSI, error) {
-	lines, err := q.x.exec(ctx, cmdSpec{cmd: "+CIMI", prefix: []string{"+CIMI:"}, bare: true})
+	lines, err := q.x.exec(ctx, cmdSpec{cmd: "+CIMI", prefix: []string{"+CIMI:"}, bare: true, need: true,
+		check: func(l []string) error { _, err := ParseIMSI(l); return err }})
 	if err != nil {
 		return "", err
 	}
@@ -171,6 +182,19 @@ func (q querier) iccid(ctx context.Context) (ICCID, error) {
 		last = err
 	}
 	return "", last
+}
+
+// oneValue is the reply shape of a one-value read (+CGMI, +CGSN...): a
+// single owned line that parse accepts. Two lines are one too many: line
+// noise or a reply that is not this command's.
+func oneValue[T any](parse func([]string) (T, error)) func([]string) error {
+	return func(lines []string) error {
+		if len(lines) > 1 {
+			return fmt.Errorf("%w: %d information lines, want 1", ErrParse, len(lines))
+		}
+		_, err := parse(lines)
+		return err
+	}
 }
 
 // --- signal and registration ------------------------------------------------
@@ -258,7 +282,7 @@ func (q querier) registration(ctx context.Context, d Domain) (Registration, erro
 	if cmd == "" {
 		return Registration{}, &OpError{Cmd: "registration", Err: fmt.Errorf("%w: domain %d", ErrIncorrectParameters, int(d))}
 	}
-	lines, err := q.run(ctx, cmd+"?", cmd+":")
+	lines, err := q.x.exec(ctx, cmdSpec{cmd: cmd + "?", prefix: []string{cmd + ":"}, need: true})
 	if err != nil {
 		return Registration{}, err
 	}

@@ -26,7 +26,7 @@ func (m *Modem) ReadBinary(ctx context.Context, fileID uint16, n int, path strin
 	if path != "" {
 		cmd += `,,"` + path + `"`
 	}
-	lines, err := m.exec(ctx, cmdSpec{cmd: cmd, prefix: []string{"+CRSM:"}})
+	lines, err := m.exec(ctx, cmdSpec{cmd: cmd, prefix: []string{"+CRSM:"}, need: true})
 	if err != nil {
 		return Response{}, err
 	}

@@ -22,6 +22,9 @@ var cmdTimeouts = []struct {
 	{"+CFUN=", 15 * time.Second},
 	{"+COPS=?", 180 * time.Second},
 	{"+COPS=", 120 * time.Second},
+	// Mode 3 only chooses how +COPS? prints the operator (27.007 §7.3):
+	// local, answered at once, unlike a network selection.
+	{"+COPS=3,", defaultTimeout},
 	{"+CGACT=", 150 * time.Second},
 	{"+CGATT=", 140 * time.Second},
 	{"+CPIN?", 10 * time.Second},

@@ -279,6 +279,13 @@ func latCOPS(m *Modem, c Command) time.Duration {
 	case OpTest:
 		return m.sc.Timing.COPSScan
 	case OpSet:
+		// Mode 3 only chooses how +COPS? prints the operator (27.007 §7.3);
+		// no network is touched, so it answers at the normal latency.
+		if args, err := SplitArgs(c.Args); err == nil && len(args) > 0 {
+			if mode, ok := argInt(args[0], 0, 4); ok && mode == 3 {
+				return 0
+			}
+		}
 		return m.sc.Timing.AttachDelay / 2
 	}
 	return 0
@@ -938,5 +945,50 @@ func cmdCCHC(m *Modem, c Command) ([]string, error) {
 	if m.d.CCHCEcho {
 		return []string{"+CCHC"}, nil
 	}
+	return nil, nil
+}
+
+// ws46Masks are the 27.007 §5.9 +WS46 values and the RATs each allows.
+var ws46Masks = map[int]ratMask{
+	12: maskGSM,
+	22: maskWCDMA,
+	25: maskAll,
+	28: maskLTE,
+	29: maskGSM | maskWCDMA,
+	30: maskGSM | maskLTE,
+	31: maskWCDMA | maskLTE,
+}
+
+// cmdWS46 is the 27.007 RAT selection. It writes the same NVM RAT
+// preference as Quectel's nwscanmode and SIMCom's CNMP, so registration
+// honours it the same way (an LTE-only modem never camps on GSM).
+func cmdWS46(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{"+WS46: (12,22,25,28,29,30,31)"}, nil
+	case OpRead:
+		for n, mask := range ws46Masks {
+			if mask == m.nvm.ratMask {
+				return []string{fmt.Sprintf("+WS46: %d", n)}, nil
+			}
+		}
+		return []string{"+WS46: 25"}, nil
+	case OpExec:
+		return nil, errPlain
+	}
+	args, err := needArgs(c, 0, 1)
+	if err != nil {
+		return nil, err
+	}
+	n := 25 // "+WS46=" with <n> omitted: the default, every RAT
+	if len(args) == 1 && !args[0].Empty {
+		v, ok := argInt(args[0], 0, 255)
+		if _, known := ws46Masks[v]; !ok || !known {
+			return nil, badParams()
+		}
+		n = v
+	}
+	m.nvm.ratMask = ws46Masks[n]
+	m.afterResponse(m.evaluate)
 	return nil, nil
 }

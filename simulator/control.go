@@ -270,3 +270,13 @@ func (m *Modem) Card(slot int) *sim.Card {
 	}
 	return m.cards[slot-1]
 }
+
+// Identity returns what the modem answers to +CGMI, +CGMM, +CGMR (without
+// the dialect's "+CGMR: " prefix) and +CGSN: the scenario's identity
+// overrides over the dialect's defaults, so that a caller (modemsim
+// --print-expected) need not know those defaults.
+func (m *Modem) Identity() Identity {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return Identity{Manufacturer: m.manufacturer(), Model: m.model(), Revision: m.revision(), IMEI: m.imei()}
+}

@@ -40,7 +40,49 @@ type Dialect struct {
 	CGDCONTLine         func(d *pdpDef) string
 	CCHOLine            func(ch int) string
 	Commands            map[string]CommandSpec // added or overriding; a nil Handle removes a core command
+	// OnSIM sends the dialect's SIM status URCs (+QSIMSTAT, #QSS); it runs
+	// with the modem lock held, before the 27.007 +CPIN URC of a removal
+	// or insertion and right after +CPIN: READY.
+	OnSIM func(m *Modem, ev SIMEvent)
+	// Observe runs (lock held) whenever registration or the radio may have
+	// changed, for indications such as +QIND: "csq"; it must send only what
+	// changed since it last ran.
+	Observe func(m *Modem)
 }
+
+// SIMEvent is a change of the card that dialects announce in their own URCs.
+type SIMEvent int
+
+// SIM events passed to Dialect.OnSIM.
+const (
+	SIMRemoved  SIMEvent = iota + 1 // hot swap: the card left the active slot
+	SIMInserted                     // hot swap: a card was detected in it
+	SIMReady                        // +CPIN: READY after an initialisation
+)
+
+// onSIM and observe call the dialect's hooks, if any. mu held.
+func (m *Modem) onSIM(ev SIMEvent) {
+	if m.d.OnSIM != nil {
+		m.d.OnSIM(m, ev)
+	}
+}
+
+func (m *Modem) observe() {
+	if m.d.Observe != nil {
+		m.d.Observe(m)
+	}
+}
+
+// volatile returns a dialect's volatile setting (cleared by a reset), or
+// def. Dialects keep their small state here rather than in the core.
+func (m *Modem) volatile(key, def string) string {
+	if v, ok := m.vol[key]; ok {
+		return v
+	}
+	return def
+}
+
+func (m *Modem) setVolatile(key, v string) { m.vol[key] = v }
 
 var (
 	dialectsMu sync.RWMutex
@@ -115,5 +157,6 @@ func init() {
 		IMEI:         "356938035643809",
 		CRSMQuoted:   true,
 		BootURCs:     []URCStep{{1500 * time.Millisecond, "RDY"}},
+		Commands:     map[string]CommandSpec{"+WS46": {Handle: cmdWS46}},
 	})
 }

@@ -43,6 +43,7 @@ func quectelCommands(slotSpelling string) map[string]CommandSpec {
 		"+QNETRC":   {Handle: cmdQNETRC},
 		"+QURCCFG":  {Handle: cmdQStore("urccfg")},
 		"+QSIMDET":  {Handle: cmdQStore("simdet")},
+		"+QINDCFG":  {Handle: cmdQINDCFG},
 	}
 }
 
@@ -81,6 +82,8 @@ func init() {
 		ATI:            quectelATI,
 		CGDCONTLine:    quectelCGDCONT,
 		CCHOLine:       func(ch int) string { return fmt.Sprintf("+CCHO: %d", ch) },
+		OnSIM:          quectelOnSIM,
+		Observe:        quectelObserve,
 		// The EG25 manual's example spells the read reply +QUSIMSLOT.
 		Commands: quectelCommands("+QUSIMSLOT"),
 	}, "quectel", "quectel-eg25-g")
@@ -103,6 +106,8 @@ func init() {
 		ATI:            quectelATI,
 		CGDCONTLine:    quectelCGDCONT,
 		CCHOLine:       func(ch int) string { return fmt.Sprintf("+CCHO: %d", ch) },
+		OnSIM:          quectelOnSIM,
+		Observe:        quectelObserve,
 		Commands:       quectelCommands("+QUIMSLOT"),
 	})
 }
@@ -394,4 +399,141 @@ func cmdQNETRC(m *Modem, c Command) ([]string, error) {
 		cause = m.reg.cause
 	}
 	return []string{fmt.Sprintf(`+QNETRC: "emm_cause",%d`, cause), `+QNETRC: "esm_cause",0`}, nil
+}
+
+// quectelOnSIM sends +QSIMSTAT hot-plug URCs once AT+QSIMSTAT=1 enabled them.
+func quectelOnSIM(m *Modem, ev SIMEvent) {
+	if m.nvm.simStatE != 1 {
+		return
+	}
+	switch ev {
+	case SIMRemoved:
+		m.urc("+QSIMSTAT: 1,0")
+	case SIMInserted:
+		m.urc("+QSIMSTAT: 1,1")
+	}
+}
+
+// qindTypes are the +QINDCFG URC types of the EC2x/EG2x manual with their
+// factory defaults; "all" is the main switch over the others.
+var qindTypes = map[string]bool{
+	"all":         true,
+	"csq":         false,
+	"smsfull":     false,
+	"ring":        true,
+	"smsincoming": true,
+	"act":         false,
+	"ccinfo":      false,
+}
+
+var qindOrder = []string{"all", "csq", "smsfull", "ring", "smsincoming", "act", "ccinfo"}
+
+// qindOn reports whether URC type t is enabled: the volatile setting, else
+// the one saved to NVM, else the factory default.
+func (m *Modem) qindOn(t string) bool {
+	def := "0"
+	if v, ok := m.nvm.qcfg["qindcfg:"+t]; ok {
+		def = v
+	} else if qindTypes[t] {
+		def = "1"
+	}
+	return m.volatile("qindcfg:"+t, def) == "1"
+}
+
+// cmdQINDCFG: AT+QINDCFG=<urctype>[,<enable>[,<savetomem>]]. With the type
+// alone it reads the setting back; savetomem=1 keeps it across a reset.
+func cmdQINDCFG(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		out := make([]string, 0, len(qindOrder))
+		for _, t := range qindOrder {
+			out = append(out, fmt.Sprintf(`+QINDCFG: "%s",(0,1),(0,1)`, t))
+		}
+		return out, nil
+	case OpSet:
+	default:
+		return nil, errPlain
+	}
+	args, err := needArgs(c, 1, 3)
+	if err != nil {
+		return nil, err
+	}
+	t := strings.ToLower(args[0].Text)
+	if _, ok := qindTypes[t]; !ok || !args[0].Quoted {
+		return nil, badParams()
+	}
+	if len(args) == 1 {
+		v := 0
+		if m.qindOn(t) {
+			v = 1
+		}
+		return []string{fmt.Sprintf(`+QINDCFG: "%s",%d`, t, v)}, nil
+	}
+	on, ok := argInt(args[1], 0, 1)
+	if !ok {
+		return nil, badParams()
+	}
+	save := 0
+	if len(args) == 3 {
+		if save, ok = argInt(args[2], 0, 1); !ok {
+			return nil, badParams()
+		}
+	}
+	v := fmt.Sprint(on)
+	m.setVolatile("qindcfg:"+t, v)
+	if save == 1 {
+		m.nvm.qcfg["qindcfg:"+t] = v
+	}
+	// Report changes from now on, not the state that held before.
+	m.qindSnapshot()
+	return nil, nil
+}
+
+// qindNow is what +QIND: "csq" and "act" would report now.
+func (m *Modem) qindNow() (csq, act string) {
+	n := m.campedNetwork()
+	if n == nil {
+		return "99,99", `"UNKNOWN"`
+	}
+	csq = fmt.Sprintf("%d,99", csqRSSI(m.radio(n).RSSI))
+	if !m.reg.registered() || m.reg.net != n {
+		return csq, `"UNKNOWN"`
+	}
+	switch n.rat() {
+	case RATGSM:
+		return csq, `"GSM"`
+	case RATWCDMA:
+		return csq, `"WCDMA"`
+	}
+	return csq, `"LTE"`
+}
+
+func (m *Modem) qindSnapshot() {
+	csq, act := m.qindNow()
+	m.setVolatile("qind:csq", csq)
+	m.setVolatile("qind:act", act)
+}
+
+// quectelObserve sends +QIND: "csq" and "act" for what changed, as far as
+// +QINDCFG enabled them.
+func quectelObserve(m *Modem) {
+	if m.vol["qind:csq"] == "" {
+		// First run after a reset: only a change from here on is news.
+		m.qindSnapshot()
+		return
+	}
+	csq, act := m.qindNow()
+	all := m.qindOn("all")
+	if csq != m.vol["qind:csq"] {
+		m.setVolatile("qind:csq", csq)
+		if all && m.qindOn("csq") {
+			m.urc(`+QIND: "csq",` + csq)
+		}
+	}
+	if act != m.vol["qind:act"] {
+		m.setVolatile("qind:act", act)
+		if all && m.qindOn("act") {
+			m.urc(`+QIND: "act",` + act)
+		}
+	}
 }

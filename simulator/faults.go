@@ -117,17 +117,29 @@ func (m *Modem) triggerFault(f Fault) error {
 	return nil
 }
 
-// dropPort makes Serve return ErrPortDropped; the port is away for d.
+// dropPort makes Serve return ErrPortDropped; the port is away for d. A
+// drop while the port is already away (a port_loss fault during the
+// re-enumeration of CFUN=1,1) keeps one port-down period that ends at the
+// later of the two deadlines, so WaitPortUp never returns before both.
 func (m *Modem) dropPort(d time.Duration) {
-	m.portDown = d
-	up := make(chan struct{})
-	m.portUp = up
-	m.after(d, func() {
-		if m.portUp == up {
-			m.portUp = nil
+	now := m.clk.Now()
+	until := now.Add(d)
+	if m.portUp == nil || until.After(m.portUpAt) {
+		if m.portUp == nil {
+			m.portUp = make(chan struct{})
 		}
-		close(up)
-	})
+		up := m.portUp
+		m.stop(m.portTimer)
+		m.portUpAt = until
+		m.portTimer = m.after(d, func() {
+			m.portTimer = nil
+			if m.portUp == up {
+				m.portUp = nil
+			}
+			close(up)
+		})
+	}
+	m.portDown = m.portUpAt.Sub(now)
 	if m.conn != nil {
 		m.conn.dropPort()
 		m.conn = nil

@@ -91,6 +91,7 @@ type Modem struct {
 	lastRegURC    [3]string
 	cgerep        int
 	copsFormat    int
+	vol           map[string]string // dialects' volatile settings (#QSS, +QINDCFG)
 
 	// NVM settings, kept across resets
 	nvm nvmState
@@ -116,6 +117,8 @@ type Modem struct {
 	late        *lateAnswer
 	portDown    time.Duration
 	portUp      chan struct{} // closed when the port-down period ends
+	portUpAt    time.Time     // when it ends
+	portTimer   *trackedTimer // closes portUp
 	rngFault    *rand.Rand
 	rngJitter   *rand.Rand
 }
@@ -235,6 +238,7 @@ func (m *Modem) resetVolatile() {
 	m.lastRegURC = [3]string{}
 	m.cgerep = 0
 	m.copsFormat = 0
+	m.vol = map[string]string{}
 }
 
 func (m *Modem) activeCard() *sim.Card { return m.cards[m.slot] }

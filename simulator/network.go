@@ -284,10 +284,12 @@ func (m *Modem) evaluate() {
 	}
 	if cur.registered() && want.net == cur.net && want.stat == cur.stat {
 		m.emitRegURCs() // the cell may have changed
+		m.observe()
 		return
 	}
 	if cur.stat == regDenied && want.stat == regDenied && want.net == cur.net && want.cause == cur.cause {
 		m.emitRegURCs()
+		m.observe()
 		return
 	}
 	if cur.registered() {
@@ -296,6 +298,7 @@ func (m *Modem) evaluate() {
 	if cur.stat != regSearching || cur.net != nil {
 		m.setReg(regState{stat: regSearching})
 	}
+	m.observe()
 	if want.net == nil || m.attachTimer != nil {
 		return
 	}
@@ -321,6 +324,7 @@ func (m *Modem) setReg(r regState) {
 	m.accrue()
 	m.reg = r
 	m.emitRegURCs()
+	m.observe()
 	m.observeRegistration()
 }
 

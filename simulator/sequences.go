@@ -77,6 +77,7 @@ func (m *Modem) simInit(notReady bool) {
 			card.PowerOn(m.clk.Now())
 		}
 		m.urc("+CPIN: READY")
+		m.onSIM(SIMReady)
 		m.evaluate()
 		m.runChain(m.d.SIMReadyURCs, nil)
 	})
@@ -162,9 +163,7 @@ func (m *Modem) swapCard(slot int, cfg *sim.CardConfig) error {
 	m.teardownPDP(true)
 	m.stop(m.attachTimer)
 	m.attachTimer = nil
-	if m.nvm.simStatE == 1 {
-		m.urc("+QSIMSTAT: 1,0")
-	}
+	m.onSIM(SIMRemoved)
 	m.urc("+CPIN: NOT READY")
 	m.sim = simAbsent
 	m.evaluate()
@@ -173,9 +172,7 @@ func (m *Modem) swapCard(slot int, cfg *sim.CardConfig) error {
 	}
 	// The new card is detected a moment later.
 	m.afterGen(m.sc.Timing.RefreshDelay, func() {
-		if m.nvm.simStatE == 1 {
-			m.urc("+QSIMSTAT: 1,1")
-		}
+		m.onSIM(SIMInserted)
 		m.simInit(false)
 	})
 	return nil

@@ -216,6 +216,8 @@ func cliCases(dir string) []cliCase {
 		{name: "switch", args: []string{"switch", "vodafone", "--reason", "field test"}, doc: "switch",
 			out: []string{"switch to vodafone: accepted"},
 			check: func(t *testing.T, s *served, r result) {
+				s.fake.mu.Lock()
+				defer s.fake.mu.Unlock()
 				if got := s.fake.switches; len(got) != 1 || got[0] != "vodafone/field test" {
 					t.Errorf("daemon got switches %q", got)
 				}
@@ -228,10 +230,10 @@ func cliCases(dir string) []cliCase {
 		{name: "switch-unknown-json", args: []string{"switch", "tmobile", "--json"}, code: 1,
 			out: []string{`"code": "unknown_profile"`, `"profiles": [`}},
 		{name: "switch-cap", args: []string{"switch", "vodafone"}, code: 1, doc: "switch-cap",
-			setup:  func(t *testing.T, s *served) { s.fake.capUntil = docNow.Add(12 * time.Minute) },
+			setup:  capExhausted,
 			errOut: []string{"refused: 3 switches in the last 1h", "allowed from 12:12 UTC (in 12m)", "switch cap"}},
 		{name: "switch-cap-json", args: []string{"switch", "vodafone", "--json"}, code: 1, doc: "switch-cap-json",
-			setup: func(t *testing.T, s *served) { s.fake.capUntil = docNow.Add(12 * time.Minute) },
+			setup: capExhausted,
 			out:   []string{`"code": "switch_cap"`, `"retry_at": "2026-03-01T12:12:00Z"`, `"retry_after_s": 720`}},
 		{name: "switch-quarantined", args: []string{"switch", "o2"}, code: 1, doc: "switch-quarantined",
 			errOut: []string{"refused: o2 is quarantined", "allowed from 12:45 UTC (in 45m)", "imsictl profiles"}},
@@ -304,6 +306,9 @@ func cliCases(dir string) []cliCase {
 					t.Errorf("%v %+v", err, ev)
 				}
 			}},
+		{name: "events-follow-daemon-down", args: []string{"events", "--follow"}, code: 3,
+			env: []string{"IMSICTL_SOCKET=/nonexistent/imsid.sock"}, errOut: []string{"imsid is not running"}},
+		{name: "events-after-without-follow", args: []string{"events", "--after", "5"}, code: 2, errOut: []string{"--after goes with --follow"}},
 		{name: "events-none", args: []string{"events"}, errOut: []string{"no recent events"}},
 
 		// config validate
@@ -328,7 +333,10 @@ func cliCases(dir string) []cliCase {
 		{name: "unknown-command", args: []string{"stauts"}, code: 2, errOut: []string{`unknown command "stauts"`}},
 		{name: "unknown-flag", args: []string{"status", "--jsno"}, code: 2, errOut: []string{"flag provided but not defined: -jsno"}},
 		{name: "completion-bash", args: []string{"completion", "bash"}, out: []string{"complete -F _imsictl imsictl", "__complete profiles"},
-			check: shellSyntax("bash")},
+			check: func(t *testing.T, s *served, r result) {
+				shellSyntax("bash")(t, s, r)
+				bashComplete(t, dir, s, r.stdout)
+			}},
 		{name: "completion-zsh", args: []string{"completion", "zsh"}, out: []string{"#compdef imsictl"}, check: shellSyntax("zsh")},
 		{name: "completion-fish", args: []string{"completion", "fish"}, out: []string{"complete -c imsictl"}, check: shellSyntax("fish")},
 		{name: "completion-json", args: []string{"completion", "bash", "--json"}, out: []string{`"shell": "bash"`}},
@@ -338,6 +346,50 @@ func cliCases(dir string) []cliCase {
 		{name: "probe-still-there", args: []string{"probe", "--device", filepath.Join(dir, "no-such-tty")}, code: 1,
 			errOut: []string{"cannot open the port"}},
 	}
+}
+
+func capExhausted(_ *testing.T, s *served) {
+	s.fake.mu.Lock()
+	defer s.fake.mu.Unlock()
+	s.fake.capUntil = docNow.Add(12 * time.Minute)
+}
+
+// bashComplete runs the bash script's completion function on a few
+// command lines, with the built binary on PATH asking the fake daemon for
+// profile names.
+func bashComplete(t *testing.T, dir string, s *served, script string) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Log("bash not installed")
+		return
+	}
+	for line, want := range map[string]string{
+		"imsictl sw":                    "switch",
+		"imsictl switch vo":             "vodafone",
+		"imsictl --json pin ":           "telekom vodafone o2",
+		"imsictl events --fo":           "--follow",
+		"imsictl completion z":          "zsh",
+		"imsictl probe --dialect qu":    "quectel",
+		"imsictl --socket /x/y status ": "",
+	} {
+		words := strings.Split(line, " ")
+		prog := script + "\nCOMP_WORDS=(" + strings.Join(quoteAll(words), " ") + ")\nCOMP_CWORD=" +
+			fmt.Sprint(len(words)-1) + "\n_imsictl\necho \"${COMPREPLY[*]}\"\n"
+		cmd := exec.Command(bash, "--norc", "-c", prog)
+		cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "IMSICTL_SOCKET="+s.socket)
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("%q completes to %q (%v), want %q", line, out, err, want)
+		}
+	}
+}
+
+func quoteAll(ws []string) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = "'" + w + "'"
+	}
+	return out
 }
 
 // shellSyntax checks a completion script with the shell's own parser when

@@ -11,9 +11,9 @@ import (
 // Completion data. TestCompletionFlagsMatch keeps it in step with the
 // commands' real flags.
 var (
-	globalFlags = []string{"--socket", "--url", "--token", "--token-file", "--timeout", "--json", "--no-color"}
+	globalFlags = []string{"--socket", "--url", "--token", "--token-file", "--ca-file", "--timeout", "--json", "--no-color"}
 	// valueFlags take a value, so the word after them is not a command.
-	valueFlags = []string{"--socket", "--url", "--token", "--token-file", "--timeout", "--reason", "--for", "--since",
+	valueFlags = []string{"--socket", "--url", "--token", "--token-file", "--ca-file", "--timeout", "--reason", "--for", "--since",
 		"--limit", "--last", "--after", "--device", "--baud", "--dialect"}
 	commandFlags = map[string][]string{
 		"switch":    {"--reason"},
@@ -110,7 +110,7 @@ _imsictl() {
     local cmd="" i conn=()
     for ((i = 1; i < COMP_CWORD; i++)); do
         case "${COMP_WORDS[i]}" in
-            --socket|--url|--token-file) conn+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}"); ((i++)) ;;
+            --socket|--url|--token-file|--ca-file) conn+=("${COMP_WORDS[i]}" "${COMP_WORDS[i+1]}"); ((i++)) ;;
 `)
 	fmt.Fprintf(&b, "            %s) ((i++)) ;;\n", strings.Join(valueFlags, "|"))
 	b.WriteString(`            -*) ;;
@@ -118,10 +118,10 @@ _imsictl() {
         esac
     done
     case "$prev" in
-        --socket|--token-file|--device) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --socket|--token-file|--ca-file|--device) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 `)
 	fmt.Fprintf(&b, "        --dialect) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n", dialects)
-	fmt.Fprintf(&b, "        %s) return ;;\n", strings.Join(without(valueFlags, "--socket", "--token-file", "--device", "--dialect"), "|"))
+	fmt.Fprintf(&b, "        %s) return ;;\n", strings.Join(without(valueFlags, "--socket", "--token-file", "--ca-file", "--device", "--dialect"), "|"))
 	b.WriteString("    esac\n")
 	fmt.Fprintf(&b, "    local flags=%q\n", strings.Join(globalFlags, " "))
 	b.WriteString("    case \"$cmd\" in\n")
@@ -166,7 +166,7 @@ _imsictl() {
     local cmd="" i
     for ((i = 2; i < CURRENT; i++)); do
         case "${words[i]}" in
-            --socket|--url|--token-file) conn+=("${words[i]}" "${words[i+1]}"); ((i++)) ;;
+            --socket|--url|--token-file|--ca-file) conn+=("${words[i]}" "${words[i+1]}"); ((i++)) ;;
 `)
 	fmt.Fprintf(&b, "            %s) ((i++)) ;;\n", strings.Join(valueFlags, "|"))
 	b.WriteString(`            -*) ;;
@@ -174,10 +174,10 @@ _imsictl() {
         esac
     done
     case "${words[CURRENT-1]}" in
-        --socket|--token-file|--device) _files; return ;;
+        --socket|--token-file|--ca-file|--device) _files; return ;;
 `)
 	fmt.Fprintf(&b, "        --dialect) compadd -- %s; return ;;\n", dialects)
-	fmt.Fprintf(&b, "        %s) return ;;\n", strings.Join(without(valueFlags, "--socket", "--token-file", "--device", "--dialect"), "|"))
+	fmt.Fprintf(&b, "        %s) return ;;\n", strings.Join(without(valueFlags, "--socket", "--token-file", "--ca-file", "--device", "--dialect"), "|"))
 	b.WriteString("    esac\n")
 	fmt.Fprintf(&b, "    local -a flags=(%s)\n", strings.Join(globalFlags, " "))
 	b.WriteString("    case \"$cmd\" in\n")
@@ -234,6 +234,7 @@ complete -c imsictl -f
 	b.WriteString(`complete -c imsictl -n '__fish_seen_subcommand_from probe' -l device -F -r
 complete -c imsictl -l socket -F -r
 complete -c imsictl -l token-file -F -r
+complete -c imsictl -l ca-file -F -r
 `)
 	fmt.Fprintf(&b, "complete -c imsictl -n '__fish_seen_subcommand_from probe' -l dialect -x -a %s\n", fishQuote(dialects))
 	b.WriteString(`complete -c imsictl -n '__fish_seen_subcommand_from switch pin' -a '(imsictl __complete profiles 2>/dev/null)'

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,9 +16,9 @@ import (
 
 // globals are the flags every command accepts.
 type globals struct {
-	socket, url, token, tokenFile string
-	timeout                       time.Duration
-	json, noColor                 bool
+	socket, url, token, tokenFile, caFile string
+	timeout                               time.Duration
+	json, noColor                         bool
 }
 
 // register adds the global flags to fs, keeping values already parsed
@@ -28,6 +29,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	// The token's value is never a flag default: help would print it.
 	fs.StringVar(&g.token, "token", g.token, "bearer `TOKEN` for --url (env IMSICTL_TOKEN; prefer --token-file: arguments show in ps)")
 	fs.StringVar(&g.tokenFile, "token-file", g.tokenFile, "read the bearer token from `FILE` (env IMSICTL_TOKEN_FILE)")
+	fs.StringVar(&g.caFile, "ca-file", g.caFile, "trust the CA certificates in `FILE` (PEM) for an https --url (env IMSICTL_CA_FILE)")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "give up on the daemon after `D` (default 10s)")
 	fs.BoolVar(&g.json, "json", g.json, "print JSON (the API's documents) instead of text")
 	fs.BoolVar(&g.noColor, "no-color", g.noColor, "no colour (also NO_COLOR); colour is only used on a terminal")
@@ -43,6 +45,7 @@ func (g *globals) resolve(e *env) (connection, error) {
 	var c connection
 	c.opts.Socket = firstNonEmpty(g.socket, e.getenv("IMSICTL_SOCKET"))
 	c.opts.URL = firstNonEmpty(g.url, e.getenv("IMSICTL_URL"))
+	c.opts.CAFile = firstNonEmpty(g.caFile, e.getenv("IMSICTL_CA_FILE"))
 	c.opts.Timeout = g.timeout
 	if g.timeout < 0 {
 		return c, errors.New("--timeout must be positive")
@@ -139,11 +142,16 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 			b.WriteString("  it may be busy or wedged: check 'systemctl status imsid' and 'journalctl -u imsid'; raise --timeout to wait longer\n")
 		case tcp:
 			fmt.Fprintf(&b, "%scannot reach imsid at %s: %v\n", prefix, ue.Target, ue.Err)
-			b.WriteString("  is imsid running there with api.listen set, and is the port reachable from here?\n")
+			var uae x509.UnknownAuthorityError
+			if errors.As(ue.Err, &uae) {
+				b.WriteString("  the daemon's TLS certificate is not signed by a CA this machine trusts: pass it with --ca-file FILE\n")
+			} else {
+				b.WriteString("  is imsid running there with api.listen set, and is the port reachable from here?\n")
+			}
 		default:
 			fmt.Fprintf(&b, "%simsid is not running (nothing answers on %s: %v)\n", prefix, ue.Target, ue.Err)
 			b.WriteString("  start it:        sudo systemctl start imsid\n")
-			b.WriteString("  or try it out:   imsid --simulate   (the built-in simulated modem)\n")
+			b.WriteString("  or try it out:   imsid --simulate   (a simulated modem; pass the socket it prints as --socket)\n")
 			b.WriteString("  another daemon?  --socket PATH or IMSICTL_SOCKET; over TCP: --url URL --token-file FILE\n")
 		}
 		return info, exitUnreachable, b.String()

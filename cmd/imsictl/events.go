@@ -37,6 +37,9 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 	if last < 1 {
 		return usageError(e, "events", "--last must be at least 1")
 	}
+	if after > 0 && !follow {
+		return usageError(e, "events", "--after goes with --follow")
+	}
 	cl, conn, code := dial(e, g, "events")
 	if cl == nil {
 		return code
@@ -64,7 +67,8 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 		return exitOK
 	}
 	err := cl.Follow(ctx, apiclient.FollowOptions{
-		After: after,
+		After:    after,
+		FailFast: true,
 		OnDrop: func(err error, from uint64, delay time.Duration) {
 			why := "the daemon ended the stream"
 			if err != nil && !errors.Is(err, io.EOF) {
@@ -76,7 +80,9 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 			fmt.Fprintf(e.stderr, "imsictl events: skipped a bad event: %v\n", fe)
 		},
 	}, func(ev api.Event) error {
-		print(ev)
+		if !expectedGap(ev) {
+			print(ev)
+		}
 		return nil
 	})
 	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
@@ -136,11 +142,8 @@ func backlog(ctx context.Context, cl *apiclient.Client, last int) ([]api.Event, 
 			if it.err != nil {
 				return out, nil // the daemon closed the stream: that is all
 			}
-			if it.ev.Type == api.EventGap && it.ev.ID == 0 {
-				var gp api.Gap
-				if json.Unmarshal(it.ev.Data, &gp) == nil && gp.After == 1 {
-					continue
-				}
+			if expectedGap(it.ev) {
+				continue
 			}
 			out = append(out, it.ev)
 			if len(out) > last {
@@ -149,6 +152,16 @@ func backlog(ctx context.Context, cl *apiclient.Client, last int) ([]api.Event, 
 			quiet.Reset(backlogQuiet)
 		}
 	}
+}
+
+// expectedGap: resuming from ID 1 means "all you hold", so the daemon's
+// notice that older events are gone says nothing new.
+func expectedGap(ev api.Event) bool {
+	if ev.Type != api.EventGap || ev.ID != 0 {
+		return false
+	}
+	var gp api.Gap
+	return json.Unmarshal(ev.Data, &gp) == nil && gp.After == 1
 }
 
 // eventLine is one event for people: time, type, and what it says.

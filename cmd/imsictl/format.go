@@ -26,7 +26,6 @@ func (p palette) green(s string) string  { return p.wrap("32", s) }
 func (p palette) yellow(s string) string { return p.wrap("33", s) }
 func (p palette) red(s string) string    { return p.wrap("31", s) }
 func (p palette) bold(s string) string   { return p.wrap("1", s) }
-func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
 // level colours a threat level.
 func (p palette) level(l string) string {
@@ -54,9 +53,9 @@ func human(d time.Duration) string {
 	switch {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(math.Ceil(d.Seconds())))
-	case d < time.Hour:
+	case d.Round(time.Minute) < time.Hour:
 		return fmt.Sprintf("%dm", int(d.Round(time.Minute).Minutes()))
-	case d < 48*time.Hour:
+	case d.Round(time.Minute) < 48*time.Hour:
 		d = d.Round(time.Minute)
 		h, m := int(d.Hours()), int(d.Minutes())%60
 		if m == 0 {
@@ -84,6 +83,15 @@ func relative(t, now time.Time) string {
 	default:
 		return human(d) + " ago"
 	}
+}
+
+// ago is relative for something that has happened: a timestamp a little
+// ahead of now (clock skew between the daemon's parts) reads "now".
+func ago(t, now time.Time) string {
+	if t.After(now) {
+		return "now"
+	}
+	return relative(t, now)
 }
 
 // clock shows t in local time: just the time today, with the date otherwise.

@@ -93,6 +93,8 @@ func refusalHint(ae *apiclient.APIError) string {
 		return "the profile has used its data cap for this billing period"
 	case api.CodeSuspended:
 		return "switching is suspended while jamming is suspected; 'imsictl status' shows the threat level"
+	case api.CodeAutonomous:
+		return "with sim.method autonomous the SIM's applet picks the IMSI itself; imsid only observes"
 	case api.CodeBusy:
 		return "another switch is in progress; 'imsictl events --follow' shows when it ends"
 	}

@@ -194,7 +194,7 @@ func parseCommand(e *env, g *globals, name string, args []string, define func(fs
 			printFlags(w, fs, globalNames)
 		}
 		if c.daemon {
-			fmt.Fprintln(w, "\nglobal flags: --socket PATH, --url URL, --token-file FILE, --timeout D, --json, --no-color (imsictl help)")
+			fmt.Fprintln(w, "\nglobal flags: --socket PATH, --url URL, --token-file FILE, --ca-file FILE, --timeout D, --json, --no-color (imsictl help)")
 		} else {
 			fmt.Fprintln(w, "\nglobal flags: --json, --no-color (imsictl help)")
 		}

@@ -128,7 +128,7 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 		if pr.LatencyMS != nil {
 			res += fmt.Sprintf(" %.0f ms", *pr.LatencyMS)
 		}
-		link += fmt.Sprintf("; last probe %s, %s", res, relative(pr.At, now))
+		link += fmt.Sprintf("; last probe %s, %s", res, ago(pr.At, now))
 	}
 	if l.ProbeFailures > 0 {
 		link += fmt.Sprintf("; %d probe failures in a row", l.ProbeFailures)
@@ -159,7 +159,7 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 		for _, r := range ls.Reasons {
 			why = append(why, orDash(firstNonEmpty(r.Message, r.Code)))
 		}
-		v := fmt.Sprintf("%s → %s %s (%s, %s trigger)", orDash(ls.From), orDash(ls.To), relative(ls.At, now), clock(ls.At, now), orDash(ls.Trigger))
+		v := fmt.Sprintf("%s → %s %s (%s, %s trigger)", orDash(ls.From), orDash(ls.To), ago(ls.At, now), clock(ls.At, now), orDash(ls.Trigger))
 		if len(why) > 0 {
 			v += ": " + strings.Join(why, "; ")
 		}

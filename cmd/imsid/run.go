@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"go.bug.st/serial"
 
@@ -33,6 +34,7 @@ type options struct {
 	simulate    bool
 	scenario    string
 	speed       float64
+	duration    time.Duration
 	stateDir    string
 	printConfig bool
 	probeIface  string
@@ -44,12 +46,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("imsid", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE\n       imsid --simulate [SCENARIO] [--speed N] [--config FILE] [--state-dir DIR] [--print-config]")
+		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE\n       imsid --simulate [SCENARIO] [--speed N] [--duration D] [--config FILE] [--state-dir DIR] [--print-config]")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.config, "config", "", "configuration file (required without --simulate), e.g. /etc/imsid/imsid.yaml")
 	fs.BoolVar(&o.simulate, "simulate", false, "run against the built-in modem simulator on a pty; SCENARIO defaults to "+DefaultScenario)
 	fs.Float64Var(&o.speed, "speed", 10, "with --simulate: scenario seconds per real second")
+	fs.DurationVar(&o.duration, "duration", 0, "with --simulate: stop after this much scenario time (0: run until stopped)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "override state_dir (with --simulate the default is a fresh temporary directory)")
 	fs.BoolVar(&o.printConfig, "print-config", false, "print the configuration in force (with --simulate: the one generated from the scenario) and exit")
 	fs.StringVar(&o.probeIface, "probe-interface", "", "bind data-path probes to this interface (e.g. wwan0; needs CAP_NET_RAW)")

@@ -137,7 +137,16 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 		Prober:     simProber{m},
 		OnProgress: pw.print,
 	}
-	return serve(ctx, o, dopts, reload, load, stderr)
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+		t := clk.AfterFunc(o.duration, cancel)
+		defer t.Stop()
+	}
+	code := serve(ctx, o, dopts, reload, load, stderr)
+	pw.summary(clk.Now())
+	return code
 }
 
 // simClock gives the switcher the simulator's accelerated clock.
@@ -162,25 +171,34 @@ func (p simProber) Probe(context.Context, string) (switcher.ProbeResult, error) 
 	return switcher.ProbeResult{OK: false, Detail: "no traffic passes (simulated core)"}, nil
 }
 
-// progressWriter prints one line per event: scenario time, state, profile,
-// what happened.
+// progressWriter prints one line per event: scenario time, state,
+// profile, what happened; and keeps the tally for the summary.
 type progressWriter struct {
 	mu    sync.Mutex
 	w     io.Writer
 	start time.Time
+	sum   tally
 }
 
 func (p *progressWriter) print(ev daemon.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	el := ev.At.Sub(p.start).Round(time.Second)
-	if el < 0 {
-		el = 0
-	}
-	h, m, s := int(el.Hours()), int(el.Minutes())%60, int(el.Seconds())%60
 	prof := ev.Profile
 	if prof == "" {
 		prof = "-"
 	}
-	fmt.Fprintf(p.w, "[+%02d:%02d:%02d] %-12s %-14s %-8s %s\n", h, m, s, ev.State, prof, ev.Kind, ev.Text)
+	fmt.Fprintf(p.w, "[+%s] %-12s %-14s %-8s %s\n", clock(ev.At.Sub(p.start)), ev.State, prof, ev.Kind, ev.Text)
+	p.sum.add(ev)
+}
+
+func (p *progressWriter) summary(end time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.sum.write(p.w, p.start, end)
+}
+
+// clock formats a scenario duration as hh:mm:ss.
+func clock(d time.Duration) string {
+	d = max(d, 0).Round(time.Second)
+	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
 }

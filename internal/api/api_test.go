@@ -337,8 +337,11 @@ func TestRefusals(t *testing.T) {
 			if tc.retry != "" && (e.RetryAt == nil || e.RetryAfter == nil || fmt.Sprint(*e.RetryAfter) != tc.retry) {
 				t.Fatalf("retry_at missing: %s", rec.Body)
 			}
-			if tc.code == CodeUnknownProfile && !strings.Contains(e.Message, "home, roam, backup") {
+			if tc.code == CodeUnknownProfile && f.omitNames && !strings.Contains(e.Message, "home, roam, backup") {
 				t.Fatalf("message %q should list the profiles", e.Message)
+			}
+			if tc.code == CodeUnknownProfile && !f.omitNames && e.Message != "no profile nope" {
+				t.Fatalf("message %q: the backend's own message should be kept as is", e.Message)
 			}
 		})
 	}

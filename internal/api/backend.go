@@ -92,10 +92,6 @@ func (e *ValidationError) Error() string {
 	return fmt.Sprintf("invalid request: %s: %s", e.Field, e.Message)
 }
 
-func invalid(field, format string, a ...any) *ValidationError {
-	return &ValidationError{Field: field, Message: fmt.Sprintf(format, a...)}
-}
-
 // DecisionQuery selects a page of the decision log.
 type DecisionQuery struct {
 	After uint64    // only Seq > After (the cursor)
@@ -317,9 +313,9 @@ type Inputs struct {
 
 // Ranked is one profile's score within a decision.
 type Ranked struct {
-	Profile  string  `json:"profile"`
-	Score    Score   `json:"score"`
-	Eligible bool    `json:"eligible"`
+	Profile  string   `json:"profile"`
+	Score    Score    `json:"score"`
+	Eligible bool     `json:"eligible"`
 	Reasons  []Reason `json:"reasons"`
 }
 
@@ -346,7 +342,7 @@ type Ack struct {
 	Op      string     `json:"op"` // switch, pin, unpin
 	Profile *string    `json:"profile"`
 	Reason  *string    `json:"reason"`
-	Until   *time.Time `json:"until"` // pin only
+	Until   *time.Time `json:"until"`  // pin only
 	Status  string     `json:"status"` // "accepted" (queued) or "done"
 	Message string     `json:"message"`
 }

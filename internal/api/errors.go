@@ -99,15 +99,14 @@ func (s *Server) backendError(w http.ResponseWriter, r *http.Request, op string,
 		}
 		if ref.Code == CodeUnknownProfile && len(info.Profiles) == 0 {
 			// The backend did not say which profiles exist; ask it, so the
-			// operator sees the valid names.
+			// operator sees the valid names. (A backend that lists them is
+			// trusted to have named them in its message too.)
 			ctx, cancel := context.WithTimeout(r.Context(), s.cfg.BackendTimeout)
-			if ps, perr := s.backend.Profiles(ctx); perr == nil {
+			if ps, perr := s.backend.Profiles(ctx); perr == nil && len(ps) > 0 {
 				info.Profiles = profileList(ps)
+				info.Message += " (known profiles: " + joinNames(info.Profiles) + ")"
 			}
 			cancel()
-		}
-		if ref.Code == CodeUnknownProfile && len(info.Profiles) > 0 {
-			info.Message += " (known profiles: " + joinNames(info.Profiles) + ")"
 		}
 		retryInfo(w, &info, ref.RetryAt, s.cfg.Now())
 		writeError(w, refusalStatus(ref.Code), info)

@@ -11,44 +11,55 @@ import (
 // sees IDs strictly increasing, and nothing deadlocks.
 func TestHubConcurrent(t *testing.T) {
 	h := NewHub(16, 8, nil)
-	var wg sync.WaitGroup
+	var pubs, subs sync.WaitGroup
+	published := make(chan struct{})
 	for range 4 {
-		wg.Go(func() {
+		pubs.Go(func() {
 			for range 200 {
 				h.Publish(EventLink, Link{})
 			}
 		})
 	}
-	for range 4 {
-		wg.Go(func() {
-			for range 20 {
+	for n := range 4 {
+		subs.Go(func() {
+			for i := range 20 {
 				ctx, cancel := context.WithCancel(context.Background())
-				ch, stop, err := h.Subscribe(ctx, 0)
+				ch, stop, err := h.Subscribe(ctx, uint64(n*i))
 				if err != nil {
 					t.Error(err)
+					cancel()
 					return
 				}
 				var last uint64
-				for i := 0; i < 5; i++ {
-					ev, ok := <-ch
-					if !ok {
-						break
+			read:
+				for range 5 {
+					select {
+					case ev, ok := <-ch:
+						if !ok {
+							break read
+						}
+						if ev.ID != 0 && ev.ID <= last {
+							t.Errorf("ID %d after %d", ev.ID, last)
+						}
+						last = max(last, ev.ID)
+					case <-published:
+						break read
 					}
-					if ev.ID <= last {
-						t.Errorf("ID %d after %d", ev.ID, last)
-					}
-					last = ev.ID
 				}
-				if i := len(ch); i%2 == 0 {
+				// Both ways of ending a subscription, in both orders.
+				if i%2 == 0 {
 					cancel()
+					stop()
 				} else {
 					stop()
+					cancel()
 				}
-				cancel()
 			}
 		})
 	}
-	wg.Wait()
+	pubs.Wait()
+	close(published)
+	subs.Wait()
 	h.Close()
 	if h.Subscribers() != 0 {
 		t.Fatal("subscribers after Close")

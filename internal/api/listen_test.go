@@ -290,3 +290,31 @@ func TestConfigFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestLifecycle(t *testing.T) {
+	s, _, _ := startServer(t, newFake(), nil)
+	if err := s.Start(); err == nil {
+		t.Fatal("second Start accepted")
+	}
+	done := make(chan error, 2)
+	go func() { done <- s.Close() }()
+	go func() { done <- s.Shutdown(context.Background()) }()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-s.done: // every serve goroutine has returned
+	default:
+		t.Fatal("Close returned before the serve goroutines ended")
+	}
+	if err := s.Start(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Start after Close: %v", err)
+	}
+	// Closing a server that never started is fine too.
+	idle, _ := newTestServer(t, newFake(), nil)
+	if err := idle.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -83,18 +83,18 @@ func TestMetricsPrivateRegistry(t *testing.T) {
 
 func TestATCommandLabel(t *testing.T) {
 	for in, want := range map[string]string{
-		"AT+CSQ":                      "+CSQ",
-		"at+creg?":                    "+CREG?",
-		"AT+COPS=?":                   "+COPS=?",
-		"AT+COPS=1,2,\"26201\"":       "+COPS=",
-		"AT+QENG=\"servingcell\"":     "+QENG=",
-		"AT+CSIM=10,\"A0A4000002\"":   "+CSIM=",
-		"ATI":                         "I",
-		"AT":                          "other",
-		"":                            "other",
-		"AT^SYSCFGEX?":                "^SYSCFGEX?",
-		"AT$QCRMCALL=1,1":             "$QCRMCALL=",
-		"AT+\x00\xff\"{}":             "+",
+		"AT+CSQ":                       "+CSQ",
+		"at+creg?":                     "+CREG?",
+		"AT+COPS=?":                    "+COPS=?",
+		"AT+COPS=1,2,\"26201\"":        "+COPS=",
+		"AT+QENG=\"servingcell\"":      "+QENG=",
+		"AT+CSIM=10,\"A0A4000002\"":    "+CSIM=",
+		"ATI":                          "I",
+		"AT":                           "other",
+		"":                             "other",
+		"AT^SYSCFGEX?":                 "^SYSCFGEX?",
+		"AT$QCRMCALL=1,1":              "$QCRMCALL=",
+		"AT+\x00\xff\"{}":              "+",
 		"AT" + strings.Repeat("X", 99): strings.Repeat("X", 16),
 	} {
 		if got := ATCommandLabel(in); got != want {

@@ -193,13 +193,13 @@ func (s *Server) RemoteHandler() http.Handler { return s.remote }
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.started {
-		return errors.New("api: server already started")
-	}
 	select {
 	case <-s.stopping:
 		return ErrClosed
 	default:
+	}
+	if s.started {
+		return errors.New("api: server already started")
 	}
 	var lns []net.Listener
 	var handlers []http.Handler

@@ -24,6 +24,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		s.requestError(w, err)
 		return
 	}
+	if r.Method == http.MethodHead {
+		// A HEAD must not subscribe and hold the connection open.
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
 	rc := http.NewResponseController(w)
 	ctx := r.Context()
 	events, cancel, err := s.backend.Subscribe(ctx, after)

@@ -285,3 +285,12 @@ func TestSSEOverTCP(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSSEHead(t *testing.T) {
+	f := newFake()
+	s, _ := newTestServer(t, f, nil)
+	rec := do(s.LocalHandler(), "HEAD", "/v1/events", "")
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/event-stream" || f.hub.Subscribers() != 0 {
+		t.Fatalf("%d %v", rec.Code, rec.Header())
+	}
+}

@@ -234,6 +234,10 @@ type FollowOptions struct {
 	OnBadFrame func(err *FrameError)
 	// MaxDelay caps the reconnect backoff (default 30 s).
 	MaxDelay time.Duration
+	// FailFast returns the error of the first connection attempt instead
+	// of retrying: a person who asks for a stream wants to hear at once
+	// that the daemon is not there. Later drops are still retried.
+	FailFast bool
 }
 
 // Follow streams events into fn until ctx ends (it then returns ctx.Err())
@@ -250,17 +254,19 @@ func (c *Client) Follow(ctx context.Context, o FollowOptions, fn func(api.Event)
 	after := o.After
 	hint := 2 * time.Second
 	delay := time.Duration(0)
+	connected := false
 	for {
 		s, err := c.Events(ctx, after)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if !retryable(err) {
+			if !retryable(err) || (o.FailFast && !connected) {
 				return err
 			}
 			delay = min(max(delay*2, hint), maxDelay)
 		} else {
+			connected = true
 			got := false
 			err = pump(s, o, fn, &got)
 			after = s.LastID()

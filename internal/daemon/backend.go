@@ -47,10 +47,10 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	out := api.Status{
 		At: st.At, State: string(st.State), Ready: d.ready.Load(),
 		ActiveProfile: api.NonEmpty(st.Active), PreviousProfile: api.NonEmpty(st.Previous),
-		Suspended: st.Suspended,
-		SIM:       api.SIMInfo{Method: string(st.Method), IMSI: api.NonEmpty(st.IMSI), ICCID: api.NonEmpty(st.ICCID)},
+		Suspended:    st.Suspended,
+		SIM:          api.SIMInfo{Method: string(st.Method), IMSI: api.NonEmpty(st.IMSI), ICCID: api.NonEmpty(st.ICCID)},
 		Registration: api.Registration{PLMN: api.NonEmpty(st.PLMN), Tech: api.NonEmpty(st.Tech)},
-		Link: api.Link{Up: st.PDPUp && linkUp(st.State), ProbeFailures: st.ProbeFails, LastProbe: d.prober.lastProbe()},
+		Link:         api.Link{Up: st.PDPUp && linkUp(st.State), ProbeFailures: st.ProbeFails, LastProbe: d.prober.lastProbe()},
 		Usage:        []api.Usage{},
 		SwitchBudget: api.SwitchBudget{Used: st.Switches, Max: cfg.Policy.SwitchCap.Max, Window: cfg.Policy.SwitchCap.Window.Std().String()},
 	}

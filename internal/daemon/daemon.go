@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,7 +65,11 @@ type Progress struct {
 	Kind    string    // "state", "decision", "threat"
 	State   string
 	Profile string
-	Text    string
+	// Code is the lifecycle event (state), the decision kind (decision) or
+	// the detector rule (threat); Reason the decision's first reason code.
+	Code   string
+	Reason string
+	Text   string
 }
 
 // Daemon is the running service. Create it with New and call Run once.
@@ -460,14 +465,27 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 		}
 		d.ready.Store(false)
 		d.cur.Store(nil)
+		if ctx.Err() != nil {
+			// Stop the switcher before the modem goes, so no tick uses it.
+			d.sw.Load().Close()
+			<-runDone
+		} else {
+			// Let the switcher see the loss now (it moves to modem_lost and
+			// stops using the modem) before the session is closed under it,
+			// and so that Reopened finds it there, whatever its poll interval.
+			_ = d.sw.Load().Tick(ctx)
+		}
 		m.Close()
 		a.wait()
+		// A request to reopen made while this session was dying is about
+		// this session, not the next.
+		select {
+		case <-d.lostKick:
+		default:
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		// Let the switcher see the loss now (it moves to modem_lost) so that
-		// Reopened finds it there, whatever its poll interval.
-		_ = d.sw.Load().Tick(ctx)
 		d.notify("STATUS=modem lost; reopening")
 	}
 }
@@ -550,6 +568,7 @@ func (d *Daemon) persist(full bool) {
 					_ = d.st.SetActive(snap.Active)
 				}
 				d.persistPin(snap.Pin)
+				d.persistQuarantines(snap.Quarantines)
 			}
 		}
 	}
@@ -565,6 +584,24 @@ func (d *Daemon) persist(full bool) {
 		if err := d.st.SetBaseline(raw); err != nil {
 			d.log.Warn("persist threat baseline", "err", err)
 		}
+	}
+}
+
+// persistQuarantines mirrors the switcher's quarantine book into the
+// store's own table, where tools and the fleet can read it without
+// decoding the snapshot.
+func (d *Daemon) persistQuarantines(qs []switcher.QuarantineEntry) {
+	out := make([]store.Quarantine, 0, len(qs))
+	for _, q := range qs {
+		scope, key, ok := strings.Cut(q.Key, ":")
+		if !ok {
+			scope, key = "profile", q.Key
+		}
+		out = append(out, store.Quarantine{Scope: scope, Key: key, Until: q.Until, Count: q.Count, Since: q.Since,
+			Reason: string(q.Reason.Code)})
+	}
+	if err := d.st.ReplaceQuarantines(out); err != nil {
+		d.log.Warn("persist quarantines", "err", err)
 	}
 }
 
@@ -599,7 +636,17 @@ func (d *Daemon) sampleUsage(ctx context.Context) {
 	for _, r := range o.regs {
 		roaming = roaming || r.Status.Roaming()
 	}
-	d.ledger.observe(p, profiles.Sample{At: d.o.Clock.Now(), Up: c.Sent, Down: c.Received, Roaming: roaming})
+	closed := d.ledger.observe(p, profiles.Sample{At: d.o.Clock.Now(), Up: c.Sent, Down: c.Received, Roaming: roaming})
+	for _, u := range closed {
+		// A billing period ended: keep its total for the record.
+		raw, err := json.Marshal(u)
+		if err == nil {
+			err = d.st.PutUsage(u.Profile, u.Period.Start.Format("2006-01-02"), raw)
+		}
+		if err != nil {
+			d.log.Warn("persist closed usage period", "profile", u.Profile, "err", err)
+		}
+	}
 }
 
 // watchdogLoop pings systemd's watchdog only while the control loop makes
@@ -615,6 +662,7 @@ func (d *Daemon) watchdogLoop(ctx context.Context) {
 	t := time.NewTicker(wd / 3)
 	defer t.Stop()
 	var lastAt time.Time
+	stalled := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -627,10 +675,16 @@ func (d *Daemon) watchdogLoop(ctx context.Context) {
 				d.alive()
 			}
 		}
-		if time.Since(time.Unix(0, d.progress.Load())) < wd {
+		since := time.Since(time.Unix(0, d.progress.Load()))
+		if since < wd {
+			if stalled {
+				d.log.Info("control loop making progress again")
+			}
+			stalled = false
 			d.notify("WATCHDOG=1")
-		} else {
-			d.log.Error("control loop made no progress; withholding the watchdog ping", "for", wd)
+		} else if !stalled {
+			stalled = true
+			d.log.Error("control loop made no progress; withholding the watchdog ping", "for", since.Round(time.Millisecond))
 		}
 	}
 }

@@ -86,7 +86,7 @@ func (d *Daemon) onTransition(from, to switcher.State, ev switcher.Event) {
 		_, _ = d.hub.Publish(api.EventState, api.StateChange{From: string(from), To: string(to), Event: string(ev)})
 		d.log.Info("state", "from", string(from), "to", string(to), "event", string(ev))
 		d.notify("STATUS=" + string(to))
-		d.progressf("state", to, "", "%s -> %s (%s)", from, to, ev)
+		d.progressf(Progress{Kind: "state", State: string(to), Code: string(ev)}, "%s -> %s (%s)", from, to, ev)
 		up := linkUp(to)
 		d.mu.Lock()
 		changed := up != d.linkUp
@@ -142,13 +142,17 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 			d.metrics.IncSwitch(string(dec.Trigger), code)
 		}
 		if dec.Kind != switcher.KindStay {
-			d.log.Info("decision", "seq", dec.Seq, "kind", string(dec.Kind), "from", dec.From, "to", dec.To,
+			d.log.Debug("decision", "seq", dec.Seq, "kind", string(dec.Kind), "from", dec.From, "to", dec.To,
 				"trigger", string(dec.Trigger), "reasons", reasonText(dec.Reasons))
 			prof := dec.To
 			if prof == "" {
 				prof = dec.From
 			}
-			d.progressf("decision", dec.Inputs.State, prof, "%s %s", dec.Kind, reasonText(dec.Reasons))
+			p := Progress{Kind: "decision", State: string(dec.Inputs.State), Profile: prof, Code: string(dec.Kind)}
+			if len(dec.Reasons) > 0 {
+				p.Reason = string(dec.Reasons[0].Code)
+			}
+			d.progressf(p, "%s %s", dec.Kind, reasonText(dec.Reasons))
 			d.kickPersist()
 		}
 	})
@@ -168,7 +172,7 @@ func (d *Daemon) onThreat(r threat.Result) {
 		for _, a := range r.Alerts {
 			f := a.Finding
 			d.log.Warn("threat alert", "rule", f.Rule, "severity", f.Severity.String(), "scope", f.Scope.Key(), "folded", a.Folded)
-			d.progressf("threat", "", "", "alert %s (%s) on %s: %s", f.Rule, f.Severity, f.Scope.Key(), f.Message)
+			d.progressf(Progress{Kind: "threat", Code: f.Rule, Reason: string(f.Reason)}, "alert %s (%s) on %s: %s", f.Rule, f.Severity, f.Scope.Key(), f.Message)
 			d.publishUpstream(upstream.TypeThreatAlert, alertData{At: f.At, Detector: string(f.Detector), Rule: f.Rule,
 				Reason: string(f.Reason), Severity: f.Severity.String(), Score: f.Score, Scope: f.Scope.Key(),
 				Message: f.Message, Folded: a.Folded})
@@ -190,21 +194,20 @@ type alertData struct {
 	Folded   int       `json:"folded,omitempty"`
 }
 
-func (d *Daemon) progressf(kind string, state switcher.State, profile, format string, args ...any) {
+func (d *Daemon) progressf(p Progress, format string, args ...any) {
 	if d.o.OnProgress == nil {
 		return
 	}
-	if profile == "" {
-		if sw := d.sw.Load(); sw != nil {
-			profile = sw.Status().Active
+	if sw := d.sw.Load(); sw != nil {
+		if p.Profile == "" {
+			p.Profile = sw.Status().Active
+		}
+		if p.State == "" {
+			p.State = string(sw.State())
 		}
 	}
-	if state == "" {
-		if sw := d.sw.Load(); sw != nil {
-			state = sw.State()
-		}
-	}
-	d.o.OnProgress(Progress{At: d.o.Clock.Now(), Kind: kind, State: string(state), Profile: profile, Text: fmt.Sprintf(format, args...)})
+	p.At, p.Text = d.o.Clock.Now(), fmt.Sprintf(format, args...)
+	d.o.OnProgress(p)
 }
 
 func reasonText(rs []switcher.Reason) string {
@@ -341,10 +344,10 @@ func (l *lockedLedger) Report(p *profiles.Profile, now time.Time) profiles.Repor
 	return l.l.Report(p, now)
 }
 
-func (l *lockedLedger) observe(p *profiles.Profile, s profiles.Sample) {
+func (l *lockedLedger) observe(p *profiles.Profile, s profiles.Sample) []profiles.Usage {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.l.Observe(p, s)
+	return l.l.Observe(p, s)
 }
 
 func (l *lockedLedger) json() ([]byte, error) {

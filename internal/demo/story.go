@@ -32,3 +32,19 @@ func pad2(n int) string {
 	}
 	return string(rune('0'+n/10)) + string(rune('0'+n%10))
 }
+
+// Episode is a stretch of the scenario worth naming in the picture. It
+// says what the world did, not what the daemon made of it.
+type Episode struct {
+	From time.Duration `json:"from"`
+	To   time.Duration `json:"to"`
+	Text string        `json:"text"`
+}
+
+// StoreDayEpisodes are the store day's events (simulator/scenarios/store-day.yaml;
+// TestStoreDayEpisodes keeps the two in step).
+var StoreDayEpisodes = []Episode{
+	{From: 2 * time.Hour, To: 7 * time.Hour, Text: "cheap carrier's outage"},
+	{From: 3*time.Hour + 30*time.Minute, To: 4*time.Hour + 30*time.Minute, Text: "IMSI catcher (2G)"},
+	{From: 5*time.Hour + 30*time.Minute, To: 5*time.Hour + 50*time.Minute, Text: "jamming"},
+}

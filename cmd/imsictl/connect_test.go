@@ -1,0 +1,54 @@
+package main
+
+import (
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/apiclient"
+)
+
+// TestExplain covers the messages the binary tests cannot provoke here
+// (the tests run as root, who ignores socket permissions).
+func TestExplain(t *testing.T) {
+	e := &env{now: func() time.Time { return docNow }}
+	sock := connection{opts: apiclient.Options{Socket: "/run/imsid/imsid.sock"}}
+	tcp := connection{opts: apiclient.Options{URL: "http://gw:8787", Token: testToken}, tokenFrom: "IMSICTL_TOKEN"}
+	for _, tc := range []struct {
+		name string
+		conn connection
+		err  error
+		code int
+		want []string
+	}{
+		{"permission", sock, &apiclient.UnreachableError{Target: "/run/imsid/imsid.sock", Reason: "permission", Err: syscall.EACCES}, 3,
+			[]string{"permission denied on the daemon's socket /run/imsid/imsid.sock", "sudo", "group"}},
+		{"timeout", sock, &apiclient.UnreachableError{Target: "/run/imsid/imsid.sock", Reason: "timeout", Err: errors.New("no answer")}, 3,
+			[]string{"did not answer within 10s", "--timeout"}},
+		{"wrong token", tcp, &apiclient.APIError{Op: "switch", Status: 401, Info: api.ErrorInfo{Code: api.CodeUnauthorized}}, 1,
+			[]string{"did not accept the token from IMSICTL_TOKEN"}},
+		{"unavailable", sock, &apiclient.APIError{Op: "status", Status: 503, Info: api.ErrorInfo{Code: api.CodeUnavailable, Message: "modem lost"}}, 1,
+			[]string{"cannot answer now: modem lost", "try again"}},
+		{"pinned", sock, &apiclient.APIError{Op: "switch", Status: 409, Info: api.ErrorInfo{Code: api.CodePinned, Message: "telekom is pinned"}}, 1,
+			[]string{"refused: telekom is pinned", "imsictl unpin"}},
+		{"other", sock, errors.New("boom"), 1, []string{"imsictl x: boom"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			info, code, text := explainDaemonErr(e, tc.conn, "x", tc.err, refusalHint)
+			if code != tc.code || info.Code == "" {
+				t.Errorf("code %d (%q), want %d", code, info.Code, tc.code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("%q lacks %q", text, w)
+				}
+			}
+			if strings.Contains(text, testToken) {
+				t.Error("token printed")
+			}
+		})
+	}
+}

@@ -1,0 +1,341 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/store"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/simulator"
+	"github.com/imsid/imsid/switcher"
+)
+
+// These tests run the whole daemon in process against the simulator over
+// net.Pipe, with the simulator's clock accelerated: real time, short
+// timeouts, as for the end-to-end tests, but under the race detector.
+
+type recNotifier struct {
+	mu     sync.Mutex
+	states []string
+}
+
+func (n *recNotifier) Notify(s string) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.states = append(n.states, s)
+	return nil
+}
+
+func (n *recNotifier) has(prefix string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, s := range n.states {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+type simClock struct{ c simulator.Clock }
+
+func (s simClock) Now() time.Time { return s.c.Now() }
+func (s simClock) After(d time.Duration) <-chan time.Time {
+	ch := make(chan time.Time, 1)
+	s.c.AfterFunc(d, func() { ch <- s.c.Now() })
+	return ch
+}
+
+type simProber struct{ m *simulator.Modem }
+
+func (p simProber) Probe(context.Context, string) (switcher.ProbeResult, error) {
+	return switcher.ProbeResult{OK: p.m.Snapshot().DataUp, Latency: time.Millisecond}, nil
+}
+
+// pipes serves the simulator on a fresh net.Pipe per open, and can cut the
+// current one (a USB unplug).
+type pipes struct {
+	sim   *simulator.Modem
+	mu    sync.Mutex
+	cur   []net.Conn
+	opens int
+	wg    sync.WaitGroup
+}
+
+func (p *pipes) open(ctx context.Context) (io.ReadWriteCloser, error) {
+	a, b := net.Pipe()
+	p.mu.Lock()
+	p.cur = []net.Conn{a, b}
+	p.opens++
+	p.mu.Unlock()
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); _ = p.sim.Serve(context.Background(), b); b.Close() }()
+	return a, nil
+}
+
+func (p *pipes) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.cur {
+		c.Close()
+	}
+}
+
+func (p *pipes) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.opens
+}
+
+type harness struct {
+	t      *testing.T
+	d      *Daemon
+	sim    *simulator.Modem
+	pipes  *pipes
+	notif  *recNotifier
+	logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+	dir    string
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func loadTestConfig(t *testing.T, dir string) *profiles.Config {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/basic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := profiles.Parse("basic.yaml", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.StateDir = dir
+	cfg.API.Socket = filepath.Join(dir, "imsid.sock")
+	return cfg
+}
+
+func start(t *testing.T, dir string) *harness {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the daemon in real time")
+	}
+	sc, err := simulator.LoadScenario("../../simulator/scenarios/basic.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := simulator.NewRealClock(40)
+	sim, err := simulator.New(sc, simulator.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, sim: sim, pipes: &pipes{sim: sim}, notif: &recNotifier{}, logs: &syncBuffer{}, dir: dir, done: make(chan error, 1)}
+	h.d, err = New(Options{
+		Config: loadTestConfig(t, dir), Open: h.pipes.open,
+		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Clock:  simClock{clk}, Prober: simProber{sim}, Notifier: h.notif,
+		WatchdogInterval: 3 * time.Second, PersistEvery: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.done <- h.d.Run(ctx) }()
+	t.Cleanup(func() {
+		h.stop()
+		sim.Close()
+		h.pipes.cut()
+		h.pipes.wg.Wait()
+		if t.Failed() {
+			t.Logf("logs:\n%s", h.logs.String())
+		}
+	})
+	return h
+}
+
+func (h *harness) stop() {
+	if h.cancel == nil {
+		return
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		if err != nil {
+			h.t.Errorf("Run: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		h.t.Fatal("Run did not return after cancel")
+	}
+}
+
+func (h *harness) waitFor(what string, timeout time.Duration, f func() bool) {
+	h.t.Helper()
+	end := time.Now().Add(timeout)
+	for !f() {
+		if time.Now().After(end) {
+			h.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func (h *harness) on(profile string) func() bool {
+	b := &backend{d: h.d}
+	return func() bool {
+		st, err := b.Status(context.Background())
+		return err == nil && st.Ready && st.State == "connected" && st.ActiveProfile != nil && (profile == "" || *st.ActiveProfile == profile)
+	}
+}
+
+func TestDaemonLifecycle(t *testing.T) {
+	h := start(t, t.TempDir())
+	b := &backend{d: h.d}
+	h.waitFor("connected on telekom-de", 20*time.Second, h.on("telekom-de"))
+	if !h.notif.has("READY=1") {
+		t.Error("no READY=1")
+	}
+	h.waitFor("a watchdog ping", 5*time.Second, func() bool { return h.notif.has("WATCHDOG=1") })
+
+	// A forced switch through the backend, then a pin.
+	if _, err := b.Switch(context.Background(), "t-mobile", "test"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("connected on t-mobile", 20*time.Second, h.on("t-mobile"))
+	if _, err := b.Pin(context.Background(), "t-mobile", 0); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("held", 10*time.Second, func() bool { return h.d.sw.Load().State() == switcher.StateHeld })
+	var re *api.RefusedError
+	if _, err := b.Switch(context.Background(), "nope", ""); !errors.As(err, &re) || re.Code != api.CodeUnknownProfile || len(re.Profiles) != 3 {
+		t.Fatalf("unknown profile: %v", err)
+	}
+	st, _ := b.Status(context.Background())
+	if st.LastSwitch == nil || st.LastSwitch.To != "t-mobile" || st.SIM.IMSI == nil || strings.Contains(*st.SIM.IMSI, "310260123456789") {
+		t.Fatalf("status %+v", st)
+	}
+	ps, err := b.Profiles(context.Background())
+	if err != nil || len(ps) != 3 {
+		t.Fatalf("profiles %v %v", ps, err)
+	}
+	ds, err := b.Decisions(context.Background(), api.DecisionQuery{Limit: 100})
+	if err != nil || len(ds) == 0 {
+		t.Fatalf("decisions %v %v", ds, err)
+	}
+
+	// The port vanishes: the daemon reopens it and carries on.
+	opens := h.pipes.count()
+	h.pipes.cut()
+	h.waitFor("a reopened port", 20*time.Second, func() bool { return h.pipes.count() > opens })
+	h.waitFor("held on t-mobile again", 20*time.Second, func() bool {
+		st, err := b.Status(context.Background())
+		return err == nil && st.Ready && st.State == "held" && *st.ActiveProfile == "t-mobile"
+	})
+
+	// Reload keeps running with the new config.
+	cfg := loadTestConfig(t, h.dir)
+	cfg.Policy.SwitchCap.Max = 5
+	if err := h.d.Reload(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := b.Status(context.Background()); st.SwitchBudget.Max != 5 {
+		t.Fatalf("reload not applied: %+v", st.SwitchBudget)
+	}
+
+	h.stop()
+	if !h.notif.has("STOPPING=1") {
+		t.Error("no STOPPING=1")
+	}
+	// The state survives: active profile and pin.
+	s, err := store.Open(h.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if a, _ := s.Active(); a != "t-mobile" {
+		t.Errorf("stored active %q", a)
+	}
+	if p, err := s.GetPin(); err != nil || p.Profile != "t-mobile" {
+		t.Errorf("stored pin %+v %v", p, err)
+	}
+	if un, _ := s.Unfinished(); len(un) != 0 {
+		t.Errorf("unfinished switches: %+v", un)
+	}
+	for _, id := range []string{"262011234567890", "310260123456789", "89490200001234567890"} {
+		if strings.Contains(h.logs.String(), id) {
+			t.Errorf("identity in clear in the logs")
+		}
+	}
+}
+
+// A restart after a journalled switch that never finished reconciles with
+// what the SIM carries and closes the journal entry.
+func TestDaemonReconcilesUnfinishedSwitch(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two unfinished intents: the older is superseded, the newer reconciled.
+	in := switcher.Intent{Seq: 7, At: time.Now().Add(-time.Minute), From: "t-mobile", To: "vodafone-uk", Trigger: switcher.TriggerManual}
+	for _, seq := range []uint64{6, 7} {
+		in.Seq = seq
+		raw, _ := jsonMarshal(in)
+		if _, err := s.BeginSwitch(store.Intent{From: in.From, To: in.To, Ref: seq, Detail: raw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+
+	h := start(t, dir)
+	h.waitFor("connected", 20*time.Second, h.on("telekom-de"))
+	ds := h.d.sw.Load().Decisions(0, 0)
+	found := false
+	for _, d := range ds {
+		found = found || d.Has(switcher.CodeReconcile)
+	}
+	if !found {
+		t.Fatal("no reconcile decision")
+	}
+	h.stop()
+	s, err = store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if un, _ := s.Unfinished(); len(un) != 0 {
+		t.Fatalf("unfinished after reconcile: %+v", un)
+	}
+	j, _ := s.Journal(0)
+	if len(j) != 2 || j[1].Outcome == nil || j[1].Outcome.Result != "reconciled" || j[1].Outcome.Active != "telekom-de" {
+		t.Fatalf("journal %+v", j)
+	}
+}

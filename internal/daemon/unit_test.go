@@ -1,0 +1,133 @@
+package daemon
+
+import (
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/switcher"
+)
+
+func TestQueueKeepsOrderAndDrainsOnClose(t *testing.T) {
+	q := newQueue()
+	done := make(chan struct{})
+	var got []int
+	go func() { defer close(done); q.run() }()
+	for i := range 1000 {
+		q.push(func() { got = append(got, i) })
+	}
+	q.close()
+	<-done
+	q.push(func() { t.Error("a job after close ran") })
+	if len(got) != 1000 {
+		t.Fatalf("ran %d jobs", len(got))
+	}
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("job %d ran as %d", i, v)
+		}
+	}
+}
+
+type rwc struct {
+	io.Reader
+	io.Writer
+}
+
+func (rwc) Close() error { return nil }
+
+func TestWireTapTimesCommands(t *testing.T) {
+	m := api.NewMetrics()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	tap := newWireTap(rwc{Reader: a, Writer: io.Discard}, m)
+	go func() {
+		b.Write([]byte("\r\n+CSQ: 20,99\r\n\r\nOK\r\n"))
+		b.Write([]byte("\r\n+CME ERROR: 10\r\n"))
+		b.Write([]byte("+CEREG: 1\r\n")) // a URC with no command pending
+	}()
+	tap.Write([]byte("AT+CSQ\r"))
+	buf := make([]byte, 64)
+	read := func(want string) {
+		var acc strings.Builder
+		for !strings.Contains(acc.String(), want) {
+			n, err := tap.Read(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			acc.Write(buf[:n])
+		}
+	}
+	read("OK")
+	tap.Write([]byte("AT+CIMI\r"))
+	read("ERROR: 10")
+	read("+CEREG: 1")
+	tap.Write([]byte("AT+COPS?\r"))
+	tap.Write([]byte("AT\r")) // the previous one never answered
+	var out strings.Builder
+	mf, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range mf {
+		for _, mm := range f.GetMetric() {
+			for _, l := range mm.GetLabel() {
+				out.WriteString(f.GetName() + ":" + l.GetName() + "=" + l.GetValue() + "\n")
+			}
+		}
+	}
+	for _, want := range []string{"+CSQ", "+CIMI", "+COPS?", "=cme", "=timeout"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("metrics lack %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestRefusalMapping(t *testing.T) {
+	cfg := &profiles.Config{Profiles: []profiles.Profile{{Name: "a"}, {Name: "b"}}}
+	d := &Daemon{}
+	d.cfg.Store(cfg)
+	b := &backend{d: d}
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	err := b.refusal(&switcher.RefusedError{Op: "force", Profile: "x", Reason: switcher.Reason{Code: switcher.CodeSwitchCap, Message: "cap"}, RetryAt: at})
+	var re *api.RefusedError
+	if !errors.As(err, &re) || re.Code != api.CodeSwitchCap || !re.RetryAt.Equal(at) {
+		t.Fatalf("%v", err)
+	}
+	err = b.refusal(&switcher.RefusedError{Reason: switcher.Reason{Code: switcher.CodeUnknownProfile}})
+	if !errors.As(err, &re) || strings.Join(re.Profiles, ",") != "a,b" {
+		t.Fatalf("%v", err)
+	}
+	var ve *api.ValidationError
+	if err := b.refusal(&switcher.RefusedError{Reason: switcher.Reason{Code: switcher.CodeBadRequest, Message: "negative"}}); !errors.As(err, &ve) {
+		t.Fatalf("%v", err)
+	}
+	if err := b.refusal(switcher.ErrClosed); !errors.Is(err, api.ErrUnavailable) {
+		t.Fatalf("%v", err)
+	}
+}
+
+func TestSignalBars(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	for _, tc := range []struct {
+		s    api.Signal
+		bars int
+		ok   bool
+	}{
+		{api.Signal{RSRP: f(-125)}, 0, true},
+		{api.Signal{RSRP: f(-95)}, 3, true},
+		{api.Signal{RSRP: f(-70)}, 5, true},
+		{api.Signal{RSSI: f(-90)}, 2, true},
+		{api.Signal{}, 0, false},
+	} {
+		if b, ok := signalBars(tc.s); b != tc.bars || ok != tc.ok {
+			t.Errorf("%+v: %d %v", tc.s, b, ok)
+		}
+	}
+}
