@@ -45,6 +45,14 @@ func ParseInfoText(lines []string, tags ...string) (string, error) {
 	return "", perr(strings.Join(tags, "/"), "", "", "no line of text in %d line(s)", len(lines))
 }
 
+// plausibleOr returns v if it is plausible text, else old.
+func plausibleOr(v, old string) string {
+	if plausibleText(v) {
+		return v
+	}
+	return old
+}
+
 // plausibleText reports whether v can be an identity value.
 func plausibleText(v string) bool {
 	alnum := false
@@ -106,11 +114,11 @@ func ParseATI(lines []string) (Identity, error) {
 			continue
 		}
 		if v, ok := cutAnyTag(s, manufacturerTags); ok {
-			id.Manufacturer = v
+			id.Manufacturer = plausibleOr(v, id.Manufacturer)
 		} else if v, ok := cutAnyTag(s, modelTags); ok {
-			id.Model = v
+			id.Model = plausibleOr(v, id.Model)
 		} else if v, ok := cutAnyTag(s, revisionTags); ok {
-			id.Revision = v
+			id.Revision = plausibleOr(v, id.Revision)
 		} else if v, ok := cutAnyTag(s, imeiTags); ok {
 			if imei, err := ParseIMEI([]string{v}); err == nil {
 				id.IMEI = imei

@@ -283,6 +283,8 @@ func FuzzServe(f *testing.F) {
 	f.Add([]byte("AT+CGLA=1,10,\"8012000002\"\rAT+CCHO=\"F04D554C5449494D5349\"\r"))
 	f.Add([]byte("AT+CFUN=1,1\rAT\r"))
 	f.Add([]byte("\x1b\r\nA/\rAT+CRSM=176,28423,0,0,9;+CSIM=8,\"80140201\"\r"))
+	f.Add([]byte("\x05AT+WS46=12;+WS46?\rAT#QSS=2;#QSS?\rAT#RFSTS;#SERVINFO\r"))
+	f.Add([]byte("\x00AT+QINDCFG=\"all\",1,0;+QINDCFG=\"csq\",1,1\rAT+QINDCFG=?\r"))
 	// The first byte picks the world: SIM or none, Quectel, SIMCom, eUICC.
 	var worlds []*Scenario
 	for _, name := range []string{"basic.yaml", "simcom.yaml", "euicc.yaml", "dual-slot.yaml"} {
@@ -297,6 +299,14 @@ func FuzzServe(f *testing.F) {
 		f.Fatal(err)
 	}
 	worlds = append(worlds, noSIM)
+	// Telit (#RFSTS, #QSS, +WS46) and a generic modem with a GSM network.
+	for _, name := range []string{"telit.yaml", "ws46.yaml"} {
+		sc, err := LoadScenario(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		worlds = append(worlds, sc)
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		sc := worlds[0]
 		if len(in) > 0 {

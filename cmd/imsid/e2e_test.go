@@ -568,3 +568,43 @@ func TestE2EUsage(t *testing.T) {
 		}
 	}
 }
+
+// The simulator's fault scenario (no answer, late answer, duplicate OK,
+// truncated and garbage lines, split writes, a modem reset, a port loss)
+// against the daemon, with JSON logs: it recovers, keeps serving, stops
+// cleanly, and no identity reaches the log in clear.
+func TestE2EFaults(t *testing.T) {
+	dir := t.TempDir()
+	scen := "../../simulator/scenarios/faults.yaml"
+	cfgPath := genConfigFor(t, scen, dir, func(s string) string {
+		return strings.Replace(s, "format: text", "format: json", 1)
+	})
+	p := startProc(t, "imsid", "--simulate", scen, "--speed", "30", "--duration", "8m", "--config", cfgPath)
+	if code := p.exit(60 * time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	out, logs := p.stdout.String(), p.stderr.String()
+	if !strings.Contains(out, "modem_lost -> starting (reopened)") {
+		t.Fatalf("the port loss was not recovered:\n%s", out)
+	}
+	if i := strings.LastIndex(out, "-> "); i < 0 || !strings.HasPrefix(out[i:], "-> connected") {
+		t.Fatalf("not connected at the end:\n%s", out)
+	}
+	if !strings.Contains(out, "Summary after 00:08:0") {
+		t.Fatalf("no summary:\n%s", out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var v map[string]any
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("not a JSON log line: %q", line)
+		}
+	}
+	for _, id := range clearIdentities {
+		if strings.Contains(logs+out, id) {
+			t.Errorf("identity %s…%s in clear in the logs", id[:4], id[len(id)-2:])
+		}
+	}
+	if strings.Contains(logs, "panic") {
+		t.Fatal("panic in the log")
+	}
+}

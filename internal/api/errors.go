@@ -43,6 +43,7 @@ const (
 	CodeNotReady         = "not_ready"
 	CodeUnavailable      = "unavailable"
 	CodeTimeout          = "backend_timeout"
+	CodeTooManyStreams   = "too_many_streams"
 	CodeInternal         = "internal"
 )
 

@@ -200,6 +200,8 @@ func TestAuthHeaderForms(t *testing.T) {
 		testToken:                    401,
 		"Bearer " + testToken + "x":  401,
 		"Bearer " + testToken[:10]:   401,
+		"Bearer ":                    401,
+		"Bearer":                     401,
 	} {
 		rec := do(s.RemoteHandler(), "POST", "/v1/switch", `{"profile":"roam"}`, "Authorization", hdr)
 		if rec.Code != want {
@@ -316,5 +318,14 @@ func TestLifecycle(t *testing.T) {
 	idle, _ := newTestServer(t, newFake(), nil)
 	if err := idle.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRemoteHandlerWithoutTokenFailsClosed(t *testing.T) {
+	s, _ := newTestServer(t, newFake(), func(c *Config) { c.Listen, c.Token, c.Socket = "", "", "/nonexistent/x.sock" })
+	for _, hdr := range []string{"", "Bearer ", "Bearer x"} {
+		if rec := do(s.RemoteHandler(), "POST", "/v1/unpin", "", "Authorization", hdr); rec.Code != 401 {
+			t.Errorf("Authorization %q: %d", hdr, rec.Code)
+		}
 	}
 }

@@ -31,6 +31,12 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			why = "missing"
 		case !found || !strings.EqualFold(scheme, "Bearer"):
 			why = "not_bearer"
+		case strings.TrimSpace(tok) == "":
+			why = "missing"
+		case s.cfg.Token == "":
+			// Only reachable by embedding RemoteHandler without a token:
+			// fail closed rather than accept an empty one.
+			why = "wrong"
 		default:
 			// Hashing both sides makes the compare constant-time in the
 			// token's length too.

@@ -13,6 +13,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/imsid/imsid/profiles"
@@ -40,6 +41,9 @@ type Config struct {
 	MaxPin time.Duration
 	// Heartbeat is the SSE comment interval (default 15 s).
 	Heartbeat time.Duration
+	// MaxStreams bounds concurrent GET /v1/events streams (default 32): a
+	// gateway has little memory and each stream holds a buffer.
+	MaxStreams int
 	// BackendTimeout bounds each Backend call (default 10 s).
 	BackendTimeout time.Duration
 	// ShutdownGrace bounds Close's graceful phase (default 5 s).
@@ -56,6 +60,7 @@ const (
 	DefaultMaxBodyBytes               = 64 << 10
 	DefaultMaxPin                     = 30 * 24 * time.Hour
 	DefaultHeartbeat                  = 15 * time.Second
+	DefaultMaxStreams                 = 32
 	DefaultBackendTimeout             = 10 * time.Second
 	DefaultShutdownGrace              = 5 * time.Second
 	// MinTokenLen is the shortest bearer token accepted.
@@ -116,6 +121,9 @@ func (c *Config) validate() error {
 	if c.Heartbeat <= 0 {
 		c.Heartbeat = DefaultHeartbeat
 	}
+	if c.MaxStreams <= 0 {
+		c.MaxStreams = DefaultMaxStreams
+	}
 	if c.BackendTimeout <= 0 {
 		c.BackendTimeout = DefaultBackendTimeout
 	}
@@ -144,6 +152,8 @@ type Server struct {
 
 	local  http.Handler // unix socket: no token
 	remote http.Handler // TCP: bearer token
+
+	streams atomic.Int64
 
 	mu       sync.Mutex
 	started  bool

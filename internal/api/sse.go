@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,6 +31,14 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
+	if n := s.streams.Add(1); n > int64(s.cfg.MaxStreams) {
+		s.streams.Add(-1)
+		w.Header().Set("Retry-After", "30")
+		writeError(w, http.StatusServiceUnavailable, ErrorInfo{Code: CodeTooManyStreams,
+			Message: fmt.Sprintf("already %d event streams open; the limit is %d", n-1, s.cfg.MaxStreams)})
+		return
+	}
+	defer s.streams.Add(-1)
 	rc := http.NewResponseController(w)
 	ctx := r.Context()
 	events, cancel, err := s.backend.Subscribe(ctx, after)

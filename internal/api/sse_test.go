@@ -294,3 +294,27 @@ func TestSSEHead(t *testing.T) {
 		t.Fatalf("%d %v", rec.Code, rec.Header())
 	}
 }
+
+func TestSSEStreamLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		s, _ := newTestServer(t, f, func(c *Config) { c.MaxStreams = 2 })
+		a, b := openStream(s), openStream(s)
+		a.frame(t)
+		b.frame(t)
+		rec := do(s.LocalHandler(), "GET", "/v1/events", "")
+		if e := errInfo(t, rec); rec.Code != 503 || e.Code != CodeTooManyStreams || rec.Header().Get("Retry-After") == "" {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		a.cancel()
+		io.Copy(io.Discard, a.r)
+		<-a.done
+		c := openStream(s) // a's slot is free again
+		c.frame(t)
+		for _, st := range []*stream{b, c} {
+			st.cancel()
+			io.Copy(io.Discard, st.r)
+			<-st.done
+		}
+	})
+}

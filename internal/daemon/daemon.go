@@ -47,8 +47,10 @@ type Options struct {
 	// WatchdogInterval overrides systemd's WATCHDOG_USEC (0: from the
 	// environment; no watchdog when systemd did not ask for one).
 	WatchdogInterval time.Duration
-	// PersistEvery is how often state is written even without a change of
-	// note (default 30 s).
+	// PersistEvery is how often the switcher's state is written even without
+	// a change of note (default 1 min); the usage ledger and the threat
+	// baseline are written every fifth time (and at shutdown). Writes are
+	// fsync'd, so this trades flash wear against what a power cut loses.
 	PersistEvery time.Duration
 	// ModemOptions are passed to modem.Connect.
 	ModemOptions []modem.Option
@@ -121,7 +123,7 @@ func New(o Options) (*Daemon, error) {
 		o.Notifier = SystemdNotifier{}
 	}
 	if o.PersistEvery <= 0 {
-		o.PersistEvery = 30 * time.Second
+		o.PersistEvery = time.Minute
 	}
 	if o.DeviceID == "" {
 		h, err := os.Hostname()
@@ -156,12 +158,23 @@ func (d *Daemon) Reload(cfg *profiles.Config) error {
 	if d.prober != nil && d.o.Prober == nil {
 		d.prober.set(probe.New(cfg.Policy.Probes))
 	}
+	if d.threat != nil && (!sameJSON(old.Policy.Threats, cfg.Policy.Threats) || !sameJSON(old.Policy.Site, cfg.Policy.Site)) {
+		if err := d.threat.reload(cfg); err != nil {
+			d.log.Error("threat settings not reloaded; the old ones stay", "err", err)
+		}
+	}
 	for _, c := range restartOnly(old, cfg) {
 		d.log.Warn("config change needs a restart to take effect", "field", c)
 	}
 	d.log.Info("config reloaded", "profiles", len(cfg.Profiles))
 	d.notify("STATUS=config reloaded")
 	return nil
+}
+
+func sameJSON(a, b any) bool {
+	ja, erra := json.Marshal(a)
+	jb, errb := json.Marshal(b)
+	return erra == nil && errb == nil && string(ja) == string(jb)
 }
 
 func restartOnly(a, b *profiles.Config) []string {
@@ -172,9 +185,7 @@ func restartOnly(a, b *profiles.Config) []string {
 	if a.API != b.API {
 		out = append(out, "api")
 	}
-	ja, _ := json.Marshal(a.Upstream)
-	jb, _ := json.Marshal(b.Upstream)
-	if string(ja) != string(jb) {
+	if !sameJSON(a.Upstream, b.Upstream) {
 		out = append(out, "upstream")
 	}
 	if a.StateDir != b.StateDir {
@@ -193,6 +204,8 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	cfg := d.cfg.Load()
 	d.started = time.Now()
 	d.alive()
+	d.log.Info("imsid starting", "version", d.o.Version, "device", cfg.Modem.Device, "state_dir", cfg.StateDir,
+		"profiles", len(cfg.Profiles), "method", string(cfg.SIM.Method), "upstream", cfg.Upstream.URL != "")
 	if err := os.MkdirAll(cfg.StateDir, 0o750); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
 	}
@@ -533,15 +546,18 @@ func (d *Daemon) kickPersist() {
 func (d *Daemon) persistLoop(ctx context.Context) {
 	t := time.NewTicker(d.o.PersistEvery)
 	defer t.Stop()
-	for {
+	for n := 1; ; n++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-d.persistKick:
 			d.persist(false)
 		case <-t.C:
-			d.sampleUsage(ctx)
-			d.persist(true)
+			full := n%5 == 0
+			if full {
+				d.sampleUsage(ctx)
+			}
+			d.persist(full)
 		}
 	}
 }

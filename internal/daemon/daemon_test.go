@@ -263,8 +263,18 @@ func TestDaemonLifecycle(t *testing.T) {
 	// Reload keeps running with the new config.
 	cfg := loadTestConfig(t, h.dir)
 	cfg.Policy.SwitchCap.Max = 5
+	cfg.Policy.Threats.Window = profiles.Duration(20 * time.Minute)
+	h.d.threat.mu.Lock()
+	eng := h.d.threat.e
+	h.d.threat.mu.Unlock()
 	if err := h.d.Reload(cfg); err != nil {
 		t.Fatal(err)
+	}
+	h.d.threat.mu.Lock()
+	rebuilt := h.d.threat.e != eng
+	h.d.threat.mu.Unlock()
+	if !rebuilt {
+		t.Error("threat engine not rebuilt for new threat settings")
 	}
 	if st, _ := b.Status(context.Background()); st.SwitchBudget.Max != 5 {
 		t.Fatalf("reload not applied: %+v", st.SwitchBudget)

@@ -325,6 +325,20 @@ func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
 	return t.e.Observe(o)
 }
 
+// reload rebuilds the engine for new settings, carrying the learned
+// baseline over; the running episode starts afresh (quarantines already
+// made live in the switcher's book and stay).
+func (t *lockedThreat) reload(cfg *profiles.Config) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	e, err := threat.New(switcher.ThreatConfig(cfg), t.e.Baseline())
+	if err != nil {
+		return err
+	}
+	t.e = e
+	return nil
+}
+
 func (t *lockedThreat) baselineJSON() ([]byte, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

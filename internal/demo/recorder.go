@@ -17,11 +17,14 @@ import (
 // The daemon stamps decisions and its status with the simulator's
 // accelerated clock, and SSE events with the wall clock. The simulator's
 // clock reads origin + (wall - origin) × speed, where origin is the wall
-// time it was created at; every (scenario, wall) pair we see bounds origin
-// from above (the stamp may be a little older than the moment we saw it),
-// so the smallest estimate is the best one. Offsets into the day are then
-// scenario time - origin. Progress lines use the estimate of the moment;
-// the Timeline is computed with the final one.
+// time it was created at, so offsets into the day are scenario time -
+// origin, or (wall - origin) × speed. The launch time of the daemon is a
+// close lower bound of origin, and the first estimate. Decision and status
+// stamps are no help: they carry the start of the tick that made them, a
+// tick can take tens of milliseconds, and at 1800× that is minutes. A pin
+// event is: the daemon stamps it (Since) and publishes it (Time) in one
+// go, so that pair pins origin down, and the Timeline, built at the end,
+// uses it. Every such pair bounds origin from above, so the smallest wins.
 type recorder struct {
 	speed  float64
 	origin time.Time // best estimate so far
@@ -87,7 +90,6 @@ func (r *recorder) off(re rawEvent) time.Duration {
 
 // sample records one poll of /v1/status and /v1/profiles taken at wall.
 func (r *recorder) sample(wall time.Time, st api.Status, ps []api.ProfileView) Sample {
-	r.calibrate(st.At, wall)
 	s := Sample{State: st.State, LinkUp: st.Link.Up, Signal: map[string]float64{}, RSRP: st.Signal.RSRP, Threat: st.Threat.Level}
 	if st.ActiveProfile != nil {
 		s.Active = *st.ActiveProfile
@@ -123,7 +125,6 @@ func (r *recorder) event(wall time.Time, ev api.Event) error {
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			return fmt.Errorf("decision event %d: %w", ev.ID, err)
 		}
-		r.calibrate(d.Time, wall)
 		return r.decision(wall, d)
 	case api.EventState:
 		var sc api.StateChange
@@ -147,6 +148,7 @@ func (r *recorder) event(wall time.Time, ev api.Event) error {
 			r.add(rawEvent{wall: wall, e: Event{Kind: KindUnpin, Text: "pin released"}})
 			return nil
 		}
+		r.calibrate(p.Since, wall)
 		text := "pinned " + p.Profile
 		if p.Until != nil {
 			text += " for " + shortDur(p.Until.Sub(p.Since))

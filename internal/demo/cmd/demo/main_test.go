@@ -63,7 +63,9 @@ func TestDemoFast(t *testing.T) {
 		jamEnd   = 5*time.Hour + 50*time.Minute
 		back     = 7 * time.Hour // 14:00
 		pinAt    = 9 * time.Hour // 16:00
-		slack    = 15 * time.Minute
+		// Offsets are estimated from the outside (see recorder); the
+		// story's events are hours apart, so a generous slack is safe.
+		slack = 15 * time.Minute
 	)
 	find := func(what string, ok func(demo.SwitchSummary) bool) demo.SwitchSummary {
 		t.Helper()
@@ -77,10 +79,10 @@ func TestDemoFast(t *testing.T) {
 	}
 	within := func(x demo.SwitchSummary, from, to time.Duration) bool { return x.At >= from && x.At <= to }
 	find("failover from the cheap profile at the outage", func(x demo.SwitchSummary) bool {
-		return x.Kind == "switch" && x.From == cheap && x.To != cheap && x.Trigger == "hard" && within(x, outage, outage+slack)
+		return x.Kind == "switch" && x.From == cheap && x.To != cheap && x.Trigger == "hard" && within(x, outage-slack, outage+slack)
 	})
 	find("move away from the catcher on the fallback", func(x demo.SwitchSummary) bool {
-		return x.Kind == "switch" && x.From == fallback && x.To == roaming && within(x, catcher, catcher+slack)
+		return x.Kind == "switch" && x.From == fallback && x.To == roaming && within(x, catcher-slack, catcher+slack)
 	})
 	for _, x := range s.Switches {
 		if within(x, jamStart, jamEnd) {
@@ -88,10 +90,10 @@ func TestDemoFast(t *testing.T) {
 		}
 	}
 	find("return to the cheap profile for cost", func(x demo.SwitchSummary) bool {
-		return x.To == cheap && x.Trigger == "soft" && strings.Contains(strings.Join(x.Reasons, ","), "better_profile") && within(x, back, back+time.Hour)
+		return x.To == cheap && x.Trigger == "soft" && strings.Contains(strings.Join(x.Reasons, ","), "better_profile") && within(x, back-slack, back+time.Hour)
 	})
 	find("the operator's pin", func(x demo.SwitchSummary) bool {
-		return x.To == fallback && x.Trigger == "manual" && within(x, pinAt, pinAt+slack)
+		return x.To == fallback && x.Trigger == "manual" && within(x, pinAt-slack, pinAt+slack)
 	})
 	if len(s.Pins) != 1 || !strings.Contains(s.Pins[0], "imsictl pin "+fallback) || !strings.Contains(s.Pins[0], "accepted") {
 		t.Errorf("want one accepted imsictl pin of %s, got %q", fallback, s.Pins)
