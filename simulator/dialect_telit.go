@@ -90,8 +90,8 @@ func cmdSERVINFO(m *Modem, c Command) ([]string, error) {
 		return []string{fmt.Sprintf(`#SERVINFO: %d,%d,"%s","%s",%d,%04X,64,%d,%d,"II",00`,
 			cl.EARFCN, round(r.RSSI), n.cfg.Name, n.plmn, cl.PCI, cl.TAC, m.telitSD(n), round(r.RSRP))}, nil
 	}
-	return []string{fmt.Sprintf(`#SERVINFO: %d,%d,"%s","%s",%07X,%04X,640,3,%d`,
-		cl.EARFCN, round(r.RSSI), n.cfg.Name, n.plmn, cl.CI, cl.TAC, round(r.RSRP))}, nil
+	return []string{fmt.Sprintf(`#SERVINFO: %d,%d,"%s","%s",%07X,%04X,640,%d,%d`,
+		cl.EARFCN, round(r.RSSI), n.cfg.Name, n.plmn, cl.CI, cl.TAC, m.telitSD(n), round(r.RSRP))}, nil
 }
 
 // cmdRFSTS reports the camped cell in its RAT's layout, with the IMSI the
@@ -141,9 +141,9 @@ func cmdRFSTS(m *Modem, c Command) ([]string, error) {
 	if reg {
 		mm = 1
 	}
-	return []string{fmt.Sprintf(`#RFSTS: "%s",%d,%d,%d,%d,%04X,255,,640,%d,0,%07X,"%s","%s",3,%d`,
+	return []string{fmt.Sprintf(`#RFSTS: "%s",%d,%d,%d,%d,%04X,255,,640,%d,0,%07X,"%s","%s",%d,%d`,
 		plmn, cl.EARFCN, round(r.RSRP), round(r.RSSI), round(r.RSRQ), cl.TAC, mm,
-		cl.CI, imsi, n.cfg.Name, cl.Band)}, nil
+		cl.CI, imsi, n.cfg.Name, m.telitSD(n), cl.Band)}, nil
 }
 
 // cmdQSS: AT#QSS=<mode> turns on SIM status URCs: mode 1 "#QSS: 0/1" on

@@ -182,6 +182,12 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 			return
 		}
 	}
+	if s.opt.policy != nil {
+		if s.cfg.SIM.Method != profiles.MethodAutonomous && (s.pin == nil || s.pin.Profile != s.active) {
+			s.policyStep(ctx, now, ranked)
+		}
+		return
+	}
 
 	hard, soft := s.triggers(now, s.scores)
 	var best *Score

@@ -90,16 +90,22 @@ func (s *Switcher) observe(ctx context.Context, now time.Time) (obs, modemHealth
 		} else if err == nil {
 			o.operator = &op
 		}
-		if sg, err := s.m.Signal(c); !note(err) {
-			return o, healthLost
-		} else if err == nil {
-			o.signal = &sg
-		}
-		if sc, nb, err := s.m.ServingCell(c); !note(err) {
-			return o, healthLost
-		} else if err == nil {
-			o.serving, o.neighbours, o.haveNeigh = &sc, nb, true
-		}
+	}
+	// Signal and the camped cell are read whether registered or not: in
+	// limited service the modem may still report the cell's power with a
+	// collapsed SINR, which is what tells jamming (D8) from a carrier
+	// outage. Two queries per poll, each bounded by the step timeout;
+	// plmn() and tech() ignore them until registration comes back, so the
+	// decisions do not change.
+	if sg, err := s.m.Signal(c); !note(err) {
+		return o, healthLost
+	} else if err == nil {
+		o.signal = &sg
+	}
+	if sc, nb, err := s.m.ServingCell(c); !note(err) {
+		return o, healthLost
+	} else if err == nil {
+		o.serving, o.neighbours, o.haveNeigh = &sc, nb, true
 	}
 	if sick && !answered {
 		return o, healthSick

@@ -221,15 +221,14 @@ func withWorldEdit(t *testing.T, edit worldEdit, timeline string, f func(w *worl
 	})
 }
 
-// run ticks the switcher every signal poll for d of virtual time.
+// run drives the switcher exactly as the daemon does — Run, which ticks on
+// the signal poll and on every modem event — for d of virtual time.
 func (w *world) run(d time.Duration) switcher.Status {
 	w.t.Helper()
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		if err := w.s.Tick(context.Background()); err != nil && !errors.Is(err, switcher.ErrClosed) {
-			w.t.Fatal(err)
-		}
-		time.Sleep(w.cfg.Policy.SignalPoll.Std())
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	if err := w.s.Run(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		w.t.Fatal(err)
 	}
 	return w.s.Status()
 }

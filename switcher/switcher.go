@@ -50,6 +50,7 @@ type options struct {
 	onThreat     func(threat.Result)
 	onModemLost  func()
 	logger       *slog.Logger
+	policy       Policy
 }
 
 // WithClock injects the clock (default SystemClock).
@@ -185,6 +186,9 @@ type obs struct {
 }
 
 func (o *obs) plmn() modem.PLMN {
+	if !o.registered {
+		return modem.PLMN{}
+	}
 	if o.operator != nil && !o.operator.PLMN.IsZero() {
 		return o.operator.PLMN
 	}
@@ -195,6 +199,9 @@ func (o *obs) plmn() modem.PLMN {
 }
 
 func (o *obs) tech() modem.Tech {
+	if !o.registered {
+		return modem.TechUnknown
+	}
 	if o.serving != nil && o.serving.Tech != modem.TechUnknown {
 		return o.serving.Tech
 	}

@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -486,63 +488,92 @@ func checkUpstreamOrder(t *testing.T, evs []map[string]any) {
 
 // kill -9 in the middle of a switch: the modem (modemsim, another process)
 // finishes or not on its own; the restarted daemon reconciles with what the
-// SIM carries and closes the journal entry.
+// SIM carries and closes the journal entry. The first trial kills while the
+// switch is in flight; later ones (IMSID_KILL_TRIALS, default 2 in all) at a
+// random moment after the request, which may be before, during or after it.
 func TestE2EKillDuringSwitch(t *testing.T) {
 	dir := t.TempDir()
 	link := filepath.Join(dir, "modem")
 	sim := startProc(t, "modemsim", "--scenario", "../../simulator/scenarios/basic.yaml", "--speed", "4", "--link", link)
 	waitFor(t, 10*time.Second, "modemsim's pty", func() bool { return strings.Count(sim.stdout.String(), "\n") >= 2 })
-	cfgPath := genConfigFor(t, "../../simulator/scenarios/basic.yaml", dir, func(s string) string { return s })
+	cfgPath := genConfigFor(t, "../../simulator/scenarios/basic.yaml", dir, func(s string) string {
+		return strings.Replace(s, "max: 6, window: 1h", "max: 50, window: 1h", 1)
+	})
 	sock := filepath.Join(dir, "imsid.sock")
 	uc := unixClient(sock)
 	base := "http://imsid"
-
+	prefix := map[string]string{"telekom-de": "26201", "vodafone-uk": "23415", "t-mobile": "310260"}
+	trials := 2
+	if n, err := strconv.Atoi(os.Getenv("IMSID_KILL_TRIALS")); err == nil && n > 0 {
+		trials = n
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	p := startProc(t, "imsid", "--config", cfgPath)
 	waitFor(t, 30*time.Second, "connected", on(uc, base, "telekom-de"))
-	if code, body := post(t, uc, base+"/v1/switch", "", `{"profile":"t-mobile","reason":"kill test"}`); code/100 != 2 {
-		t.Fatalf("switch: %d %s", code, body)
-	}
-	waitFor(t, 20*time.Second, "the switch in flight", func() bool {
-		st, err := getStatus(uc, base)
-		return err == nil && (st.State == "switching" || st.State == "verifying")
-	})
-	p.signal(syscall.SIGKILL)
-	p.exit(5 * time.Second)
+	for trial := range trials {
+		st, _ := getStatus(uc, base)
+		target := "t-mobile"
+		if *st.Active == target {
+			target = "vodafone-uk"
+		}
+		if code, body := post(t, uc, base+"/v1/switch", "", `{"profile":"`+target+`","reason":"kill test"}`); code/100 != 2 {
+			t.Fatalf("trial %d: switch: %d %s", trial, code, body)
+		}
+		if trial == 0 {
+			waitFor(t, 20*time.Second, "the switch in flight", func() bool {
+				st, err := getStatus(uc, base)
+				return err == nil && (st.State == "switching" || st.State == "verifying")
+			})
+		} else {
+			time.Sleep(time.Duration(rng.IntN(3000)) * time.Millisecond)
+		}
+		p.signal(syscall.SIGKILL)
+		p.exit(5 * time.Second)
 
-	p2 := startProc(t, "imsid", "--config", cfgPath)
-	waitFor(t, 40*time.Second, "connected after the restart", on(uc, base, ""))
-	st, _ := getStatus(uc, base)
-	resp, err := uc.Get(base + "/v1/decisions?limit=100")
-	if err != nil {
-		t.Fatal(err)
+		p = startProc(t, "imsid", "--config", cfgPath)
+		waitFor(t, 40*time.Second, "connected after the restart", on(uc, base, ""))
+		st, _ = getStatus(uc, base)
+		// The active profile is what the SIM carries (the masked IMSI keeps the prefix).
+		if pf := prefix[*st.Active]; st.SIM.IMSI == nil || pf == "" || !strings.HasPrefix(*st.SIM.IMSI, pf) {
+			t.Fatalf("trial %d: active %q but the SIM reports %v", trial, *st.Active, st.SIM.IMSI)
+		}
+		if trial == 0 {
+			resp, err := uc.Get(base + "/v1/decisions?limit=100")
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(db), `"code":"reconcile"`) {
+				t.Fatalf("no reconcile decision after the restart:\n%s", db)
+			}
+		}
+		// Stop cleanly and look at the state file: readable, nothing unfinished.
+		p.signal(syscall.SIGTERM)
+		if code := p.exit(15 * time.Second); code != 0 {
+			t.Fatalf("trial %d: exit code %d", trial, code)
+		}
+		s, err := store.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Recovered() != "" {
+			t.Fatalf("trial %d: the state file was corrupt", trial)
+		}
+		un, err := s.Unfinished()
+		j, _ := s.Journal(0)
+		s.Close()
+		if err != nil || len(un) != 0 {
+			t.Fatalf("trial %d: unfinished switches after reconciliation: %v %v", trial, un, err)
+		}
+		if trial == 0 && (len(j) == 0 || j[len(j)-1].Outcome == nil || j[len(j)-1].Outcome.Result != "reconciled") {
+			t.Fatalf("journal %+v", j)
+		}
+		p = startProc(t, "imsid", "--config", cfgPath)
+		waitFor(t, 40*time.Second, "connected for the next trial", on(uc, base, ""))
 	}
-	db, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(db), `"code":"reconcile"`) {
-		t.Fatalf("no reconcile decision after the restart:\n%s", db)
-	}
-	// The active profile is what the SIM carries (masked IMSI keeps the prefix).
-	prefix := map[string]string{"telekom-de": "26201", "vodafone-uk": "23415", "t-mobile": "310260"}[*st.Active]
-	if st.SIM.IMSI == nil || prefix == "" || !strings.HasPrefix(*st.SIM.IMSI, prefix) {
-		t.Fatalf("active %q but the SIM reports %v", *st.Active, st.SIM.IMSI)
-	}
-	p2.signal(syscall.SIGTERM)
-	if code := p2.exit(15 * time.Second); code != 0 {
-		t.Fatalf("exit code %d", code)
-	}
-	s, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	un, err := s.Unfinished()
-	if err != nil || len(un) != 0 {
-		t.Fatalf("unfinished switches after reconciliation: %v %v", un, err)
-	}
-	j, _ := s.Journal(0)
-	if len(j) == 0 || j[len(j)-1].Outcome == nil || j[len(j)-1].Outcome.Result != "reconciled" {
-		t.Fatalf("journal %+v", j)
-	}
+	p.signal(syscall.SIGTERM)
+	p.exit(15 * time.Second)
 }
 
 func TestE2EUsage(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -25,6 +26,9 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 	sc, err := simulator.LoadScenario(o.scenario)
 	if err != nil {
 		fmt.Fprintln(stderr, "imsid:", err)
+		if _, serr := os.Stat(o.scenario); errors.Is(serr, fs.ErrNotExist) && o.scenario == DefaultScenario {
+			fmt.Fprintln(stderr, "imsid: run it from the repository's root, or give a scenario file: imsid --simulate PATH")
+		}
 		return exitConfig
 	}
 	stateDir, cleanup := o.stateDir, func() {}

@@ -142,6 +142,10 @@ func recoverAfter(t *testing.T, r *rig, offset, logStart int, start time.Time, k
 			}
 			calls++
 			run = 0
+			// A failing modem is polled, not hammered: a reset needs ~11 s
+			// of scenario time (boot, SIM busy, attach) and 60 fast calls
+			// would give up before it is back.
+			wait(time.Second)
 		case got != before && got != after:
 			if knownWrong != "" {
 				t.Logf("wrong value (known, %s): %s = %q, want %q", knownWrong, p.name, got, after)

@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"net/http"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -170,15 +172,20 @@ func start(t *testing.T, dir string) *harness {
 	h.cancel = cancel
 	go func() { h.done <- h.d.Run(ctx) }()
 	t.Cleanup(func() {
-		h.stop()
-		sim.Close()
-		h.pipes.cut()
-		h.pipes.wg.Wait()
+		h.closeAll()
 		if t.Failed() {
 			t.Logf("logs:\n%s", h.logs.String())
 		}
 	})
 	return h
+}
+
+// closeAll stops the daemon and the simulator with its pipes.
+func (h *harness) closeAll() {
+	h.stop()
+	h.sim.Close()
+	h.pipes.cut()
+	h.pipes.wg.Wait()
 }
 
 func (h *harness) stop() {
@@ -217,6 +224,7 @@ func (h *harness) on(profile string) func() bool {
 }
 
 func TestDaemonLifecycle(t *testing.T) {
+	before := runtime.NumGoroutine()
 	h := start(t, t.TempDir())
 	b := &backend{d: h.d}
 	h.waitFor("connected on telekom-de", 20*time.Second, h.on("telekom-de"))
@@ -304,6 +312,11 @@ func TestDaemonLifecycle(t *testing.T) {
 			t.Errorf("identity in clear in the logs")
 		}
 	}
+	// Every goroutine the daemon started has ended.
+	s.Close()
+	h.closeAll()
+	http.DefaultClient.CloseIdleConnections()
+	h.waitFor("goroutines back to the start", 5*time.Second, func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // A restart after a journalled switch that never finished reconciles with

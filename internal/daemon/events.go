@@ -233,12 +233,18 @@ func (d *Daemon) heartbeat() upstream.Heartbeat {
 	return hb
 }
 
-// onAdvisories: the switcher has no way yet to take fleet advisories, so
-// they are logged and shown; see the report on issue 5.
+// onAdvisories hands the fleet's advisories to the threat channel (see
+// applyAdvisories). It runs on the reporter's goroutine and must not block.
 func (d *Daemon) onAdvisories(as []upstream.Advisory) {
+	d.threat.setAdvisories(as)
 	for _, a := range as {
-		d.log.Warn("fleet advisory in force (not yet applied by the switcher)", "id", a.ID,
-			"scope", string(a.Scope), "key", a.Key, "action", string(a.Action), "expires", a.Expires)
+		if _, ok := advisoryScope(a); !ok {
+			d.log.Warn("fleet advisory with a scope the switcher cannot apply; ignored", "id", a.ID,
+				"scope", string(a.Scope), "key", a.Key)
+			continue
+		}
+		d.log.Info("fleet advisory in force", "id", a.ID, "scope", string(a.Scope), "key", a.Key,
+			"action", string(a.Action), "level", string(a.Level), "expires", a.Expires)
 	}
 }
 
@@ -315,14 +321,25 @@ func (j *journal) Outcome(_ context.Context, out switcher.Outcome) error {
 // lockedThreat serialises the engine between the switcher (Observe) and
 // persistence (the baseline): the engine itself is not safe for both.
 type lockedThreat struct {
-	mu sync.Mutex
-	e  *threat.Engine
+	mu  sync.Mutex
+	e   *threat.Engine
+	adv []upstream.Advisory
 }
 
 func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.e.Observe(o)
+	r, err := t.e.Observe(o)
+	if err != nil || len(t.adv) == 0 {
+		return r, err
+	}
+	return applyAdvisories(r, o, t.adv, time.Now()), nil
+}
+
+func (t *lockedThreat) setAdvisories(as []upstream.Advisory) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.adv = append([]upstream.Advisory(nil), as...)
 }
 
 // reload rebuilds the engine for new settings, carrying the learned

@@ -97,7 +97,11 @@ func Run(ctx context.Context, o Options) (res Result, err error) {
 		o.StartTimeout = 30 * time.Second
 	}
 	dir := o.WorkDir
-	if dir == "" {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return res, fmt.Errorf("demo: %w", err)
+		}
+	} else {
 		if dir, err = os.MkdirTemp("", "imsid-demo-"); err != nil {
 			return res, fmt.Errorf("demo: %w", err)
 		}

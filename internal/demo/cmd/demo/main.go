@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		record   = fs.String("record", "", "also write the recorded timeline as JSON to this file")
 		quiet    = fs.Bool("quiet", false, "no progress lines")
 		replay   = fs.String("replay", "", "no daemon: report on a timeline recorded with --record")
+		workdir  = fs.String("workdir", "", "keep the daemon's state, socket and log (imsid.log) in this directory")
 	)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: demo [--fast] [--json] [--svg FILE] [--bin DIR] [--scenario FILE]")
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Imsictl:  filepath.Join(*bin, "imsictl"),
 		Scenario: *scenario,
 		Speed:    *speed,
+		WorkDir:  *workdir,
 	}
 	if o.Speed == 0 {
 		o.Speed = demo.DefaultSpeed

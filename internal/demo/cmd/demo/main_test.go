@@ -34,9 +34,15 @@ func TestDemoFast(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	svg := filepath.Join(t.TempDir(), "timeline.svg")
+	work := t.TempDir()
+	defer func() {
+		if t.Failed() {
+			logDecisions(t, filepath.Join(work, "imsid.log"))
+		}
+	}()
 	var stdout, stderr bytes.Buffer
 	start := time.Now()
-	code := run(ctx, []string{"--fast", "--json", "--bin", bin, "--scenario", filepath.Join(root, "simulator/scenarios/store-day.yaml"), "--svg", svg}, &stdout, &stderr)
+	code := run(ctx, []string{"--fast", "--json", "--bin", bin, "--scenario", filepath.Join(root, "simulator/scenarios/store-day.yaml"), "--svg", svg, "--workdir", work}, &stdout, &stderr)
 	wall := time.Since(start)
 	if code != 0 {
 		t.Fatalf("demo exited %d\nstderr:\n%s", code, stderr.String())
@@ -136,6 +142,22 @@ func TestUsage(t *testing.T) {
 	if code := run(context.Background(), []string{"--bin", t.TempDir()}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "make build") {
 		t.Errorf("no binaries: exit %d, want 1 with a hint; stderr %q", code, errb.String())
 	}
+}
+
+// logDecisions shows what the daemon decided and why, from its log.
+func logDecisions(t *testing.T, path string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("daemon log: %v", err)
+		return
+	}
+	var keep []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Contains(l, "msg=decision") || strings.Contains(l, "threat alert") || strings.Contains(l, "level=ERROR") {
+			keep = append(keep, l)
+		}
+	}
+	t.Logf("daemon decisions and alerts (%s):\n%s", path, strings.Join(keep, "\n"))
 }
 
 func repoRoot(t *testing.T) string {
