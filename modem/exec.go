@@ -108,7 +108,7 @@ const abortText = "imsid-abort"
 //     A final result code read while no command is on the wire belongs to
 //     none: it is dropped and the pairing marked suspect; so are answer
 //     lines then. Results still owed by abandoned commands are counted and
-//     swallowed (m.swallow), as before.
+//     swallowed (m.swallow).
 //  2. Before the next command is written, a suspect pairing is proven
 //     again with resync (a probe whose own answer carries a marker line).
 //  3. A stray result can still race the next command onto the wire. Reads
@@ -117,8 +117,10 @@ const abortText = "imsid-abort"
 //     shape marks the pairing suspect, and the read is sent once more after
 //     the resync. Commands without a reply shape (settings answered by a
 //     bare OK) cannot tell; their owed result then arrives while idle
-//     (layer 1) or meets the next shaped read (layer 3), so a value is
-//     never taken from another command's reply.
+//     (layer 1) or meets the next shaped read (layer 3). Prefixes keep
+//     other commands' information lines out of every reply; the shapes
+//     keep them out of the bare-line reads that matter (identity, IMSI,
+//     ICCID).
 func (m *Modem) exec(ctx context.Context, c cmdSpec) ([]string, error) {
 	out, err := m.exec1(ctx, c)
 	if err != nil || (!c.need && c.check == nil) {
@@ -201,6 +203,12 @@ func (m *Modem) exec1(ctx context.Context, c cmdSpec) ([]string, error) {
 	}
 	m.inflight.Store(nil)
 
+	for i := len(info) - 1; i >= 0; i-- {
+		if info[i] == echoMark {
+			info = info[i+1:]
+			break
+		}
+	}
 	var out []string
 	for _, l := range info {
 		if c.owns(l) {

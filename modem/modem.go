@@ -45,6 +45,7 @@ type Modem struct {
 	// Reader-only: how many owned lines the command on the wire has had.
 	rdCur   *cmdSpec
 	rdOwned int
+	rdURCs  []string // owned lines of a URC prefix, until the echo
 
 	sim simAccess
 
@@ -274,11 +275,16 @@ func (s sentMarker) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
+// echoMark is fed into at (never sent to the modem) where a command's echo
+// was read after lines it seemed to own; exec keeps only what follows it.
+const echoMark = "\x00imsid-echo"
+
 // route sends one line to the event queue or to at.
 //
 // URC rule: a line is never lost from Events(). A line of a URC prefix is
 // an event unless the command on the wire owns it; a command not yet
-// written owns nothing (the line came before it could be answered); and a
+// written, or whose echo has not come yet when echo is on, owns nothing
+// (the line came before it could be answered); and a
 // command whose reply has one information line (cmdSpec.one) gets the
 // first such line, while any further one is also delivered as an event,
 // because either of the two may be the URC that crossed the command on
@@ -291,7 +297,19 @@ func (m *Modem) route(line string) {
 		cur = nil
 	}
 	if cur != m.rdCur {
-		m.rdCur, m.rdOwned = cur, 0
+		m.rdCur, m.rdOwned, m.rdURCs = cur, 0, m.rdURCs[:0]
+	}
+	if cur != nil && m.rdOwned > 0 && isEcho(line) {
+		// Echo is back on (the modem restarted). A modem echoes a command
+		// before it answers, so the lines the command seemed to own before
+		// its echo were not its answer: the URCs among them go to the
+		// events, and exec drops them all from the reply at the mark.
+		for _, u := range m.rdURCs {
+			kind, dom, _ := classifyURC(u, nil)
+			m.event(kind, dom, u)
+		}
+		m.rdOwned, m.rdURCs = 0, m.rdURCs[:0]
+		m.feedAT(echoMark)
 	}
 	if kind, dom, ok := classifyURC(line, cur); ok {
 		if kind == EventReset && line != "POWERED DOWN" {
@@ -329,6 +347,9 @@ func (m *Modem) route(line string) {
 	}
 	if cur.owns(line) {
 		m.rdOwned++
+		if isKnownURC(line) {
+			m.rdURCs = append(m.rdURCs, line)
+		}
 		if m.rdOwned > 1 && cur.one && isKnownURC(line) {
 			kind, dom, _ := classifyURC(line, nil)
 			m.event(kind, dom, line)

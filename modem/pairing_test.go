@@ -1,7 +1,11 @@
 package modem
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 )
@@ -235,4 +239,72 @@ func TestPrintable(t *testing.T) {
 			t.Errorf("printable(%q) = %v", s, got)
 		}
 	}
+}
+
+// With echo back on (after a restart), a same-prefix line read before the
+// command's echo cannot be its answer: it is an event, and the reply is
+// what follows the echo.
+func TestExecURCBeforeEcho(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, _ := newTestModem(t, parseTranscript(`
+			> AT+CPIN?
+			! +CPIN: NOT READY
+			< AT+CPIN?
+			< +CPIN: READY
+			< OK
+		`))
+		st, err := m.SIMState(t.Context())
+		if err != nil || st != SIMReady {
+			t.Fatalf("SIMState = %v, %v (the URC before the echo taken as the answer?)", st, err)
+		}
+		es := collect(t, m, 1)
+		if es[0].SIM == nil || *es[0].SIM != SIMNotReady {
+			t.Errorf("event = %q, want +CPIN: NOT READY", es[0].Line)
+		}
+	})
+}
+
+// FuzzExecReply: whatever bytes a modem sends in reply (noise, stray or
+// missing result codes, URCs, echoes), a command ends within its budget,
+// a bare-line read never returns a line that is not text, and the session
+// closes cleanly.
+func FuzzExecReply(f *testing.F) {
+	f.Add([]byte("\x0f\xc7\xbb\x81\r\nQuectel\r\n\r\nOK\r\n"))
+	f.Add([]byte("\r\nQuectel\r\n\r\nOK\r\n\r\nOK\r\n"))
+	f.Add([]byte("\r\n+CPIN: READY\r\nAT+CGMI\r\r\nQuectel\r\nOK\r\n"))
+	f.Add([]byte("\r\nERROR\r\n\r\nOK\r\n"))
+	f.Fuzz(func(t *testing.T, reply []byte) {
+		synctest.Test(t, func(t *testing.T) {
+			host, dev := net.Pipe()
+			go func() {
+				// Answer the start-up probes, then send reply to +CGMI.
+				sc := bufio.NewScanner(dev)
+				sc.Split(scanCR)
+				for sc.Scan() {
+					l := strings.TrimSpace(sc.Text())
+					switch {
+					case l == "":
+					case l == "AT+CGMI":
+						dev.Write(reply)
+					case l == "AT+CMEE?":
+						io.WriteString(dev, "\r\n+CMEE: 1\r\n\r\nOK\r\n")
+					default:
+						io.WriteString(dev, "\r\nOK\r\n")
+					}
+				}
+			}()
+			m, err := New(t.Context(), host, WithDialect(DialectGeneric))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			defer dev.Close()
+			got, _ := m.exec(t.Context(), cmdSpec{cmd: "+CGMI", bare: true, need: true, check: oneValue(ParseCGMI)})
+			for _, l := range got {
+				if !printable(l) {
+					t.Fatalf("bare read returned %q", l)
+				}
+			}
+		})
+	})
 }

@@ -63,8 +63,10 @@ func (q querier) line(ctx context.Context, cmd, prefix string) (string, error) {
 // --- identity and SIM -------------------------------------------------------
 
 // Identity reads manufacturer, model, revision and IMEI (+CGMI, +CGMM,
-// +CGMR, +CGSN; ATI when the first two fail). What the modem does not
-// answer stays empty; an error only when nothing at all was learned.
+// +CGMR, +CGSN; ATI when the first two give nothing). A reply lost to a
+// timeout is asked for once more; each value must be one plausible line.
+// What the modem does not answer stays empty (never guessed: a one-line
+// ATI is the model); an error only when nothing at all was learned.
 func (m *Modem) Identity(ctx context.Context) (Identity, error) { return m.q().identity(ctx) }
 
 func (q querier) identity(ctx context.Context) (Identity, error) {

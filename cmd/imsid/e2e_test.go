@@ -356,7 +356,15 @@ func TestE2ESimulate(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(200 * time.Millisecond) // let the subscription register; the stream replays nothing older
+	// The server subscribes before it writes ": connected".
+	for connected := false; !connected; {
+		select {
+		case line := <-sse:
+			connected = line == ": connected"
+		case <-time.After(5 * time.Second):
+			t.Fatal("the SSE stream did not open")
+		}
+	}
 
 	// A forced switch over TCP with the token.
 	if code, body := post(t, http.DefaultClient, tcp+"/v1/switch", token, `{"profile":"vodafone-uk","reason":"e2e"}`); code/100 != 2 {

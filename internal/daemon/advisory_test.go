@@ -21,7 +21,7 @@ func TestApplyAdvisories(t *testing.T) {
 	r := applyAdvisories(threat.Result{}, obs, []upstream.Advisory{
 		adv(upstream.ScopePLMN, "23415", upstream.ActionQuarantine, "", time.Hour),
 		adv(upstream.ScopeCell, "26201/5a29c0b", upstream.ActionQuarantine, "", 2*time.Hour),
-		adv(upstream.ScopeRegion, "north", upstream.ActionQuarantine, "", time.Hour), // no switcher scope
+		adv(upstream.ScopeRegion, "north", upstream.ActionQuarantine, "", time.Hour),   // no switcher scope
 		adv(upstream.ScopePLMN, "310260", upstream.ActionQuarantine, "", -time.Minute), // expired
 		adv(upstream.ScopePLMN, "26201", upstream.ActionRaiseThreat, upstream.LevelHigh, time.Hour),
 		adv(upstream.ScopePLMN, "23415", upstream.ActionRaiseThreat, upstream.LevelCritical, time.Hour), // not serving

@@ -153,11 +153,11 @@ func logDecisions(t *testing.T, path string) {
 	}
 	var keep []string
 	for _, l := range strings.Split(string(data), "\n") {
-		if strings.Contains(l, "msg=decision") || strings.Contains(l, "threat alert") || strings.Contains(l, "level=ERROR") {
+		if (strings.HasPrefix(l, "[+") && !strings.Contains(l, " state ")) || strings.Contains(l, "level=ERROR") {
 			keep = append(keep, l)
 		}
 	}
-	t.Logf("daemon decisions and alerts (%s):\n%s", path, strings.Join(keep, "\n"))
+	t.Logf("daemon's progress without state changes (%s):\n%s", path, strings.Join(keep, "\n"))
 }
 
 func repoRoot(t *testing.T) string {
