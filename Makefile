@@ -50,3 +50,15 @@ demo:
 
 clean:
 	rm -rf $(BIN) dist
+
+# Policy benchmark (internal/bench) against router, mwan3 and applet defaults,
+# after the hot-path micro-benchmarks; rewrites docs/benchmarks.md and
+# docs/img/bench-*.svg. A few minutes on 2 cores.
+.PHONY: bench
+bench:
+	@mkdir -p $(BIN)
+	$(GO) test -run '^$$' -bench '^Benchmark(Observe|Outbox|Status|StatusHandler)$$' -benchmem -count=1 \
+		./switcher/threat ./internal/store ./internal/api > $(BIN)/bench-micro.txt || { cat $(BIN)/bench-micro.txt; exit 1; }
+	@cat $(BIN)/bench-micro.txt
+	$(GO) test -count=1 -timeout 30m -run '^TestBench$$' -v ./internal/bench \
+		-bench.full -bench.docs $(CURDIR) -bench.micro $(CURDIR)/$(BIN)/bench-micro.txt

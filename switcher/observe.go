@@ -105,7 +105,12 @@ func (s *Switcher) observe(ctx context.Context, now time.Time) (obs, modemHealth
 	if sc, nb, err := s.m.ServingCell(c); !note(err) {
 		return o, healthLost
 	} else if err == nil {
-		o.serving, o.neighbours, o.haveNeigh = &sc, nb, true
+		o.serving = &sc
+		// Neighbour lists in limited service are not the site's normal
+		// (D7 and its baseline learn from registered polls only).
+		if o.registered {
+			o.neighbours, o.haveNeigh = nb, true
+		}
 	}
 	if sick && !answered {
 		return o, healthSick

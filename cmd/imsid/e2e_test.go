@@ -618,8 +618,10 @@ func TestE2EFaults(t *testing.T) {
 	cfgPath := genConfigFor(t, scen, dir, func(s string) string {
 		return strings.Replace(s, "format: text", "format: json", 1)
 	})
-	p := startProc(t, "imsid", "--simulate", scen, "--speed", "30", "--duration", "8m", "--config", cfgPath)
-	if code := p.exit(60 * time.Second); code != 0 {
+	// Long enough after the port loss (300 s) for the connect guard (20 s
+	// real) to start over should the session start wedge.
+	p := startProc(t, "imsid", "--simulate", scen, "--speed", "40", "--duration", "24m", "--config", cfgPath)
+	if code := p.exit(90 * time.Second); code != 0 {
 		t.Fatalf("exit code %d", code)
 	}
 	out, logs := p.stdout.String(), p.stderr.String()
@@ -629,7 +631,7 @@ func TestE2EFaults(t *testing.T) {
 	if i := strings.LastIndex(out, "-> "); i < 0 || !strings.HasPrefix(out[i:], "-> connected") {
 		t.Fatalf("not connected at the end:\n%s", out)
 	}
-	if !strings.Contains(out, "Summary after 00:08:0") {
+	if !strings.Contains(out, "Summary after 00:24:0") {
 		t.Fatalf("no summary:\n%s", out)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {

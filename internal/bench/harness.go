@@ -22,6 +22,9 @@ var worldYAML string
 //go:embed testdata/device.yaml
 var deviceYAML string
 
+// decisionHook, when set by a test, sees every decision of every run.
+var decisionHook func(switcher.Decision)
+
 // Variant is one decision policy and the configuration it ships with.
 type Variant struct {
 	Name string
@@ -82,7 +85,9 @@ type Run struct {
 	Failover          time.Duration
 	HasLoss, Censored bool
 	Downtime          time.Duration
-	Switches, Flaps   int
+	// LongestGap is the longest time without data, starting at LongestGapAt.
+	LongestGap, LongestGapAt time.Duration
+	Switches, Flaps          int
 	// Cost is what the data carried cost (USD); OracleCost the offline
 	// oracle's for the same episode.
 	Cost, OracleCost float64
@@ -134,6 +139,9 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 	defer func() { d.Close(); <-dm.done }()
 
 	opts := []switcher.Option{switcher.WithProber(simProber{sim})}
+	if decisionHook != nil {
+		opts = append(opts, switcher.WithOnDecision(decisionHook))
+	}
 	if v.Policy != nil {
 		opts = append(opts, switcher.WithPolicy(v.Policy()))
 	}

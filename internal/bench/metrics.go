@@ -26,6 +26,7 @@ type meter struct {
 	restored bool
 	lastB    int64
 	haveB    bool
+	gapFrom  time.Duration // -1: data flowing
 }
 
 type sw struct {
@@ -34,7 +35,7 @@ type sw struct {
 }
 
 func newMeter(sc Scenario, ep Episode, cfg *profiles.Config) *meter {
-	m := &meter{sc: sc, ep: ep, cfg: cfg, price: prices(cfg), lossAt: -1}
+	m := &meter{sc: sc, ep: ep, cfg: cfg, price: prices(cfg), lossAt: -1, gapFrom: -1}
 	return m
 }
 
@@ -82,6 +83,11 @@ func (m *meter) add(t time.Duration, st simulator.State) {
 	m.r.Cost += float64(delta) * m.price[m.profile]
 	if !st.DataUp {
 		m.r.Downtime += m.sc.Sample
+		if m.gapFrom < 0 {
+			m.gapFrom = t - m.sc.Sample
+		}
+	} else if m.gapFrom >= 0 {
+		m.endGap(t)
 	}
 	registered := st.RegStat == 1 || st.RegStat == 5
 	if registered && (st.RAT == simulator.RATGSM || st.CI == rogueCI) {
@@ -100,22 +106,30 @@ func (m *meter) add(t time.Duration, st simulator.State) {
 	}
 }
 
+func (m *meter) endGap(t time.Duration) {
+	if g := t - m.gapFrom; g > m.r.LongestGap {
+		m.r.LongestGap, m.r.LongestGapAt = g, m.gapFrom
+	}
+	m.gapFrom = -1
+}
+
 func (m *meter) result() Run {
+	if m.gapFrom >= 0 {
+		m.endGap(m.sc.Duration)
+	}
 	r := m.r
 	if m.sc.Failover && m.lossAt >= 0 && !m.restored {
 		r.Failover, r.HasLoss, r.Censored = m.sc.Duration-m.lossAt, true, true
 	}
 	r.Switches = len(m.switches)
-	for i, a := range m.switches {
-		for _, b := range m.switches[i+1:] {
-			if b.at-a.at > FlapWindow {
-				break
-			}
-			if b.from == a.to && b.to == a.from {
-				r.Flaps++
-				break
-			}
+	// A flap is a switch back to a profile left less than FlapWindow ago
+	// (A→B→A, and also A→B→C→A).
+	left := map[string]time.Duration{}
+	for _, s := range m.switches {
+		if at, ok := left[s.to]; ok && s.at-at <= FlapWindow {
+			r.Flaps++
 		}
+		left[s.from] = s.at
 	}
 	return r
 }
@@ -145,8 +159,13 @@ func oracle(sc Scenario, ep Episode, cfg *profiles.Config) (cost float64, downti
 		}
 		return false
 	}
-	// Downtime weighs more than any cost a slot can carry.
-	const perDownSec = 1.0
+	// A second without data is worth ten seconds of the dearest profile's
+	// traffic: any coverage beats none, and a switch's few seconds without
+	// data are worth it when the cheaper profile stays up for minutes.
+	perDownSec := 0.0
+	for _, p := range price {
+		perDownSec = max(perDownSec, 10*bytesPerSec*p)
+	}
 	type st struct {
 		obj, cost float64
 		down      time.Duration

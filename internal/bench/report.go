@@ -294,8 +294,3 @@ func (r *Result) FlapsChart() BarChart {
 	}
 	return c
 }
-
-// Markdown is docs/benchmarks.md.
-func (r *Result) Markdown(micro string) string {
-	return "TODO\n" + r.Table() + micro
-}

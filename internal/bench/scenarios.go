@@ -19,7 +19,8 @@ const (
 	modelled = 8 * time.Second
 	// bytesPerSec is tx_bps + rx_bps of every network while data flows.
 	bytesPerSec = 1700
-	// FlapWindow: a switch reversed within this long is a flap.
+	// FlapWindow: a switch back to a profile left less than this long ago is
+	// a flap.
 	FlapWindow = 10 * time.Minute
 	// rogueCI is the IMSI catcher's cell.
 	rogueCI = 0xBAD0001
@@ -105,9 +106,12 @@ func Scenarios() []Scenario {
 		{Name: "catcher", Title: "IMSI catcher: 2G downgrade onto an unknown cell for 30 min", Duration: 45 * time.Minute,
 			Reps: 10, Sample: time.Second, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
-				return Episode{Onset: on, Timeline: items(ev(`{at: %s, event: cell, network: "%s", duration: 30m, `+
-					`cell: {rat: GSM, tac: "0666", ci: "%X", earfcn: 50, pci: 5, band: 900}, signal: {rssi: -55}}`,
-					secs(on), homePLMN, rogueCI))}
+				// The oracle avoids the attacked network: any profile on it
+				// would be on the catcher.
+				return Episode{Onset: on, Down: map[string][]Span{homePLMN: {{on, on + 30*time.Minute}}},
+					Timeline: items(ev(`{at: %s, event: cell, network: "%s", duration: 30m, `+
+						`cell: {rat: GSM, tac: "0666", ci: "%X", earfcn: 50, pci: 5, band: 900}, signal: {rssi: -55}}`,
+						secs(on), homePLMN, rogueCI))}
 			}},
 		{Name: "jamming", Title: "Jamming: SINR -8 dB on every network, then -15 dB (service lost) for 20 min",
 			Duration: 45 * time.Minute, Reps: 10, Sample: time.Second, Build: func(rng *rand.Rand) Episode {

@@ -433,7 +433,7 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 	}()
 	for first := true; ; first = false {
 		d.notify("STATUS=opening the modem port " + cfg.Modem.Device)
-		m, _, err := modem.Connect(ctx, open, mopts...)
+		m, err := d.connect(ctx, open, mopts)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -500,6 +500,29 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 			return nil
 		}
 		d.notify("STATUS=modem lost; reopening")
+	}
+}
+
+// connectGuard bounds one modem.Connect call. Connect retries with backoff
+// by itself; the guard only catches a session start that wedges (seen when
+// the modem restarts in the middle of the driver's start-up commands), so
+// the daemon starts over instead of waiting for ever.
+const connectGuard = 20 * time.Second
+
+func (d *Daemon) connect(ctx context.Context, open modem.Opener, mopts []modem.Option) (*modem.Modem, error) {
+	for {
+		cctx, cancel := context.WithTimeout(ctx, connectGuard)
+		m, _, err := modem.Connect(cctx, open, mopts...)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return m, err
+		}
+		d.log.Warn("modem session did not start in time; starting over", "after", connectGuard, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
 	}
 }
 

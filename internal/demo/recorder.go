@@ -45,9 +45,13 @@ type rawSample struct {
 	s    Sample
 }
 
+// rawEvent is stamped with the wall time the daemon published it at. A
+// decision carries a scenario stamp too, but that is the start of the
+// tick that made it, up to a tick earlier than the decision (at 720× a
+// tick can span 10 s of the day), so it could show a switch before the
+// event that caused it; publishing follows causes.
 type rawEvent struct {
 	wall time.Time
-	scen time.Time // zero: only the wall time is known
 	e    Event
 }
 
@@ -81,12 +85,7 @@ func (r *recorder) offWall(w time.Time) time.Duration {
 	return time.Duration(float64(w.Sub(r.origin)) * r.speed)
 }
 
-func (r *recorder) off(re rawEvent) time.Duration {
-	if !re.scen.IsZero() {
-		return re.scen.Sub(r.origin)
-	}
-	return r.offWall(re.wall)
-}
+func (r *recorder) off(re rawEvent) time.Duration { return r.offWall(re.wall) }
 
 // sample records one poll of /v1/status and /v1/profiles taken at wall.
 func (r *recorder) sample(wall time.Time, st api.Status, ps []api.ProfileView) Sample {
@@ -153,7 +152,7 @@ func (r *recorder) event(wall time.Time, ev api.Event) error {
 		if p.Until != nil {
 			text += " for " + shortDur(p.Until.Sub(p.Since))
 		}
-		r.add(rawEvent{wall: wall, scen: p.Since, e: Event{Kind: KindPin, To: p.Profile, Text: text}})
+		r.add(rawEvent{wall: wall, e: Event{Kind: KindPin, To: p.Profile, Text: text}})
 	case api.EventGap:
 		r.add(rawEvent{wall: wall, e: Event{Kind: KindDecision, Text: "some events were missed (the stream fell behind)"}})
 	}
@@ -185,7 +184,7 @@ func (r *recorder) decision(wall time.Time, d api.Decision) error {
 	default:
 		e.Kind = KindDecision
 	}
-	r.add(rawEvent{wall: wall, scen: d.Time, e: e})
+	r.add(rawEvent{wall: wall, e: e})
 	return nil
 }
 

@@ -282,11 +282,33 @@ func threatColor(level string) string {
 }
 
 func (r *svg) switchMarkers(sw []Event) {
+	lastX, level := -100.0, 0
 	for i, e := range sw {
 		x := r.x(e.At)
+		// Switches minutes apart would hide each other's number: step down.
+		if x-lastX < 20 {
+			level = (level + 1) % 3
+		} else {
+			level = 0
+		}
+		lastX = x
+		y := sigTop + 22*level
 		r.f(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#000" stroke-width="1" stroke-dasharray="4,3"/>`+"\n", x, sigTop, x, thrTop+thrHeight)
-		r.f(`<circle cx="%.1f" cy="%d" r="9" fill="#000"/>`+"\n", x, sigTop)
-		r.f(`<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#fff" font-weight="bold">%d</text>`+"\n", x, sigTop+4, i+1)
+		r.f(`<circle cx="%.1f" cy="%d" r="9" fill="#000"/>`+"\n", x, y)
+		r.f(`<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#fff" font-weight="bold">%d</text>`+"\n", x, y+4, i+1)
+	}
+	// Switches the daemon wanted but held back (jamming): a cross on the band.
+	held := false
+	for _, e := range r.t.Events {
+		if e.Kind != KindSuspend {
+			continue
+		}
+		held = true
+		r.f(`<text x="%.1f" y="%d" text-anchor="middle" font-size="16" font-weight="bold" fill="#fff" stroke="#000" stroke-width="0.6">&#215;<title>%s switch held back: %s</title></text>`+"\n",
+			r.x(e.At), bandTop+bandHeight/2+6, ClockTime(e.At)[:5], esc(strings.Join(e.Reasons, ", ")))
+	}
+	if held {
+		r.f(`<text x="%d" y="%d" text-anchor="end" font-size="11" fill="#444">&#215; switch held back (switching suspended)</text>`+"\n", plotLeft+plotWidth, bandTop+bandHeight+14)
 	}
 }
 

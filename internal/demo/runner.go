@@ -24,7 +24,7 @@ import (
 // fast one is for CI.
 const (
 	DefaultSpeed = 720
-	FastSpeed    = 1800
+	FastSpeed    = 1000
 )
 
 // Options configure Run. Imsid, Imsictl and Scenario are required.

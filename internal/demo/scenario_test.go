@@ -108,3 +108,37 @@ func TestStoreDayScenario(t *testing.T) {
 		t.Fatalf("21:00: not registered (stat %d)", s.RegStat)
 	}
 }
+
+// TestStoreDayEpisodes keeps the picture's labels in step with the file.
+func TestStoreDayEpisodes(t *testing.T) {
+	sc, err := simulator.LoadScenario(storeDay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type span struct {
+		kind, network string
+		from, to      time.Duration
+	}
+	var got []span
+	for _, ev := range sc.Timeline {
+		got = append(got, span{ev.Kind, ev.Network, ev.At, ev.At + ev.Duration})
+	}
+	has := func(s span) bool {
+		for _, g := range got {
+			if g == s {
+				return true
+			}
+		}
+		return false
+	}
+	want := []span{
+		{"outage", "26201", StoreDayEpisodes[0].From, StoreDayEpisodes[0].To},
+		{"cell", "26202", StoreDayEpisodes[1].From, StoreDayEpisodes[1].To},
+		{"jamming", "", StoreDayEpisodes[2].From, StoreDayEpisodes[2].To},
+	}
+	for _, w := range want {
+		if !has(w) {
+			t.Errorf("store-day.yaml has no %s on %q from %v to %v (StoreDayEpisodes says so); timeline: %+v", w.kind, w.network, w.from, w.to, got)
+		}
+	}
+}

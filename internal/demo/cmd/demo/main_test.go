@@ -48,7 +48,7 @@ func TestDemoFast(t *testing.T) {
 		t.Fatalf("demo exited %d\nstderr:\n%s", code, stderr.String())
 	}
 	t.Logf("fast demo: %v wall", wall.Round(time.Millisecond))
-	// The day is 14 h at 1800x = 28 s; the bound leaves room for a busy
+	// The day is 14 h at 1000x = 50 s; the bound leaves room for a busy
 	// machine, and stays well under make demo's 2 minutes.
 	if wall > 90*time.Second {
 		t.Errorf("fast demo took %v, want under 90 s", wall)

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the packages: a .deb per architecture and an OpenWrt .ipk per
+# architecture with nfpm (packaging/nfpm.yaml), from the binaries that
+# scripts/cross.sh puts in $DIST/linux-<arch>/. Output: $DIST/packages/
+# (DIST defaults to dist).
+#
+#   scripts/package.sh [VERSION] [ARCH...]      ARCH: amd64 arm64 arm7 mipsle
+#
+# PACKAGERS (default "deb ipk") chooses the formats. NFPM_VERSION_PIN pins
+# nfpm (run through the Go module proxy; the first run downloads it).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+GO=${GO:-go}
+export DIST=${DIST:-dist}
+# v2.45+ pulls go.digitalxero.dev modules the proxy does not serve (403).
+NFPM=${NFPM:-$GO run github.com/goreleaser/nfpm/v2/cmd/nfpm@${NFPM_VERSION_PIN:-v2.44.0}}
+VERSION=${1:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
+shift || true
+archs=("$@")
+[ ${#archs[@]} -gt 0 ] || archs=(amd64 arm64 arm7 mipsle)
+read -r -a packagers <<<"${PACKAGERS:-deb ipk}"
+
+# dpkg wants versions that start with a digit: v1.2.3-4-gabc -> 1.2.3-4-gabc,
+# a bare commit hash -> 0.0.0~gHASH.
+pkgver=${VERSION#v}
+[[ $pkgver =~ ^[0-9] ]] || pkgver="0.0.0~g${pkgver}"
+
+declare -A target=([amd64]=linux/amd64 [arm64]=linux/arm64 [arm7]=linux/arm/7 [mipsle]=linux/mipsle/softfloat)
+declare -A dist=([amd64]=linux-amd64 [arm64]=linux-arm64 [arm7]=linux-arm [mipsle]=linux-mipsle)
+# OpenWrt's package architectures for common gateway SoCs; override with IPK_ARCH_<arch>.
+declare -A ipkarch=([amd64]=x86_64 [arm64]=aarch64_generic [arm7]=arm_cortex-a7_neon-vfpv4 [mipsle]=mipsel_24kc)
+
+need=()
+for a in "${archs[@]}"; do
+	[ -n "${target[$a]:-}" ] || {
+		echo "package: unknown arch $a (amd64 arm64 arm7 mipsle)" >&2
+		exit 2
+	}
+	need+=("${target[$a]}")
+done
+scripts/cross.sh "$VERSION" "${need[@]}" || exit 1
+
+out=$DIST/packages
+mkdir -p "$out"
+fails=0
+for a in "${archs[@]}"; do
+	ov="IPK_ARCH_$a"
+	for p in "${packagers[@]}"; do
+		na=$a
+		[ "$p" = ipk ] && na=${!ov:-${ipkarch[$a]}}
+		if ! NFPM_ARCH=$na NFPM_DIST="$DIST/${dist[$a]}" NFPM_VERSION=$pkgver \
+			$NFPM package --config packaging/nfpm.yaml --packager "$p" --target "$out/" >"$out/.nfpm.log" 2>&1; then
+			echo "package: nfpm $p for $a failed:" >&2
+			sed 's/^/    /' "$out/.nfpm.log" >&2
+			fails=$((fails + 1))
+		fi
+	done
+done
+rm -f "$out/.nfpm.log"
+printf '%-60s %10s\n' PACKAGE BYTES
+for f in "$out"/*; do
+	[ -f "$f" ] && printf '%-60s %10d\n' "$f" "$(stat -c %s "$f")"
+done
+[ $fails -eq 0 ] || exit 1
