@@ -91,6 +91,9 @@ done
 echo
 printf '%-32s %-46s %12s %6s  %s\n' TARGET PACKAGE EXECS TIME RESULT
 printf '%s\n' "${rows[@]}"
-echo "fuzz: $((${#targets[@]} - fails)) ok, $fails failed (logs in $logdir)"
-[ $fails -eq 0 ] || exit 1
+if [ $fails -ne 0 ]; then
+	echo "fuzz: $((${#targets[@]} - fails)) ok, $fails FAILED (logs in $logdir)"
+	exit 1
+fi
+echo "fuzz: all ${#targets[@]} ok"
 rm -rf "$logdir"

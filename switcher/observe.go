@@ -319,11 +319,15 @@ func (s *Switcher) ensureData(ctx context.Context, _ time.Time) {
 		return
 	}
 	s.pdpUp = false
-	if s.pdpTried {
+	plmn := s.obs.plmn()
+	if s.pdpTried && plmn == s.pdpPLMN {
 		// One define/activate per registration; after that we only look.
+		// A reselection to another network (a roaming profile moving
+		// between PLMNs) is a new registration even if no poll saw the
+		// gap between the two.
 		return
 	}
-	s.pdpTried = true
+	s.pdpTried, s.pdpPLMN = true, plmn
 	if err := s.m.DefinePDP(c, s.pdpSpec(p)); err != nil {
 		s.log.Warn("switcher: define PDP", "profile", p.Name, "err", err)
 		return

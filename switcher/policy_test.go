@@ -79,3 +79,30 @@ func TestPolicyUnknownTargetStays(t *testing.T) {
 		t.Fatalf("moved to %q", st.Active)
 	}
 }
+
+// A reselection to another PLMN is a new registration: the context is
+// defined and activated again even when no poll saw the gap and no PDN
+// event arrived (a roaming profile moving between networks).
+func TestPDPRetriedOnNewPLMN(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "last")
+	r.up()
+	if err := r.s.Pin("last", 0); err != nil { // no scoring away from it
+		t.Fatal(err)
+	}
+	r.m.SetNet("last", func(n *switchertest.Net) { n.NoPDP = true })
+	r.m.Emit(switcher.ModemEvent{Kind: switcher.ModemEventPDNDeact})
+	r.run(time.Second, 5*time.Second)
+	defs := len(r.m.PDPDefs)
+	if defs == 0 {
+		t.Fatal("no PDP definition after the deactivation")
+	}
+	r.run(time.Second, 5*time.Second)
+	if len(r.m.PDPDefs) != defs {
+		t.Fatalf("%d PDP definitions, want %d: one per registration", len(r.m.PDPDefs), defs)
+	}
+	r.m.SetNet("last", func(n *switchertest.Net) { n.PLMN = "311480" })
+	st := r.tick(time.Second)
+	if n := len(r.m.PDPDefs); n != defs+1 {
+		t.Fatalf("%d PDP definitions after the reselection, want %d: %+v", n, defs+1, st)
+	}
+}

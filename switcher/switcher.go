@@ -254,6 +254,7 @@ type Switcher struct {
 	pdpUp          bool
 	addrs          []netip.Addr
 	pdpTried       bool
+	pdpPLMN        modem.PLMN // where pdpTried was spent
 	probeFails     int
 	lastProbe      *ProbeResult
 	lastProbeAt    time.Time

@@ -492,6 +492,15 @@ func checkUpstreamOrder(t *testing.T, evs []map[string]any) {
 	if !found {
 		t.Errorf("no successful manual switch to vodafone-uk upstream; types %v", types)
 	}
+	var lastUp map[string]any
+	for _, e := range evs {
+		if d, _ := e["data"].(map[string]any); e["type"] == "io.imsid.link.changed" && d["up"] == true {
+			lastUp = d
+		}
+	}
+	if lastUp == nil || lastUp["profile"] != "vodafone-uk" || lastUp["ip"] == nil || lastUp["plmn"] != "23415" {
+		t.Errorf("the last link-up event %v: want vodafone-uk on 23415 with an address", lastUp)
+	}
 }
 
 // kill -9 in the middle of a switch: the modem (modemsim, another process)

@@ -76,21 +76,21 @@ func jitter(rng *rand.Rand, max time.Duration) time.Duration {
 // Scenarios returns the full benchmark.
 func Scenarios() []Scenario {
 	return []Scenario{
-		{Name: "outage", Title: "Hard outage (home network gone for 30 min)", Duration: 45 * time.Minute, Reps: 10,
+		{Name: "outage", Title: "Hard outage (home network gone for 30 min)", Duration: 45 * time.Minute, Reps: 20,
 			Sample: time.Second, Failover: true, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
 				return Episode{Onset: on,
 					Timeline: items(ev(`{at: %s, event: outage, network: "%s", duration: 30m}`, secs(on), homePLMN)),
 					Down:     map[string][]Span{homePLMN: {{on, on + 30*time.Minute}}}}
 			}},
-		{Name: "core-outage", Title: "Core outage while registered (30 min)", Duration: 45 * time.Minute, Reps: 10,
+		{Name: "core-outage", Title: "Core outage while registered (30 min)", Duration: 45 * time.Minute, Reps: 20,
 			Sample: time.Second, Failover: true, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
 				return Episode{Onset: on,
 					Timeline: items(ev(`{at: %s, event: core_outage, network: "%s", duration: 30m}`, secs(on), homePLMN)),
 					Down:     map[string][]Span{homePLMN: {{on, on + 30*time.Minute}}}}
 			}},
-		{Name: "slow-fade", Title: "Slow fade of home below the usable floor over 10 min", Duration: time.Hour, Reps: 10,
+		{Name: "slow-fade", Title: "Slow fade of home below the usable floor over 10 min", Duration: time.Hour, Reps: 20,
 			Sample: time.Second, Failover: true, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
 				// RSRP -88 → -128 dBm crosses the simulator's -124 dBm floor
@@ -104,7 +104,7 @@ func Scenarios() []Scenario {
 		{Name: "tariff-7d", Title: "7-day tariff trace: cheap home with coverage gaps, dear roam", Duration: 7 * 24 * time.Hour,
 			Reps: 1, Sample: 5 * time.Second, Build: tariff},
 		{Name: "catcher", Title: "IMSI catcher: 2G downgrade onto an unknown cell for 30 min", Duration: 45 * time.Minute,
-			Reps: 10, Sample: time.Second, Build: func(rng *rand.Rand) Episode {
+			Reps: 20, Sample: time.Second, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
 				// The oracle avoids the attacked network: any profile on it
 				// would be on the catcher.
@@ -114,7 +114,7 @@ func Scenarios() []Scenario {
 						secs(on), homePLMN, rogueCI))}
 			}},
 		{Name: "jamming", Title: "Jamming: SINR -8 dB on every network, then -15 dB (service lost) for 20 min",
-			Duration: 45 * time.Minute, Reps: 10, Sample: time.Second, Build: func(rng *rand.Rand) Episode {
+			Duration: 45 * time.Minute, Reps: 20, Sample: time.Second, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
 				deep, end := on+3*time.Minute, on+23*time.Minute
 				span := []Span{{deep, end}}
@@ -122,6 +122,13 @@ func Scenarios() []Scenario {
 					ev(`{at: %s, event: jamming, sinr: -8}`, secs(on)),
 					ev(`{at: %s, event: jamming, sinr: -15}`, secs(deep)),
 					ev(`{at: %s, event: jamming_end}`, secs(end))),
+					Down: map[string][]Span{homePLMN: span, roamPLMN: span}}
+			}},
+		{Name: "jamming-abrupt", Title: "Jamming at once at -15 dB on every network for 20 min (service lost before any poll sees it)",
+			Duration: 45 * time.Minute, Reps: 20, Sample: time.Second, Build: func(rng *rand.Rand) Episode {
+				on := 5*time.Minute + jitter(rng, time.Minute)
+				span := []Span{{on, on + 20*time.Minute}}
+				return Episode{Onset: on, Timeline: items(ev(`{at: %s, event: jamming, sinr: -15, duration: 20m}`, secs(on))),
 					Down: map[string][]Span{homePLMN: span, roamPLMN: span}}
 			}},
 	}

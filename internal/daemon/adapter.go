@@ -40,6 +40,7 @@ type observed struct {
 	haveSig  bool
 	cell     modem.ServingCell
 	haveCell bool
+	addr     modem.PDPAddress
 	failing  bool // the last call failed with a timeout or a lost port
 }
 
@@ -158,7 +159,9 @@ func (a *driverModem) ActivatePDP(ctx context.Context, cid int) error {
 }
 
 func (a *driverModem) PDPAddress(ctx context.Context, cid int) (modem.PDPAddress, error) {
-	return a.d.PDPAddress(ctx, cid)
+	v, err := a.d.PDPAddress(ctx, cid)
+	a.note(err, func(o *observed) { o.addr = v })
+	return v, err
 }
 
 func (a *driverModem) SetFunctionality(ctx context.Context, fun int) error {

@@ -96,6 +96,11 @@ type Daemon struct {
 	ready    atomic.Bool
 	progress atomic.Int64 // wall-clock unix nanos of the last sign of life
 
+	// activeHint is the profile the newest verified/adopted/rolled-back
+	// decision names: the switcher's published status lags a transition by
+	// the rest of its tick, and link events must name the new profile.
+	activeHint atomic.Pointer[string]
+
 	mu         sync.Mutex
 	lastThreat *threat.Result
 	linkUp     bool

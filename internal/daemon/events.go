@@ -105,8 +105,17 @@ func (d *Daemon) publishLink(up bool, reason string) {
 		st = sw.Status()
 	}
 	lc := upstream.LinkChanged{Up: up, Profile: st.Active, PLMN: st.PLMN, Tech: st.Tech, Reason: reason}
-	if len(st.Addrs) > 0 {
-		lc.IP = st.Addrs[0].String()
+	if h := d.activeHint.Load(); h != nil {
+		lc.Profile = *h
+	}
+	if a := d.cur.Load(); a != nil {
+		o, _ := a.snapshot()
+		if len(o.addr.Addrs) > 0 && up {
+			lc.IP = o.addr.Addrs[0].String()
+		}
+		if o.haveOp && !o.op.PLMN.IsZero() {
+			lc.PLMN = o.op.PLMN.String()
+		}
 	}
 	d.publishUpstream(upstream.TypeLinkChanged, lc)
 	link := api.Link{Up: up, ProbeFailures: st.ProbeFails}
@@ -127,6 +136,13 @@ func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
 
 func (d *Daemon) onDecision(dec switcher.Decision) {
 	d.alive()
+	switch dec.Kind {
+	case switcher.KindVerified, switcher.KindAdopt, switcher.KindRollback:
+		if dec.To != "" {
+			to := dec.To
+			d.activeHint.Store(&to)
+		}
+	}
 	d.q.push(func() {
 		if raw, err := json.Marshal(dec); err == nil {
 			if _, err := d.st.AppendDecision(raw); err != nil && !errors.Is(err, store.ErrClosed) {

@@ -154,7 +154,15 @@ func (r *recorder) event(wall time.Time, ev api.Event) error {
 		}
 		r.add(rawEvent{wall: wall, e: Event{Kind: KindPin, To: p.Profile, Text: text}})
 	case api.EventGap:
-		r.add(rawEvent{wall: wall, e: Event{Kind: KindDecision, Text: "some events were missed (the stream fell behind)"}})
+		var g api.Gap
+		if err := json.Unmarshal(ev.Data, &g); err != nil {
+			return fmt.Errorf("gap event: %w", err)
+		}
+		// Asking for everything from 1 always leaves a "gap" before the
+		// daemon's first ID; only a gap after that is news.
+		if g.After > 1 {
+			r.add(rawEvent{wall: wall, e: Event{Kind: KindDecision, Text: "some events were missed: " + g.Message}})
+		}
 	}
 	// link events repeat what the state events say.
 	return nil

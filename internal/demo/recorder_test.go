@@ -56,6 +56,7 @@ func TestRecorder(t *testing.T) {
 			Until: api.Ptr(scen(11 * time.Hour))}),
 		apiEvent(t, 8, wall(11*time.Hour), api.EventPin, nil),
 		{ID: 9, Time: wall(12 * time.Hour), Type: api.EventLink, Data: json.RawMessage(`{"up":true}`)},
+		apiEvent(t, 0, wall(12*time.Hour), api.EventGap, api.Gap{After: 1, Oldest: 1795319675659674}),
 	}
 	for _, ev := range events {
 		if err := r.event(time.Time{}, ev); err != nil {

@@ -23,8 +23,8 @@ import (
 // Speeds: the normal one shows the day in a little over a minute; the
 // fast one is for CI.
 const (
-	DefaultSpeed = 720
-	FastSpeed    = 1000
+	DefaultSpeed = 600
+	FastSpeed    = 720
 )
 
 // Options configure Run. Imsid, Imsictl and Scenario are required.
@@ -129,6 +129,7 @@ func Run(ctx context.Context, o Options) (res Result, err error) {
 
 	cmd := exec.Command(o.Imsid, "--simulate", o.Scenario, "--speed", strconv.FormatFloat(o.Speed, 'f', -1, 64), "--state-dir", stateDir)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	dieWithUs(cmd)
 	launched := time.Now()
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("demo: start imsid: %w", err)
@@ -170,7 +171,9 @@ func Run(ctx context.Context, o Options) (res Result, err error) {
 	sctx, cancelStream := context.WithCancel(ctx)
 	streamDone := make(chan error, 1)
 	go func() {
-		streamDone <- cl.Follow(sctx, apiclient.FollowOptions{MaxDelay: time.Second}, func(ev api.Event) error {
+		// After 1: replay what the daemon did before we connected (its
+		// IDs start high, so 1 means "everything you still hold").
+		streamDone <- cl.Follow(sctx, apiclient.FollowOptions{After: 1, MaxDelay: time.Second}, func(ev api.Event) error {
 			select {
 			case events <- ev:
 				return nil

@@ -1,0 +1,224 @@
+// Command loadtest is `make loadtest`: the status API under load while the
+// daemon switches. It starts `imsid --simulate` with a TCP listener and a
+// token, sends GET /v1/status at a fixed rate (open loop) and forces a
+// switch every few seconds, then prints p50/p99/max and the errors.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/imsid/imsid/internal/soak"
+)
+
+func main() {
+	bin := flag.String("bin", "bin/imsid", "imsid binary")
+	scenario := flag.String("scenario", "simulator/scenarios/store-day.yaml", "simulator scenario")
+	rate := flag.Float64("rate", 500, "GET /v1/status per second")
+	dur := flag.Duration("time", 30*time.Second, "how long to load")
+	every := flag.Duration("switch-every", 3*time.Second, "force a switch this often (0: never)")
+	speed := flag.Float64("speed", 10, "simulator speed")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, *bin, *scenario, *rate, *dur, *every, *speed)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, bin, scenario string, rate float64, dur, every time.Duration, speed float64) int {
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, "loadtest:", err); return 1 }
+	dir, err := os.MkdirTemp("", "imsid-load-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(dir)
+	state := filepath.Join(dir, "state")
+	token := "loadtest-" + fmt.Sprint(time.Now().UnixNano())
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		return fail(err)
+	}
+	addr, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	// The generated config, with a TCP listener that wants the token for
+	// reads too, and a switch cap and dwell that let a forced switch through
+	// every few seconds.
+	out, err := exec.CommandContext(ctx, bin, "--simulate", scenario, "--print-config", "--state-dir", state).Output()
+	if err != nil {
+		return fail(fmt.Errorf("%s --print-config: %w", bin, err))
+	}
+	cfg := string(out)
+	for old, repl := range map[string]string{
+		"  socket_mode: \"0660\"\n":        fmt.Sprintf("  socket_mode: \"0660\"\n  listen: %q\n  token_file: %q\n  token_for_reads: true\n", addr, tokenFile),
+		"switch_cap: {max: 6, window: 1h}": "switch_cap: {max: 10000, window: 1h}",
+		"min_dwell: 5m":                    "min_dwell: 1s",
+		"level: info":                      "level: warn",
+	} {
+		if !strings.Contains(cfg, old) {
+			return fail(fmt.Errorf("generated config has no %q; update cmd/loadtest", strings.TrimSpace(old)))
+		}
+		cfg = strings.Replace(cfg, old, repl, 1)
+	}
+	cfgFile := filepath.Join(dir, "imsid.yaml")
+	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
+		return fail(err)
+	}
+	p, err := soak.StartSimulated(ctx, bin, scenario, dir, "--config", cfgFile, "--speed", fmt.Sprint(speed))
+	if err != nil {
+		return fail(err)
+	}
+	defer p.Stop()
+	base := "http://" + addr
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxIdleConns: 512, MaxIdleConnsPerHost: 512}}
+	if err := p.WaitReady(ctx, c, base+"/readyz", 90*time.Second); err != nil {
+		return fail(err)
+	}
+	profiles, err := profileNames(ctx, c, base, token)
+	if err != nil || len(profiles) < 2 {
+		return fail(fmt.Errorf("GET /v1/profiles: %v (%d profiles; need 2 to switch)", err, len(profiles)))
+	}
+	cpu0, _ := soak.ReadProc(p.Pid())
+
+	// The switcher: POST /v1/switch to the next profile every few seconds.
+	swCtx, stopSw := context.WithCancel(ctx)
+	swDone := make(chan map[string]int, 1)
+	go func() {
+		codes := map[string]int{}
+		defer func() { swDone <- codes }()
+		if every <= 0 {
+			return
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for i := 1; ; i++ {
+			select {
+			case <-swCtx.Done():
+				return
+			case <-t.C:
+			}
+			body, _ := json.Marshal(map[string]string{"profile": profiles[i%len(profiles)], "reason": "loadtest"})
+			req, _ := http.NewRequestWithContext(swCtx, http.MethodPost, base+"/v1/switch", bytes.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := c.Do(req)
+			if err != nil {
+				codes["error"]++
+				continue
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			codes[resp.Status]++
+		}
+	}()
+
+	var peak uint64
+	rssCtx, stopRSS := context.WithCancel(ctx)
+	rssDone := make(chan struct{})
+	go func() {
+		defer close(rssDone)
+		for {
+			if st, err := soak.ReadProc(p.Pid()); err == nil {
+				peak = max(peak, st.RSS)
+			}
+			select {
+			case <-rssCtx.Done():
+				return
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	}()
+
+	fmt.Printf("loadtest: GET /v1/status (bearer token, TCP %s) at %.0f/s for %s, a forced switch every %s, simulator at %gx\n",
+		addr, rate, dur, every, speed)
+	res := soak.Load(ctx, c, rate, dur, func(ctx context.Context) *http.Request {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/status", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		return req
+	})
+	stopSw()
+	codes := <-swDone
+	stopRSS()
+	<-rssDone
+	cpu1, _ := soak.ReadProc(p.Pid())
+	if exited, err := p.Exited(); exited {
+		return fail(fmt.Errorf("imsid exited during the run (%v):\n%s", err, p.Tail(20)))
+	}
+	ok := len(res.Latencies)
+	fmt.Printf("requests %d, ok %d, errors %d, achieved %.0f/s\n", res.Sent, ok, res.Errors, float64(res.Sent)/res.Elapsed.Seconds())
+	fmt.Printf("latency p50 %s  p90 %s  p99 %s  max %s\n", round(soak.Percentile(res.Latencies, 50)),
+		round(soak.Percentile(res.Latencies, 90)), round(soak.Percentile(res.Latencies, 99)), round(soak.Percentile(res.Latencies, 100)))
+	fmt.Printf("forced switches: %v\n", codes)
+	fmt.Printf("imsid: CPU %.0f%% of one core during the run, peak RSS %s MiB\n",
+		100*(cpu1.CPU-cpu0.CPU).Seconds()/res.Elapsed.Seconds(), soak.MiB(peak))
+	if res.Errors > 0 {
+		fmt.Fprintln(os.Stderr, "loadtest: first error:", res.FirstErr)
+		return 1
+	}
+	return 0
+}
+
+func round(d time.Duration) time.Duration {
+	if d > 10*time.Millisecond {
+		return d.Round(100 * time.Microsecond)
+	}
+	return d.Round(time.Microsecond)
+}
+
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func profileNames(ctx context.Context, c *http.Client, base, token string) ([]string, error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/profiles", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s", resp.Status, b)
+	}
+	var names []string
+	// The body is {"profiles": [{"name": ...}, ...]} or a bare list.
+	var wrapped struct {
+		Profiles []struct{ Name string } `json:"profiles"`
+	}
+	var bare []struct{ Name string }
+	if json.Unmarshal(b, &wrapped) == nil && len(wrapped.Profiles) > 0 {
+		for _, p := range wrapped.Profiles {
+			names = append(names, p.Name)
+		}
+	} else if err := json.Unmarshal(b, &bare); err == nil {
+		for _, p := range bare {
+			names = append(names, p.Name)
+		}
+	} else {
+		return nil, fmt.Errorf("GET /v1/profiles: %w", err)
+	}
+	return names, nil
+}
