@@ -60,6 +60,7 @@ echo "fuzz: ${#targets[@]} targets, $TIME each${FUZZ_PARALLEL:+, $FUZZ_PARALLEL 
 par=()
 [ -n "${FUZZ_PARALLEL:-}" ] && par=(-parallel "$FUZZ_PARALLEL")
 fails=0
+flakes=0
 rows=()
 for entry in "${targets[@]}"; do
 	pkg=${entry%% *}
@@ -77,6 +78,13 @@ for entry in "${targets[@]}"; do
 	execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | awk '{print $2}')
 	if [ $rc -eq 0 ]; then
 		res=ok
+	elif grep -q '^    context deadline exceeded$' "$log" && ! grep -q 'Failing input written' "$log"; then
+		# go1.26's fuzz coordinator can report its own -fuzztime deadline as a
+		# failure (golang/go#75804, fixed in go1.27): no input failed, none was
+		# written. Counted apart, never as a failure.
+		res="ok (go#75804 deadline flake, no failing input)"
+		flakes=$((flakes + 1))
+		rc=0
 	else
 		res=FAIL
 		fails=$((fails + 1))
@@ -95,5 +103,7 @@ if [ $fails -ne 0 ]; then
 	echo "fuzz: $((${#targets[@]} - fails)) ok, $fails FAILED (logs in $logdir)"
 	exit 1
 fi
-echo "fuzz: all ${#targets[@]} ok"
+note=
+[ $flakes -gt 0 ] && note=" ($flakes with the go#75804 end-of-run flake)"
+echo "fuzz: all ${#targets[@]} ok$note"
 rm -rf "$logdir"

@@ -87,7 +87,8 @@ passes, the serving cell, the byte counters), sampled every second (every
 - **Failover time**: from the first loss of data at or after the fault's
   onset until data flows again, on any profile. Median and p95 (nearest
   rank) over the seeded runs that lost data; the seed moves the onset
-  within a minute, against each policy's poll phase. "no loss": data never
+  within a minute, against each policy's poll phase (20 runs per short
+  scenario, 2 noisy days, 1 week). "no loss": data never
   stopped. "≥": at least one run never got data back before the end (the
   value is then a lower bound).
 - **Overhead**: failover time minus the modem's own modelled time for SIM
@@ -111,37 +112,59 @@ passes, the serving cell, the byte counters), sampled every second (every
 const mdFindings = `
 ## Reading the results
 
-- **Failover with the shipped defaults is slower than the routers'.** ours
-  waits ` + "`no_service_trigger`" + ` (2 min) before leaving a profile without
-  service, and needs 3 failed probes at 60 s before calling a registered
-  profile's data path dead; router-defaults leaves after 3 checks at 10 s.
-  With the baselines' cadence (` + "`ours-10s`" + `) ours matches the router on a
-  core outage and is a few seconds behind on a hard outage (30 s trigger
-  against 3 × 10 s checks). The defaults trade failover time for fewer AT
-  polls, less probe traffic and less chance of leaving on a short blip;
-  they are not tuned for this benchmark. On the slow fade ours wins by
-  moving before the data stops.
-- **Core outage**: the applet never rotates: the SIM stays registered, so its
-  "no registration" timer never runs; the store is offline for the whole
-  outage.
-- **Tariff week**: a failed attempt to return to ` + "`home`" + ` (still down)
-  quarantines it and records a failure; by the time the failure has aged
-  out (24 h) home's remembered signal has faded to neutral, and with no
-  fresh scan it never again beats ` + "`roam`" + ` by the margin, so ours stays on
-  the dearer profile until roam itself fails. This is a real weakness of
-  the scoring (no periodic re-qualification of a cheaper profile), not of
-  the benchmark. mwan3 and the applet never fail back at all.
-- **IMSI catcher**: only ours leaves the 2G/unknown cell (within seconds,
-  via D1a and the RAT lock); every baseline keeps the store on the catcher
-  for the whole attack because data still passes. ours' threat switch picks
-  ` + "`last`" + `, whose expected signal is known (same radio), for the dwell
-  (10 min) before moving to the cheaper roam: that is the cost above the
-  oracle.
-- **Jamming**: no switch can help. ours suspends switching while D8 sees the
-  interference, but once the jammer deepens and registration is lost the
-  simulator reports no cell, D8 has no evidence, the suspension lapses and
-  ours tries (and rolls back) one switch. The baselines cycle through the
-  profiles throughout.
+What the numbers say, including where ours loses:
+
+- **Failover: ours as shipped does not beat the routers.** It waits
+  ` + "`no_service_trigger`" + ` (2 min) before leaving a profile without service,
+  and needs 3 failed probes at 60 s to call a registered profile's data path
+  dead; router-defaults leaves after 3 checks at 10 s, mwan3 after 5. Ours
+  beats only the applet (and the applet never recovers from a core outage).
+  With the baselines' cadence (` + "`ours-10s`" + `) ours ties the router's p95 on
+  both outages; it does not beat it. The defaults trade failover time for
+  fewer AT polls, less probe traffic and no switch on a blip; nothing here
+  was tuned to the benchmark. On the **slow fade** ours wins clearly
+  (10 s p95, 1–2 s of manager overhead): it moves on signal before the data
+  stops, which no baseline can.
+- **Flaps**: ours has none in outages, fade, noise and the catcher. In the
+  tariff week it has one (a return to ` + "`home`" + ` while home was still down,
+  rolled back); router-defaults has 7 there (its hourly return-to-primary),
+  mwan3 and the applet none because they never fail back. Under jamming ours
+  flaps less than the router and mwan3 but not zero (below).
+- **Cost**: within 3 % of the oracle on the slow fade and the noisy day.
+  **Not in the tariff week (+143 %)**: after the failed return, ` + "`home`" + ` is
+  quarantined and carries a failure for 24 h; by then its remembered signal
+  has faded to neutral and, with no fresh scan, it never again beats
+  ` + "`roam`" + ` by the margin, so ours stays on the dearer profile until roam
+  itself fails three days later. This is a real weakness of the scoring (no
+  periodic re-qualification of a cheaper profile). The router's blind
+  hourly return-to-primary is the cheapest here (+1 %), paid for in flaps
+  and downtime. In the 45 min outage runs everyone is 15–25 % above the
+  oracle: the run ends 10 min after the outage, and no policy fails back as
+  fast as the oracle. In the catcher ours pays for a threat switch to
+  ` + "`last`" + ` (its expected signal is known, same radio) and the 10 min dwell
+  before moving to the cheaper roam.
+- **Noisy day**: ours as shipped never switches. ` + "`ours-10s`" + ` left the noisy
+  home for roam in one of the two days and stayed there (+200 % cost):
+  roam's signal is genuinely better, and at 10 s polls the smoothed signal
+  crosses the margin once.
+- **IMSI catcher**: only ours leaves the 2G/unknown cell (≈1 s on it, via D1a
+  and the RAT lock); every baseline keeps the store on the catcher for the
+  whole 30 min because data still passes.
+- **Jamming**: no switch can help. With the reference's wideband shape (SINR
+  −8 dB first), ours suspends switching while D8 sees the interference; once
+  registration is lost the simulator reports no cell, D8 has no evidence,
+  the suspension lapses and ours tries one switch and rolls back. With
+  abrupt jamming (` + "`jamming-abrupt`" + `) D8 never sees anything and ours treats
+  it as an outage: 4 switches, 2 flaps per run, against 5–6 switches for the
+  baselines. Fixing this needs the simulator to keep reporting the camped
+  cell's RSRP/RSSI with the collapsed SINR in limited service (the switcher
+  now reads signal while unregistered).
+- **Applet on a core outage**: the SIM stays registered, so its
+  "no registration" timer never runs: 30 min offline.
+
+Runs are seeded and in virtual time, but goroutines that wake at the same
+virtual instant may interleave differently, so a rerun can differ in a run
+or two.
 `
 
 const mdRerun = `

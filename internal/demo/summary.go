@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// Summary is the end-of-day report.
+// Summary is the end-of-day report. In JSON, durations and offsets into
+// the day are nanoseconds (time.Duration); money is in Currency.
 type Summary struct {
 	Day      time.Duration    `json:"day"`
 	Profiles []ProfileSummary `json:"profiles"`

@@ -37,7 +37,6 @@ func Load(ctx context.Context, c *http.Client, rate float64, d time.Duration, ne
 		if w := time.Until(due); w > 0 {
 			select {
 			case <-ctx.Done():
-				n = i
 			case <-time.After(w):
 			}
 		}

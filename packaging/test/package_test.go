@@ -42,6 +42,11 @@ func buildDeb(t *testing.T) string {
 	cmd.Env = append(os.Environ(), "DIST="+dist, "PACKAGERS=deb")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
+		// nfpm comes through the module proxy; offline, that is not the
+		// package's fault.
+		if bytes.Contains(out, []byte("proxy.golang.org")) || bytes.Contains(out, []byte("dial tcp")) {
+			t.Skipf("nfpm could not be fetched (offline?):\n%s", out)
+		}
 		t.Fatalf("scripts/package.sh: %v\n%s", err, out)
 	}
 	debs, _ := filepath.Glob(filepath.Join(dist, "packages", "*.deb"))

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +21,15 @@ import (
 // from this tree, run the store day in --fast mode, and the summary must
 // tell the story: the failover, the move away from the catcher, no switch
 // while jammed, the return for cost, and the operator's pin.
+//
+// Accelerated time compresses the daemon's deadlines (a 2 min verify
+// deadline is 170 ms of wall time at 720×), so a machine starved of CPU
+// can make the daemon miss them and tell a different story. If the story
+// is wrong, the run is repeated once at half speed and the first attempt's
+// problems are logged; only a second failure fails the test.
 func TestDemoFast(t *testing.T) {
 	if testing.Short() {
-		t.Skip("e2e: builds and runs the daemon for about 30 s")
+		t.Skip("e2e: builds and runs the daemon for about 70 s")
 	}
 	root := repoRoot(t)
 	bin := t.TempDir()
@@ -30,36 +38,68 @@ func TestDemoFast(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	scenario := filepath.Join(root, "simulator/scenarios/store-day.yaml")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	svg := filepath.Join(t.TempDir(), "timeline.svg")
-	work := t.TempDir()
-	defer func() {
-		if t.Failed() {
-			logDecisions(t, filepath.Join(work, "imsid.log"))
-		}
-	}()
-	var stdout, stderr bytes.Buffer
-	start := time.Now()
-	code := run(ctx, []string{"--fast", "--json", "--bin", bin, "--scenario", filepath.Join(root, "simulator/scenarios/store-day.yaml"), "--svg", svg, "--workdir", work}, &stdout, &stderr)
-	wall := time.Since(start)
-	if code != 0 {
-		t.Fatalf("demo exited %d\nstderr:\n%s", code, stderr.String())
-	}
+	s, wall, stderr, log := runDemo(t, bin, scenario, "--fast")
 	t.Logf("fast demo: %v wall", wall.Round(time.Millisecond))
 	// The day is 14 h at 720x = 70 s; the bound leaves room for a busy
-	// machine, and stays well under make demo's 2 minutes.
+	// machine, and stays under make demo's 2 minutes.
 	if wall > 100*time.Second {
 		t.Errorf("fast demo took %v, want under 100 s", wall)
 	}
+	problems := storyProblems(s, stderr)
+	if len(problems) > 0 {
+		t.Logf("fast run told another story (load average %s); again at half speed. Problems:\n  %s\n%s",
+			loadavg(), strings.Join(problems, "\n  "), log)
+		s, _, stderr, log = runDemo(t, bin, scenario, "--fast", "--speed", strconv.Itoa(demo.FastSpeed/2))
+		problems = storyProblems(s, stderr)
+	}
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if t.Failed() {
+		t.Log(log)
+	}
+}
 
+// runDemo runs the command as make demo would, with --json, and returns the
+// summary, the wall time, the progress output and the daemon's decisions.
+func runDemo(t *testing.T, bin, scenario string, flags ...string) (demo.Summary, time.Duration, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	svg := filepath.Join(dir, "timeline.svg")
+	work := filepath.Join(dir, "work")
+	args := append([]string{"--json", "--bin", bin, "--scenario", scenario, "--svg", svg, "--workdir", work}, flags...)
+	var stdout, stderr bytes.Buffer
+	start := time.Now()
+	code := run(ctx, args, &stdout, &stderr)
+	wall := time.Since(start)
+	log := decisions(filepath.Join(work, "imsid.log"))
+	if code != 0 {
+		t.Fatalf("demo %v exited %d\nstderr:\n%s\n%s", flags, code, stderr.String(), log)
+	}
 	var s demo.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &s); err != nil {
 		t.Fatalf("summary is not JSON: %v\n%s", err, stdout.String())
 	}
+	pic, err := os.ReadFile(svg)
+	if err != nil || !bytes.Contains(pic, []byte("<svg")) || !bytes.Contains(pic, []byte("profile in use")) {
+		t.Errorf("timeline picture: %v (%d bytes)", err, len(pic))
+	}
+	if !strings.Contains(stderr.String(), "Timeline picture: "+svg) {
+		t.Errorf("progress does not name the picture's path:\n%s", stderr.String())
+	}
+	return s, wall, stderr.String(), log
+}
+
+// storyProblems checks the summary against the store day's story.
+func storyProblems(s demo.Summary, progress string) []string {
+	var out []string
+	fail := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 	if len(s.Profiles) != 3 {
-		t.Fatalf("want 3 profiles, got %+v", s.Profiles)
+		return []string{fmt.Sprintf("want 3 profiles, got %+v", s.Profiles)}
 	}
 	cheap, fallback := s.Profiles[0].Profile, s.Profiles[1].Profile
 	const (
@@ -69,32 +109,29 @@ func TestDemoFast(t *testing.T) {
 		jamEnd   = 5*time.Hour + 50*time.Minute
 		back     = 7 * time.Hour // 14:00
 		pinAt    = 9 * time.Hour // 16:00
-		// Offsets are estimated from the outside (see recorder); the
+		// Offsets are estimated from the outside (see the recorder); the
 		// story's events are hours apart, so a generous slack is safe.
 		slack = 15 * time.Minute
 	)
-	find := func(what string, ok func(demo.SwitchSummary) bool) demo.SwitchSummary {
-		t.Helper()
+	within := func(x demo.SwitchSummary, from, to time.Duration) bool { return x.At >= from && x.At <= to }
+	find := func(what string, ok func(demo.SwitchSummary) bool) {
 		for _, x := range s.Switches {
 			if ok(x) {
-				return x
+				return
 			}
 		}
-		t.Errorf("no %s among the switches: %+v", what, s.Switches)
-		return demo.SwitchSummary{}
+		fail("no %s among the switches: %+v", what, s.Switches)
 	}
-	within := func(x demo.SwitchSummary, from, to time.Duration) bool { return x.At >= from && x.At <= to }
 	find("failover from the cheap profile at the outage", func(x demo.SwitchSummary) bool {
 		return x.Kind == "switch" && x.From == cheap && x.To != cheap && x.Trigger == "hard" && within(x, outage-slack, outage+slack)
 	})
-	// Where to is the daemon's call (the roaming profile, or the cheap one
-	// if it has no fresh evidence that it is still down).
+	// Where to is the daemon's call.
 	find("move away from the catcher on the fallback", func(x demo.SwitchSummary) bool {
 		return x.Kind == "switch" && x.From == fallback && x.To != fallback && x.Trigger == "threat" && within(x, catcher-slack, catcher+slack)
 	})
 	for _, x := range s.Switches {
 		if within(x, jamStart, jamEnd) {
-			t.Errorf("switch during jamming: %+v", x)
+			fail("switch during jamming: %+v", x)
 		}
 	}
 	find("return to the cheap profile for cost", func(x demo.SwitchSummary) bool {
@@ -104,37 +141,62 @@ func TestDemoFast(t *testing.T) {
 		return x.To == fallback && x.Trigger == "manual" && within(x, pinAt-slack, pinAt+slack)
 	})
 	if len(s.Pins) != 1 || !strings.Contains(s.Pins[0], "imsictl pin "+fallback) || !strings.Contains(s.Pins[0], "accepted") {
-		t.Errorf("want one accepted imsictl pin of %s, got %q", fallback, s.Pins)
+		fail("want one accepted imsictl pin of %s, got %q", fallback, s.Pins)
+	}
+	if !strings.Contains(progress, "OPERATOR imsictl pin") {
+		fail("the progress does not show the pin")
 	}
 	jamAlert := false
 	for _, a := range s.Alerts {
-		if a.At >= jamStart && a.At <= jamEnd {
+		if a.At >= jamStart && a.At <= jamEnd+slack {
 			jamAlert = true
 		}
 	}
 	if !jamAlert {
-		t.Errorf("no alert during jamming: %+v", s.Alerts)
+		fail("no alert during jamming: %+v", s.Alerts)
 	}
 	if s.MaxThreat != "critical" && s.MaxThreat != "high" {
-		t.Errorf("max threat %q, want high or critical (the catcher)", s.MaxThreat)
+		fail("max threat %q, want high or critical (the catcher)", s.MaxThreat)
 	}
 	if s.TotalCost <= 0 || s.Currency == "" {
-		t.Errorf("no cost: %v %q", s.TotalCost, s.Currency)
+		fail("no cost: %v %q", s.TotalCost, s.Currency)
 	}
 	// Bounds on the outcome, loose enough for the daemon's own choices.
 	if s.Profiles[0].Active < 3*time.Hour {
-		t.Errorf("the cheap profile carried only %v of the day", s.Profiles[0].Active)
+		fail("the cheap profile carried only %v of the day", s.Profiles[0].Active)
 	}
 	if s.Downtime > time.Hour {
-		t.Errorf("downtime %v, want well under an hour", s.Downtime)
+		fail("downtime %v, want well under an hour", s.Downtime)
 	}
-	pic, err := os.ReadFile(svg)
-	if err != nil || !bytes.Contains(pic, []byte("<svg")) || !bytes.Contains(pic, []byte("profile in use")) {
-		t.Errorf("timeline picture: %v (%d bytes)", err, len(pic))
+	return out
+}
+
+// decisions is what the daemon decided and why, from its log (its own
+// progress lines, without the state changes).
+func decisions(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "daemon log: " + err.Error()
 	}
-	if !strings.Contains(stderr.String(), "OPERATOR imsictl pin") || !strings.Contains(stderr.String(), "Timeline picture: "+svg) {
-		t.Errorf("progress lacks the pin or the picture's path:\n%s", stderr.String())
+	var keep []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if (strings.HasPrefix(l, "[+") && !strings.Contains(l, " state ")) || strings.Contains(l, "level=ERROR") {
+			keep = append(keep, l)
+		}
 	}
+	return "daemon's decisions and alerts (" + path + "):\n" + strings.Join(keep, "\n")
+}
+
+func loadavg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return "unknown"
+	}
+	return f[0] + " on " + strconv.Itoa(runtime.NumCPU()) + " CPUs"
 }
 
 func TestUsage(t *testing.T) {
@@ -145,22 +207,41 @@ func TestUsage(t *testing.T) {
 	if code := run(context.Background(), []string{"--bin", t.TempDir()}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "make build") {
 		t.Errorf("no binaries: exit %d, want 1 with a hint; stderr %q", code, errb.String())
 	}
+	errb.Reset()
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"end":`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := run(context.Background(), []string{"--replay", bad}, &out, &errb); code != 1 || !strings.Contains(errb.String(), "replay") {
+		t.Errorf("a broken recording: exit %d, want 1 naming the replay; stderr %q", code, errb.String())
+	}
 }
 
-// logDecisions shows what the daemon decided and why, from its log.
-func logDecisions(t *testing.T, path string) {
-	data, err := os.ReadFile(path)
+// TestReplay reports on a recorded timeline without a daemon.
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "day.json")
+	tl := demo.Timeline{End: 2 * time.Hour, Profiles: []string{"a", "b"},
+		Samples: []demo.Sample{{At: 0, Active: "a", LinkUp: true, Threat: "none"}},
+		Events:  []demo.Event{{At: time.Hour, Kind: demo.KindSwitch, From: "a", To: "b", Trigger: "soft", Reasons: []string{"better_profile"}}}}
+	data, err := json.Marshal(tl)
 	if err != nil {
-		t.Logf("daemon log: %v", err)
-		return
+		t.Fatal(err)
 	}
-	var keep []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if (strings.HasPrefix(l, "[+") && !strings.Contains(l, " state ")) || strings.Contains(l, "level=ERROR") {
-			keep = append(keep, l)
-		}
+	if err := os.WriteFile(rec, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("daemon's progress without state changes (%s):\n%s", path, strings.Join(keep, "\n"))
+	svg := filepath.Join(dir, "out", "t.svg")
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--replay", rec, "--svg", svg}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "08:00  switch  a -> b") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+	if _, err := os.Stat(svg); err != nil {
+		t.Error(err)
+	}
 }
 
 func repoRoot(t *testing.T) string {
