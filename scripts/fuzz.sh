@@ -89,7 +89,7 @@ for entry in "${targets[@]}"; do
 		res=FAIL
 		fails=$((fails + 1))
 		new=$(grep -o 'testdata/fuzz/[^ ]*' "$log" | tail -1)
-		[ -n "$new" ] && res="FAIL (input: $pkg/$new)"
+		[ -n "$new" ] && res="FAIL (input: ${pkg#github.com/imsid/imsid/}/$new)"
 	fi
 	rows+=("$(printf '%-32s %-46s %12s %5ss  %s' "$name" "${pkg#github.com/imsid/imsid/}" "${execs:--}" "$secs" "$res")")
 	printf '%s\n' "${rows[-1]}"

@@ -658,3 +658,67 @@ func TestE2EFaults(t *testing.T) {
 		t.Fatal("panic in the log")
 	}
 }
+
+// systemd's notify protocol from the real binary: READY=1 once the modem is
+// up, STATUS= lines, WATCHDOG=1 while the loop runs, STOPPING=1 at the end.
+func TestE2ESystemdNotify(t *testing.T) {
+	dir := t.TempDir()
+	sockPath := filepath.Join(dir, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sockPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	got := make(chan string, 256)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := conn.Read(buf)
+			if err != nil {
+				close(got)
+				return
+			}
+			for _, l := range strings.Split(string(buf[:n]), "\n") {
+				if l != "" {
+					got <- l
+				}
+			}
+		}
+	}()
+	p := &proc{t: t, cmd: exec.Command(filepath.Join(binaries(t), "imsid"), "--simulate", "../../simulator/scenarios/basic.yaml",
+		"--speed", "20", "--state-dir", filepath.Join(dir, "state")), done: make(chan struct{})}
+	p.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sockPath, "WATCHDOG_USEC=1000000")
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { defer close(p.done); _ = p.cmd.Wait(); p.code = p.cmd.ProcessState.ExitCode() }()
+	defer func() {
+		if p.running() {
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	}()
+	want := func(prefix string) {
+		t.Helper()
+		deadline := time.After(20 * time.Second)
+		for {
+			select {
+			case l := <-got:
+				if strings.HasPrefix(l, prefix) {
+					return
+				}
+			case <-deadline:
+				t.Fatalf("no %s from the daemon; stderr:\n%s", prefix, tail(p.stderr.String(), 30))
+			}
+		}
+	}
+	want("STATUS=")
+	want("READY=1")
+	want("WATCHDOG=1")
+	p.signal(syscall.SIGTERM)
+	want("STOPPING=1")
+	if code := p.exit(15 * time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}

@@ -55,7 +55,7 @@ registration, PDP address and a data probe within the deadline, else roll
 back). Only the decision rule differs: ` + "`switcher.WithPolicy`" + ` replaces
 imsid's rule in the steady state (see "The policy seam" below). Everything
 runs inside ` + "`testing/synctest`" + ` bubbles, so time is virtual: a
-simulated week takes seconds and every run is reproducible from its seed.
+simulated week takes seconds and every run is seeded.
 
 ## Policies
 
@@ -162,9 +162,9 @@ What the numbers say, including where ours loses:
 - **Applet on a core outage**: the SIM stays registered, so its
   "no registration" timer never runs: 30 min offline.
 
-Runs are seeded and in virtual time, but goroutines that wake at the same
-virtual instant may interleave differently, so a rerun can differ in a run
-or two.
+Runs are seeded and in virtual time; two consecutive full runs gave
+identical tables. Goroutines that wake at the same virtual instant may
+still interleave differently, so a rerun could differ in a run or two.
 `
 
 const mdRerun = `

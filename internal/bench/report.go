@@ -299,7 +299,7 @@ func (r *Result) FailoverChart() BarChart {
 
 // FlapsChart is switches and flaps per run for every scenario.
 func (r *Result) FlapsChart() BarChart {
-	c := BarChart{Title: fmt.Sprintf("Flaps per run (a switch reversed within %s)", fmtDur(FlapWindow)), Unit: "flaps per run", Series: r.Variants}
+	c := BarChart{Title: fmt.Sprintf("Flaps per run (a switch back to a profile left less than %s before)", fmtDur(FlapWindow)), Unit: "flaps per run", Series: r.Variants}
 	for _, sc := range r.Scenarios {
 		c.Groups = append(c.Groups, sc.Name)
 		vals := make([]float64, len(r.Variants))

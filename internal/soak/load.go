@@ -1,10 +1,12 @@
 package soak
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -18,7 +20,14 @@ type LoadResult struct {
 	Latencies []time.Duration
 	Elapsed   time.Duration
 	FirstErr  error
+	// Slowest are the slowest few successful requests, slowest first.
+	Slowest []Slow
 }
+
+// Slow is one slow request: when it was due (from the start) and how long it took.
+type Slow struct{ At, Latency time.Duration }
+
+const keepSlowest = 8
 
 // Load sends newReq() at rate per second for d on an open-loop schedule, each
 // request on its own goroutine, and waits for the answers (each bounded by
@@ -70,9 +79,19 @@ func Load(ctx context.Context, c *http.Client, rate float64, d time.Duration, ne
 				return
 			}
 			res.Latencies = append(res.Latencies, lat)
+			res.Slowest = append(res.Slowest, Slow{At: due.Sub(start), Latency: lat})
+			if len(res.Slowest) > 4*keepSlowest {
+				res.Slowest = slowest(res.Slowest)
+			}
 		}()
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
+	res.Slowest = slowest(res.Slowest)
 	return res
+}
+
+func slowest(s []Slow) []Slow {
+	slices.SortFunc(s, func(a, b Slow) int { return cmp.Compare(b.Latency, a.Latency) })
+	return s[:min(len(s), keepSlowest)]
 }

@@ -97,6 +97,8 @@ func run(ctx context.Context, bin, scenario string, rate float64, dur, every tim
 	// The switcher: POST /v1/switch to the next profile every few seconds.
 	swCtx, stopSw := context.WithCancel(ctx)
 	swDone := make(chan map[string]int, 1)
+	var switchedAt []time.Duration
+	loadStart := time.Now()
 	go func() {
 		codes := map[string]int{}
 		defer func() { swDone <- codes }()
@@ -117,12 +119,18 @@ func run(ctx context.Context, bin, scenario string, rate float64, dur, every tim
 			req.Header.Set("Content-Type", "application/json")
 			resp, err := c.Do(req)
 			if err != nil {
+				if swCtx.Err() != nil {
+					return // the run ended with this one in flight
+				}
 				codes["error"]++
 				continue
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			codes[resp.Status]++
+			if resp.StatusCode/100 == 2 {
+				switchedAt = append(switchedAt, time.Since(loadStart).Round(time.Millisecond))
+			}
 		}
 	}()
 
@@ -162,7 +170,12 @@ func run(ctx context.Context, bin, scenario string, rate float64, dur, every tim
 	fmt.Printf("requests %d, ok %d, errors %d, achieved %.0f/s\n", res.Sent, ok, res.Errors, float64(res.Sent)/res.Elapsed.Seconds())
 	fmt.Printf("latency p50 %s  p90 %s  p99 %s  max %s\n", round(soak.Percentile(res.Latencies, 50)),
 		round(soak.Percentile(res.Latencies, 90)), round(soak.Percentile(res.Latencies, 99)), round(soak.Percentile(res.Latencies, 100)))
-	fmt.Printf("forced switches: %v\n", codes)
+	fmt.Printf("forced switches: %v, accepted at %v\n", codes, switchedAt)
+	fmt.Print("slowest (due at → latency):")
+	for _, s := range res.Slowest {
+		fmt.Printf(" %s→%s", s.At.Round(time.Millisecond), round(s.Latency))
+	}
+	fmt.Println()
 	fmt.Printf("imsid: CPU %.0f%% of one core during the run, peak RSS %s MiB\n",
 		100*(cpu1.CPU-cpu0.CPU).Seconds()/res.Elapsed.Seconds(), soak.MiB(peak))
 	if res.Errors > 0 {
