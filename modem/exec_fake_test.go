@@ -69,8 +69,24 @@ func loadTranscript(t *testing.T, path string) []string {
 // startFake returns the host end of a pipe with a fake modem playing steps
 // on the other end.
 func startFake(t *testing.T, steps []string) (*fakeModem, net.Conn) {
+	return startFakeWith(t, steps, nil)
+}
+
+// startFakeWith is startFake with extra default answers (an empty answer
+// means the fake stays silent on that command).
+func startFakeWith(t *testing.T, steps []string, extra map[string][]string) (*fakeModem, net.Conn) {
+	defaults := startupDefaults
+	if len(extra) > 0 {
+		defaults = make(map[string][]string, len(startupDefaults)+len(extra))
+		for k, v := range startupDefaults {
+			defaults[k] = v
+		}
+		for k, v := range extra {
+			defaults[k] = v
+		}
+	}
 	host, dev := net.Pipe()
-	f := &fakeModem{t: t, conn: dev, steps: steps, defaults: startupDefaults, done: make(chan struct{})}
+	f := &fakeModem{t: t, conn: dev, steps: steps, defaults: defaults, done: make(chan struct{})}
 	go f.run()
 	t.Cleanup(func() {
 		dev.Close()

@@ -42,6 +42,7 @@ scripts/cross.sh "$VERSION" "${need[@]}" || exit 1
 
 out=$DIST/packages
 mkdir -p "$out"
+rm -f "$out"/imsid_*.deb "$out"/imsid_*.ipk # only this run's packages in the listing
 fails=0
 for a in "${archs[@]}"; do
 	ov="IPK_ARCH_$a"

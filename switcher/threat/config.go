@@ -142,6 +142,15 @@ type D2Config struct {
 	Enabled bool
 	// MaxChangesPerHour: more PLMN changes than this in an hour is D2d.
 	MaxChangesPerHour int
+	// ConfirmPolls is how many consecutive observations must show the same
+	// off-list network, each with its sources agreeing, before D2a or D2b
+	// acts (High, leave now, PLMN quarantine). Earlier sightings score as
+	// Watch evidence. 0 or 1 acts on the first consistent sighting.
+	ConfirmPolls int
+	// ConfirmWithin: a sighting further than this from the previous one
+	// starts the count again. It must exceed the poll interval; 0 means no
+	// limit.
+	ConfirmWithin time.Duration
 }
 
 // D3Config: registration reject causes.
@@ -266,7 +275,7 @@ func DefaultConfig() Config {
 		Suppression: SuppressionConfig{After: 120 * time.Second, MaxSwitch: 5 * time.Minute},
 		D1: D1Config{Enabled: true, GoodLTERSRP: -110, GoodLTESINR: 0, GoodPolls: 2, Within: 30 * time.Second,
 			LockRecurWithin: 24 * time.Hour},
-		D2: D2Config{Enabled: true, MaxChangesPerHour: 3},
+		D2: D2Config{Enabled: true, MaxChangesPerHour: 3, ConfirmPolls: 2, ConfirmWithin: 5 * time.Minute},
 		D3: D3Config{Enabled: true, CaptureWindow: 120 * time.Second, UnknownCellFactor: 1.5, RoamingFactor: 0.5,
 			StormCount: 5, StormWindow: 10 * time.Minute, MaxRecoveriesPerDay: 3},
 		D4: D4Config{Enabled: true, Polls: 2, AcceptAfter: 3 * 24 * time.Hour, RadioReuseWindow: 10 * time.Minute},
@@ -312,6 +321,12 @@ func (c *Config) Validate() error {
 	}
 	if !(c.Scoring.Watch > 0 && c.Scoring.Watch <= c.Scoring.Suspect && c.Scoring.Suspect <= c.Scoring.Threat) {
 		return bad("Scoring.Watch/Suspect/Threat", "must be 0 < Watch ≤ Suspect ≤ Threat")
+	}
+	if c.D2.ConfirmPolls < 0 || c.D2.ConfirmPolls > 10 {
+		return bad("D2.ConfirmPolls", "must be within [0, 10]")
+	}
+	if c.D2.ConfirmWithin < 0 {
+		return bad("D2.ConfirmWithin", "must be ≥ 0")
 	}
 	if c.Baseline.MaxCells < 1 {
 		return bad("Baseline.MaxCells", "must be ≥ 1")

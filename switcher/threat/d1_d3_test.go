@@ -112,20 +112,26 @@ func TestD2(t *testing.T) {
 		ps := []string{"310260", "310410", "310260", "310410", "310260"}
 		return every(0, 10*time.Minute, len(ps), func(i int) Observation { return onPLMN(ps[i], "roam", modem.RegHome) })
 	}
+	// twice is a sighting that persists: the same observation on two
+	// consecutive polls, which D2a/D2b need before they act.
+	twice := func(o Observation) []step { return every(0, 30*time.Second, 2, func(int) Observation { return o }) }
 	runCases(t, []detectorCase{
-		{name: "PLMN outside the profile allowlist: High", steps: one(0, onPLMN("310410", "home", modem.RegHome)),
+		{name: "PLMN outside the profile allowlist for 2 polls: High", steps: twice(onPLMN("310410", "home", modem.RegHome)),
 			rule: "D2a", want: SeverityHigh, score: 3, check: func(t *testing.T, rs []Result) {
-				r := rs[0].Response
+				r := rs[1].Response
 				if !r.Actions.Has(ActLeaveNow) || len(r.Quarantine) != 1 || r.Quarantine[0].Scope.Kind != ScopePLMN || r.Quarantine[0].TTL != 30*time.Minute {
 					t.Errorf("response = %+v, want leave and a 30 m PLMN quarantine", r)
 				}
 			}},
-		{name: "FP PLMN allowed by MCC on a multi-IMSI profile", steps: one(0, onPLMN("310410", "roam", modem.RegHome)), rule: "D2a", want: never},
-		{name: "FP not registered: COPS still shows the old PLMN", steps: one(0, onPLMN("310410", "home", modem.RegSearching)), rule: "D2a", want: never},
-		{name: "foreign MCC at a stationary site: High 3.5", steps: one(0, onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityHigh, score: 3.5},
+		{name: "PLMN outside the allowlist, first sighting: Watch evidence only",
+			steps: one(0, onPLMN("310410", "home", modem.RegHome)), rule: "D2a", want: SeverityLow, score: 1},
+		{name: "FP PLMN allowed by MCC on a multi-IMSI profile", steps: twice(onPLMN("310410", "roam", modem.RegHome)), rule: "D2a", want: never},
+		{name: "FP not registered: COPS still shows the old PLMN", steps: twice(onPLMN("310410", "home", modem.RegSearching)), rule: "D2a", want: never},
+		{name: "foreign MCC at a stationary site for 2 polls: High 3.5", steps: twice(onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityHigh, score: 3.5},
+		{name: "foreign MCC, first sighting: Watch evidence only", steps: one(0, onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityLow, score: 1},
 		{name: "FP border_site_allowed_mcc: 1.0", cfg: func(c *Config) { c.Site.BorderMCCs = []string{"334"} },
-			steps: one(0, onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityMedium, score: 1},
-		{name: "FP mobile site", cfg: func(c *Config) { c.Site.Stationary = false }, steps: one(0, onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: never},
+			steps: twice(onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityMedium, score: 1},
+		{name: "FP mobile site", cfg: func(c *Config) { c.Site.Stationary = false }, steps: twice(onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: never},
 		{name: "roaming on a home profile: Medium", steps: one(0, onPLMN("310260", "home", modem.RegRoaming)), rule: "D2c", want: SeverityMedium, score: 1.5},
 		{name: "FP roaming on a roaming profile", steps: one(0, onPLMN("310260", "roam", modem.RegRoaming)), rule: "D2c", want: never},
 		{name: "more than 3 PLMN changes in an hour: Medium", steps: churn(), rule: "D2d", want: SeverityMedium, score: 1.5},

@@ -76,11 +76,10 @@ func TestDecayAndEpisode(t *testing.T) {
 
 func TestPerScopeLevels(t *testing.T) {
 	e, start := warmEngine(t, testConfig())
-	rs := run(t, e, start, seq(one(0, onPLMN("310410", "home", modem.RegHome)), one(time.Second, func() Observation {
-		o := onPLMN("310260", "roam", modem.RegRoaming)
-		return o
-	}())))
-	r := rs[1]
+	// Two polls: D2a acts (and scores 3) on a sighting that persists.
+	rs := run(t, e, start, seq(every(0, 30*time.Second, 2, func(int) Observation { return onPLMN("310410", "home", modem.RegHome) }),
+		one(31*time.Second, onPLMN("310260", "roam", modem.RegRoaming))))
+	r := rs[2]
 	got := map[string]float64{}
 	for _, a := range append(r.Profiles, r.PLMNs...) {
 		got[a.Scope] = a.Score
@@ -112,8 +111,10 @@ func TestAlertRateLimit(t *testing.T) {
 			}
 		}
 	}
-	if len(at) != 2 || at[0] != 0 || at[1] != 10 || folded != 9 {
-		t.Fatalf("D2a alerts at steps %v (last folded %d), want [0 10] with 9 folded", at, folded)
+	// Step 0 is an unconfirmed sighting (Watch evidence, no alert); the
+	// first alert comes with the confirmation at step 1.
+	if len(at) != 2 || at[0] != 1 || at[1] != 11 || folded != 9 {
+		t.Fatalf("D2a alerts at steps %v (last folded %d), want [1 11] with 9 folded", at, folded)
 	}
 }
 
@@ -182,7 +183,7 @@ func script() []step {
 		captureLoop(2*time.Minute),
 		one(4*time.Minute, reject(7, &cellX)),
 		every(5*time.Minute, 30*time.Second, 3, func(int) Observation { return jamPoll(-88, -8, -19) }),
-		one(7*time.Minute, onPLMN("334020", "home", modem.RegRoaming)),
+		every(7*time.Minute, 30*time.Second, 2, func(int) Observation { return onPLMN("334020", "home", modem.RegRoaming) }),
 		one(8*time.Minute, simObs(iccidA, "310260000000001", "356938035643809", modem.SIMReady)),
 		one(9*time.Minute, simObs(iccidA, "310260000000002", "356938035643809", modem.SIMReady)),
 		one(10*time.Minute, lockFlip),

@@ -20,15 +20,23 @@ func Example() {
 	}
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	act := modem.ActEUTRAN
-	res, err := eng.Observe(threat.Observation{
-		At:           now,
-		Profile:      "primary",
-		Registration: &modem.Registration{Domain: modem.DomainEPS, Status: modem.RegRoaming, AcT: &act},
-		Operator:     &modem.Operator{PLMN: modem.PLMN{MCC: "334", MNC: "020"}, AcT: &act},
-	})
-	if err != nil {
-		panic(err)
+	poll := func(at time.Time) threat.Result {
+		res, err := eng.Observe(threat.Observation{
+			At:           at,
+			Profile:      "primary",
+			Registration: &modem.Registration{Domain: modem.DomainEPS, Status: modem.RegRoaming, AcT: &act},
+			Operator:     &modem.Operator{PLMN: modem.PLMN{MCC: "334", MNC: "020"}, AcT: &act},
+		})
+		if err != nil {
+			panic(err)
+		}
+		return res
 	}
+	// The first sighting of a foreign network is only evidence; the second
+	// consecutive poll on it confirms, and D2a/D2b act.
+	first := poll(now)
+	fmt.Println("first poll:", first.Overall.Level, first.Response.Actions)
+	res := poll(now.Add(30 * time.Second))
 	for _, f := range res.Findings {
 		fmt.Println(f.Rule, f.Severity, f.Score, f.Reason)
 	}
@@ -38,6 +46,7 @@ func Example() {
 		fmt.Println("quarantine:", q.Scope.Key(), q.TTL)
 	}
 	// Output:
+	// first poll: low none
 	// D2a high 3 plmn_not_allowed
 	// D2b high 3.5 foreign_mcc
 	// D2c medium 1.5 unexpected_roaming
