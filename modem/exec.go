@@ -147,6 +147,10 @@ func (m *Modem) exec1(ctx context.Context, c cmdSpec) ([]string, error) {
 		// of commands and answers for the rest of the session.
 		return fail(fmt.Errorf("%w: command contains a line end or control character", ErrIncorrectParameters))
 	}
+	if !m.enter() {
+		return fail(m.Err())
+	}
+	defer m.leave()
 	select {
 	case m.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -160,6 +164,12 @@ func (m *Modem) exec1(ctx context.Context, c cmdSpec) ([]string, error) {
 		return fail(m.Err())
 	default:
 	}
+	start := time.Now()
+	defer func() {
+		if m.cfg.observe != nil {
+			m.cfg.observe(op, time.Since(start), obsErr)
+		}
+	}()
 
 	if m.suspect.Swap(false) {
 		// A final result code came when no command was on the wire: prove

@@ -212,9 +212,12 @@ type Site struct {
 	Mobility   Mobility `yaml:"mobility" json:"mobility"`
 	CountryMCC MCC      `yaml:"country_mcc" json:"country_mcc"`
 	// BorderMCCs are neighbouring countries whose networks reach the site.
-	BorderMCCs   []MCC `yaml:"border_mccs" json:"border_mccs,omitempty"`
-	Legacy2GLive bool  `yaml:"legacy_2g_live" json:"legacy_2g_live"`
-	Legacy3GLive bool  `yaml:"legacy_3g_live" json:"legacy_3g_live"`
+	BorderMCCs []MCC `yaml:"border_mccs" json:"border_mccs,omitempty"`
+	// Regions name the fleet regions the site belongs to (a city, a store
+	// group); a region-scoped upstream advisory applies when it names one.
+	Regions      []string `yaml:"regions" json:"regions,omitempty"`
+	Legacy2GLive bool     `yaml:"legacy_2g_live" json:"legacy_2g_live"`
+	Legacy3GLive bool     `yaml:"legacy_3g_live" json:"legacy_3g_live"`
 	// TimeZone is the IANA name billing periods are computed in; empty means
 	// the system's local zone. The daemon loads it (time.LoadLocation).
 	TimeZone string `yaml:"time_zone" json:"time_zone,omitempty"`

@@ -431,6 +431,12 @@ func (v *validator) policy(c *Config) {
 		v.fail("policy.site.country_mcc", "required: the MCC of the country the gateway is in")
 	}
 	dupCheck(v, "policy.site.border_mccs", s.BorderMCCs)
+	dupCheck(v, "policy.site.regions", s.Regions)
+	for i, r := range s.Regions {
+		if !regionName(r) {
+			v.fail(fmt.Sprintf("policy.site.regions[%d]", i), "region %q: want 1-64 of A-Z a-z 0-9 . _ : -", r)
+		}
+	}
 	if s.TimeZone != "" && (strings.HasPrefix(s.TimeZone, "/") || strings.Contains(s.TimeZone, "..") || strings.ContainsAny(s.TimeZone, " \\")) {
 		v.fail("policy.site.time_zone", "want an IANA zone name such as Europe/Berlin, got %q", s.TimeZone)
 	}
@@ -554,4 +560,19 @@ func isLoopback(host string) bool {
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.IsLoopback()
+}
+
+// regionName matches the upstream advisory format for region keys.
+func regionName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == ':', r == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/imsid/imsid/internal/upstream"
 	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher/threat"
 )
 
@@ -15,16 +16,29 @@ import (
 // with the advisories in force (a PLMN or cell quarantine for as long as the
 // advisory lasts; a raised level while the serving network is the
 // advisory's). Advisories only ever tighten, so this can only add.
-// Region advisories have no scope the switcher knows and are only logged.
+//
+// A region advisory applies when it names one of the site's regions
+// (policy.site.regions) or "mcc:<country MCC>". Whatever its action, it
+// raises the threat level: quarantining every network of the region the
+// gateway stands in would take it offline, which is the attacker's goal
+// (threat-detectors §3, "monotonic safety").
 
 // reasonAdvisory marks quarantines and levels that came from the fleet.
 const reasonAdvisory threat.Reason = "fleet_advisory"
 
 // applyAdvisories tightens r with the advisories active at now (wall
 // time: advisories are signed wall-clock documents).
-func applyAdvisories(r threat.Result, o threat.Observation, as []upstream.Advisory, now time.Time) threat.Result {
+func applyAdvisories(r threat.Result, o threat.Observation, as []upstream.Advisory, site profiles.Site, now time.Time) threat.Result {
 	for _, a := range as {
 		if !a.Active(now) {
+			continue
+		}
+		if a.Scope == upstream.ScopeRegion {
+			if inRegion(site, a.Key) {
+				lvl := max(threat.Severity(a.Level.Rank()), threat.SeverityMedium)
+				r.Response.Level = max(r.Response.Level, lvl)
+				r.Overall.Level = max(r.Overall.Level, lvl)
+			}
 			continue
 		}
 		scope, ok := advisoryScope(a)
@@ -91,4 +105,17 @@ func serving(o threat.Observation, s threat.Scope) bool {
 		return ci != nil && *ci == s.Cell.CI
 	}
 	return true
+}
+
+// inRegion reports whether a region advisory's key names the site.
+func inRegion(site profiles.Site, key string) bool {
+	if mcc, ok := strings.CutPrefix(key, "mcc:"); ok {
+		return site.CountryMCC != "" && mcc == string(site.CountryMCC)
+	}
+	for _, r := range site.Regions {
+		if strings.EqualFold(r, key) {
+			return true
+		}
+	}
+	return false
 }

@@ -372,7 +372,7 @@ func (d *Daemon) restore(cfg *profiles.Config) (*switcher.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("threat engine: %w", err)
 	}
-	d.threat = &lockedThreat{e: eng}
+	d.threat = &lockedThreat{e: eng, site: cfg.Policy.Site}
 
 	loc := siteLocation(cfg, d.log)
 	led := profiles.NewLedger(loc)

@@ -337,9 +337,10 @@ func (j *journal) Outcome(_ context.Context, out switcher.Outcome) error {
 // lockedThreat serialises the engine between the switcher (Observe) and
 // persistence (the baseline): the engine itself is not safe for both.
 type lockedThreat struct {
-	mu  sync.Mutex
-	e   *threat.Engine
-	adv []upstream.Advisory
+	mu   sync.Mutex
+	e    *threat.Engine
+	adv  []upstream.Advisory
+	site profiles.Site // for region advisories
 }
 
 func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
@@ -349,7 +350,7 @@ func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
 	if err != nil || len(t.adv) == 0 {
 		return r, err
 	}
-	return applyAdvisories(r, o, t.adv, time.Now()), nil
+	return applyAdvisories(r, o, t.adv, t.site, time.Now()), nil
 }
 
 func (t *lockedThreat) setAdvisories(as []upstream.Advisory) {
@@ -369,6 +370,7 @@ func (t *lockedThreat) reload(cfg *profiles.Config) error {
 		return err
 	}
 	t.e = e
+	t.site = cfg.Policy.Site
 	return nil
 }
 

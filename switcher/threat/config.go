@@ -145,7 +145,7 @@ type D2Config struct {
 	// ConfirmPolls is how many consecutive observations must show the same
 	// off-list network, each with its sources agreeing, before D2a or D2b
 	// acts (High, leave now, PLMN quarantine). Earlier sightings score as
-	// Watch evidence. 0 or 1 acts on the first consistent sighting.
+	// low evidence (0.5). 0 or 1 acts on the first consistent sighting.
 	ConfirmPolls int
 	// ConfirmWithin: a sighting further than this from the previous one
 	// starts the count again. It must exceed the poll interval; 0 means no

@@ -123,12 +123,12 @@ func TestD2(t *testing.T) {
 					t.Errorf("response = %+v, want leave and a 30 m PLMN quarantine", r)
 				}
 			}},
-		{name: "PLMN outside the allowlist, first sighting: Watch evidence only",
-			steps: one(0, onPLMN("310410", "home", modem.RegHome)), rule: "D2a", want: SeverityLow, score: 1},
+		{name: "PLMN outside the allowlist, first sighting: low evidence only",
+			steps: one(0, onPLMN("310410", "home", modem.RegHome)), rule: "D2a", want: SeverityLow, score: d2UnconfirmedScore},
 		{name: "FP PLMN allowed by MCC on a multi-IMSI profile", steps: twice(onPLMN("310410", "roam", modem.RegHome)), rule: "D2a", want: never},
 		{name: "FP not registered: COPS still shows the old PLMN", steps: twice(onPLMN("310410", "home", modem.RegSearching)), rule: "D2a", want: never},
 		{name: "foreign MCC at a stationary site for 2 polls: High 3.5", steps: twice(onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityHigh, score: 3.5},
-		{name: "foreign MCC, first sighting: Watch evidence only", steps: one(0, onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityLow, score: 1},
+		{name: "foreign MCC, first sighting: low evidence only", steps: one(0, onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityLow, score: d2UnconfirmedScore},
 		{name: "FP border_site_allowed_mcc: 1.0", cfg: func(c *Config) { c.Site.BorderMCCs = []string{"334"} },
 			steps: twice(onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: SeverityMedium, score: 1},
 		{name: "FP mobile site", cfg: func(c *Config) { c.Site.Stationary = false }, steps: twice(onPLMN("334020", "roam", modem.RegRoaming)), rule: "D2b", want: never},

@@ -21,8 +21,8 @@ import (
 // confirmed sighting: the observation's sources agree on the network
 // (consistency), and the same off-list network was seen that way on
 // D2.ConfirmPolls consecutive observations, each within D2.ConfirmWithin of
-// the one before (persistence). Anything short of that scores as Watch-level
-// evidence only.
+// the one before (persistence). Anything short of that is logged as a Low
+// finding scoring d2UnconfirmedScore, with no response.
 type d2 struct {
 	last    modem.PLMN
 	changes []time.Time
@@ -38,15 +38,13 @@ type d2Streak struct {
 	last    time.Time
 }
 
-// Scores of an unconfirmed D2a/D2b. A consistent first sighting is Watch
-// evidence; an inconsistent one is mostly a read straddling a network
-// change, worth a log line but not a Watch on its own. Both stay below
-// Suspect together with an unknown-cell D5a, so a tier cannot quarantine
-// the PLMN on one poll either.
-const (
-	d2UnconfirmedScore  = 1.0
-	d2InconsistentScore = 0.5
-)
+// d2UnconfirmedScore is what an unconfirmed D2a/D2b scores: a first
+// sighting, or one whose reads disagree. It stays below Watch on its own
+// and, more to the point, below Suspect together with the most an unknown
+// cell can add (D5a 1.5): otherwise the Suspect tier, which quarantines
+// every scope whose own score reaches 2.5, would quarantine the rival's
+// PLMN on one straddling poll just as the direct response did.
+const d2UnconfirmedScore = 0.5
 
 func (*d2) info() DetectorInfo {
 	return DetectorInfo{ID: D2, Version: 2, Name: "plmn_allowlist",
@@ -148,7 +146,7 @@ func (d *d2) observe(e *env, o *Observation) []Finding {
 			return f
 		}
 		if conflict != "" {
-			return e.finding(rule, why, SeverityLow, d2InconsistentScore, scope,
+			return e.finding(rule, why, SeverityLow, d2UnconfirmedScore, scope,
 				msg+" (inconsistent reads, not acted on: "+conflict+")", append(evidence, ev("inconsistent", conflict))...)
 		}
 		return e.finding(rule, why, SeverityLow, d2UnconfirmedScore, scope,

@@ -111,7 +111,7 @@ func TestAlertRateLimit(t *testing.T) {
 			}
 		}
 	}
-	// Step 0 is an unconfirmed sighting (Watch evidence, no alert); the
+	// Step 0 is an unconfirmed sighting (0.5, no alert); the
 	// first alert comes with the confirmation at step 1.
 	if len(at) != 2 || at[0] != 1 || at[1] != 11 || folded != 9 {
 		t.Fatalf("D2a alerts at steps %v (last folded %d), want [1 11] with 9 folded", at, folded)
@@ -162,6 +162,8 @@ func TestConfigValidate(t *testing.T) {
 		{"Scoring.Hold", func(c *Config) { c.Scoring.Hold = time.Hour }},
 		{"Scoring.Watch/Suspect/Threat", func(c *Config) { c.Scoring.Suspect = 5 }},
 		{"Baseline.MaxCells", func(c *Config) { c.Baseline.MaxCells = 0 }},
+		{"D2.ConfirmPolls", func(c *Config) { c.D2.ConfirmPolls = -1 }},
+		{"D2.ConfirmWithin", func(c *Config) { c.D2.ConfirmWithin = -time.Second }},
 		{`Profiles["home"].AllowedMCCs[0]`, func(c *Config) { c.Profiles["home"] = ProfilePolicy{AllowedMCCs: []string{"x"}} }},
 	} {
 		c := testConfig()
@@ -283,6 +285,12 @@ func randomObservation(r *rand.Rand) Observation {
 		o.RATLock = &RATLockReadback{Want: []modem.Tech{modem.TechLTE}, Got: []modem.Tech{[]modem.Tech{modem.TechLTE, modem.TechGSM}[r.IntN(2)]}}
 	case 4:
 		o = onPLMN([]string{"310260", "310410", "334020"}[r.IntN(3)], o.Profile, modem.RegStatus(r.IntN(12)))
+		if r.IntN(2) == 0 {
+			// A serving cell that may contradict the other reads (D2's consistency check).
+			o.Registration.CellID = ptr(uint64(r.IntN(3)))
+			o.Serving = &modem.ServingCell{Tech: modem.TechLTE, PLMN: plmn([]string{"310260", "310410", "334020"}[r.IntN(3)]),
+				CellID: ptr(uint64(r.IntN(3))), State: []string{"NOCONN", "LIMSRV", "SEARCH"}[r.IntN(3)]}
+		}
 	case 5:
 		o.Serving = &modem.ServingCell{Tech: []modem.Tech{modem.TechGSM, modem.TechUMTS, modem.TechLTE, ""}[r.IntN(4)], PLMN: plmn("310260"),
 			CellID: ptr(uint64(r.IntN(4)))}
