@@ -539,8 +539,17 @@ func TestScenarioCaptureAndRelease(t *testing.T) {
 		w.run(14 * time.Minute)
 		w.wantOn("home")
 		w.run(6 * time.Minute)
-		if !d9b {
-			w.t.Fatalf("D9b did not fire:\n%s", dump(w.s.Decisions(0, 0)))
+		// Two outcomes are right, and which one happens depends on whether
+		// the switcher's poll or the release comes first: it leaves the
+		// rogue cell on the capture itself (unknown cell, reject: a threat
+		// switch before 15:25), or it sees the release and D9b names the
+		// pattern. Either way the rogue cell ends up quarantined.
+		leftEarly := false
+		for _, d := range w.s.Decisions(0, 0) {
+			leftEarly = leftEarly || (d.Kind == switcher.KindSwitch && d.Trigger == switcher.TriggerThreat)
+		}
+		if !d9b && !leftEarly {
+			w.t.Fatalf("neither D9b nor a threat switch:\n%s", dump(w.s.Decisions(0, 0)))
 		}
 		st := w.s.Status()
 		found := false

@@ -289,7 +289,7 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 
 		// Allowlist and threat-avoided networks.
 		if sc.Active {
-			if s.obs.registered && !servingPLMN.IsZero() && !p.AllowsPLMN(profiles.PLMN(servingPLMN.String())) {
+			if s.obs.registered && !servingPLMN.IsZero() && !p.AllowsPLMN(profiles.PLMN(servingPLMN.String())) && s.offList.polls >= offListConfirm {
 				why(CodePLMNNotAllowed, "serving network %s is not on the allowlist", servingPLMN)
 			}
 		} else if s.allPLMNsAvoided(p, now) {

@@ -236,6 +236,7 @@ type Switcher struct {
 	lc  *lifecycle
 
 	active, prev   string
+	offList        offListRun // polls on a network outside the active profile's allowlist
 	deadline       time.Time
 	verifyWhy      Reason
 	pending        *Intent

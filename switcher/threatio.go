@@ -98,6 +98,9 @@ func ThreatConfig(cfg *profiles.Config) threat.Config {
 	setD(&c.D9.LongWindow, t.D9.LongWindow)
 	setD(&c.D9.CaptureWindow, t.D9.ReleaseWithin)
 	c.D10.Enabled = t.D10.Enabled
+	// D2 confirms over consecutive polls; a window shorter than a few polls
+	// would never confirm, whatever signal_poll is set to.
+	c.D2.ConfirmWithin = max(c.D2.ConfirmWithin, 3*pol.SignalPoll.Std())
 	return c
 }
 
@@ -161,11 +164,12 @@ func (s *Switcher) threatObservation(now time.Time, evs []ModemEvent) threat.Obs
 
 // feedThreat runs the engine on this tick's observation.
 func (s *Switcher) feedThreat(now time.Time, evs []ModemEvent) {
+	obs := s.threatObservation(now, evs)
+	s.trackOffList(obs)
 	if s.opt.engine == nil {
-		s.ownEvents = nil
 		return
 	}
-	res, err := s.opt.engine.Observe(s.threatObservation(now, evs))
+	res, err := s.opt.engine.Observe(obs)
 	if err != nil {
 		s.log.Warn("switcher: threat observe", "err", err)
 		return
@@ -272,4 +276,31 @@ func (s *Switcher) checkRATLock(ctx context.Context, now time.Time) {
 		return
 	}
 	s.ratReadback = &threat.RATLockReadback{Want: slices.Clone(s.ratWant), Got: got}
+}
+
+// offListConfirm is how many consecutive polls must put the active profile,
+// with reads that agree, on a network outside its allowlist before that
+// alone is a hard trigger. One poll whose reads straddle a loss of
+// registration (still "registered", the operator already the rival's that
+// the modem reselected) must not send the gateway away: the threat
+// engine's D2 applies the same rule.
+const offListConfirm = 2
+
+// offListRun counts those polls.
+type offListRun struct {
+	plmn  modem.PLMN
+	polls int
+}
+
+func (s *Switcher) trackOffList(o threat.Observation) {
+	p := s.cfg.Profile(s.active)
+	plmn := s.obs.plmn()
+	if p == nil || !s.obs.registered || plmn.IsZero() || p.AllowsPLMN(profiles.PLMN(plmn.String())) || o.PLMNConflict() != "" {
+		s.offList = offListRun{}
+		return
+	}
+	if s.offList.plmn != plmn {
+		s.offList = offListRun{plmn: plmn}
+	}
+	s.offList.polls++
 }

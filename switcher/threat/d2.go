@@ -53,11 +53,12 @@ func (*d2) info() DetectorInfo {
 
 func (*d2) enabled(c *Config) bool { return c.D2.Enabled }
 
-// plmnConflict reports why the sources of one observation disagree about
-// the network we are on, or "" when every source present agrees. Cell and
-// area are compared only on the same technology: a CS registration
-// (+CREG) legitimately reports a location area next to an LTE serving cell.
-func plmnConflict(o *Observation) string {
+// PLMNConflict reports why the sources of one observation disagree about
+// the network we are on, or "" when every source present agrees. A poll
+// whose reads straddle a loss of registration shows up here. Cell and area
+// are compared only on the same technology: a CS registration (+CREG)
+// legitimately reports a location area next to an LTE serving cell.
+func (o *Observation) PLMNConflict() string {
 	sc := o.Serving
 	if sc == nil {
 		return ""
@@ -125,7 +126,7 @@ func (d *d2) observe(e *env, o *Observation) []Finding {
 	site := &e.cfg.Site
 	foreign := e.stationary && site.CountryMCC != "" && plmn.MCC != site.CountryMCC
 	borderOK := slices.Contains(site.BorderMCCs, plmn.MCC) || (hasList && listed)
-	conflict := plmnConflict(o)
+	conflict := o.PLMNConflict()
 
 	direct := (hasList && !listed) || (foreign && !borderOK)
 	need := max(e.cfg.D2.ConfirmPolls, 1)

@@ -201,9 +201,9 @@ func TestPLMNConflict(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got := plmnConflict(&tc.o)
+			got := tc.o.PLMNConflict()
 			if (got == "") != (tc.want == "") || !strings.Contains(got, tc.want) {
-				t.Errorf("plmnConflict = %q, want %q", got, tc.want)
+				t.Errorf("PLMNConflict = %q, want %q", got, tc.want)
 			}
 		})
 	}
