@@ -135,8 +135,8 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 	if err != nil {
 		return Run{}, fmt.Errorf("bench: driver: %w", err)
 	}
-	dm := newDriverModem(d)
-	defer func() { d.Close(); <-dm.done }()
+	dm := switcher.NewDriverModem(d, nil)
+	defer func() { d.Close(); dm.Wait() }()
 
 	opts := []switcher.Option{switcher.WithProber(simProber{sim})}
 	if decisionHook != nil {

@@ -58,7 +58,7 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if a := d.cur.Load(); a != nil {
 		o, id := a.snapshot()
 		out.Modem.Manufacturer, out.Modem.Model, out.Modem.Revision = api.NonEmpty(id.Manufacturer), api.NonEmpty(id.Model), api.NonEmpty(id.Revision)
-		out.Modem.Dialect = api.NonEmpty(string(a.d.Dialect()))
+		out.Modem.Dialect = api.NonEmpty(string(a.Driver().Dialect()))
 		out.Modem.Responding = !o.failing && st.State != switcher.StateRecovering && st.State != switcher.StateModemLost
 		if o.haveSIM {
 			out.SIM.State = api.Ptr(o.sim.String())

@@ -670,7 +670,7 @@ func (d *Daemon) sampleUsage(ctx context.Context) {
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	c, err := a.d.DataCounters(cctx)
+	c, err := a.Driver().DataCounters(cctx)
 	cancel()
 	if err != nil {
 		return
