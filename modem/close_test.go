@@ -28,11 +28,20 @@ func TestCloseWhileCommandsRun(t *testing.T) {
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
+				// The shutdown path cancels the callers' context and closes
+				// at the same moment.
+				run, cancel := context.WithCancel(t.Context())
+				defer cancel()
 				var wg sync.WaitGroup
 				call := func(f func(ctx context.Context) error) {
 					wg.Go(func() {
 						for {
-							err := f(t.Context())
+							err := f(run)
+							if run.Err() != nil {
+								// Keep calling: a cancelled caller still
+								// meets Close.
+								f(t.Context())
+							}
 							if errors.Is(err, ErrClosed) || errors.Is(err, ErrPortLost) {
 								return
 							}
@@ -59,6 +68,7 @@ func TestCloseWhileCommandsRun(t *testing.T) {
 				})
 				time.Sleep(after)
 				var cw sync.WaitGroup
+				cw.Go(cancel)
 				for range 2 {
 					cw.Go(func() { m.Close() })
 				}

@@ -12,6 +12,7 @@ import (
 var (
 	ErrClosed              = errors.New("modem: closed")
 	ErrPortLost            = errors.New("modem: port lost")
+	ErrRestarted           = errors.New("modem: modem restarted during start-up")
 	ErrTimeout             = errors.New("modem: command timed out")
 	ErrError               = errors.New("modem: ERROR")
 	ErrNotSupported        = errors.New("modem: not supported")
@@ -167,3 +168,20 @@ func (e *OpError) Error() string { return e.Cmd + ": " + e.Err.Error() }
 
 // Unwrap returns the underlying error.
 func (e *OpError) Unwrap() error { return e.Err }
+
+// StartError is why New failed after the modem first answered (or the port
+// was lost before): the start-up command that was cut short and the cause,
+// one of ErrRestarted (the modem announced a restart, so the settings made
+// so far are gone), ErrPortLost, ErrClosed, ErrTimeout (the start budget
+// ran out) or the caller's context error.
+type StartError struct {
+	Cmd string // as sent, e.g. "AT+CMEE=1"
+	Err error
+}
+
+func (e *StartError) Error() string {
+	return "modem: start-up failed at " + e.Cmd + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *StartError) Unwrap() error { return e.Err }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -147,6 +148,14 @@ func (m *Modem) exec1(ctx context.Context, c cmdSpec) ([]string, error) {
 		// of commands and answers for the rest of the session.
 		return fail(fmt.Errorf("%w: command contains a line end or control character", ErrIncorrectParameters))
 	}
+	// Deferred before leave so that it runs after it: an observer that
+	// calls Close must not wait for its own command.
+	var observed func()
+	defer func() {
+		if observed != nil {
+			observed()
+		}
+	}()
 	if !m.enter() {
 		return fail(m.Err())
 	}
@@ -164,18 +173,13 @@ func (m *Modem) exec1(ctx context.Context, c cmdSpec) ([]string, error) {
 		return fail(m.Err())
 	default:
 	}
-	start := time.Now()
-	defer func() {
-		if m.cfg.observe != nil {
-			m.cfg.observe(op, time.Since(start), obsErr)
-		}
-	}()
 
 	if m.suspect.Swap(false) {
 		// A final result code came when no command was on the wire: prove
 		// the pairing before trusting the next answer.
 		m.resync()
 	}
+	began := time.Now()
 
 	timeout := c.timeout
 	if timeout <= 0 {
@@ -246,9 +250,13 @@ func (m *Modem) exec1(ctx context.Context, c cmdSpec) ([]string, error) {
 		<-m.sem
 	}
 	if result != nil {
-		return fail(result)
+		out, result = fail(result)
 	}
-	return out, nil
+	if f := m.cfg.observe; f != nil {
+		d := time.Since(began)
+		observed = func() { f(op, d, result) }
+	}
+	return out, result
 }
 
 // mapError turns at's error into the package's, and says whether the
@@ -291,9 +299,11 @@ func (m *Modem) mapError(ctx context.Context, err error, ctxBound bool) (error, 
 // was abandoned, then releases the command slot. It runs in the background
 // so the abandoning caller returns at once; the next command waits for it.
 func (m *Modem) resyncAndRelease() {
-	m.wg.Add(1)
+	// The caller is inside enter/leave, so the count is above zero and this
+	// Add cannot race Close's Wait.
+	m.ops.Add(1)
 	go func() {
-		defer m.wg.Done()
+		defer m.ops.Done()
 		defer func() { <-m.sem }()
 		m.resync()
 	}()
@@ -355,6 +365,10 @@ func (m *Modem) resync() {
 
 // resyncNow runs resync in the caller's goroutine, holding the command slot.
 func (m *Modem) resyncNow(ctx context.Context) {
+	if !m.enter() {
+		return
+	}
+	defer m.leave()
 	select {
 	case m.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -366,8 +380,21 @@ func (m *Modem) resyncNow(ctx context.Context) {
 	m.resync()
 }
 
-// start brings a fresh session into the expected state.
+// start brings a fresh session into the expected state, within the start
+// budget. A restart (RDY) after the modem first answered undoes what start
+// has set, and a session that dies cannot be started: both end start at
+// once with a *StartError naming the command that was cut short, instead
+// of leaving the remaining commands to time out one by one.
 func (m *Modem) start(ctx context.Context) error {
+	budget := m.cfg.startBudget
+	if budget <= 0 {
+		budget = DefaultStartBudget
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, budget,
+		fmt.Errorf("%w: start-up took longer than its %v budget", ErrTimeout, budget))
+	defer cancel()
+	st := starter{m: m, ctx: ctx}
+
 	var err error
 	probes := 0
 	for i := 0; i < 3; i++ {
@@ -378,29 +405,127 @@ func (m *Modem) start(ctx context.Context) error {
 		}
 	}
 	if err != nil {
-		if errors.Is(err, ErrTimeout) {
+		if ctx.Err() == nil && errors.Is(err, ErrTimeout) {
 			return fmt.Errorf("modem: no answer to AT (is this the AT port?): %w", err)
 		}
-		return err
+		return st.fail("AT", err)
 	}
+	// A restart announced before the modem first answered is harmless:
+	// everything start sets comes after it.
+	select {
+	case <-m.reinit:
+	default:
+	}
+	stop := st.watchReset(cancel)
+	defer stop()
+
 	if probes > 1 {
 		// A slow modem may still answer the earlier probes; drain them.
 		m.resyncNow(ctx)
 	}
 	if err := m.applySettings(ctx); err != nil {
-		return err
+		return st.fail("", err)
 	}
 	if !m.cfg.dialectSet {
-		id, _ := m.Identity(ctx)
+		id, err := m.Identity(ctx)
+		if err := st.check("AT+CGMI", err); err != nil {
+			return err
+		}
 		m.dialect = DetectDialect(id.Manufacturer, id.Model)
 	} else {
 		m.dialect = m.cfg.dialect
 	}
-	m.applyDialectSettings(ctx)
-	if ctx.Err() != nil {
-		return &OpError{Cmd: "AT", Err: ctx.Err()}
+	for _, c := range m.dialect.StartupCommands() {
+		c = strings.TrimPrefix(c, "AT")
+		if _, err := m.exec(ctx, cmdSpec{cmd: c}); err != nil {
+			if err := st.check("AT"+c, err); err != nil {
+				return err
+			}
+			m.cfg.logger.Debug("modem: start-up command failed", "cmd", c, "err", err)
+		}
 	}
-	return nil
+	return st.check("AT", nil)
+}
+
+// starter turns what ended start-up into a *StartError.
+type starter struct {
+	m     *Modem
+	ctx   context.Context
+	reset atomic.Bool
+}
+
+// watchReset ends ctx (through cancel) when the modem announces a restart
+// or the session dies; the returned func stops the watch and waits for it.
+func (s *starter) watchReset(cancel context.CancelFunc) func() {
+	quit := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		select {
+		case <-s.m.reinit:
+			s.reset.Store(true)
+			cancel()
+		case <-s.m.done:
+			cancel()
+		case <-quit:
+		case <-s.ctx.Done():
+		}
+	}()
+	return func() {
+		close(quit)
+		<-exited
+		if s.reset.Load() {
+			// Seen as start finished: the settings must still be re-applied.
+			select {
+			case s.m.reinit <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// check returns the start-up error if start must stop after cmd, which
+// returned err, or nil.
+func (s *starter) check(cmd string, err error) error {
+	if !s.m.ended(s.ctx, err) {
+		return nil
+	}
+	return s.fail(cmd, err)
+}
+
+// fail builds the start-up error for err, which ended cmd (or, if cmd is
+// empty, the command named by err's *OpError).
+func (s *starter) fail(cmd string, err error) error {
+	var op *OpError
+	if errors.As(err, &op) {
+		cmd = op.Cmd
+		err = op.Err
+	}
+	s.m.ended(s.ctx, err) // lets a deadline exec saw first reach ctx
+	switch {
+	case s.reset.Load():
+		err = ErrRestarted
+	case s.m.Err() != nil:
+		err = s.m.Err()
+	case s.ctx.Err() != nil:
+		err = context.Cause(s.ctx)
+	}
+	if cmd == "" {
+		cmd = "AT"
+	}
+	return &StartError{Cmd: cmd, Err: err}
+}
+
+// ended reports whether err, from a command under ctx, means no further
+// command can succeed: the session died or ctx ended. exec sees ctx's
+// deadline on its own timer, so it can report it a moment before ctx.Err
+// does; ended then waits for ctx to catch up.
+func (m *Modem) ended(ctx context.Context, err error) bool {
+	if dl, ok := ctx.Deadline(); ok && errors.Is(err, context.DeadlineExceeded) && !time.Now().Before(dl) {
+		<-ctx.Done()
+		return true
+	}
+	return ctx.Err() != nil || m.Err() != nil
 }
 
 // applySettings sets what a modem reset undoes: echo off, numeric CME
@@ -410,7 +535,7 @@ func (m *Modem) applySettings(ctx context.Context) error {
 		return err
 	}
 	if _, err := m.exec(ctx, cmdSpec{cmd: "+CMEE=1"}); err != nil {
-		if ctx.Err() != nil {
+		if m.ended(ctx, err) {
 			return err
 		}
 		m.noCMEE.Store(true)
@@ -418,15 +543,14 @@ func (m *Modem) applySettings(ctx context.Context) error {
 	// n=3 adds the reject cause; older firmware only knows 2.
 	for _, d := range []string{"+CREG", "+CGREG", "+CEREG"} {
 		if _, err := m.exec(ctx, cmdSpec{cmd: d + "=3"}); err != nil {
-			if ctx.Err() != nil {
+			if m.ended(ctx, err) {
 				return err
 			}
 			m.exec(ctx, cmdSpec{cmd: d + "=2"})
 		}
 	}
-	m.exec(ctx, cmdSpec{cmd: "+CGEREP=2,1"})
-	if ctx.Err() != nil {
-		return &OpError{Cmd: "AT", Err: ctx.Err()}
+	if _, err := m.exec(ctx, cmdSpec{cmd: "+CGEREP=2,1"}); err != nil && m.ended(ctx, err) {
+		return err
 	}
 	return nil
 }

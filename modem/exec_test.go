@@ -301,8 +301,11 @@ func TestTimeoutTable(t *testing.T) {
 func TestRestartReappliesSettings(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		m, f := newTestModem(t, parseTranscript(`
+			> AT+CSQ
 			! RDY
+			< OK
 		`))
+		m.exec(t.Context(), cmdSpec{cmd: "+CSQ"})
 		es := collect(t, m, 1)
 		if es[0].Kind != EventReset {
 			t.Fatalf("event %+v", es[0])

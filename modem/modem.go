@@ -67,7 +67,28 @@ type Modem struct {
 	err       error
 	wg        sync.WaitGroup
 	readerWG  sync.WaitGroup
+
+	// ops counts what may use the at object after New returned: commands
+	// inside exec1 and the resyncs they hand the slot to. Close sets
+	// opsClosed under opsMu before it waits, and enter adds only under
+	// opsMu while opsClosed is false, so no Add can race that Wait.
+	opsMu     sync.Mutex
+	opsClosed bool
+	ops       sync.WaitGroup
 }
+
+// enter registers a command with the session; false once Close began.
+func (m *Modem) enter() bool {
+	m.opsMu.Lock()
+	defer m.opsMu.Unlock()
+	if m.opsClosed {
+		return false
+	}
+	m.ops.Add(1)
+	return true
+}
+
+func (m *Modem) leave() { m.ops.Done() }
 
 type config struct {
 	dialect     Dialect
@@ -79,6 +100,8 @@ type config struct {
 	backoffMin  time.Duration
 	backoffMax  time.Duration
 	syncTimeout time.Duration
+	startBudget time.Duration
+	observe     func(cmd string, d time.Duration, err error)
 }
 
 // Option configures New and Connect.
@@ -111,8 +134,33 @@ func WithJitter(f func() float64) Option { return func(c *config) { c.jitter = f
 // (default 1 s, three probes).
 func WithSyncTimeout(d time.Duration) Option { return func(c *config) { c.syncTimeout = d } }
 
+// DefaultStartBudget bounds all of New's start-up commands together (the
+// AT probes, settings, identity and dialect commands). A healthy modem needs
+// well under a second; the budget is there for one that reboots or goes
+// silent half-way, which would otherwise cost each command its own timeout
+// and a resync.
+const DefaultStartBudget = 15 * time.Second
+
+// WithStartBudget replaces DefaultStartBudget. The caller's context can
+// only shorten it.
+func WithStartBudget(d time.Duration) Option { return func(c *config) { c.startBudget = d } }
+
+// WithCommandObserver calls f after every command that reached the wire
+// (start-up commands included; resync probes are not reported) with the
+// command as sent ("AT+CSQ"), the time from sending it to its final result
+// (or timeout), and the error the caller got (nil, or an *OpError). A
+// command that never got the slot (ctx ended, session dead) is not
+// reported. f runs in the calling goroutine
+// once the command slot is free again, so it may run concurrently with
+// itself; keep it quick (meant for latency metrics). Commands carry
+// arguments unmasked (PINs, APDUs): do not log them.
+func WithCommandObserver(f func(cmd string, d time.Duration, err error)) Option {
+	return func(c *config) { c.observe = f }
+}
+
 func newConfig(opts []Option) config {
 	c := config{
+		startBudget: DefaultStartBudget,
 		logger:      slog.New(slog.DiscardHandler),
 		clock:       realClock{},
 		backoffMin:  500 * time.Millisecond,
@@ -133,6 +181,14 @@ func newConfig(opts []Option) config {
 // It never sends ATZ (it would reset the URC modes and, on some modems,
 // more). If rw is also an io.Closer, the Modem owns it and closes it on Close
 // or on failure.
+//
+// Start-up is bounded as a whole by DefaultStartBudget (WithStartBudget),
+// shortened by ctx. A port that never answers AT fails with ErrTimeout
+// within about three sync timeouts. Once the modem has answered, a failure
+// is a *StartError naming the command that was cut short: ErrRestarted
+// when the modem announces a restart (RDY) half-way, ErrPortLost when the
+// port goes, ErrTimeout when the budget runs out. Either way New returns
+// promptly and Connect may simply try again.
 func New(ctx context.Context, rw io.ReadWriter, opts ...Option) (*Modem, error) {
 	cfg := newConfig(opts)
 	m := &Modem{
@@ -177,19 +233,30 @@ func New(ctx context.Context, rw io.ReadWriter, opts ...Option) (*Modem, error) 
 }
 
 // Close ends the session, closes the port if the Modem owns it, and waits
-// for every goroutine the Modem started. It is safe to call more than once.
+// for every goroutine the Modem started and every command in flight; those
+// return ErrClosed (or ErrPortLost if the port was lost first). It is safe
+// to call more than once and concurrently with any other method.
+//
+// Without an io.Closer a blocked port read or write cannot be interrupted:
+// Close then does not wait for the reader or for a command stuck writing.
 func (m *Modem) Close() error {
 	m.closeOnce.Do(func() {
 		close(m.closing)
 		m.die(ErrClosed)
-		if c, ok := m.rw.(io.Closer); ok {
+		m.opsMu.Lock()
+		m.opsClosed = true
+		m.opsMu.Unlock()
+		c, closer := m.rw.(io.Closer)
+		if closer {
 			c.Close()
 		}
+		// at's reader sees EOF, so a command waiting for its reply returns.
 		m.pw.CloseWithError(ErrClosed)
+		if closer {
+			m.ops.Wait()
+		}
 		m.wg.Wait()
-		if _, ok := m.rw.(io.Closer); ok {
-			// A closed port unblocks the reader. Without a Closer the read
-			// cannot be interrupted; the reader exits on its next return.
+		if closer {
 			m.readerWG.Wait()
 		}
 	})
