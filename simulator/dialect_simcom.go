@@ -99,15 +99,20 @@ func cmdCPSI(m *Modem, c Command) ([]string, error) {
 	r := m.radio(n)
 	cl := n.cell
 	op := n.mcc() + "-" + n.mnc()
+	mode := "Online"
+	if !r.usable(n.rat()) {
+		// Power heard, cell not decodable (jamming): camped without service.
+		mode = "Limited Service"
+	}
 	switch n.rat() {
 	case RATGSM:
-		return []string{fmt.Sprintf("+CPSI: GSM,Online,%s,0x%04X,%d,%d EGSM900,%d,0,%d-%d",
-			op, cl.TAC, cl.CI, cl.EARFCN, round(r.RSSI), max(round(r.RSSI+110), 0), max(round(r.RSSI+110), 0))}, nil
+		return []string{fmt.Sprintf("+CPSI: GSM,%s,%s,0x%04X,%d,%d EGSM900,%d,0,%d-%d",
+			mode, op, cl.TAC, cl.CI, cl.EARFCN, round(r.RSSI), max(round(r.RSSI+110), 0), max(round(r.RSSI+110), 0))}, nil
 	case RATWCDMA:
-		return []string{fmt.Sprintf("+CPSI: WCDMA,Online,%s,0x%04X,%d,WCDMA IMT 2000,%d,%d,0,%d,%d,0,%d,0",
-			op, cl.TAC, cl.CI, cl.PCI, cl.EARFCN, round(r.RSRQ), round(r.RSRP), round(r.RSSI))}, nil
+		return []string{fmt.Sprintf("+CPSI: WCDMA,%s,%s,0x%04X,%d,WCDMA IMT 2000,%d,%d,0,%d,%d,0,%d,0",
+			mode, op, cl.TAC, cl.CI, cl.PCI, cl.EARFCN, round(r.RSRQ), round(r.RSRP), round(r.RSSI))}, nil
 	}
-	return []string{fmt.Sprintf("+CPSI: LTE,Online,%s,0x%04X,%d,%d,EUTRAN-BAND%d,%d,5,5,%d,%d,%d,%d",
-		op, cl.TAC, cl.CI, cl.PCI, cl.Band, cl.EARFCN,
+	return []string{fmt.Sprintf("+CPSI: LTE,%s,%s,0x%04X,%d,%d,EUTRAN-BAND%d,%d,5,5,%d,%d,%d,%d",
+		mode, op, cl.TAC, cl.CI, cl.PCI, cl.Band, cl.EARFCN,
 		round(r.RSRQ*10), round(r.RSRP*10), round(r.RSSI*10), round(r.SINR))}, nil
 }

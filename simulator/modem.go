@@ -109,6 +109,7 @@ type Modem struct {
 	rotTimer    *trackedTimer
 	forbidden   map[string]bool // PLMNs that rejected with cause 11 since boot
 	jam         *jamming
+	camped      *network // the cell last measured with service, kept in limited service
 	pdp         map[int]*pdpContext
 	ipSeq       int
 	usage       usage
@@ -211,6 +212,7 @@ func New(sc *Scenario, opts ...Option) (*Modem, error) {
 	// Steady state: registered at once, without URCs nobody could see.
 	if sel := m.selectNetwork(); sel.stat != regSearching {
 		m.reg = sel.regState()
+		m.camped = sel.net
 		m.snapRegURCs()
 		m.observeRegistration()
 	} else {

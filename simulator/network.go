@@ -64,10 +64,17 @@ const (
 )
 
 func (r Radio) usable(rat RAT) bool {
+	return r.audible(rat) && (rat == RATGSM || r.SINR >= minSINR)
+}
+
+// audible says the cell's power still reaches the modem. A wideband jammer
+// leaves it so while SINR collapses: the modem cannot decode the cell
+// (not usable) yet keeps measuring it, unlike a cell that is gone.
+func (r Radio) audible(rat RAT) bool {
 	if rat == RATGSM {
 		return r.RSSI >= minRSSI
 	}
-	return r.RSRP >= minRSRP && r.SINR >= minSINR
+	return r.RSRP >= minRSRP
 }
 
 // Registration stat values (27.007 +CREG).
@@ -323,6 +330,9 @@ func (m *Modem) evaluate() {
 func (m *Modem) setReg(r regState) {
 	m.accrue()
 	m.reg = r
+	if r.net != nil {
+		m.camped = r.net
+	}
 	m.emitRegURCs()
 	m.observe()
 	m.observeRegistration()
@@ -429,17 +439,37 @@ func (m *Modem) snapRegURCs() {
 
 // campedNetwork is the network whose cell the modem measures: the serving
 // one, or the strongest it can hear while not registered.
+//
+// When no cell is usable (jamming drives SINR under the floor) the modem
+// stays on the cell it was measuring as long as that cell's power is still
+// heard, as real firmware does in limited service; a cell that went silent
+// (carrier outage, fade under the power floor) is no longer reported.
 func (m *Modem) campedNetwork() *network {
 	if m.cfun != 1 {
 		return nil
 	}
 	if m.reg.net != nil {
+		m.camped = m.reg.net
 		return m.reg.net
 	}
 	if c := m.candidates(); len(c) > 0 {
+		m.camped = c[0]
 		return c[0]
 	}
+	if n := m.camped; n != nil && m.heard(n) {
+		return n
+	}
+	m.camped = nil
 	return nil
+}
+
+// heard says n's serving cell is on air and its power above the floor,
+// usable or not.
+func (m *Modem) heard(n *network) bool {
+	if n.down || n.cell.RAT == "" || n.rat().mask()&m.nvm.ratMask == 0 {
+		return false
+	}
+	return m.radio(n).audible(n.rat())
 }
 
 func (m *Modem) findNetwork(plmn string) (*network, error) {

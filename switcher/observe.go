@@ -187,7 +187,8 @@ func (s *Switcher) trackService(now time.Time) {
 			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 		}
 	}
-	s.pdpUp = false
+	// The next registration is a new one: it gets a fresh data attempt.
+	s.pdpUp, s.pdpTried = false, false
 }
 
 // resetAllowed says whether our own CFUN cycle or reset may run now.
@@ -302,8 +303,16 @@ func (s *Switcher) pdpSpec(p *profiles.Profile) PDPSpec {
 	return PDPSpec{CID: pdpCID, Type: typ, APN: apn, Auth: p.APNAuth, User: p.APNUser, Password: p.APNPassword}
 }
 
+// pdpRetryBase and pdpRetryMax space out define/activate attempts within
+// one registration: a network that refuses the first activation (congestion,
+// a slow core) gets asked again, but is not hammered.
+const (
+	pdpRetryBase = 30 * time.Second
+	pdpRetryMax  = 5 * time.Minute
+)
+
 // ensureData brings the PDP context up once registered and checks its address.
-func (s *Switcher) ensureData(ctx context.Context, _ time.Time) {
+func (s *Switcher) ensureData(ctx context.Context, now time.Time) {
 	if !s.obs.registered || s.active == "" {
 		s.pdpUp = false
 		return
@@ -321,13 +330,18 @@ func (s *Switcher) ensureData(ctx context.Context, _ time.Time) {
 	s.pdpUp = false
 	plmn := s.obs.plmn()
 	if s.pdpTried && plmn == s.pdpPLMN {
-		// One define/activate per registration; after that we only look.
-		// A reselection to another network (a roaming profile moving
-		// between PLMNs) is a new registration even if no poll saw the
-		// gap between the two.
-		return
+		// Within one registration, attempts back off. A reselection to
+		// another network (a roaming profile moving between PLMNs) is a
+		// new registration even if no poll saw the gap between the two.
+		if now.Before(s.pdpRetryAt) {
+			return
+		}
+	} else {
+		s.pdpTries = 0
 	}
 	s.pdpTried, s.pdpPLMN = true, plmn
+	s.pdpTries++
+	s.pdpRetryAt = now.Add(min(pdpRetryBase<<min(s.pdpTries-1, 8), pdpRetryMax))
 	if err := s.m.DefinePDP(c, s.pdpSpec(p)); err != nil {
 		s.log.Warn("switcher: define PDP", "profile", p.Name, "err", err)
 		return

@@ -256,6 +256,8 @@ type Switcher struct {
 	addrs          []netip.Addr
 	pdpTried       bool
 	pdpPLMN        modem.PLMN // where pdpTried was spent
+	pdpTries       int        // define/activate attempts in this registration
+	pdpRetryAt     time.Time  // no new attempt before this
 	probeFails     int
 	lastProbe      *ProbeResult
 	lastProbeAt    time.Time
