@@ -103,7 +103,7 @@ type ProbeResult struct {
 }
 
 // Prober checks the data path through the profile's PDP context (HTTP 204
-// or ICMP; the daemon implements it).
+// or a TCP connect; the daemon implements it in internal/probe).
 type Prober interface {
 	Probe(ctx context.Context, profile string) (ProbeResult, error)
 }
