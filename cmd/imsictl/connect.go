@@ -45,6 +45,14 @@ func (g *globals) resolve(e *env) (connection, error) {
 	var c connection
 	c.opts.Socket = firstNonEmpty(g.socket, e.getenv("IMSICTL_SOCKET"))
 	c.opts.URL = firstNonEmpty(g.url, e.getenv("IMSICTL_URL"))
+	if c.opts.Socket == "" && c.opts.URL == "" {
+		// No system daemon but a try-out one (imsid --simulate): use it.
+		if _, err := os.Stat(apiclient.DefaultSocket()); err != nil {
+			if _, err := os.Stat(api.TryOutSocket()); err == nil {
+				c.opts.Socket = api.TryOutSocket()
+			}
+		}
+	}
 	c.opts.CAFile = firstNonEmpty(g.caFile, e.getenv("IMSICTL_CA_FILE"))
 	c.opts.Timeout = g.timeout
 	if g.timeout < 0 {
@@ -151,7 +159,7 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 		default:
 			fmt.Fprintf(&b, "%simsid is not running (nothing answers on %s: %v)\n", prefix, ue.Target, ue.Err)
 			b.WriteString("  start it:        sudo systemctl start imsid\n")
-			b.WriteString("  or try it out:   imsid --simulate   (a simulated modem; pass the socket it prints as --socket)\n")
+			b.WriteString("  or try it out:   imsid --simulate   (a simulated modem; imsictl finds its socket)\n")
 			b.WriteString("  another daemon?  --socket PATH or IMSICTL_SOCKET; over TCP: --url URL --token-file FILE\n")
 		}
 		return info, exitUnreachable, b.String()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/apiclient"
 )
 
 // TestE2EDaemonSimulate drives the real daemon (imsid --simulate, on the
@@ -171,4 +172,53 @@ func TestE2EDaemonSimulate(t *testing.T) {
 		t.Errorf("after the daemon stopped: %d\n%s", res.code, res.stderr)
 	}
 	os.Remove(filepath.Join(stateDir, "imsid.sock"))
+}
+
+// TestE2ETryOutNoFlags is the README's "try the pieces by hand": imsid
+// --simulate with no config and no state dir in one terminal, a bare
+// `imsictl status` in another, no socket flag on either side.
+func TestE2ETryOutNoFlags(t *testing.T) {
+	if testing.Short() {
+		t.Skip("e2e: builds and runs the daemon")
+	}
+	if _, err := os.Stat(apiclient.DefaultSocket()); err == nil {
+		t.Skip("a system imsid socket exists here; imsictl would rightly prefer it")
+	}
+	dir := t.TempDir()
+	ctl := ctlBinary(t, dir)
+	imsid := filepath.Join(dir, "imsid")
+	if out, err := exec.Command("go", "build", "-o", imsid, "../imsid").CombinedOutput(); err != nil {
+		t.Fatalf("cannot build imsid: %v\n%s", err, out)
+	}
+	// Both processes share a private temporary directory, so this test's
+	// try-out socket cannot meet a developer's.
+	tmp, err := shortTempDir(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ(), "TMPDIR="+tmp)
+	daemon := exec.Command(imsid, "--simulate", "../../simulator/scenarios/basic.yaml", "--speed", "20")
+	daemon.Env = env
+	var dlog lockedBuffer
+	daemon.Stdout, daemon.Stderr = &dlog, &dlog
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		cmd := exec.Command(ctl, "status")
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err == nil {
+			if !strings.Contains(string(out), "state") {
+				t.Fatalf("status output:\n%s", out)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("bare imsictl status never reached the try-out daemon: %v\n%s\ndaemon log:\n%s", err, out, dlog.String())
+		}
+		time.Sleep(200 * time.Millisecond) // e2e: a real daemon starting
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/imsid/imsid/internal/api"
 	"github.com/imsid/imsid/internal/daemon"
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
@@ -32,7 +33,8 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 		return exitConfig
 	}
 	stateDir, cleanup := o.stateDir, func() {}
-	if stateDir == "" && o.config == "" && !o.printConfig {
+	tryOut := stateDir == "" && o.config == "" && !o.printConfig
+	if tryOut {
 		dir, err := os.MkdirTemp("", "imsid-sim-")
 		if err != nil {
 			fmt.Fprintln(stderr, "imsid:", err)
@@ -55,7 +57,12 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 			if err != nil {
 				return nil, err
 			}
-			return profiles.Parse("generated from "+sc.Name, []byte(text))
+			cfg, err := profiles.Parse("generated from "+sc.Name, []byte(text))
+			if err == nil && tryOut {
+				// A plain `imsictl status` in another terminal finds it.
+				cfg.API.Socket = api.TryOutSocket()
+			}
+			return cfg, err
 		}
 		cfg, err := loadConfig(o)
 		if err != nil {
