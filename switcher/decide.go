@@ -162,6 +162,16 @@ func (s *Switcher) takeRequests() []manualReq {
 	return r
 }
 
+// requeue puts requests back in front of any made since they were taken.
+func (s *Switcher) requeue(reqs []manualReq) {
+	if len(reqs) == 0 {
+		return
+	}
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	s.reqs = append(reqs, s.reqs...)
+}
+
 // steadyStep is the decision in registering/connected/degraded/held.
 func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualReq) {
 	s.lifecycleHealth(now)

@@ -364,6 +364,9 @@ func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 		return
 	}
 	ok := s.probe(ctx, now)
+	if !ok && ctx.Err() != nil {
+		return // cut short by shutdown, not a dead data path
+	}
 	if ok {
 		s.probeFails = 0
 	} else {

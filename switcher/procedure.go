@@ -151,6 +151,9 @@ func allowsTech(p *profiles.Profile, t modem.Tech) bool {
 // verifyStep advances switching/verifying/rolling_back by one tick.
 func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool) {
 	ok, why := s.verified(ctx, now)
+	if !ok && ctx.Err() != nil {
+		return // cut short by shutdown, not a failed check
+	}
 	if ok {
 		s.probeFails = 0
 		if rollback {

@@ -39,6 +39,9 @@ func (s *Switcher) recoverStep(ctx context.Context, now time.Time) {
 	c, cancel := s.step(ctx)
 	defer cancel()
 	_, err := s.m.SIMState(c)
+	if ctx.Err() != nil {
+		return // cut short by shutdown: neither recovered nor worse
+	}
 	switch classify(err) {
 	case healthOK:
 		s.rec.Recovered++

@@ -90,3 +90,65 @@ func TestReadersDoNotWaitForATick(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// cancelledModem answers like a driver whose caller gave up: every query
+// fails with the context's error once it is done.
+type cancelledModem struct {
+	*switchertest.Modem
+}
+
+func (c cancelledModem) Registrations(ctx context.Context) ([]modem.Registration, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return c.Modem.Registrations(ctx)
+}
+
+func (c cancelledModem) SIMState(ctx context.Context) (modem.SIMState, error) {
+	if err := ctx.Err(); err != nil {
+		return modem.SIMUnknown, err
+	}
+	return c.Modem.SIMState(ctx)
+}
+
+// A tick whose context ends mid-poll (the daemon stopping) must not read
+// the failed queries as a loss of service, nor drop a queued request.
+func TestCancelledTickChangesNothing(t *testing.T) {
+	cfg := loadCfg(t, "applet.yaml")
+	clk := switchertest.NewClock(t0)
+	s, err := switcher.New(cfg, cancelledModem{switchertest.NewModem(cfg, "home")}, switcher.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		clk.Advance(5 * time.Second)
+		if err := s.Tick(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := s.Status(); st.State != switcher.StateConnected {
+		t.Fatalf("setup: %s", st.State)
+	}
+	before := len(s.Decisions(0, 1000))
+	if err := s.Force("roam", "test"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := s.Tick(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Tick: %v", err)
+	}
+	if st := s.Status(); st.State != switcher.StateConnected || !st.Registered {
+		t.Fatalf("after a cancelled tick: %s registered=%v", st.State, st.Registered)
+	}
+	if n := len(s.Decisions(0, 1000)); n != before {
+		t.Fatalf("%d decisions recorded by a cancelled tick", n-before)
+	}
+	clk.Advance(30 * time.Second)
+	if err := s.Tick(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.Status(); st.State != switcher.StateSwitching && st.State != switcher.StateVerifying && st.Active != "roam" {
+		t.Fatalf("the request queued before the cancelled tick was lost: %s on %s", st.State, st.Active)
+	}
+}

@@ -390,6 +390,14 @@ func (s *Switcher) Tick(ctx context.Context) error {
 		return nil
 	}
 	o, health := s.observe(ctx, now)
+	if err := ctx.Err(); err != nil {
+		// Queries cut short by the caller's cancellation (shutdown) look
+		// like "not registered"; acting on them would log a false
+		// service loss as the daemon stops. Keep the requests for the
+		// next tick, if there is one.
+		s.requeue(reqs)
+		return err
+	}
 	switch health {
 	case healthLost:
 		s.refuseBusy(now, reqs)
