@@ -155,6 +155,8 @@ type Policy struct {
 	AppletHoldoff Duration `yaml:"applet_holdoff" json:"applet_holdoff"`
 	// NoServiceTrigger is how long without service makes a hard trigger.
 	NoServiceTrigger Duration `yaml:"no_service_trigger" json:"no_service_trigger"`
+	// FailBack checks, by scanning, whether a cheaper profile is back.
+	FailBack FailBack `yaml:"fail_back" json:"fail_back"`
 	// CriticalOverridesPin lets a Critical threat move off a pinned profile.
 	CriticalOverridesPin bool    `yaml:"critical_overrides_pin" json:"critical_overrides_pin"`
 	Site                 Site    `yaml:"site" json:"site"`
@@ -171,6 +173,26 @@ type Probes struct {
 	Timeout  Duration `yaml:"timeout" json:"timeout"`
 	// FailuresToDown consecutive failed rounds mark the data path dead.
 	FailuresToDown int `yaml:"failures_to_down" json:"failures_to_down"`
+	// Retry is the time between rounds once one has failed, until the
+	// path is declared dead or a round passes: a suspected outage is
+	// confirmed in seconds, not in FailuresToDown × Interval.
+	Retry Duration `yaml:"retry" json:"retry"`
+	// TrafficAware uses the modem's byte counters: a scheduled round is
+	// skipped while data is being received (the traffic itself proves the
+	// path, and the probe's bytes are saved), and a round runs at once
+	// when a link that was receiving stops.
+	TrafficAware bool `yaml:"traffic_aware" json:"traffic_aware"`
+}
+
+// FailBack is how a cheaper profile left behind is checked for return.
+type FailBack struct {
+	// ScanEvery is the time between network scans (+COPS=?) while a
+	// cheaper profile waits, starting after min_dwell; 0 turns the scans
+	// off (a cheaper profile then returns only on history and score).
+	ScanEvery Duration `yaml:"scan_every" json:"scan_every"`
+	// Max caps the interval, which doubles after each scan that does not
+	// see the cheaper profile's network.
+	Max Duration `yaml:"max" json:"max"`
 }
 
 // Thresholds are signal floors: below a floor a profile is degraded; a

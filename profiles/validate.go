@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 type validator struct {
@@ -393,6 +394,10 @@ func (v *validator) policy(c *Config) {
 		v.fail("policy.probes.timeout", "%s must be shorter than policy.probes.interval (%s)", pr.Timeout, pr.Interval)
 	}
 	v.atLeast("policy.probes.failures_to_down", pr.FailuresToDown, 1)
+	v.positive("policy.probes.retry", pr.Retry)
+	if pr.Retry > 0 && pr.Interval > 0 && pr.Retry > pr.Interval {
+		v.fail("policy.probes.retry", "%s must not be longer than policy.probes.interval (%s)", pr.Retry, pr.Interval)
+	}
 
 	t := &p.Thresholds
 	v.between("policy.thresholds.rsrp_floor", float64(t.RSRPFloor), -140, -44, "dBm")
@@ -425,6 +430,18 @@ func (v *validator) policy(c *Config) {
 		v.fail("policy.applet_holdoff", "must not be negative")
 	}
 	v.positive("policy.no_service_trigger", p.NoServiceTrigger)
+	if fb := p.FailBack; fb.ScanEvery != 0 {
+		// A scan holds the modem for 30-180 s; more often than every
+		// minute it would crowd out everything else.
+		if fb.ScanEvery < Duration(time.Minute) {
+			v.fail("policy.fail_back.scan_every", "%s is too often for a network scan: at least 1m, or 0 to turn the scans off", fb.ScanEvery)
+		}
+		if fb.Max < fb.ScanEvery {
+			v.fail("policy.fail_back.max", "%s is shorter than policy.fail_back.scan_every (%s)", fb.Max, fb.ScanEvery)
+		}
+	} else if fb.Max < 0 {
+		v.fail("policy.fail_back.max", "must not be negative")
+	}
 
 	s := &p.Site
 	if s.CountryMCC == "" {

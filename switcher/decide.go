@@ -223,6 +223,7 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 		t = soft
 	}
 	if t.kind == TriggerNone {
+		s.failBackCheck(ctx, now)
 		return
 	}
 	stay := func(kind Kind, extra ...Reason) {
@@ -290,21 +291,100 @@ func (s *Switcher) checkTarget(ctx context.Context, now time.Time, target string
 	if !s.scanAt.IsZero() && now.Sub(s.scanAt) < scanMaxAge {
 		return true
 	}
-	c, cancel := s.step(ctx)
-	defer cancel()
-	nets, err := s.m.Scan(c)
-	if err != nil {
+	if !s.rescan(ctx, now) {
 		// No scan (unsupported, busy): judge on history; verify protects us.
 		return true
 	}
-	s.scan, s.scanAt = nets, now
-	s.scores = s.scoreAll(now)
 	for _, sc := range s.scores {
 		if sc.Profile == target {
 			return sc.Eligible
 		}
 	}
 	return false
+}
+
+// scanTimeout bounds a +COPS=? scan: modems document up to 180 s.
+const scanTimeout = 3 * time.Minute
+
+// rescan runs a network scan and rescores on it. The scan holds the modem
+// for tens of seconds; the time it describes is when it finished.
+func (s *Switcher) rescan(ctx context.Context, now time.Time) bool {
+	c, cancel := context.WithTimeout(ctx, scanTimeout)
+	defer cancel()
+	nets, err := s.m.Scan(c)
+	if err != nil {
+		return false
+	}
+	s.scan, s.scanAt = nets, laterOf(now, s.clock.Now())
+	for i := range s.cfg.Profiles {
+		if p := &s.cfg.Profiles[i]; p.Name != s.active && len(s.availableInScan(p)) > 0 {
+			s.seenInScan[p.Name] = s.scanAt
+		}
+	}
+	s.scores = s.scoreAll(now)
+	return true
+}
+
+// waitsForNetwork reports whether p was left because its network was gone
+// (no service) within departureTTL and no scan since has seen it back.
+func (s *Switcher) waitsForNetwork(p string, now time.Time) bool {
+	left, ok := s.departed[p]
+	return ok && s.leftGone[p] && now.Sub(left) < departureTTL && !s.seenInScan[p].After(left)
+}
+
+// failBackCheck scans for a cheaper profile that is not usable now (left
+// on a hard trigger, or barred by an older scan), once min_dwell has passed
+// since the last switch, then every fail_back.scan_every, doubling up to
+// fail_back.max while the scans do not see it. A scan that does see it
+// clears the penalty for having left it, so the score decides at once.
+func (s *Switcher) failBackCheck(ctx context.Context, now time.Time) {
+	fb := s.cfg.Policy.FailBack
+	if fb.ScanEvery <= 0 || s.active == "" || s.lc.Current() != StateConnected || s.pin != nil || s.suspended ||
+		s.cfg.SIM.Method == profiles.MethodAutonomous {
+		return
+	}
+	if !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < s.cfg.Policy.MinDwell.Std() {
+		return
+	}
+	act := s.cfg.Profile(s.active)
+	if act == nil {
+		return
+	}
+	var waiting []string
+	for _, sc := range s.scores {
+		p := s.cfg.Profile(sc.Profile)
+		if sc.Active || p == nil || effectivePerMB(p) >= effectivePerMB(act) {
+			continue
+		}
+		if _, q := s.quar.active(now, profileKey(p.Name)); q || s.allPLMNsAvoided(p, now) {
+			continue
+		}
+		if s.waitsForNetwork(p.Name, now) {
+			waiting = append(waiting, p.Name)
+		}
+	}
+	if len(waiting) == 0 {
+		s.fbEvery, s.fbNext = 0, time.Time{}
+		return
+	}
+	if now.Before(s.fbNext) {
+		return
+	}
+	if !s.rescan(ctx, now) {
+		s.fbNext = now.Add(fb.ScanEvery.Std())
+		return
+	}
+	seen := slices.ContainsFunc(waiting, func(name string) bool { return !s.waitsForNetwork(name, now) })
+	switch {
+	case seen:
+		s.fbEvery = 0
+	case s.fbEvery == 0:
+		s.fbEvery = fb.ScanEvery.Std()
+	default:
+		s.fbEvery = min(2*s.fbEvery, fb.Max.Std())
+	}
+	s.fbNext = now.Add(max(s.fbEvery, fb.ScanEvery.Std()))
+	s.log.Debug("switcher: fail-back scan", "waiting", waiting, "seen", seen, "next", s.fbNext)
 }
 
 func (s *Switcher) armBackoff(now time.Time) {

@@ -96,6 +96,11 @@ func (a *DriverModem) ServingCell(ctx context.Context) (modem.ServingCell, []mod
 	return a.d.ServingCell(ctx)
 }
 
+// DataCounters implements CounterModem.
+func (a *DriverModem) DataCounters(ctx context.Context) (modem.DataCounters, error) {
+	return a.d.DataCounters(ctx)
+}
+
 // Scan implements Modem.
 func (a *DriverModem) Scan(ctx context.Context) ([]modem.NetworkEntry, error) {
 	return a.d.ScanNetworks(ctx)

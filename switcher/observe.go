@@ -355,12 +355,77 @@ func (s *Switcher) ensureData(ctx context.Context, now time.Time) {
 	}
 }
 
-// probeStep runs a data-path probe when one is due.
+// CounterModem is the optional part of a Modem that reads the byte
+// counters of the data session (Quectel +QGDCNT, u-blox +UGCNTRD, Telit
+// #GDATAVOL, Huawei ^DSFLOWQRY). With it, probing is traffic-aware.
+type CounterModem interface {
+	DataCounters(ctx context.Context) (modem.DataCounters, error)
+}
+
+// traffic is what the byte counters said since the previous read.
+type traffic struct {
+	have        bool
+	rx          uint64
+	grew        bool // received bytes between the last two reads
+	unsupported bool // the modem answered the query with an error: stop asking
+}
+
+// readTraffic reads the receive counter: grew says data arrived since the
+// previous read, stalled that it had been arriving and stopped.
+func (s *Switcher) readTraffic(ctx context.Context) (grew, stalled bool) {
+	cm, ok := s.m.(CounterModem)
+	if !ok || !s.cfg.Policy.Probes.TrafficAware || s.traffic.unsupported {
+		return false, false
+	}
+	c, cancel := s.step(ctx)
+	defer cancel()
+	v, err := cm.DataCounters(c)
+	if err != nil {
+		if classify(err) == healthOK && ctx.Err() == nil {
+			s.traffic.unsupported = true // an answer, not a timeout: the dialect has none
+		}
+		s.traffic.have, s.traffic.grew = false, false
+		return false, false
+	}
+	prev := s.traffic
+	s.traffic.have, s.traffic.rx = true, v.Received
+	if !prev.have || v.Received < prev.rx {
+		s.traffic.grew = false // first read, or the modem reset its counters
+		return false, false
+	}
+	s.traffic.grew = v.Received > prev.rx
+	return s.traffic.grew, prev.grew && !s.traffic.grew
+}
+
+// probeStep runs a data-path probe when one is due. A round is due every
+// probes.interval, every probes.retry once one has failed, and at once when
+// a link that was receiving stops; with traffic-aware probing a due round
+// is skipped while data arrives (the traffic proves the path).
 func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 	if !s.pdpUp {
+		s.traffic.have, s.traffic.grew = false, false
 		return
 	}
-	if !s.lastProbeAt.IsZero() && now.Sub(s.lastProbeAt) < s.cfg.Policy.Probes.Interval.Std() {
+	pr := s.cfg.Policy.Probes
+	grew, stalled := s.readTraffic(ctx)
+	since := now.Sub(s.lastProbeAt)
+	due := s.lastProbeAt.IsZero() || since >= pr.Interval.Std()
+	if s.probeFails > 0 && pr.Retry > 0 {
+		due = since >= pr.Retry.Std()
+	}
+	if stalled && (pr.Retry <= 0 || since >= pr.Retry.Std()) {
+		due = true
+	}
+	if grew {
+		if due || s.probeFails > 0 {
+			s.lastProbeAt = now
+			s.lastProbe = &ProbeResult{OK: true, Detail: "not sent: the modem is receiving data"}
+			s.probesSaved++
+		}
+		s.probeFails = 0
+		return
+	}
+	if !due {
 		return
 	}
 	ok := s.probe(ctx, now)

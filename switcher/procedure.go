@@ -52,6 +52,9 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 	s.lastSwitch = now
 	if t == TriggerHard || t == TriggerThreat {
 		s.departed[s.active] = now
+		// Left because its network was gone: a scan can tell when it is
+		// back. Any other cause (dead core, threat) only time can clear.
+		s.leftGone[s.active] = slices.ContainsFunc(why, func(r Reason) bool { return r.Code == CodeNoService })
 	}
 	s.prev, s.active = s.active, to
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())

@@ -10,13 +10,19 @@ import (
 	"github.com/imsid/imsid/switcher/threat"
 )
 
-// ewmaAlpha weights a new signal sample; 0.3 settles in about 6 polls, which
-// rides out a single bad reading without hiding a real fade for long.
-const ewmaAlpha = 0.3
+// ewmaTau is the smoothing time constant of the signal tracks. The weight
+// of a sample depends on the time since the previous one, not on the poll
+// count, so a faster poll (or event-driven ticks) does not make the score
+// twitchier: 84 s is the 0.3 per-sample weight of a 30 s poll, riding out
+// a single bad reading without hiding a real fade for long.
+const ewmaTau = 84 * time.Second
 
 // historyTTL is how long a profile's last measured signal is trusted as its
 // expected quality; it fades towards neutral over that time.
 const historyTTL = 24 * time.Hour
+
+// stationaryHistoryTTL is historyTTL at a stationary site.
+const stationaryHistoryTTL = 7 * 24 * time.Hour
 
 // scanMaxAge is how long a +COPS=? scan describes the site.
 const scanMaxAge = 15 * time.Minute
@@ -36,6 +42,12 @@ type SignalTrack struct {
 }
 
 func (t *SignalTrack) add(s modem.Signal, plmn modem.PLMN, now time.Time) {
+	alpha := 1.0
+	if !t.At.IsZero() {
+		if dt := now.Sub(t.At); dt >= 0 {
+			alpha = 1 - math.Exp(-dt.Seconds()/ewmaTau.Seconds())
+		}
+	}
 	upd := func(v *float64, have *bool, x *float64) {
 		if x == nil {
 			return
@@ -44,7 +56,7 @@ func (t *SignalTrack) add(s modem.Signal, plmn modem.PLMN, now time.Time) {
 			*v, *have = *x, true
 			return
 		}
-		*v = ewmaAlpha**x + (1-ewmaAlpha)**v
+		*v = alpha**x + (1-alpha)**v
 	}
 	var rsrp, sinr, rssi *float64
 	if s.RSRP != nil {
@@ -152,6 +164,15 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 	scanFresh := !s.scanAt.IsZero() && now.Sub(s.scanAt) < scanMaxAge
 	servingPLMN := s.obs.plmn()
 	activeTrack := s.sig[s.active]
+	// A stationary gateway sees the same cells for weeks: what a profile
+	// measured here last week still says more than a neutral guess.
+	ttl := historyTTL
+	if cfg.Policy.Site.Mobility == profiles.Stationary {
+		ttl = stationaryHistoryTTL
+	}
+	// While the active profile is under threat its serving network is the
+	// suspect: it vouches for no candidate.
+	suspect := s.threatLevel(s.active) >= threat.SeverityMedium
 
 	out := make([]Score, 0, len(cfg.Profiles))
 	for i := range cfg.Profiles {
@@ -199,19 +220,19 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 			// or while a threat response has the network quarantined.
 			dataDead := s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown
 			_, avoided := s.quar.active(now, "plmn:"+servingPLMN.String())
-			if activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered && !dataDead && !avoided &&
+			if activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered && !dataDead && !avoided && !suspect &&
 				p.AllowsPLMN(profiles.PLMN(servingPLMN.String())) {
 				if v, ok := signalPoints(activeTrack, th); ok {
 					est, code, msg = v, CodeSignalShared, "may use the serving network "+servingPLMN.String()
 				}
 			}
-			if t := s.sig[p.Name]; t != nil && now.Sub(t.At) < historyTTL {
+			if t := s.sig[p.Name]; t != nil && now.Sub(t.At) < ttl {
 				v, ok := signalPoints(t, th)
 				if !ok {
 					v = 50
 				}
 				// Old history fades towards neutral: the radio may have changed.
-				w := 1 - float64(now.Sub(t.At))/float64(historyTTL)
+				w := 1 - float64(now.Sub(t.At))/float64(ttl)
 				if h := w*v + (1-w)*50; h > est || code == CodeSignalUnknown {
 					est, code, msg = h, CodeSignalHistory, "last measured "+now.Sub(t.At).Round(time.Second).String()+" ago"
 				}
@@ -268,7 +289,10 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 			sc.Health -= 25 * float64(n)
 			why(CodeHealthFailures, "%d failed switch(es) in the last 24h", n)
 		}
-		if t, ok := s.departed[p.Name]; ok && now.Sub(t) < departureTTL {
+		// A scan after we left that sees the profile's network again is
+		// better evidence than the time since.
+		backInScan := s.leftGone[p.Name] && s.seenInScan[p.Name].After(s.departed[p.Name])
+		if t, ok := s.departed[p.Name]; ok && now.Sub(t) < departureTTL && !backInScan {
 			pen := departurePenalty * (1 - float64(now.Sub(t))/float64(departureTTL))
 			sc.Health -= pen
 			why(CodeHealthFailures, "left on a hard trigger %s ago", now.Sub(t).Round(time.Second))
@@ -303,12 +327,14 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 	return out
 }
 
-// availableInScan lists the allowed PLMNs of p that the last scan saw as
-// available or current (not forbidden).
+// availableInScan lists the allowed PLMNs of p that the last scan saw.
+// "Forbidden" (stat 3) belongs to the identity that scanned (EF_FPLMN, a
+// cause-11 reject of the active IMSI), so it bars only the active profile:
+// for another identity the network is there.
 func (s *Switcher) availableInScan(p *profiles.Profile) []modem.PLMN {
 	var out []modem.PLMN
 	for _, e := range s.scan {
-		if e.Stat == 3 || e.PLMN.IsZero() {
+		if (e.Stat == 3 && p.Name == s.active) || e.PLMN.IsZero() {
 			continue
 		}
 		if p.AllowsPLMN(profiles.PLMN(e.PLMN.String())) && !slices.Contains(out, e.PLMN) {

@@ -141,21 +141,24 @@ type Snapshot struct {
 
 // Status is a read-only view for the API, refreshed at the end of every tick.
 type Status struct {
-	At          time.Time         `json:"at"`
-	State       State             `json:"state"`
-	Active      string            `json:"active"`
-	Previous    string            `json:"previous,omitempty"`
-	Method      profiles.Method   `json:"method"`
-	IMSI        string            `json:"imsi,omitempty"`  // masked
-	ICCID       string            `json:"iccid,omitempty"` // masked
-	Registered  bool              `json:"registered"`
-	PLMN        string            `json:"plmn,omitempty"`
-	Tech        string            `json:"tech,omitempty"`
-	RSRP        *float64          `json:"rsrp,omitempty"`
-	SINR        *float64          `json:"sinr,omitempty"`
-	PDPUp       bool              `json:"pdp_up"`
-	Addrs       []netip.Addr      `json:"addrs,omitempty"` // of the PDP context, when up
-	ProbeFails  int               `json:"probe_failures"`
+	At         time.Time       `json:"at"`
+	State      State           `json:"state"`
+	Active     string          `json:"active"`
+	Previous   string          `json:"previous,omitempty"`
+	Method     profiles.Method `json:"method"`
+	IMSI       string          `json:"imsi,omitempty"`  // masked
+	ICCID      string          `json:"iccid,omitempty"` // masked
+	Registered bool            `json:"registered"`
+	PLMN       string          `json:"plmn,omitempty"`
+	Tech       string          `json:"tech,omitempty"`
+	RSRP       *float64        `json:"rsrp,omitempty"`
+	SINR       *float64        `json:"sinr,omitempty"`
+	PDPUp      bool            `json:"pdp_up"`
+	Addrs      []netip.Addr    `json:"addrs,omitempty"` // of the PDP context, when up
+	ProbeFails int             `json:"probe_failures"`
+	// ProbesSaved counts probe rounds not sent because the modem's byte
+	// counters showed data arriving (probes.traffic_aware).
+	ProbesSaved uint64            `json:"probes_saved"`
 	LastProbe   *ProbeResult      `json:"last_probe,omitempty"`
 	LastProbeAt time.Time         `json:"last_probe_at,omitzero"`
 	Pin         *Pin              `json:"pin,omitempty"`
@@ -247,9 +250,13 @@ type Switcher struct {
 	pin            *Pin
 	failures       map[string][]time.Time
 	departed       map[string]time.Time
+	leftGone       map[string]bool      // departed because its network was gone
+	seenInScan     map[string]time.Time // last scan that saw a profile's network
 	sig            map[string]*SignalTrack
 	scan           []modem.NetworkEntry
 	scanAt         time.Time
+	fbEvery        time.Duration // fail-back scan interval, doubling while unseen
+	fbNext         time.Time
 	obs            obs
 	scores         []Score
 	pdpUp          bool
@@ -259,6 +266,8 @@ type Switcher struct {
 	pdpTries       int        // define/activate attempts in this registration
 	pdpRetryAt     time.Time  // no new attempt before this
 	probeFails     int
+	probesSaved    uint64  // rounds not sent because traffic proved the path
+	traffic        traffic // the modem's byte counters, for traffic-aware probing
 	lastProbe      *ProbeResult
 	lastProbeAt    time.Time
 	noServiceSince time.Time
@@ -321,6 +330,8 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 		quar:         newQuarantines(),
 		failures:     map[string][]time.Time{},
 		departed:     map[string]time.Time{},
+		leftGone:     map[string]bool{},
+		seenInScan:   map[string]time.Time{},
 		sig:          map[string]*SignalTrack{},
 		actedEpisode: map[threat.Action]int{},
 		decisions:    NewDecisionLog(o.logSize),
@@ -471,6 +482,15 @@ func (s *Switcher) Run(ctx context.Context) error {
 		case StateSwitching, StateVerifying, StateRollingBack, StateRecovering, StateStarting, StateProbing:
 			interval = min(interval, fastPoll)
 		}
+		// Trouble seen but not yet confirmed (no service, a failed probe)
+		// is looked at again soon: the hard triggers count from the first
+		// sighting, and a poll interval must not add to them.
+		if !s.noServiceSince.IsZero() {
+			interval = min(interval, fastPoll)
+		}
+		if s.probeFails > 0 && s.cfg.Policy.Probes.Retry > 0 {
+			interval = min(interval, s.cfg.Policy.Probes.Retry.Std())
+		}
 		if interval <= 0 {
 			interval = fastPoll
 		}
@@ -504,6 +524,7 @@ func (s *Switcher) Reopened(m Modem) {
 	s.m = m
 	s.sickTicks, s.recStep = 0, 0
 	s.pdpUp, s.pdpTried = false, false
+	s.traffic = traffic{}
 	s.fire(EvReopened)
 	s.poke()
 }
@@ -554,7 +575,7 @@ func (s *Switcher) publish(now time.Time) {
 	st := Status{
 		At: now, State: s.lc.Current(), Active: s.active, Previous: s.prev, Method: s.cfg.SIM.Method,
 		IMSI: s.obs.imsi.String(), ICCID: s.obs.iccid.String(), Registered: s.obs.registered,
-		PDPUp: s.pdpUp, ProbeFails: s.probeFails, LastProbeAt: s.lastProbeAt, Suspended: s.suspended,
+		PDPUp: s.pdpUp, ProbeFails: s.probeFails, ProbesSaved: s.probesSaved, LastProbeAt: s.lastProbeAt, Suspended: s.suspended,
 		Scores: s.rank(s.scores), Quarantines: s.quar.list(now), Recovery: s.rec, ThreatLevel: threat.SeverityNone.String(),
 	}
 	if p := s.obs.plmn(); !p.IsZero() {

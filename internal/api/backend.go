@@ -181,7 +181,10 @@ type Link struct {
 	Up            bool    `json:"up"`
 	IP            *string `json:"ip"`
 	ProbeFailures int     `json:"probe_failures"`
-	LastProbe     *Probe  `json:"last_probe"`
+	// ProbesSaved counts probe rounds not sent because the modem's byte
+	// counters showed data arriving (policy.probes.traffic_aware).
+	ProbesSaved uint64 `json:"probes_saved"`
+	LastProbe   *Probe `json:"last_probe"`
 }
 
 // Probe is one data-path check.

@@ -50,7 +50,7 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 		Suspended:    st.Suspended,
 		SIM:          api.SIMInfo{Method: string(st.Method), IMSI: api.NonEmpty(st.IMSI), ICCID: api.NonEmpty(st.ICCID)},
 		Registration: api.Registration{PLMN: api.NonEmpty(st.PLMN), Tech: api.NonEmpty(st.Tech)},
-		Link:         api.Link{Up: st.PDPUp && linkUp(st.State), ProbeFailures: st.ProbeFails, LastProbe: d.prober.lastProbe()},
+		Link:         api.Link{Up: st.PDPUp && linkUp(st.State), ProbeFailures: st.ProbeFails, ProbesSaved: st.ProbesSaved, LastProbe: d.prober.lastProbe()},
 		Usage:        []api.Usage{},
 		SwitchBudget: api.SwitchBudget{Used: st.Switches, Max: cfg.Policy.SwitchCap.Max, Window: cfg.Policy.SwitchCap.Window.Std().String()},
 	}

@@ -52,6 +52,10 @@ type Modem struct {
 	// SelectErr fails SelectProfile for a profile name.
 	selectErr map[string]error
 	scan      []modem.NetworkEntry
+	// rx is the byte counter DataCounters reports; counters false makes
+	// DataCounters answer ERROR, like a dialect without them.
+	rx       uint64
+	counters bool
 	// ratOverride, when set, is what RATLock reads back.
 	ratOverride []modem.Tech
 
@@ -130,6 +134,23 @@ func (m *Modem) FailSelect(profile string, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.selectErr[profile] = err
+}
+
+// Receive adds n bytes to the receive counter, as traffic would.
+func (m *Modem) Receive(n uint64) { m.mu.Lock(); m.rx += n; m.counters = true; m.mu.Unlock() }
+
+// DataCounters implements switcher.CounterModem. Until Receive is first
+// called it answers like a modem without counters.
+func (m *Modem) DataCounters(context.Context) (modem.DataCounters, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(); err != nil {
+		return modem.DataCounters{}, err
+	}
+	if !m.counters {
+		return modem.DataCounters{}, modem.ErrNotSupported
+	}
+	return modem.DataCounters{Received: m.rx}, nil
 }
 
 // SetScan sets the +COPS=? answer.
