@@ -162,6 +162,35 @@ func (s *Switcher) takeRequests() []manualReq {
 	return r
 }
 
+// softHold is how long a fall of the active profile's own score must last
+// before it can make a soft trigger. A candidate that got better (a scan saw
+// it back, a cheaper tariff) wins at once; the active profile getting worse
+// has to stay worse this long: a dip rides it out, and interference that
+// collapses SINR under steady power is D8's to judge (it confirms in three
+// polls and suspends switching) before a soft switch would jump into it.
+const softHold = 60 * time.Second
+
+// recentBest records the active profile's total and returns its best over
+// the last softHold.
+func (s *Switcher) recentBest(now time.Time, act Score) float64 {
+	if !act.Active || s.active != s.actHistOf {
+		s.actHist, s.actHistOf = s.actHist[:0], s.active
+	}
+	if act.Active {
+		s.actHist = append(s.actHist, scoreAt{at: now, total: act.Total})
+	}
+	best := act.Total
+	keep := s.actHist[:0]
+	for _, h := range s.actHist {
+		if now.Sub(h.at) < softHold {
+			keep = append(keep, h)
+			best = max(best, h.total)
+		}
+	}
+	s.actHist = keep
+	return best
+}
+
 // requeue puts requests back in front of any made since they were taken.
 func (s *Switcher) requeue(reqs []manualReq) {
 	if len(reqs) == 0 {
@@ -213,7 +242,8 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 			act = sc
 		}
 	}
-	if hard.kind == TriggerNone && best != nil && s.active != "" && best.Total >= act.Total+margin(pol.Thresholds) {
+	ref := s.recentBest(now, act)
+	if hard.kind == TriggerNone && best != nil && s.active != "" && best.Total >= ref+margin(pol.Thresholds) {
 		soft.kind = TriggerSoft
 		soft.reasons = append(soft.reasons, reason(CodeBetterProfile, "%q scores %.1f against %.1f (margin %.1f)",
 			best.Profile, best.Total, act.Total, margin(pol.Thresholds)))

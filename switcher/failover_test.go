@@ -45,6 +45,15 @@ func TestTrafficAwareProbing(t *testing.T) {
 	if st := r.s.Status(); st.ProbesSaved < 4 || st.LastProbe == nil || !st.LastProbe.OK {
 		t.Fatalf("saved %d, last %+v", st.ProbesSaved, st.LastProbe)
 	}
+	// A sliver of the usual bytes (the outage began between two polls) is
+	// a stall too: a probe goes out at once, and passes here.
+	r.m.Receive(500)
+	r.tick(10 * time.Second)
+	if n := r.probe.N - base; n != 1 {
+		t.Fatalf("%d probes after the receive rate fell to 3 %%, want 1", n)
+	}
+	r.m.Receive(17_000)
+	r.tick(10 * time.Second)
 	// The core dies: no more bytes, probes fail.
 	r.probe.SetFail("home", true)
 	var left time.Duration
@@ -177,3 +186,30 @@ func TestSmoothingIndependentOfPollRate(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A fall of the active profile's own score must last softHold (60 s)
+// before it makes a soft trigger: a collapse (here of RSRP and SINR) is
+// given time for D8 to confirm interference and suspend switching.
+func TestSoftTriggerFromOwnFallWaits(t *testing.T) {
+	good := switcher.SignalTrack{RSRP: -85, SINR: 15, HaveRSRP: true, HaveSINR: true, At: t0}
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home", switcher.WithRestore(switcher.Snapshot{
+		Active: "home", Signal: map[string]switcher.SignalTrack{"roam": good}}))
+	r.up()
+	r.run(10*time.Second, 15*time.Minute) // past the dwell
+	r.m.SetNet("home", func(n *switchertest.Net) { n.RSRP, n.SINR = -130, -15 })
+	var at time.Duration
+	for el := 10 * time.Second; el <= 5*time.Minute; el += 10 * time.Second {
+		if st := r.tick(10 * time.Second); st.State == switcher.StateSwitching || st.Active == "roam" {
+			at = el
+			break
+		}
+	}
+	if at == 0 {
+		t.Fatal("never left the collapsed home")
+	}
+	// Smoothing alone lets the score cross the margin after about 40 s;
+	// the hold adds its minute on top of the first fall.
+	if at < 80*time.Second {
+		t.Fatalf("soft switch %s after the collapse: the 60 s hold did not apply", at)
+	}
+}

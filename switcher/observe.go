@@ -366,13 +366,21 @@ type CounterModem interface {
 type traffic struct {
 	have        bool
 	rx          uint64
-	grew        bool // received bytes between the last two reads
-	unsupported bool // the modem answered the query with an error: stop asking
+	at          time.Time
+	rate        float64 // bytes/s received between the last two reads
+	grew        bool    // received bytes between the last two reads
+	steady      int     // reads in a row that saw bytes arrive
+	unsupported bool    // the modem answered the query with an error: stop asking
 }
+
+// rateDrop is the fall in receive rate, on a link that has been receiving
+// for several polls, that counts as a stall: an outage that starts between
+// two polls shows as a sliver of the usual bytes at the first one.
+const rateDrop = 0.25
 
 // readTraffic reads the receive counter: grew says data arrived since the
 // previous read, stalled that it had been arriving and stopped.
-func (s *Switcher) readTraffic(ctx context.Context) (grew, stalled bool) {
+func (s *Switcher) readTraffic(ctx context.Context, now time.Time) (grew, stalled bool) {
 	cm, ok := s.m.(CounterModem)
 	if !ok || !s.cfg.Policy.Probes.TrafficAware || s.traffic.unsupported {
 		return false, false
@@ -388,13 +396,23 @@ func (s *Switcher) readTraffic(ctx context.Context) (grew, stalled bool) {
 		return false, false
 	}
 	prev := s.traffic
-	s.traffic.have, s.traffic.rx = true, v.Received
-	if !prev.have || v.Received < prev.rx {
-		s.traffic.grew = false // first read, or the modem reset its counters
+	s.traffic.have, s.traffic.rx, s.traffic.at = true, v.Received, now
+	if !prev.have || v.Received < prev.rx || !now.After(prev.at) {
+		// First read, the modem reset its counters, or no time passed.
+		s.traffic.grew, s.traffic.rate, s.traffic.steady = false, 0, 0
 		return false, false
 	}
-	s.traffic.grew = v.Received > prev.rx
-	return s.traffic.grew, prev.grew && !s.traffic.grew
+	t := &s.traffic
+	t.grew = v.Received > prev.rx
+	t.rate = float64(v.Received-prev.rx) / now.Sub(prev.at).Seconds()
+	if t.grew {
+		t.steady = prev.steady + 1
+	} else {
+		t.steady = 0
+	}
+	// Stopped, or (after steady traffic) fell to a sliver: probe now.
+	stalled = (prev.grew && !t.grew) || (t.grew && prev.steady >= 2 && t.rate < rateDrop*prev.rate)
+	return t.grew && !stalled, stalled
 }
 
 // probeStep runs a data-path probe when one is due. A round is due every
@@ -407,7 +425,7 @@ func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 		return
 	}
 	pr := s.cfg.Policy.Probes
-	grew, stalled := s.readTraffic(ctx)
+	grew, stalled := s.readTraffic(ctx, now)
 	since := now.Sub(s.lastProbeAt)
 	due := s.lastProbeAt.IsZero() || since >= pr.Interval.Std()
 	if s.probeFails > 0 && pr.Retry > 0 {

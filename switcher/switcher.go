@@ -255,6 +255,8 @@ type Switcher struct {
 	sig            map[string]*SignalTrack
 	scan           []modem.NetworkEntry
 	scanAt         time.Time
+	actHist        []scoreAt // the active profile's recent totals (softHold)
+	actHistOf      string
 	fbEvery        time.Duration // fail-back scan interval, doubling while unseen
 	fbNext         time.Time
 	obs            obs
@@ -300,6 +302,11 @@ type Switcher struct {
 	closed atomic.Bool
 	done   chan struct{}
 	once   sync.Once
+}
+
+type scoreAt struct {
+	at    time.Time
+	total float64
 }
 
 type published struct {

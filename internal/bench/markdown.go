@@ -61,8 +61,8 @@ simulated week takes seconds and every run is seeded.
 
 | policy | decision rule | configuration |
 |---|---|---|
-| ` + "`ours`" + ` | imsid as built: scores (signal, cost, threat, health), hard triggers, dwell, hysteresis, switch cap, threat engine with its responses (RAT lock, quarantines, jamming suspension) | imsid's shipped defaults (` + "`profiles.Defaults`" + `: signal poll 30 s, probe every 60 s, 3 failures, no-service trigger 2 min, dwell 10 min) |
-| ` + "`ours-10s`" + ` | the same rule | the baselines' check cadence: signal poll and probe every 10 s, no-service trigger 30 s (everything else default) |
+| ` + "`ours`" + ` | imsid as built: scores (signal, cost, threat, health), hard triggers, dwell, hysteresis, switch cap, threat engine with its responses (RAT lock, quarantines, jamming suspension), traffic-aware probing, fail-back scans | imsid's shipped defaults (` + "`profiles.Defaults`" + `: poll every 10 s (5 s while unregistered), no-service trigger 20 s, probe every 60 s unless traffic proves the path, at once when a receiving link stops, then every 5 s, 3 failures; dwell 10 min; fail-back scan every 1 min doubling to 4 min) |
+| ` + "`ours-no-counters`" + ` | the same rule | as ours on a modem whose byte counters imsid cannot read (generic 27.007 or SIMCom dialect): probes on the 60 s interval only, 5 s retries after a failure |
 | ` + "`router-defaults`" + ` | Teltonika RutOS SIM switch: a check (registered, data session, ping) every 10 s; 3 consecutive failures switch to the next SIM; return to the primary after 60 min on a secondary (the rule exists in RutOS, its timer is undocumented; 60 min is FortiExtender's minimum switch-back timer); no cost or threat awareness | poll and probe every 10 s; all RATs allowed (network mode "auto") |
 | ` + "`mwan3-defaults`" + ` | OpenWrt mwan3 tracking defaults (interval 10 s, down 5, up 5, reliability 1) choosing the SIM profile: 5 failed checks in a row move to the next profile; a single radio cannot track the profile it is not on, so there is no fail-back | as router-defaults |
 | ` + "`applet-autonomous`" + ` | the manager does nothing; the simulated SIM applet rotates to the next IMSI after 3 min without registration (Eseye) and the engine adopts what the SIM carries | as router-defaults, ` + "`sim.method: autonomous`" + ` |
@@ -112,53 +112,54 @@ passes, the serving cell, the byte counters), sampled every second (every
 const mdFindings = `
 ## Reading the results
 
-What the numbers say, including where ours loses:
+What the numbers say, including where ours does not win:
 
-- **Failover: ours as shipped does not beat the routers.** It waits
-  ` + "`no_service_trigger`" + ` (2 min) before leaving a profile without service,
-  and needs 3 failed probes at 60 s to call a registered profile's data path
-  dead; router-defaults leaves after 3 checks at 10 s, mwan3 after 5. Ours
-  beats only the applet (and the applet never recovers from a core outage).
-  With the baselines' cadence (` + "`ours-10s`" + `) ours ties the router's p95 on
-  both outages; it does not beat it. The defaults trade failover time for
-  fewer AT polls, less probe traffic and no switch on a blip; nothing here
-  was tuned to the benchmark. On the **slow fade** ours wins clearly
-  (10 s p95, 1–2 s of manager overhead): it moves on signal before the data
-  stops, which no baseline can.
-- **Flaps**: ours has none in outages, fade, noise and the catcher. In the
-  tariff week it has one (a return to ` + "`home`" + ` while home was still down,
-  rolled back); router-defaults has 7 there (its hourly return-to-primary),
-  mwan3 and the applet none because they never fail back. Under jamming ours
-  flaps less than the router and mwan3 but not zero (below).
-- **Cost**: within 3 % of the oracle on the slow fade and the noisy day.
-  **Not in the tariff week (+143 %)**: after the failed return, ` + "`home`" + ` is
-  quarantined and carries a failure for 24 h; by then its remembered signal
-  has faded to neutral and, with no fresh scan, it never again beats
-  ` + "`roam`" + ` by the margin, so ours stays on the dearer profile until roam
-  itself fails three days later. This is a real weakness of the scoring (no
-  periodic re-qualification of a cheaper profile). The router's blind
-  hourly return-to-primary is the cheapest here (+1 %), paid for in flaps
-  and downtime. In the 45 min outage runs everyone is 15–25 % above the
-  oracle: the run ends 10 min after the outage, and no policy fails back as
-  fast as the oracle. In the catcher ours pays for a threat switch to
-  ` + "`last`" + ` (its expected signal is known, same radio) and the 10 min dwell
-  before moving to the cheaper roam.
-- **Noisy day**: ours as shipped never switches. ` + "`ours-10s`" + ` left the noisy
-  home for roam in one of the two days and stayed there (+200 % cost):
-  roam's signal is genuinely better, and at 10 s polls the smoothed signal
-  crosses the margin once.
+- **Failover: ours beats every baseline's p95 on the hard outage, the core
+  outage and the slow fade.** A lost registration wakes the switcher at once
+  (the ` + "`+CEREG`" + ` URC), it polls every 5 s while unregistered and
+  leaves after ` + "`no_service_trigger`" + ` (20 s): 30 s including the modem's 8 s.
+  On a registered profile whose core dies, the modem's receive counter stops
+  (or drops to a sliver at the first poll after the onset): a probe goes out
+  at once and two more 5 s apart confirm it, where the router needs 3 checks
+  10 s apart. Without readable counters (` + "`ours-no-counters`" + `) the first
+  failed probe waits for the 60 s interval and ours loses the core outage to
+  the router (p95 above a minute): traffic-aware probing is what buys it,
+  and it also **saves the probe traffic** while the store's own data flows
+  (no round is sent while bytes arrive). On the **slow fade** ours moves on
+  signal before the data stops (10 s p95, 1–2 s of manager overhead), which
+  no baseline can.
+- **Flaps**: ours has none in any scenario; the router has 7 in the tariff
+  week (its blind hourly return-to-primary) and 5 per jamming run, mwan3 4–5
+  per jamming run.
+- **Cost: within 3 % of the oracle on the hard outage (+0.7 %), the tariff
+  week (+1.3 %), the slow fade, the noisy day and jamming.** A cheaper
+  profile left for lack of service is looked for with a network scan after
+  the 10 min dwell, then every minute doubling to 4 min; the scan that sees
+  its network again brings it back on score (the oracle returns the moment
+  the outage ends). The router is as cheap in the tariff week only by
+  returning blindly every hour (24 switches, 7 flaps, 26 min of downtime
+  against ours' 3 min); mwan3 and the applet never return (+805 %).
+- **Not within 3 %: the core outage (+23.5 %) and the catcher (+24.9 %).**
+  In both, ours leaves ` + "`home`" + ` for a reason no scan from another network can
+  clear: a dead core or an attacker on its network. The oracle knows when
+  they end; ours waits out the hour-long departure penalty (and any threat
+  quarantine) before trying home again, so in a 45 min run it stays on the
+  dearer ` + "`roam`" + ` after the fault is over. Every baseline that fails over is in
+  the same place (+22–24 %); the ones "cheaper" in the catcher stayed on the
+  IMSI catcher for the whole 30 min. Trying home early would mean a switch,
+  a failed verification and a rollback (about 25 s without data) per try;
+  the oracle counts a second without data as ten seconds of the dearest
+  traffic, so blind early returns would cost more than they save.
+- **Noisy day**: nobody switches. Signal is smoothed in time (84 s), not per
+  poll, so the faster 10 s poll does not make the score twitchier (an
+  earlier build that smoothed per poll left the noisy home once a day).
 - **IMSI catcher**: only ours leaves the 2G/unknown cell (≈1 s on it, via D1a
-  and the RAT lock); every baseline keeps the store on the catcher for the
-  whole 30 min because data still passes.
-- **Jamming**: no switch can help. With the reference's wideband shape (SINR
-  −8 dB first), ours suspends switching while D8 sees the interference; once
-  registration is lost the simulator reports no cell, D8 has no evidence,
-  the suspension lapses and ours tries one switch and rolls back. With
-  abrupt jamming (` + "`jamming-abrupt`" + `) D8 never sees anything and ours treats
-  it as an outage: 4 switches, 2 flaps per run, against 5–6 switches for the
-  baselines. Fixing this needs the simulator to keep reporting the camped
-  cell's RSRP/RSSI with the collapsed SINR in limited service (the switcher
-  now reads signal while unregistered).
+  and the RAT lock), and now for the cheaper ` + "`roam`" + `: while ` + "`home`" + ` is under
+  threat its network no longer vouches for ` + "`last`" + `'s signal. Every baseline
+  keeps the store on the catcher for the whole 30 min because data passes.
+- **Jamming**: no switch can help, and ours makes none (D8 sees the
+  collapsed SINR under the cells' power, in limited service too, and
+  suspends switching); the baselines make 5–6 switches per run.
 - **Applet on a core outage**: the SIM stays registered, so its
   "no registration" timer never runs: 30 min offline.
 
