@@ -63,6 +63,13 @@ FOOTPRINT_TIME ?= 60s
 footprint: build cross
 	$(GO) run ./internal/soak/cmd/footprint -bin $(BIN)/imsid -time $(FOOTPRINT_TIME)
 
+# The same for the arm, arm64 and mipsle binaries under qemu-user emulation
+# (apt-get install qemu-user first; not run in CI). FOOTPRINT_SECS per arch.
+FOOTPRINT_SECS ?= 60
+.PHONY: footprint-qemu
+footprint-qemu: cross
+	bash scripts/footprint-qemu.sh $(FOOTPRINT_SECS)
+
 # GET /v1/status at 500/s over TCP for 30 s while forcing a switch every 3 s.
 loadtest: build
 	$(GO) run ./internal/soak/cmd/loadtest -bin $(BIN)/imsid

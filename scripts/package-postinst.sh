@@ -1,19 +1,13 @@
 #!/bin/sh
-# Package postinst (deb and ipk): the service user and group, ownership of
-# the state and config directories, and systemd's view of the new unit. The
-# service is not enabled: the config must name the modem first.
+# .deb postinst: the service user and group, ownership of the state and
+# config directories, and systemd's view of the new unit. The service is not
+# enabled: the config must name the modem first. (The OpenWrt .ipk has its
+# own scripts: scripts/package-ipk-*.sh.)
 set -e
 
 if ! getent group imsid >/dev/null 2>&1 || ! getent passwd imsid >/dev/null 2>&1; then
 	if command -v systemd-sysusers >/dev/null 2>&1 && [ -f /usr/lib/sysusers.d/imsid.conf ]; then
 		systemd-sysusers imsid.conf
-	elif [ -f /lib/functions.sh ]; then
-		# OpenWrt: no sysusers; its helpers pick free ids.
-		. /lib/functions.sh
-		group_exists imsid || group_add_next imsid >/dev/null
-		gid=$(grep '^imsid:' /etc/group | cut -d: -f3)
-		user_exists imsid || user_add imsid "" "$gid" "imsid" /var/lib/imsid /bin/false
-		group_add_user dialout imsid 2>/dev/null || true
 	elif command -v adduser >/dev/null 2>&1; then
 		adduser --system --group --home /var/lib/imsid --no-create-home imsid
 		adduser imsid dialout || true
@@ -22,7 +16,7 @@ if ! getent group imsid >/dev/null 2>&1 || ! getent passwd imsid >/dev/null 2>&1
 	fi
 fi
 
-if getent group imsid >/dev/null 2>&1 || grep -q '^imsid:' /etc/group 2>/dev/null; then
+if getent group imsid >/dev/null 2>&1; then
 	chown imsid:imsid /var/lib/imsid || true
 	chmod 0750 /var/lib/imsid
 	chgrp imsid /etc/imsid /etc/imsid/imsid.yaml || true
@@ -35,6 +29,6 @@ if [ -d /run/systemd/system ]; then
 	if [ "${1:-}" = configure ] && [ -n "${2:-}" ]; then
 		systemctl try-restart imsid.service || true
 	fi
-	echo "imsid: edit /etc/imsid/imsid.yaml (imsictl config /etc/imsid/imsid.yaml checks it), then: systemctl enable --now imsid"
+	echo "imsid: edit /etc/imsid/imsid.yaml (imsictl config validate /etc/imsid/imsid.yaml checks it), then: systemctl enable --now imsid"
 fi
 exit 0

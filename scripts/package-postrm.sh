@@ -1,5 +1,5 @@
 #!/bin/sh
-# Package postrm: on purge, the state database goes too; the user and group
+# .deb postrm: on purge, the state database goes too; the user and group
 # stay (files elsewhere may still belong to them; Debian policy).
 set -e
 if [ "${1:-}" = purge ]; then

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Package prerm: stop and disable the service when the package is removed;
+# .deb prerm: stop and disable the service when the package is removed;
 # an upgrade leaves it running and the new postinst restarts it.
 set -e
 case "${1:-remove}" in

@@ -1,6 +1,8 @@
-// Package packagetest checks the .deb that `make package` builds: it builds
-// the amd64 package, unpacks it into a scratch root and checks the files,
-// their modes, the maintainer scripts and the systemd unit.
+// Package packagetest checks the packages that `make package` builds: the
+// amd64 .deb (unpacked into a scratch root: files, modes, maintainer
+// scripts, the systemd unit) and the OpenWrt .ipk (read with archive/tar:
+// files, modes, control fields, the procd init script and the maintainer
+// scripts run against stand-ins for OpenWrt's rc.common and functions.sh).
 package packagetest
 
 import (
@@ -12,48 +14,69 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 const version = "9.8.7-test"
 
-// buildDeb runs scripts/package.sh for amd64 (deb only) into a scratch DIST
-// and returns the .deb's path.
-func buildDeb(t *testing.T) string {
+// One build of both amd64 packages serves every test in the binary.
+var build struct {
+	once sync.Once
+	dist string
+	out  []byte
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if build.dist != "" {
+		_ = os.RemoveAll(build.dist)
+	}
+	os.Exit(code)
+}
+
+// builtPackage runs scripts/package.sh for amd64 (deb and ipk) into a
+// scratch DIST, once, and returns the path of the package whose name ends
+// in ext (".deb", ".ipk").
+func builtPackage(t *testing.T, ext string) string {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("builds binaries and a package (~30 s); skipped with -short")
+		t.Skip("builds binaries and packages (~30 s); skipped with -short")
 	}
-	for _, tool := range []string{"dpkg-deb", "bash"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
 	}
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dist := t.TempDir()
-	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts/package.sh"), version, "amd64")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "DIST="+dist, "PACKAGERS=deb")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
+	build.once.Do(func() {
+		build.dist, build.err = os.MkdirTemp("", "imsid-package-test-")
+		if build.err != nil {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts/package.sh"), version, "amd64")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "DIST="+build.dist, "PACKAGERS=deb ipk")
+		build.out, build.err = cmd.CombinedOutput()
+	})
+	if build.err != nil {
 		// nfpm comes through the module proxy; offline, that is not the
 		// package's fault.
-		if bytes.Contains(out, []byte("proxy.golang.org")) || bytes.Contains(out, []byte("dial tcp")) {
-			t.Skipf("nfpm could not be fetched (offline?):\n%s", out)
+		if bytes.Contains(build.out, []byte("proxy.golang.org")) || bytes.Contains(build.out, []byte("dial tcp")) {
+			t.Skipf("nfpm could not be fetched (offline?):\n%s", build.out)
 		}
-		t.Fatalf("scripts/package.sh: %v\n%s", err, out)
+		t.Fatalf("scripts/package.sh: %v\n%s", build.err, build.out)
 	}
-	debs, _ := filepath.Glob(filepath.Join(dist, "packages", "*.deb"))
-	if len(debs) != 1 {
-		t.Fatalf("want one .deb in %s/packages, got %v\n%s", dist, debs, out)
+	pkgs, _ := filepath.Glob(filepath.Join(build.dist, "packages", "*"+ext))
+	if len(pkgs) != 1 {
+		t.Fatalf("want one %s in %s/packages, got %v\n%s", ext, build.dist, pkgs, build.out)
 	}
-	return debs[0]
+	return pkgs[0]
 }
 
 func run(t *testing.T, name string, args ...string) string {
@@ -66,7 +89,10 @@ func run(t *testing.T, name string, args ...string) string {
 }
 
 func TestDeb(t *testing.T) {
-	deb := buildDeb(t)
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skip("dpkg-deb not installed")
+	}
+	deb := builtPackage(t, ".deb")
 
 	t.Run("control", func(t *testing.T) {
 		fields := map[string]string{}
