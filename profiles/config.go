@@ -13,6 +13,11 @@ type Config struct {
 	Upstream Upstream  `yaml:"upstream" json:"upstream"`
 	// StateDir holds the bbolt database (usage, quarantines, journal, outbox).
 	StateDir string `yaml:"state_dir" json:"state_dir"`
+	// PersistEvery is how often state that changed is written to the
+	// database; the smoothed signal priors, the usage ledger and the
+	// threat baseline every fifth time. Each write is an fsync: on small
+	// NOR flash a longer interval spares it.
+	PersistEvery Duration `yaml:"persist_every" json:"persist_every"`
 	Log      Log    `yaml:"log" json:"log"`
 }
 

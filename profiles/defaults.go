@@ -100,8 +100,9 @@ func Defaults() Config {
 			Timeout:        dur(10 * time.Second),
 			AdvisoryPoll:   dur(15 * time.Minute),
 		},
-		StateDir: "/var/lib/imsid",
-		Log:      Log{Format: LogText, Level: slog.LevelInfo},
+		StateDir:     "/var/lib/imsid",
+		PersistEvery: dur(time.Minute),
+		Log:          Log{Format: LogText, Level: slog.LevelInfo},
 	}
 }
 

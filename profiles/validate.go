@@ -93,6 +93,9 @@ func (v *validator) validate(c *Config) {
 	if c.StateDir == "" {
 		v.fail("state_dir", "required")
 	}
+	if c.PersistEvery < Duration(10*time.Second) || c.PersistEvery > Duration(time.Hour) {
+		v.fail("persist_every", "%s: want 10s to 1h", c.PersistEvery)
+	}
 }
 
 func (v *validator) modem(m *Modem) {

@@ -44,6 +44,7 @@ type options struct {
 	engine       ThreatEngine
 	restore      *Snapshot
 	logSize      int
+	seqBase      uint64
 	stepTimeout  time.Duration
 	onDecision   func(Decision)
 	onTransition func(from, to State, ev Event)
@@ -81,6 +82,11 @@ func WithRestore(s Snapshot) Option { return func(o *options) { o.restore = &s }
 
 // WithDecisionLogSize bounds the in-memory decision log (default 1000).
 func WithDecisionLogSize(n int) Option { return func(o *options) { o.logSize = n } }
+
+// WithDecisionSeq numbers decisions from after+1: the owner passes the last
+// number it persisted, so numbers never repeat across restarts and a
+// client paging with ?after= sees one history.
+func WithDecisionSeq(after uint64) Option { return func(o *options) { o.seqBase = after } }
 
 // WithStepTimeout bounds each modem call (default DefaultStepTimeout).
 func WithStepTimeout(d time.Duration) Option { return func(o *options) { o.stepTimeout = d } }
@@ -341,7 +347,7 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 		seenInScan:   map[string]time.Time{},
 		sig:          map[string]*SignalTrack{},
 		actedEpisode: map[threat.Action]int{},
-		decisions:    NewDecisionLog(o.logSize),
+		decisions:    &DecisionLog{max: max(o.logSize, 1), seq: o.seqBase},
 		wake:         make(chan struct{}, 1),
 		done:         make(chan struct{}),
 	}

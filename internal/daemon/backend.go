@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -184,6 +185,34 @@ func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decis
 	}
 	out := []api.Decision{}
 	after := q.After
+	// What the switcher no longer holds (earlier runs, or beyond its ring)
+	// comes from the store, which numbers decisions the same way.
+	firstMem := uint64(math.MaxUint64)
+	if ds := sw.Decisions(0, 1); len(ds) > 0 {
+		firstMem = ds[0].Seq
+	}
+	for len(out) < q.Limit && after+1 < firstMem {
+		recs, err := b.d.st.Decisions(after, q.Limit)
+		if err != nil || len(recs) == 0 {
+			break
+		}
+		for _, r := range recs {
+			if r.Seq >= firstMem {
+				after = firstMem - 1
+				break
+			}
+			after = r.Seq
+			var dec switcher.Decision
+			if json.Unmarshal(r.Data, &dec) != nil || (!q.Since.IsZero() && dec.Time.Before(q.Since)) {
+				continue
+			}
+			dec.Seq = r.Seq
+			out = append(out, decisionDTO(dec))
+			if len(out) == q.Limit {
+				return out, nil
+			}
+		}
+	}
 	for len(out) < q.Limit {
 		ds := sw.Decisions(after, q.Limit)
 		if len(ds) == 0 {

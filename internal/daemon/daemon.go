@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,10 +48,11 @@ type Options struct {
 	// WatchdogInterval overrides systemd's WATCHDOG_USEC (0: from the
 	// environment; no watchdog when systemd did not ask for one).
 	WatchdogInterval time.Duration
-	// PersistEvery is how often the switcher's state is written even without
-	// a change of note (default 1 min); the usage ledger and the threat
-	// baseline are written every fifth time (and at shutdown). Writes are
-	// fsync'd, so this trades flash wear against what a power cut loses.
+	// PersistEvery is how often state that changed is written (default:
+	// the config's persist_every); the signal priors, the usage ledger and
+	// the threat baseline are written every fifth time (and at shutdown).
+	// Writes are fsync'd, so this trades flash wear against what a power
+	// cut loses.
 	PersistEvery time.Duration
 	// ModemOptions are passed to modem.Connect.
 	ModemOptions []modem.Option
@@ -104,7 +106,7 @@ type Daemon struct {
 	mu         sync.Mutex
 	lastThreat *threat.Result
 	linkUp     bool
-	lastSnap   []byte
+	written    written // what persist last wrote, record by record
 
 	persistKick chan struct{}
 	lostKick    chan struct{}
@@ -126,6 +128,9 @@ func New(o Options) (*Daemon, error) {
 	}
 	if o.Notifier == nil {
 		o.Notifier = SystemdNotifier{}
+	}
+	if o.PersistEvery <= 0 {
+		o.PersistEvery = o.Config.PersistEvery.Std()
 	}
 	if o.PersistEvery <= 0 {
 		o.PersistEvery = time.Minute
@@ -195,6 +200,9 @@ func restartOnly(a, b *profiles.Config) []string {
 	}
 	if a.StateDir != b.StateDir {
 		out = append(out, "state_dir")
+	}
+	if a.PersistEvery != b.PersistEvery {
+		out = append(out, "persist_every")
 	}
 	if a.Log != b.Log {
 		out = append(out, "log")
@@ -553,6 +561,11 @@ func (d *Daemon) newSwitcher(a *driverModem, restore *switcher.Snapshot) (*switc
 	if restore != nil {
 		opts = append(opts, switcher.WithRestore(*restore))
 	}
+	// Decision numbers continue the stored history, so /v1/decisions pages
+	// through earlier runs and this one as one sequence.
+	if last, err := d.st.LastDecisionSeq(); err == nil {
+		opts = append(opts, switcher.WithDecisionSeq(last))
+	}
 	return switcher.New(cfg, a, opts...)
 }
 
@@ -560,6 +573,14 @@ func (d *Daemon) notify(state string) {
 	if err := d.o.Notifier.Notify(state); err != nil {
 		d.log.Debug("sd_notify", "err", err)
 	}
+}
+
+// written is the last bytes persist wrote per record; the ledger and
+// baseline fields are touched only by persist's caller goroutines, which
+// never run at once (the loop, then Run's final persist after it ended).
+type written struct {
+	core, snap, pin, quar, ledger, baseline []byte
+	active                                  string
 }
 
 func (d *Daemon) kickPersist() {
@@ -590,43 +611,65 @@ func (d *Daemon) persistLoop(ctx context.Context) {
 	}
 }
 
-// persist writes the switcher's snapshot if it changed; full adds the
-// ledger and the baseline.
+// persist writes what changed, each record in its own small transaction.
+// Flash wears with every fsync, so a record is written only when its bytes
+// differ from the last write, and the smoothed signal priors (which move at
+// every poll) only on a full round: a restart loses at most PersistEvery×5
+// of smoothing, never a pin, a quarantine, a switch or the active profile.
+// full also writes the usage ledger and the threat baseline.
 func (d *Daemon) persist(full bool) {
 	if sw := d.sw.Load(); sw != nil {
 		snap := sw.Export()
-		raw, err := json.Marshal(snap)
-		if err == nil {
+		core := snap
+		core.Signal = nil
+		rawCore, err1 := json.Marshal(core)
+		raw, err2 := json.Marshal(snap)
+		if err1 == nil && err2 == nil {
 			d.mu.Lock()
-			changed := string(raw) != string(d.lastSnap)
+			w := d.written
 			d.mu.Unlock()
-			if changed {
+			if !bytes.Equal(rawCore, w.core) || (full && !bytes.Equal(raw, w.snap)) {
 				if err := d.st.SetSnapshot(raw); err != nil {
 					d.log.Warn("persist switcher state", "err", err)
 				} else {
-					d.mu.Lock()
-					d.lastSnap = raw
-					d.mu.Unlock()
+					w.core, w.snap = rawCore, raw
 				}
-				if snap.Active != "" {
-					_ = d.st.SetActive(snap.Active)
-				}
-				d.persistPin(snap.Pin)
-				d.persistQuarantines(snap.Quarantines)
 			}
+			if snap.Active != "" && snap.Active != w.active {
+				if err := d.st.SetActive(snap.Active); err == nil {
+					w.active = snap.Active
+				}
+			}
+			if pin, _ := json.Marshal(snap.Pin); !bytes.Equal(pin, w.pin) {
+				if d.persistPin(snap.Pin) == nil {
+					w.pin = pin
+				}
+			}
+			if q, _ := json.Marshal(snap.Quarantines); !bytes.Equal(q, w.quar) {
+				if d.persistQuarantines(snap.Quarantines) == nil {
+					w.quar = q
+				}
+			}
+			d.mu.Lock()
+			d.written = w
+			d.mu.Unlock()
 		}
 	}
 	if !full {
 		return
 	}
-	if raw, err := d.ledger.json(); err == nil {
+	if raw, err := d.ledger.json(); err == nil && !bytes.Equal(raw, d.written.ledger) {
 		if err := d.st.SetLedger(raw); err != nil {
 			d.log.Warn("persist usage ledger", "err", err)
+		} else {
+			d.written.ledger = raw
 		}
 	}
-	if raw, err := d.threat.baselineJSON(); err == nil {
+	if raw, err := d.threat.baselineJSON(); err == nil && !bytes.Equal(raw, d.written.baseline) {
 		if err := d.st.SetBaseline(raw); err != nil {
 			d.log.Warn("persist threat baseline", "err", err)
+		} else {
+			d.written.baseline = raw
 		}
 	}
 }
@@ -634,7 +677,7 @@ func (d *Daemon) persist(full bool) {
 // persistQuarantines mirrors the switcher's quarantine book into the
 // store's own table, where tools and the fleet can read it without
 // decoding the snapshot.
-func (d *Daemon) persistQuarantines(qs []switcher.QuarantineEntry) {
+func (d *Daemon) persistQuarantines(qs []switcher.QuarantineEntry) error {
 	out := make([]store.Quarantine, 0, len(qs))
 	for _, q := range qs {
 		scope, key, ok := strings.Cut(q.Key, ":")
@@ -644,17 +687,18 @@ func (d *Daemon) persistQuarantines(qs []switcher.QuarantineEntry) {
 		out = append(out, store.Quarantine{Scope: scope, Key: key, Until: q.Until, Count: q.Count, Since: q.Since,
 			Reason: string(q.Reason.Code)})
 	}
-	if err := d.st.ReplaceQuarantines(out); err != nil {
+	err := d.st.ReplaceQuarantines(out)
+	if err != nil {
 		d.log.Warn("persist quarantines", "err", err)
 	}
+	return err
 }
 
-func (d *Daemon) persistPin(p *switcher.Pin) {
+func (d *Daemon) persistPin(p *switcher.Pin) error {
 	if p == nil {
-		_ = d.st.ClearPin()
-		return
+		return d.st.ClearPin()
 	}
-	_ = d.st.SetPin(store.Pin{Profile: p.Profile, Since: p.Since, Until: p.Until})
+	return d.st.SetPin(store.Pin{Profile: p.Profile, Since: p.Since, Until: p.Until})
 }
 
 // sampleUsage reads the modem's data counters into the ledger, charged to

@@ -362,3 +362,60 @@ func TestDaemonReconcilesUnfinishedSwitch(t *testing.T) {
 		t.Fatalf("journal %+v", j)
 	}
 }
+
+// Decision numbers continue across restarts, and the API pages through the
+// earlier run's decisions (from the store) and this run's as one history.
+func TestDecisionHistorySurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	h := start(t, dir)
+	h.waitFor("connected", 20*time.Second, h.on("telekom-de"))
+	if _, err := (&backend{d: h.d}).Switch(context.Background(), "vodafone-uk", "test"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("on vodafone-uk", 30*time.Second, h.on("vodafone-uk"))
+	first := h.d.sw.Load().Decisions(0, 0)
+	if len(first) == 0 {
+		t.Fatal("no decisions in the first run")
+	}
+	lastSeq := first[len(first)-1].Seq
+	h.stop()
+
+	h = start(t, dir)
+	h.waitFor("connected", 20*time.Second, h.on(""))
+	if _, err := (&backend{d: h.d}).Switch(context.Background(), "t-mobile", "test"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("on t-mobile", 30*time.Second, h.on("t-mobile"))
+	now := h.d.sw.Load().Decisions(0, 0)
+	if len(now) == 0 || now[0].Seq <= lastSeq {
+		t.Fatalf("second run numbers from %v, the first ended at %d", now, lastSeq)
+	}
+	b := &backend{d: h.d}
+	all, err := b.Decisions(context.Background(), api.DecisionQuery{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) < len(first)+len(now) {
+		t.Fatalf("API shows %d decisions, runs made %d + %d", len(all), len(first), len(now))
+	}
+	for i := 1; i < len(all); i++ {
+		if all[i].Seq <= all[i-1].Seq {
+			t.Fatalf("not one increasing history at %d: %d after %d", i, all[i].Seq, all[i-1].Seq)
+		}
+	}
+	// Paging with a small limit crosses the seam between the runs.
+	var paged []api.Decision
+	after := uint64(0)
+	for {
+		p, err := b.Decisions(context.Background(), api.DecisionQuery{After: after, Limit: 2})
+		if err != nil || len(p) == 0 {
+			break
+		}
+		paged = append(paged, p...)
+		after = p[len(p)-1].Seq
+	}
+	if len(paged) != len(all) {
+		t.Fatalf("paging by 2 gave %d decisions, one call %d", len(paged), len(all))
+	}
+	h.stop()
+}

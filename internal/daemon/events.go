@@ -145,7 +145,7 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 	}
 	d.q.push(func() {
 		if raw, err := json.Marshal(dec); err == nil {
-			if _, err := d.st.AppendDecision(raw); err != nil && !errors.Is(err, store.ErrClosed) {
+			if err := d.st.PutDecision(dec.Seq, raw); err != nil && !errors.Is(err, store.ErrClosed) {
 				d.log.Warn("persist decision", "err", err)
 			}
 		}

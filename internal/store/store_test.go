@@ -243,6 +243,37 @@ func TestDecisionLogIsBounded(t *testing.T) {
 	}
 }
 
+// Decisions stored under their maker's numbers: the last number survives a
+// reopen (and trimming), a repeated number replaces its entry.
+func TestPutDecisionKeepsNumbers(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir, WithDecisionLimit(3))
+	for seq := uint64(1); seq <= 5; seq++ {
+		if err := s.PutDecision(seq, json.RawMessage(`{"n":1}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.PutDecision(5, json.RawMessage(`{"n":2}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutDecision(0, json.RawMessage(`{}`)); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("seq 0: %v", err)
+	}
+	d, _ := s.Decisions(0, 0)
+	if len(d) != 3 || d[0].Seq != 3 || string(d[2].Data) != `{"n":2}` {
+		t.Fatalf("decisions = %+v", d)
+	}
+	s.Close()
+	s = open(t, dir, WithDecisionLimit(3))
+	if last, err := s.LastDecisionSeq(); err != nil || last != 5 {
+		t.Fatalf("last after reopen = %d, %v", last, err)
+	}
+	// Appends after puts continue the same numbering.
+	if seq, err := s.AppendDecision(json.RawMessage(`{}`)); err != nil || seq != 6 {
+		t.Fatalf("append after put: %d, %v", seq, err)
+	}
+}
+
 func TestSecondOpenFailsFast(t *testing.T) {
 	dir := t.TempDir()
 	open(t, dir)
