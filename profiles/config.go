@@ -18,7 +18,7 @@ type Config struct {
 	// threat baseline every fifth time. Each write is an fsync: on small
 	// NOR flash a longer interval spares it.
 	PersistEvery Duration `yaml:"persist_every" json:"persist_every"`
-	Log      Log    `yaml:"log" json:"log"`
+	Log          Log      `yaml:"log" json:"log"`
 }
 
 // Modem says where the modem is and how to talk to it.

@@ -267,6 +267,19 @@ func cliCases(dir string) []cliCase {
 		{name: "unpin", args: []string{"unpin"}, doc: "unpin", out: []string{"unpin: done"}},
 		{name: "unpin-json", args: []string{"unpin", "--json"}, doc: "unpin-json", out: []string{`"op": "unpin"`, `"status": "done"`}},
 
+		// threat ack
+		{name: "threat-ack", args: []string{"threat", "ack", "--reason", "modem replaced by J. Doe, ticket 4711"}, doc: "threat-ack",
+			out: []string{"tamper alarm acknowledged"},
+			check: func(t *testing.T, s *served, r result) {
+				s.fake.mu.Lock()
+				defer s.fake.mu.Unlock()
+				if len(s.fake.acked) != 1 || s.fake.acked[0] != "modem replaced by J. Doe, ticket 4711" {
+					t.Fatalf("daemon got %q", s.fake.acked)
+				}
+			}},
+		{name: "threat-ack-no-reason", args: []string{"threat", "ack"}, code: 2, errOut: []string{"--reason is required"}},
+		{name: "threat-bad-sub", args: []string{"threat", "clear"}, code: 2, errOut: []string{"want: imsictl threat ack --reason TEXT"}},
+
 		// decisions
 		{name: "decisions", args: []string{"decisions"}, doc: "decisions", quietErr: true,
 			out: []string{"SEQ", "41", "switch", "vodafone → telekom", "soft", "telekom scores 82.5", "37"}},

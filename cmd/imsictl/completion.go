@@ -17,6 +17,7 @@ var (
 		"--limit", "--last", "--after", "--device", "--baud", "--dialect"}
 	commandFlags = map[string][]string{
 		"switch":    {"--reason"},
+		"threat":    {"--reason"},
 		"pin":       {"--for"},
 		"events":    {"--follow", "--last", "--after"},
 		"decisions": {"--since", "--limit"},
@@ -142,6 +143,7 @@ _imsictl() {
 `)
 	fmt.Fprintf(&b, "        help) COMPREPLY=($(compgen -W %q -- \"$cur\")) ;;\n", names(visibleCommands()))
 	b.WriteString(`        config) if [[ "$prev" == validate ]]; then COMPREPLY=($(compgen -f -- "$cur")); else COMPREPLY=($(compgen -W validate -- "$cur")); fi ;;
+        threat) COMPREPLY=($(compgen -W ack -- "$cur")) ;;
     esac
 }
 complete -F _imsictl imsictl
@@ -196,6 +198,7 @@ _imsictl() {
         completion) compadd -- bash zsh fish ;;
         help) _describe 'command' cmds ;;
         config) if [[ "${words[CURRENT-1]}" == validate ]]; then _files; else compadd -- validate; fi ;;
+        threat) compadd -- ack ;;
     esac
 }
 if [[ "${funcstack[1]}" == _imsictl ]]; then _imsictl "$@"; else compdef _imsictl imsictl; fi
@@ -240,6 +243,7 @@ complete -c imsictl -l ca-file -F -r
 	b.WriteString(`complete -c imsictl -n '__fish_seen_subcommand_from switch pin' -a '(imsictl __complete profiles 2>/dev/null)'
 complete -c imsictl -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'
 complete -c imsictl -n '__fish_seen_subcommand_from config' -a validate
+complete -c imsictl -n '__fish_seen_subcommand_from threat' -a ack
 complete -c imsictl -n '__fish_seen_subcommand_from validate' -F
 `)
 	fmt.Fprintf(&b, "complete -c imsictl -n '__fish_seen_subcommand_from help' -a %s\n", fishQuote(names(visibleCommands())))

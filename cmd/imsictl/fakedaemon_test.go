@@ -33,6 +33,7 @@ type fakeDaemon struct {
 	quarantine map[string]time.Time
 	block      chan struct{} // Status waits on it when set
 	switches   []string
+	acked      []string
 	subs       []uint64 // the resume point of every Subscribe
 	cancels    []func()
 }
@@ -223,6 +224,13 @@ func (f *fakeDaemon) Unpin(context.Context) (api.Ack, error) {
 	defer f.mu.Unlock()
 	f.pin = nil
 	return api.Ack{Status: "done", Message: "unpinned"}, nil
+}
+
+func (f *fakeDaemon) AckThreat(_ context.Context, reason string) (api.Ack, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acked = append(f.acked, reason)
+	return api.Ack{Op: "threat_ack", Status: "done", Message: "tamper alarm acknowledged: the current IMEI and ICCID are accepted"}, nil
 }
 
 func (f *fakeDaemon) Ready() error { return nil }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
@@ -78,6 +79,40 @@ func runUnpin(ctx context.Context, e *env, g *globals, args []string) int {
 		return failure(e, g, conn, "unpin", err, refusalHint)
 	}
 	return printAck(e, g, ack)
+}
+
+// runThreat is "threat ack": a tamper-class Critical (an unprovisioned
+// ICCID, a changed IMEI) latches until a person says the change was
+// intended. The reason is required and goes to the log and the fleet.
+func runThreat(ctx context.Context, e *env, g *globals, args []string) int {
+	var reason string
+	pos, code, done := parseCommand(e, g, "threat", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&reason, "reason", "", "who checked the device and why the change is expected: `TEXT` (required, up to 200 characters)")
+	})
+	if done {
+		return code
+	}
+	if len(pos) != 1 || pos[0] != "ack" {
+		return usageError(e, "threat", "want: imsictl threat ack --reason TEXT")
+	}
+	if strings.TrimSpace(reason) == "" {
+		return usageError(e, "threat", "--reason is required: say who checked the device and why the change is expected")
+	}
+	cl, conn, code := dial(e, g, "threat")
+	if cl == nil {
+		return code
+	}
+	defer cl.Close()
+	ack, err := cl.AckThreat(ctx, reason)
+	if err != nil {
+		return failure(e, g, conn, "threat ack", err, refusalHint)
+	}
+	if g.json {
+		writeJSON(e.stdout, ack)
+		return exitOK
+	}
+	fmt.Fprintln(e.stdout, ack.Message)
+	return exitOK
 }
 
 // refusalHint says what the operator can do about a refusal.

@@ -303,6 +303,32 @@ func TestPinAndUnpin(t *testing.T) {
 	}
 }
 
+// Acknowledging a tamper alarm needs a reason, which is logged with the
+// caller.
+func TestAckThreat(t *testing.T) {
+	f := newFake()
+	s, logs := newTestServer(t, f, nil)
+	h := s.LocalHandler()
+	for _, body := range []string{"", "{}", `{"reason":"  "}`, `{"reason":"a\u0007b"}`} {
+		if rec := do(h, "POST", "/v1/threat/ack", body); rec.Code != http.StatusBadRequest {
+			t.Fatalf("body %q: %d %s", body, rec.Code, rec.Body)
+		}
+	}
+	rec := do(h, "POST", "/v1/threat/ack", `{"reason":"modem replaced, ticket 4711"}`)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if ack := decode[Ack](t, rec); ack.Op != "threat_ack" || ack.Status != "done" || *ack.Reason != "modem replaced, ticket 4711" {
+		t.Fatalf("%+v", ack)
+	}
+	if fmt.Sprint(f.acks) != "[modem replaced, ticket 4711]" {
+		t.Fatal(f.acks)
+	}
+	if !strings.Contains(logs.String(), "threat acknowledgement requested") {
+		t.Errorf("not audited: %s", logs)
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	until := fakeNow.Add(90 * time.Minute)
 	for _, tc := range []struct {

@@ -27,6 +27,11 @@ type Backend interface {
 	// Pin holds profile for d; 0 means until Unpin.
 	Pin(ctx context.Context, profile string, d time.Duration) (Ack, error)
 	Unpin(ctx context.Context) (Ack, error)
+	// AckThreat is a person's acknowledgement of a latched tamper-class
+	// Critical (an unprovisioned ICCID, a changed IMEI: a modem or SIM
+	// swapped on purpose): the current IMEI and ICCID are accepted and the
+	// episode ends. With nothing latched it is a no-op ("done").
+	AckThreat(ctx context.Context, reason string) (Ack, error)
 	// Ready is nil once the daemon can serve its purpose (modem initialised).
 	Ready() error
 }
@@ -200,6 +205,16 @@ type Probe struct {
 type Threat struct {
 	Level  string        `json:"level"` // none, low, medium, high, critical
 	Scores []ThreatScore `json:"scores"`
+	// Acknowledged is set on the event that reports a person's
+	// acknowledgement of a tamper alarm (POST /v1/threat/ack).
+	Acknowledged *ThreatAck `json:"acknowledged,omitempty"`
+}
+
+// ThreatAck is who-knows-why: when a tamper alarm was acknowledged and the
+// reason given.
+type ThreatAck struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
 }
 
 // ThreatScore is the windowed score of one scope.

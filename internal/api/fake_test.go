@@ -22,6 +22,7 @@ type fakeBackend struct {
 	switches   []string
 	pins       []fakePin
 	unpins     int
+	acks       []string
 	ready      error
 	failWith   error // every read fails with it
 	panicOn    string
@@ -143,6 +144,13 @@ func (f *fakeBackend) Unpin(context.Context) (Ack, error) {
 	defer f.mu.Unlock()
 	f.unpins++
 	return Ack{Status: "done", Message: "unpinned"}, nil
+}
+
+func (f *fakeBackend) AckThreat(_ context.Context, reason string) (Ack, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acks = append(f.acks, reason)
+	return Ack{Op: "threat_ack", Status: "done", Message: "tamper alarm acknowledged"}, nil
 }
 
 func (f *fakeBackend) Ready() error {

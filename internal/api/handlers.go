@@ -26,6 +26,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/switch", s.handleSwitch)
 	mux.HandleFunc("POST /v1/pin", s.handlePin)
 	mux.HandleFunc("POST /v1/unpin", s.handleUnpin)
+	mux.HandleFunc("POST /v1/threat/ack", s.handleAckThreat)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
@@ -253,6 +254,36 @@ func (s *Server) handleUnpin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeAck(w, ack, "unpin", nil, nil)
+}
+
+// handleAckThreat takes a required reason: acknowledging a tamper alarm is
+// a security decision someone must be able to account for later.
+func (s *Server) handleAckThreat(w http.ResponseWriter, r *http.Request) {
+	fields, err := readBody(w, r, s.cfg.MaxBodyBytes, "reason")
+	if err != nil {
+		s.requestError(w, err)
+		return
+	}
+	reason, set, err := stringField(fields, "reason")
+	if err == nil && (!set || strings.TrimSpace(reason) == "") {
+		err = badRequest(CodeInvalidField, "reason", "reason is required: say who checked the device and why the change is expected")
+	}
+	if err == nil {
+		err = checkText("reason", reason, 200)
+	}
+	if err != nil {
+		s.requestError(w, err)
+		return
+	}
+	s.audit(r, "threat acknowledgement requested", "reason", reason)
+	ctx, cancel := s.backendCtx(r)
+	defer cancel()
+	ack, err := s.backend.AckThreat(ctx, reason)
+	if err != nil {
+		s.backendError(w, r, "threat_ack", err)
+		return
+	}
+	s.writeAck(w, ack, "threat_ack", nil, NonEmpty(reason))
 }
 
 // writeAck fills what the backend left out and answers 202 (queued) or 200

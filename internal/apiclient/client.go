@@ -213,6 +213,14 @@ func (c *Client) Unpin(ctx context.Context) (api.Ack, error) {
 	return ack, err
 }
 
+// AckThreat is POST /v1/threat/ack: a person acknowledges a latched
+// tamper alarm (a modem or SIM changed on purpose); reason is required.
+func (c *Client) AckThreat(ctx context.Context, reason string) (api.Ack, error) {
+	var ack api.Ack
+	err := c.do(ctx, "threat ack", http.MethodPost, "/v1/threat/ack", nil, map[string]string{"reason": reason}, &ack)
+	return ack, err
+}
+
 // Ready is GET /readyz: nil when the daemon is ready.
 func (c *Client) Ready(ctx context.Context) error {
 	var h api.Health

@@ -78,7 +78,10 @@ func (f *fakeBackend) Pin(_ context.Context, p string, d time.Duration) (api.Ack
 }
 
 func (f *fakeBackend) Unpin(context.Context) (api.Ack, error) { return api.Ack{Status: "done"}, nil }
-func (f *fakeBackend) Ready() error                           { return nil }
+func (f *fakeBackend) AckThreat(_ context.Context, reason string) (api.Ack, error) {
+	return api.Ack{Op: "threat_ack", Status: "done", Reason: api.Ptr(reason)}, nil
+}
+func (f *fakeBackend) Ready() error { return nil }
 
 func serve(t *testing.T) (*fakeBackend, string, string) {
 	t.Helper()

@@ -281,6 +281,27 @@ func (b *backend) Unpin(context.Context) (api.Ack, error) {
 	return api.Ack{Op: "unpin", Status: "done", Message: "unpinned"}, nil
 }
 
+func (b *backend) AckThreat(_ context.Context, reason string) (api.Ack, error) {
+	if _, err := b.switcher(); err != nil {
+		return api.Ack{}, err
+	}
+	var iccid modem.ICCID
+	if a := b.d.cur.Load(); a != nil {
+		o, _ := a.snapshot()
+		iccid = o.iccid
+	}
+	now := b.d.o.Clock.Now()
+	if !b.d.threat.acknowledge(now, iccid) {
+		return api.Ack{Op: "threat_ack", Status: "done", Message: "no tamper alarm is latched; nothing to acknowledge"}, nil
+	}
+	// The accepted IMEI lives in the baseline: write it now, not in five
+	// minutes, so a power cut cannot bring the alarm back.
+	b.d.persistFull()
+	b.d.log.Warn("operator acknowledged a tamper alarm", "reason", reason, "iccid", iccid.String())
+	b.d.onAck(now, reason)
+	return api.Ack{Op: "threat_ack", Status: "done", Message: "tamper alarm acknowledged: the current IMEI and ICCID are accepted"}, nil
+}
+
 // refusal maps the switcher's refusal onto the API's.
 func (b *backend) refusal(err error) error {
 	var re *switcher.RefusedError

@@ -106,7 +106,8 @@ type Daemon struct {
 	mu         sync.Mutex
 	lastThreat *threat.Result
 	linkUp     bool
-	written    written // what persist last wrote, record by record
+	written    written    // what persist last wrote, record by record
+	persistMu  sync.Mutex // one persist at a time (loop, API, shutdown)
 
 	persistKick chan struct{}
 	lostKick    chan struct{}
@@ -313,7 +314,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}
 	d.q.close()
 	<-qdone
-	d.persist(true)
+	d.persistFull()
 	if d.rep != nil {
 		fctx, fcancel := context.WithTimeout(context.Background(), 3*time.Second)
 		if err := d.rep.Flush(fctx); err != nil {
@@ -575,9 +576,7 @@ func (d *Daemon) notify(state string) {
 	}
 }
 
-// written is the last bytes persist wrote per record; the ledger and
-// baseline fields are touched only by persist's caller goroutines, which
-// never run at once (the loop, then Run's final persist after it ended).
+// written is the last bytes persist wrote per record (under persistMu).
 type written struct {
 	core, snap, pin, quar, ledger, baseline []byte
 	active                                  string
@@ -600,13 +599,17 @@ func (d *Daemon) persistLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-d.persistKick:
+			d.persistMu.Lock()
 			d.persist(false)
+			d.persistMu.Unlock()
 		case <-t.C:
 			full := n%5 == 0
 			if full {
 				d.sampleUsage(ctx)
 			}
+			d.persistMu.Lock()
 			d.persist(full)
+			d.persistMu.Unlock()
 		}
 	}
 }
@@ -616,7 +619,8 @@ func (d *Daemon) persistLoop(ctx context.Context) {
 // differ from the last write, and the smoothed signal priors (which move at
 // every poll) only on a full round: a restart loses at most PersistEvery×5
 // of smoothing, never a pin, a quarantine, a switch or the active profile.
-// full also writes the usage ledger and the threat baseline.
+// full also writes the usage ledger and the threat baseline. Callers hold
+// persistMu.
 func (d *Daemon) persist(full bool) {
 	if sw := d.sw.Load(); sw != nil {
 		snap := sw.Export()
@@ -625,9 +629,7 @@ func (d *Daemon) persist(full bool) {
 		rawCore, err1 := json.Marshal(core)
 		raw, err2 := json.Marshal(snap)
 		if err1 == nil && err2 == nil {
-			d.mu.Lock()
 			w := d.written
-			d.mu.Unlock()
 			if !bytes.Equal(rawCore, w.core) || (full && !bytes.Equal(raw, w.snap)) {
 				if err := d.st.SetSnapshot(raw); err != nil {
 					d.log.Warn("persist switcher state", "err", err)
@@ -650,9 +652,7 @@ func (d *Daemon) persist(full bool) {
 					w.quar = q
 				}
 			}
-			d.mu.Lock()
 			d.written = w
-			d.mu.Unlock()
 		}
 	}
 	if !full {
@@ -672,6 +672,13 @@ func (d *Daemon) persist(full bool) {
 			d.written.baseline = raw
 		}
 	}
+}
+
+// persistFull writes everything now, between the loop's rounds.
+func (d *Daemon) persistFull() {
+	d.persistMu.Lock()
+	defer d.persistMu.Unlock()
+	d.persist(true)
 }
 
 // persistQuarantines mirrors the switcher's quarantine book into the

@@ -196,6 +196,22 @@ func (d *Daemon) onThreat(r threat.Result) {
 	})
 }
 
+// onAck tells the API's subscribers, the progress line and the fleet that
+// a person acknowledged a tamper alarm, and why.
+func (d *Daemon) onAck(at time.Time, reason string) {
+	d.q.push(func() {
+		_, _ = d.hub.Publish(api.EventThreat, api.Threat{Level: "none", Acknowledged: &api.ThreatAck{At: at, Reason: reason}})
+		d.progressf(Progress{Kind: "threat", Code: "ack"}, "tamper alarm acknowledged: %s", reason)
+		d.publishUpstream(upstream.TypeThreatAck, ackData{At: at, Reason: reason})
+	})
+}
+
+// ackData is the data of io.imsid.threat.acknowledged.
+type ackData struct {
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
+}
+
 // alertData is the data of io.imsid.threat.alert: the finding without its
 // evidence, which may carry SIM identities.
 type alertData struct {
@@ -351,6 +367,16 @@ func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
 		return r, err
 	}
 	return applyAdvisories(r, o, t.adv, t.site, time.Now()), nil
+}
+
+// acknowledge clears a latched tamper Critical, accepting the current
+// identity; it reports whether anything was latched.
+func (t *lockedThreat) acknowledge(at time.Time, iccid modem.ICCID) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	latched := t.e.Latched()
+	t.e.Acknowledge(at, iccid)
+	return latched
 }
 
 func (t *lockedThreat) setAdvisories(as []upstream.Advisory) {

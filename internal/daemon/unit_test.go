@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/threat"
 )
 
 func TestQueueKeepsOrderAndDrainsOnClose(t *testing.T) {
@@ -129,5 +131,47 @@ func TestSignalBars(t *testing.T) {
 		if b, ok := signalBars(tc.s); b != tc.bars || ok != tc.ok {
 			t.Errorf("%+v: %d %v", tc.s, b, ok)
 		}
+	}
+}
+
+// A modem swapped on purpose latches D10b until a person acknowledges it;
+// the acknowledgement accepts the new IMEI, which the baseline keeps.
+func TestThreatAcknowledgement(t *testing.T) {
+	c := threat.DefaultConfig()
+	c.Site.CountryMCC = "310"
+	eng, err := threat.New(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lt := &lockedThreat{e: eng}
+	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	obs := func(imei string) threat.Result {
+		at = at.Add(time.Minute)
+		r, err := lt.Observe(threat.Observation{At: at, Profile: "home", SIM: &threat.SIMIdentity{
+			ICCID: "89010000000000000011", IMSI: "310260000000001", IMEI: imei, State: modem.SIMReady}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if lt.acknowledge(at, "") {
+		t.Fatal("nothing latched yet, but acknowledge says it cleared something")
+	}
+	obs("356938035643809")
+	if r := obs("356938035640000"); r.Overall.Level != threat.SeverityCritical {
+		t.Fatalf("modem swap: level %v", r.Overall.Level)
+	}
+	if r := obs("356938035640000"); r.Overall.Level != threat.SeverityCritical {
+		t.Fatalf("the tamper alarm did not latch: %v", r.Overall.Level)
+	}
+	if !lt.acknowledge(at, "89010000000000000011") {
+		t.Fatal("acknowledge found nothing latched")
+	}
+	if r := obs("356938035640000"); r.Overall.Level == threat.SeverityCritical {
+		t.Fatal("still critical after the acknowledgement")
+	}
+	raw, err := lt.baselineJSON()
+	if err != nil || !strings.Contains(string(raw), "356938035640000") {
+		t.Fatalf("the accepted IMEI is not in the baseline: %s %v", raw, err)
 	}
 }

@@ -342,4 +342,8 @@ func (f *fakeDaemon) Unpin(context.Context) (api.Ack, error) {
 	return api.Ack{Op: "unpin", Status: "accepted"}, nil
 }
 
+func (f *fakeDaemon) AckThreat(context.Context, string) (api.Ack, error) {
+	return api.Ack{Op: "threat_ack", Status: "done"}, nil
+}
+
 func (f *fakeDaemon) Ready() error { return nil }

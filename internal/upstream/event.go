@@ -21,7 +21,9 @@ const (
 	TypeLinkChanged EventType = "io.imsid.link.changed"
 	TypeSwitch      EventType = "io.imsid.switch"
 	TypeThreatAlert EventType = "io.imsid.threat.alert"
-	TypeHeartbeat   EventType = "io.imsid.heartbeat"
+	// TypeThreatAck: a person acknowledged a latched tamper alarm.
+	TypeThreatAck EventType = "io.imsid.threat.acknowledged"
+	TypeHeartbeat EventType = "io.imsid.heartbeat"
 )
 
 // SpecVersion is the CloudEvents version produced.

@@ -165,6 +165,10 @@ func (e *Engine) Baseline() *Baseline {
 	return e.base.Clone()
 }
 
+// Latched reports whether a tamper-class Critical holds the engine until
+// Acknowledge.
+func (e *Engine) Latched() bool { return e.critical }
+
 // Acknowledge records a human or attested acknowledgement: the current
 // IMEI and ICCID are accepted, Critical findings are cleared and the
 // episode ends, so the response can loosen again. Only a tamper-class
