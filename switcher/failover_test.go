@@ -39,9 +39,14 @@ func TestTrafficAwareProbing(t *testing.T) {
 		r.m.Receive(17_000)
 		r.tick(10 * time.Second)
 	}
+	// A tick a second after a poll (a URC woke it) is too soon to call the
+	// link stopped.
+	r.tick(time.Second)
 	if n := r.probe.N - base; n != 0 {
 		t.Fatalf("%d probes sent while data was arriving", n)
 	}
+	r.m.Receive(15_000)
+	r.tick(9 * time.Second)
 	if st := r.s.Status(); st.ProbesSaved < 4 || st.LastProbe == nil || !st.LastProbe.OK {
 		t.Fatalf("saved %d, last %+v", st.ProbesSaved, st.LastProbe)
 	}

@@ -378,12 +378,19 @@ type traffic struct {
 // two polls shows as a sliver of the usual bytes at the first one.
 const rateDrop = 0.25
 
+// trafficGap is the least time between two counter reads: a tick woken by
+// a URC a moment after a poll would see bursty traffic as stopped.
+const trafficGap = 4 * time.Second
+
 // readTraffic reads the receive counter: grew says data arrived since the
 // previous read, stalled that it had been arriving and stopped.
 func (s *Switcher) readTraffic(ctx context.Context, now time.Time) (grew, stalled bool) {
 	cm, ok := s.m.(CounterModem)
 	if !ok || !s.cfg.Policy.Probes.TrafficAware || s.traffic.unsupported {
 		return false, false
+	}
+	if s.traffic.have && now.Sub(s.traffic.at) < trafficGap {
+		return s.traffic.grew, false // too soon to tell: keep the last verdict
 	}
 	c, cancel := s.step(ctx)
 	defer cancel()
