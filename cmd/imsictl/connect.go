@@ -41,15 +41,23 @@ type connection struct {
 	tokenFrom string // where the token came from, for messages; never the token
 }
 
+// openWrtSocket is where the .ipk's config puts the socket.
+const openWrtSocket = "/var/run/imsid/imsid.sock"
+
 func (g *globals) resolve(e *env) (connection, error) {
 	var c connection
 	c.opts.Socket = firstNonEmpty(g.socket, e.getenv("IMSICTL_SOCKET"))
 	c.opts.URL = firstNonEmpty(g.url, e.getenv("IMSICTL_URL"))
 	if c.opts.Socket == "" && c.opts.URL == "" {
-		// No system daemon but a try-out one (imsid --simulate): use it.
+		// No system daemon at the default path: OpenWrt's (no /run, the
+		// .ipk's config uses /var/run), else a try-out one (imsid
+		// --simulate).
 		if _, err := os.Stat(apiclient.DefaultSocket()); err != nil {
-			if _, err := os.Stat(api.TryOutSocket()); err == nil {
-				c.opts.Socket = api.TryOutSocket()
+			for _, alt := range []string{openWrtSocket, api.TryOutSocket()} {
+				if _, err := os.Stat(alt); err == nil {
+					c.opts.Socket = alt
+					break
+				}
 			}
 		}
 	}
