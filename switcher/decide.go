@@ -309,8 +309,14 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 		return
 	}
 	if hard.kind == TriggerNone && !s.checkTarget(ctx, now, best.Profile) {
+		if ctx.Err() != nil {
+			return
+		}
 		stay(KindStay, reason(CodeNotInScan, "%q: no allowed network in a fresh scan", best.Profile))
 		return
+	}
+	if ctx.Err() != nil {
+		return // the scan was cut short by shutdown: decide nothing on it
 	}
 	s.beginSwitch(ctx, now, best.Profile, t.kind, t.reasons, ranked)
 }
@@ -322,8 +328,9 @@ func (s *Switcher) checkTarget(ctx context.Context, now time.Time, target string
 		return true
 	}
 	if !s.rescan(ctx, now) {
-		// No scan (unsupported, busy): judge on history; verify protects us.
-		return true
+		// No scan (unsupported, busy): judge on history; verify protects
+		// us. A scan cut short by shutdown decides nothing.
+		return ctx.Err() == nil
 	}
 	for _, sc := range s.scores {
 		if sc.Profile == target {
@@ -400,21 +407,27 @@ func (s *Switcher) failBackCheck(ctx context.Context, now time.Time) {
 	if now.Before(s.fbNext) {
 		return
 	}
-	if !s.rescan(ctx, now) {
-		s.fbNext = now.Add(fb.ScanEvery.Std())
+	ok := s.rescan(ctx, now)
+	if ctx.Err() != nil {
 		return
 	}
-	seen := slices.ContainsFunc(waiting, func(name string) bool { return !s.waitsForNetwork(name, now) })
+	// The scan held the modem (and this loop) for its whole length; the
+	// next one waits at least twice that, so scanning never takes more
+	// than a third of the modem's time, however slow its scans are.
+	end := s.clock.Now()
+	took := end.Sub(now)
+	seen := ok && slices.ContainsFunc(waiting, func(name string) bool { return !s.waitsForNetwork(name, now) })
 	switch {
 	case seen:
 		s.fbEvery = 0
 	case s.fbEvery == 0:
 		s.fbEvery = fb.ScanEvery.Std()
 	default:
+		// A failed scan backs off like one that did not see the profile.
 		s.fbEvery = min(2*s.fbEvery, fb.Max.Std())
 	}
-	s.fbNext = now.Add(max(s.fbEvery, fb.ScanEvery.Std()))
-	s.log.Debug("switcher: fail-back scan", "waiting", waiting, "seen", seen, "next", s.fbNext)
+	s.fbNext = end.Add(max(s.fbEvery, fb.ScanEvery.Std(), 2*took))
+	s.log.Debug("switcher: fail-back scan", "waiting", waiting, "ok", ok, "seen", seen, "took", took, "next", s.fbNext)
 }
 
 func (s *Switcher) armBackoff(now time.Time) {

@@ -370,7 +370,8 @@ type traffic struct {
 	rate        float64 // bytes/s received between the last two reads
 	grew        bool    // received bytes between the last two reads
 	steady      int     // reads in a row that saw bytes arrive
-	unsupported bool    // the modem answered the query with an error: stop asking
+	errs        int     // device errors in a row
+	unsupported bool    // the dialect has no counters, or they keep failing: stop asking
 }
 
 // rateDrop is the fall in receive rate, on a link that has been receiving
@@ -397,11 +398,16 @@ func (s *Switcher) readTraffic(ctx context.Context, now time.Time) (grew, stalle
 	v, err := cm.DataCounters(c)
 	if err != nil {
 		if classify(err) == healthOK && ctx.Err() == nil {
-			s.traffic.unsupported = true // an answer, not a timeout: the dialect has none
+			// An answer, not a timeout. The dialect has none, or they fail
+			// every time; one stray error (an interleaved URC, a busy
+			// modem) only skips this read.
+			s.traffic.errs++
+			s.traffic.unsupported = errors.Is(err, modem.ErrNotSupported) || s.traffic.errs >= 3
 		}
 		s.traffic.have, s.traffic.grew = false, false
 		return false, false
 	}
+	s.traffic.errs = 0
 	prev := s.traffic
 	s.traffic.have, s.traffic.rx, s.traffic.at = true, v.Received, now
 	if !prev.have || v.Received < prev.rx || !now.After(prev.at) {

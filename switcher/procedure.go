@@ -25,7 +25,7 @@ func (s *Switcher) selector(p *profiles.Profile) Selector {
 // and start the verify deadline.
 func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t Trigger, why []Reason, ranked []Score) bool {
 	p := s.cfg.Profile(to)
-	if p == nil {
+	if p == nil || ctx.Err() != nil {
 		return false
 	}
 	s.seq++
@@ -54,8 +54,12 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		s.departed[s.active] = now
 		// Left because its network was gone: a scan can tell when it is
 		// back. Any other cause (dead core, threat) only time can clear.
-		s.leftGone[s.active] = slices.ContainsFunc(why, func(r Reason) bool { return r.Code == CodeNoService })
+		// A reject (denied, or a cause) means the network is there and
+		// refuses this identity: seeing it in a scan proves nothing.
+		s.leftGone[s.active] = slices.ContainsFunc(why, func(r Reason) bool { return r.Code == CodeNoService }) && !s.obs.rejected()
 	}
+	// The new profile's traffic is not compared with the old one's.
+	s.traffic = traffic{unsupported: s.traffic.unsupported}
 	s.prev, s.active = s.active, to
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
 	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
@@ -74,6 +78,12 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 	case healthSick:
 		// A hung modem is not a bad profile: recover, then reconcile.
 		s.enterRecovery(now, reason(CodeModemSick, "modem timed out selecting %q", p.Name))
+		return false
+	}
+	if err != nil && ctx.Err() != nil {
+		// Cut short by shutdown: the SIM may or may not have switched. The
+		// journal holds the intent without an outcome, so the next start
+		// reconciles with what the SIM carries; nothing is quarantined.
 		return false
 	}
 	if err != nil {

@@ -152,3 +152,52 @@ func TestCancelledTickChangesNothing(t *testing.T) {
 		t.Fatalf("the request queued before the cancelled tick was lost: %s on %s", st.State, st.Active)
 	}
 }
+
+// scanCancelModem is a SIGTERM arriving while a +COPS=? scan runs: the
+// scan returns the cancelled context's error.
+type scanCancelModem struct {
+	*switchertest.Modem
+	cancel context.CancelFunc
+}
+
+func (m scanCancelModem) Scan(ctx context.Context) ([]modem.NetworkEntry, error) {
+	m.cancel()
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// A shutdown during the scan before a soft switch must not switch, and
+// must not quarantine or fail anything.
+func TestShutdownDuringScanDecidesNothing(t *testing.T) {
+	cfg := loadCfg(t, "applet.yaml")
+	clk := switchertest.NewClock(t0)
+	fm := switchertest.NewModem(cfg, "last") // the dearest: home is better on cost
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := switcher.New(cfg, scanCancelModem{fm, cancel}, switcher.WithClock(clk),
+		switcher.WithRestore(switcher.Snapshot{Active: "last", LastSwitch: t0.Add(-time.Hour), Signal: map[string]switcher.SignalTrack{
+			"home": {RSRP: -85, SINR: 15, HaveRSRP: true, HaveSINR: true, At: t0}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tickErr error
+	for range 30 {
+		clk.Advance(10 * time.Second)
+		if tickErr = s.Tick(ctx); tickErr != nil {
+			break
+		}
+	}
+	if !errors.Is(tickErr, context.Canceled) && ctx.Err() == nil {
+		t.Fatal("no soft switch was attempted, so no scan ran: the test proves nothing")
+	}
+	for _, d := range s.Decisions(0, 0) {
+		if d.Kind == switcher.KindSwitch || d.Kind == switcher.KindRollback || d.Kind == switcher.KindFail {
+			t.Fatalf("a scan cut short by shutdown led to %s: %+v", d.Kind, d.Reasons)
+		}
+	}
+	if st := s.Status(); len(st.Quarantines) != 0 || st.Active != "last" {
+		t.Fatalf("after shutdown mid-scan: active %s, quarantines %+v", st.Active, st.Quarantines)
+	}
+	if sel, _, _, _ := fm.Counts(); len(sel) != 0 {
+		t.Fatalf("the SIM was told to switch: %v", sel)
+	}
+}

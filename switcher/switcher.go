@@ -45,6 +45,7 @@ type options struct {
 	restore      *Snapshot
 	logSize      int
 	seqBase      uint64
+	onTick       func()
 	stepTimeout  time.Duration
 	onDecision   func(Decision)
 	onTransition func(from, to State, ev Event)
@@ -82,6 +83,11 @@ func WithRestore(s Snapshot) Option { return func(o *options) { o.restore = &s }
 
 // WithDecisionLogSize bounds the in-memory decision log (default 1000).
 func WithDecisionLogSize(n int) Option { return func(o *options) { o.logSize = n } }
+
+// WithOnTick is called at the end of every tick, once its view is
+// published (Status, Export): the place to persist what the tick changed.
+// It runs under the tick's lock and must not block or call back in.
+func WithOnTick(f func()) Option { return func(o *options) { o.onTick = f } }
 
 // WithDecisionSeq numbers decisions from after+1: the owner passes the last
 // number it persisted, so numbers never repeat across restarts and a
@@ -223,6 +229,17 @@ func (o *obs) tech() modem.Tech {
 		return o.operator.AcT.Tech()
 	}
 	return modem.TechUnknown
+}
+
+// rejected reports whether a domain's registration was denied or carries a
+// reject cause: the network is there and refuses the identity.
+func (o *obs) rejected() bool {
+	for _, r := range o.regs {
+		if r.Status == modem.RegDenied || r.RejectCause != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *obs) sig() *modem.Signal {
@@ -398,7 +415,12 @@ func (s *Switcher) Tick(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.clock.Now()
-	defer func() { s.publish(now) }()
+	defer func() {
+		s.publish(now)
+		if s.opt.onTick != nil {
+			s.opt.onTick()
+		}
+	}()
 
 	evs := s.drainEvents(now)
 	// Requests apply at the first tick after they were made, whatever the

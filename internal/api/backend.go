@@ -205,13 +205,10 @@ type Probe struct {
 type Threat struct {
 	Level  string        `json:"level"` // none, low, medium, high, critical
 	Scores []ThreatScore `json:"scores"`
-	// Acknowledged is set on the event that reports a person's
-	// acknowledgement of a tamper alarm (POST /v1/threat/ack).
-	Acknowledged *ThreatAck `json:"acknowledged,omitempty"`
 }
 
-// ThreatAck is who-knows-why: when a tamper alarm was acknowledged and the
-// reason given.
+// ThreatAck is the data of a threat_ack event: when a person acknowledged
+// a tamper alarm (POST /v1/threat/ack) and the reason they gave.
 type ThreatAck struct {
 	At     time.Time `json:"at"`
 	Reason string    `json:"reason"`

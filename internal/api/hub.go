@@ -11,11 +11,12 @@ import (
 // Event types. The daemon may publish others; clients must ignore types
 // they do not know.
 const (
-	EventDecision = "decision" // data: Decision
-	EventState    = "state"    // data: StateChange
-	EventLink     = "link"     // data: Link
-	EventThreat   = "threat"   // data: Threat
-	EventPin      = "pin"      // data: Pin, or null when unpinned
+	EventDecision  = "decision"   // data: Decision
+	EventState     = "state"      // data: StateChange
+	EventLink      = "link"       // data: Link
+	EventThreat    = "threat"     // data: Threat
+	EventPin       = "pin"        // data: Pin, or null when unpinned
+	EventThreatAck = "threat_ack" // data: ThreatAck
 	// EventGap says events were missed (the resume point is older than the
 	// replay buffer, or from another daemon run); data: Gap. It has no ID.
 	EventGap = "gap"

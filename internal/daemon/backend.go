@@ -193,7 +193,12 @@ func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decis
 	}
 	for len(out) < q.Limit && after+1 < firstMem {
 		recs, err := b.d.st.Decisions(after, q.Limit)
-		if err != nil || len(recs) == 0 {
+		if err != nil {
+			// Serving the in-memory page instead would move the client's
+			// cursor past the stored history for good.
+			return nil, fmt.Errorf("daemon: stored decisions: %w", err)
+		}
+		if len(recs) == 0 {
 			break
 		}
 		for _, r := range recs {

@@ -552,6 +552,9 @@ func (d *Daemon) newSwitcher(a *driverModem, restore *switcher.Snapshot) (*switc
 		switcher.WithOnDecision(d.onDecision),
 		switcher.WithOnTransition(d.onTransition),
 		switcher.WithOnThreat(d.onThreat),
+		// Persist after the tick has published its view: a kick from a
+		// decision, mid-tick, would still export the state before it.
+		switcher.WithOnTick(d.kickPersist),
 		switcher.WithOnModemLost(func() {
 			select {
 			case d.lostKick <- struct{}{}:

@@ -200,7 +200,7 @@ func (d *Daemon) onThreat(r threat.Result) {
 // a person acknowledged a tamper alarm, and why.
 func (d *Daemon) onAck(at time.Time, reason string) {
 	d.q.push(func() {
-		_, _ = d.hub.Publish(api.EventThreat, api.Threat{Level: "none", Acknowledged: &api.ThreatAck{At: at, Reason: reason}})
+		_, _ = d.hub.Publish(api.EventThreatAck, api.ThreatAck{At: at, Reason: reason})
 		d.progressf(Progress{Kind: "threat", Code: "ack"}, "tamper alarm acknowledged: %s", reason)
 		d.publishUpstream(upstream.TypeThreatAck, ackData{At: at, Reason: reason})
 	})
@@ -374,9 +374,14 @@ func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
 func (t *lockedThreat) acknowledge(at time.Time, iccid modem.ICCID) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	latched := t.e.Latched()
+	// Acknowledge also clears every Critical in the window and the running
+	// response: without a latched tamper alarm that would silently drop a
+	// live catcher response, so it is not called at all.
+	if !t.e.Latched() {
+		return false
+	}
 	t.e.Acknowledge(at, iccid)
-	return latched
+	return true
 }
 
 func (t *lockedThreat) setAdvisories(as []upstream.Advisory) {
