@@ -218,3 +218,26 @@ func TestSoftTriggerFromOwnFallWaits(t *testing.T) {
 		t.Fatalf("soft switch %s after the collapse: the 60 s hold did not apply", at)
 	}
 }
+
+// A profile left because its network refused it (denied, a reject cause)
+// is not "gone": a scan seeing the network proves nothing and does not
+// bring the device back early to be refused again.
+func TestRejectedProfileIsNotLuredBackByAScan(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml", func(s string) string {
+		return replace(s, "no_service_trigger: 2m", "no_service_trigger: 20s")
+	}), "home")
+	r.up()
+	r.tick(time.Minute)
+	cause := 15
+	r.m.SetNet("home", func(n *switchertest.Net) { n.Reg, n.RejectCause = modem.RegDenied, &cause })
+	r.m.SetNet("roam", func(n *switchertest.Net) { n.PLMN = "311480" })
+	if st := r.run(5*time.Second, 2*time.Minute); st.Active != "roam" {
+		t.Fatalf("did not leave the refused home: %s", st.Active)
+	}
+	r.m.SetScan([]modem.NetworkEntry{{Stat: 2, PLMN: plmn("311480")}, {Stat: 1, PLMN: plmn("310260")}})
+	r.run(30*time.Second, 30*time.Minute)
+	sel, _, _, _ := r.m.Counts()
+	if len(sel) != 1 {
+		t.Fatalf("selections %v: lured back to the refused profile by a scan", sel)
+	}
+}
