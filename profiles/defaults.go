@@ -62,7 +62,7 @@ func Defaults() Config {
 			Quarantine:           Quarantine{Base: dur(30 * time.Minute), Max: dur(24 * time.Hour)},
 			AppletHoldoff:        dur(5 * time.Minute),
 			NoServiceTrigger:     dur(20 * time.Second),
-			FailBack:             FailBack{ScanEvery: dur(time.Minute), Max: dur(4 * time.Minute)},
+			FailBack:             FailBack{ScanEvery: dur(time.Minute), Max: dur(2 * time.Minute)},
 			CriticalOverridesPin: true,
 			Site:                 Site{Mobility: Stationary},
 			Threats: Threats{

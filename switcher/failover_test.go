@@ -219,16 +219,16 @@ func TestSoftTriggerFromOwnFallWaits(t *testing.T) {
 	}
 }
 
-// A profile left because its network refused it (denied, a reject cause)
-// is not "gone": a scan seeing the network proves nothing and does not
-// bring the device back early to be refused again.
+// A profile left because its network refused the identity itself (cause 7,
+// EPS services not allowed) is not "gone": a scan seeing the network proves
+// nothing and does not bring the device back early to be refused again.
 func TestRejectedProfileIsNotLuredBackByAScan(t *testing.T) {
 	r := newRig(t, loadCfg(t, "applet.yaml", func(s string) string {
 		return replace(s, "no_service_trigger: 2m", "no_service_trigger: 20s")
 	}), "home")
 	r.up()
 	r.tick(time.Minute)
-	cause := 15
+	cause := 7
 	r.m.SetNet("home", func(n *switchertest.Net) { n.Reg, n.RejectCause = modem.RegDenied, &cause })
 	r.m.SetNet("roam", func(n *switchertest.Net) { n.PLMN = "311480" })
 	if st := r.run(5*time.Second, 2*time.Minute); st.Active != "roam" {

@@ -54,9 +54,9 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		s.departed[s.active] = now
 		// Left because its network was gone: a scan can tell when it is
 		// back. Any other cause (dead core, threat) only time can clear.
-		// A reject (denied, or a cause) means the network is there and
-		// refuses this identity: seeing it in a scan proves nothing.
-		s.leftGone[s.active] = slices.ContainsFunc(why, func(r Reason) bool { return r.Code == CodeNoService }) && !s.obs.rejected()
+		// A network that refuses the identity itself is there: seeing it
+		// in a scan proves nothing.
+		s.leftGone[s.active] = slices.ContainsFunc(why, func(r Reason) bool { return r.Code == CodeNoService }) && !s.obs.identityRefused()
 	}
 	// The new profile's traffic is not compared with the old one's.
 	s.traffic = traffic{unsupported: s.traffic.unsupported}

@@ -231,11 +231,20 @@ func (o *obs) tech() modem.Tech {
 	return modem.TechUnknown
 }
 
-// rejected reports whether a domain's registration was denied or carries a
-// reject cause: the network is there and refuses the identity.
-func (o *obs) rejected() bool {
+// identityRefused reports a registration denied for the identity itself
+// (TS 24.301 causes 2 IMSI unknown in HSS, 3 illegal UE, 6 illegal ME, 7
+// EPS services not allowed, 8 EPS and non-EPS services not allowed): the
+// network is there and will refuse this IMSI wherever it camps. Location
+// causes (11 PLMN not allowed, 12, 13, 15 ...) are what a modem collects
+// trying other operators' networks once its own has vanished, so they do
+// not say the profile's network is present.
+func (o *obs) identityRefused() bool {
 	for _, r := range o.regs {
-		if r.Status == modem.RegDenied || r.RejectCause != nil {
+		if r.Status != modem.RegDenied || r.RejectCause == nil {
+			continue
+		}
+		switch *r.RejectCause {
+		case 2, 3, 6, 7, 8:
 			return true
 		}
 	}

@@ -61,7 +61,7 @@ simulated week takes seconds and every run is seeded.
 
 | policy | decision rule | configuration |
 |---|---|---|
-| ` + "`ours`" + ` | imsid as built: scores (signal, cost, threat, health), hard triggers, dwell, hysteresis, switch cap, threat engine with its responses (RAT lock, quarantines, jamming suspension), traffic-aware probing, fail-back scans | imsid's shipped defaults (` + "`profiles.Defaults`" + `: poll every 10 s (5 s while unregistered), no-service trigger 20 s, probe every 60 s unless traffic proves the path, at once when a receiving link stops, then every 5 s, 3 failures; dwell 10 min; fail-back scan every 1 min doubling to 4 min) |
+| ` + "`ours`" + ` | imsid as built: scores (signal, cost, threat, health), hard triggers, dwell, hysteresis, switch cap, threat engine with its responses (RAT lock, quarantines, jamming suspension), traffic-aware probing, fail-back scans | imsid's shipped defaults (` + "`profiles.Defaults`" + `: poll every 10 s (5 s while unregistered), no-service trigger 20 s, probe every 60 s unless traffic proves the path, at once when a receiving link stops, then every 5 s, 3 failures; dwell 10 min; fail-back scan every 1 min doubling to 2 min, and at least twice the last scan's length apart) |
 | ` + "`ours-no-counters`" + ` | the same rule | as ours on a modem whose byte counters imsid cannot read (generic 27.007 or SIMCom dialect): probes on the 60 s interval only, 5 s retries after a failure |
 | ` + "`router-defaults`" + ` | Teltonika RutOS SIM switch: a check (registered, data session, ping) every 10 s; 3 consecutive failures switch to the next SIM; return to the primary after 60 min on a secondary (the rule exists in RutOS, its timer is undocumented; 60 min is FortiExtender's minimum switch-back timer); no cost or threat awareness | poll and probe every 10 s; all RATs allowed (network mode "auto") |
 | ` + "`mwan3-defaults`" + ` | OpenWrt mwan3 tracking defaults (interval 10 s, down 5, up 5, reliability 1) choosing the SIM profile: 5 failed checks in a row move to the next profile; a single radio cannot track the profile it is not on, so there is no fail-back | as router-defaults |
@@ -137,7 +137,7 @@ What the numbers say, including where ours does not win:
 - **Cost: within 3 % of the oracle on the hard outage (+0.7 %), the tariff
   week (+1.3 %), the slow fade, the noisy day and jamming.** A cheaper
   profile left for lack of service is looked for with a network scan after
-  the 10 min dwell, then every minute doubling to 4 min; the scan that sees
+  the 10 min dwell, then every minute doubling to 2 min; the scan that sees
   its network again brings it back on score (the oracle returns the moment
   the outage ends). The router is as cheap in the tariff week only by
   returning blindly every hour (24 switches, 7 flaps, 26 min of downtime
