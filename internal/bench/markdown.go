@@ -134,8 +134,8 @@ What the numbers say, including where ours does not win:
 - **Flaps**: ours has none in any scenario; the router has 7 in the tariff
   week (its blind hourly return-to-primary) and 5 per jamming run, mwan3 4–5
   per jamming run.
-- **Cost: within 3 % of the oracle on the hard outage (+0.7 %), the tariff
-  week (+1.3 %), the slow fade, the noisy day and jamming.** A cheaper
+- **Cost: within 3 % of the oracle on the hard outage (+0.6 %), the tariff
+  week (+1.1 %), the slow fade, the noisy day and jamming.** A cheaper
   profile left for lack of service is looked for with a network scan after
   the 10 min dwell, then every minute doubling to 2 min; the scan that sees
   its network again brings it back on score (the oracle returns the moment
