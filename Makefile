@@ -63,6 +63,13 @@ FOOTPRINT_TIME ?= 60s
 footprint: build cross
 	$(GO) run ./internal/soak/cmd/footprint -bin $(BIN)/imsid -time $(FOOTPRINT_TIME)
 
+# Every simulator fault against the daemon in process (internal/soak); prints
+# the recovery table of docs/reliability.md. About 13 min; make test runs a
+# four-fault subset.
+.PHONY: faultmatrix
+faultmatrix:
+	$(GO) run ./internal/soak/cmd/faultmatrix $(FAULTMATRIX_FLAGS)
+
 # The same for the arm, arm64 and mipsle binaries under qemu-user emulation
 # (apt-get install qemu-user first; not run in CI). FOOTPRINT_SECS per arch.
 FOOTPRINT_SECS ?= 60
