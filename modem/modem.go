@@ -35,6 +35,7 @@ type Modem struct {
 	sem      chan struct{} // one command on the wire at a time; held through resync
 	inflight atomic.Pointer[cmdSpec]
 	noCMEE   atomic.Bool   // +CMEE=1 failed: resync with plain "AT"
+	no5GS    atomic.Bool   // +C5GREG? answered ERROR: not asked again this session
 	reinit   chan struct{} // the modem restarted (RDY): re-apply the settings
 	life     context.Context
 	endLife  context.CancelFunc

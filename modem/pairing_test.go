@@ -308,3 +308,57 @@ func FuzzExecReply(f *testing.F) {
 		})
 	})
 }
+
+// A stray OK that crosses AT+CGPADDR=1 must not read as "no address": the
+// reply always has a +CGPADDR line, so the read is asked again.
+func TestPDPAddressStrayOKAsksAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, f := newTestModem(t, parseTranscript(`
+			> AT+CGPADDR=1
+			< OK
+			< +CGPADDR: 1,"10.64.0.3"
+			< OK
+			> AT+CGPADDR=1
+			< +CGPADDR: 1,"10.64.0.3"
+			< OK
+		`))
+		a, err := m.PDPAddress(t.Context(), 1)
+		if err != nil || len(a.Addrs) != 1 || a.Addrs[0].String() != "10.64.0.3" {
+			t.Fatalf("PDPAddress = %+v, %v", a, err)
+		}
+		if n := count(f.commands(), "AT+CGPADDR=1"); n != 2 {
+			t.Errorf("AT+CGPADDR=1 sent %d times, want 2", n)
+		}
+	})
+}
+
+// An LTE-only modem answers +C5GREG? with ERROR: asked once per session,
+// not at every poll.
+func TestC5GREGAskedOnceWhenUnknown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		poll := `
+			> AT+CREG?
+			< +CREG: 2,1,"DE10","5A29C0B",7
+			< OK
+			> AT+CGREG?
+			< +CGREG: 2,1,"DE10","5A29C0B",7
+			< OK
+			> AT+CEREG?
+			< +CEREG: 2,1,"DE10","5A29C0B",7
+			< OK
+		`
+		m, f := newTestModem(t, parseTranscript(poll+`
+			> AT+C5GREG?
+			< ERROR
+		`+poll))
+		for range 2 {
+			regs, err := m.Registrations(t.Context())
+			if err != nil || len(regs) != 3 {
+				t.Fatalf("Registrations = %+v, %v", regs, err)
+			}
+		}
+		if n := count(f.commands(), "AT+C5GREG?"); n != 1 {
+			t.Errorf("AT+C5GREG? sent %d times, want 1", n)
+		}
+	})
+}

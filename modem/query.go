@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // execer is the one thing the typed queries need from the engine. *Modem
@@ -18,9 +19,12 @@ type execer interface {
 type querier struct {
 	x execer
 	d Dialect
+	// no5GS, when set, remembers for the session that +C5GREG? is an
+	// unknown command (LTE-only modems answer ERROR every time).
+	no5GS *atomic.Bool
 }
 
-func (m *Modem) q() querier { return querier{x: m, d: m.dialect} }
+func (m *Modem) q() querier { return querier{x: m, d: m.dialect, no5GS: &m.no5GS} }
 
 // opErr wraps a parse failure (or ErrNotSupported) with the command.
 func opErr(cmd string, err error) error {
@@ -319,6 +323,9 @@ func (q querier) registrations(ctx context.Context) ([]Registration, error) {
 	var out []Registration
 	var last error
 	for _, d := range []Domain{DomainCS, DomainPS, DomainEPS, Domain5GS} {
+		if d == Domain5GS && q.no5GS != nil && q.no5GS.Load() {
+			continue
+		}
 		reg, err := q.registration(ctx, d)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, ErrClosed) {
@@ -326,6 +333,8 @@ func (q querier) registrations(ctx context.Context) ([]Registration, error) {
 			}
 			if d != Domain5GS {
 				last = err
+			} else if q.no5GS != nil && (errors.Is(err, ErrError) || errors.As(err, new(*CMEError))) {
+				q.no5GS.Store(true) // the modem answered: it has no 5GS registration
 			}
 			continue
 		}
@@ -591,7 +600,11 @@ func (q querier) pdpAddress(ctx context.Context, cid int) (PDPAddress, error) {
 		return PDPAddress{}, &OpError{Cmd: "AT+CGPADDR=", Err: fmt.Errorf("%w: cid %d", ErrIncorrectParameters, cid)}
 	}
 	cmd := "+CGPADDR=" + strconv.Itoa(cid)
-	lines, err := q.run(ctx, cmd, "+CGPADDR:")
+	// 27.007 answers +CGPADDR=<cid> with a +CGPADDR: line for that cid,
+	// address or not: a bare OK is a stray result that crossed the
+	// command, so the read is checked and asked again (the daemon's fault
+	// matrix saw a duplicate OK report "no address" for one poll).
+	lines, err := q.x.exec(ctx, cmdSpec{cmd: cmd, prefix: []string{"+CGPADDR:"}, need: true})
 	if err != nil {
 		return PDPAddress{}, err
 	}
