@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -411,21 +410,7 @@ func RunFault(ctx context.Context, o FaultOptions) (FaultResult, error) {
 		srv.Close()
 		return res, err
 	}
-	simCtx, stopSim := context.WithCancel(context.Background())
-	var simWG sync.WaitGroup
-	open := modem.Opener(func(ctx context.Context) (io.ReadWriteCloser, error) {
-		if err := m.WaitPortUp(ctx); err != nil {
-			return nil, err
-		}
-		dev, host := net.Pipe()
-		simWG.Add(1)
-		go func() {
-			defer simWG.Done()
-			_ = m.Serve(simCtx, host)
-			host.Close()
-		}()
-		return dev, nil
-	})
+	open, stopSim := pipeOpener(m)
 
 	var (
 		mu       sync.Mutex
@@ -462,7 +447,6 @@ func RunFault(ctx context.Context, o FaultOptions) (FaultResult, error) {
 	})
 	if err != nil {
 		stopSim()
-		m.Close()
 		srv.Close()
 		return res, err
 	}
@@ -484,8 +468,6 @@ func RunFault(ctx context.Context, o FaultOptions) (FaultResult, error) {
 			err = errors.New("the daemon did not stop within a minute of cancellation")
 		}
 		stopSim()
-		m.Close()
-		simWG.Wait()
 		hc.CloseIdleConnections()
 		srv.Close()
 		if errors.Is(err, context.Canceled) {

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/internal/daemon"
-	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/switcher"
@@ -160,23 +159,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, err
 	}
 
-	// The simulator's side of each connection runs until the daemon closes
-	// its end, the modem drops the port, or the run ends.
-	simCtx, stopSim := context.WithCancel(context.Background())
-	var simWG sync.WaitGroup
-	open := modem.Opener(func(ctx context.Context) (io.ReadWriteCloser, error) {
-		if err := m.WaitPortUp(ctx); err != nil {
-			return nil, err
-		}
-		dev, host := net.Pipe()
-		simWG.Add(1)
-		go func() {
-			defer simWG.Done()
-			_ = m.Serve(simCtx, host)
-			host.Close()
-		}()
-		return dev, nil
-	})
+	open, stopSim := pipeOpener(m)
 
 	var decMu sync.Mutex
 	d, err := daemon.New(daemon.Options{
@@ -200,7 +183,6 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	})
 	if err != nil {
 		stopSim()
-		m.Close()
 		return rep, err
 	}
 	runCtx, stopDaemon := context.WithCancel(ctx)
@@ -217,8 +199,6 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			err = errors.New("soak: the daemon did not stop within a minute of cancellation")
 		}
 		stopSim()
-		m.Close()
-		simWG.Wait()
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}
