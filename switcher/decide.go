@@ -231,7 +231,7 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 	hard, soft := s.triggers(now, s.scores)
 	var best *Score
 	for i := range ranked {
-		if !ranked[i].Active && ranked[i].Eligible {
+		if !ranked[i].Active && ranked[i].Eligible && (hard.kind != TriggerNone || !s.threatHold(ranked[i].Profile, now)) {
 			best = &ranked[i]
 			break
 		}

@@ -241,3 +241,32 @@ func TestRejectedProfileIsNotLuredBackByAScan(t *testing.T) {
 		t.Fatalf("selections %v: lured back to the refused profile by a scan", sel)
 	}
 }
+
+// A profile left on a Critical threat is not returned to for score or
+// cost within the hour (its network may still hold the attacker), and is
+// afterwards.
+func TestThreatDepartureHoldsSoftReturn(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+	r.m.SetNet("roam", func(n *switchertest.Net) { n.PLMN = "311480" })
+	r.up()
+	r.tick(time.Minute)
+	r.threat.Set(threat.Result{Profiles: []threat.Assessment{{Scope: "profile:home", Level: threat.SeverityCritical}}})
+	if st := r.run(10*time.Second, time.Minute); st.Active != "roam" {
+		t.Fatalf("did not leave the threatened home: %s", st.Active)
+	}
+	left := r.clk.Now()
+	r.threat.Set(threat.Result{})
+	var back time.Duration
+	for el := time.Duration(0); el < 2*time.Hour; el += 30 * time.Second {
+		if st := r.tick(30 * time.Second); st.Active == "home" {
+			back = r.clk.Now().Sub(left)
+			break
+		}
+	}
+	if back == 0 {
+		t.Fatal("never went back home after the hour")
+	}
+	if back < 55*time.Minute {
+		t.Fatalf("back on the threatened home %s after leaving it", back)
+	}
+}

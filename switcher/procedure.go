@@ -57,6 +57,7 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		// A network that refuses the identity itself is there: seeing it
 		// in a scan proves nothing.
 		s.leftGone[s.active] = slices.ContainsFunc(why, func(r Reason) bool { return r.Code == CodeNoService }) && !s.obs.identityRefused()
+		s.leftThreat[s.active] = t == TriggerThreat
 	}
 	// The new profile's traffic is not compared with the old one's.
 	s.traffic = traffic{unsupported: s.traffic.unsupported}

@@ -292,6 +292,10 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 		// A scan after we left that sees the profile's network again is
 		// better evidence than the time since.
 		backInScan := s.leftGone[p.Name] && s.seenInScan[p.Name].After(s.departed[p.Name])
+		if !sc.Active && s.threatHold(p.Name, now) {
+			why(CodeThreatLevel, "left on a threat %s ago: no return for score or cost before %s",
+				now.Sub(s.departed[p.Name]).Round(time.Second), s.departed[p.Name].Add(departureTTL).UTC().Format(time.RFC3339))
+		}
 		if t, ok := s.departed[p.Name]; ok && now.Sub(t) < departureTTL && !backInScan {
 			pen := departurePenalty * (1 - float64(now.Sub(t))/float64(departureTTL))
 			sc.Health -= pen
@@ -325,6 +329,16 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 		out = append(out, sc)
 	}
 	return out
+}
+
+// threatHold reports whether p was left on a threat less than departureTTL
+// ago. A soft trigger does not go back to it: from another network nothing
+// says the attacker left, and trying means camping on its network again.
+// A hard trigger (the current profile lost) still may, and an operator may
+// force it.
+func (s *Switcher) threatHold(p string, now time.Time) bool {
+	t, ok := s.departed[p]
+	return ok && s.leftThreat[p] && now.Sub(t) < departureTTL
 }
 
 // availableInScan lists the allowed PLMNs of p that the last scan saw.

@@ -283,6 +283,7 @@ type Switcher struct {
 	failures       map[string][]time.Time
 	departed       map[string]time.Time
 	leftGone       map[string]bool      // departed because its network was gone
+	leftThreat     map[string]bool      // departed on a threat: no automatic return within departureTTL
 	seenInScan     map[string]time.Time // last scan that saw a profile's network
 	sig            map[string]*SignalTrack
 	scan           []modem.NetworkEntry
@@ -370,6 +371,7 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 		failures:     map[string][]time.Time{},
 		departed:     map[string]time.Time{},
 		leftGone:     map[string]bool{},
+		leftThreat:   map[string]bool{},
 		seenInScan:   map[string]time.Time{},
 		sig:          map[string]*SignalTrack{},
 		actedEpisode: map[threat.Action]int{},
