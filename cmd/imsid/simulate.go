@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/imsid/imsid/internal/simlink"
 	"io"
 	"io/fs"
 	"os"
@@ -16,7 +17,6 @@ import (
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/simulator/ptyport"
-	"github.com/imsid/imsid/switcher"
 )
 
 // runSimulated runs the daemon against the simulator on a pty in this
@@ -144,8 +144,8 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 		Open:       serialOpener(link, cfg.Modem.Baud),
 		Logger:     log,
 		Version:    version,
-		Clock:      simClock{clk},
-		Prober:     simProber{m},
+		Clock:      simlink.Clock{C: clk},
+		Prober:     simlink.Prober{M: m},
 		OnProgress: pw.print,
 	}
 	if o.duration > 0 {
@@ -158,28 +158,6 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 	code := serve(ctx, o, dopts, reload, load, stderr)
 	pw.summary(clk.Now())
 	return code
-}
-
-// simClock gives the switcher the simulator's accelerated clock.
-type simClock struct{ c simulator.Clock }
-
-func (s simClock) Now() time.Time { return s.c.Now() }
-
-func (s simClock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	s.c.AfterFunc(d, func() { ch <- s.c.Now() })
-	return ch
-}
-
-// simProber asks the simulator whether traffic would pass: the HTTP 204
-// probe's verdict without a network stack behind the pty.
-type simProber struct{ m *simulator.Modem }
-
-func (p simProber) Probe(context.Context, string) (switcher.ProbeResult, error) {
-	if p.m.Snapshot().DataUp {
-		return switcher.ProbeResult{OK: true, Latency: 42 * time.Millisecond}, nil
-	}
-	return switcher.ProbeResult{OK: false, Detail: "no traffic passes (simulated core)"}, nil
 }
 
 // progressWriter prints one line per event: scenario time, state,

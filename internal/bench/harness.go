@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
+	"github.com/imsid/imsid/internal/simlink"
 	"log/slog"
 	"math/rand/v2"
 	"net"
@@ -145,7 +146,7 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 	dm := switcher.NewDriverModem(d, nil)
 	defer func() { d.Close(); dm.Wait() }()
 
-	opts := []switcher.Option{switcher.WithProber(simProber{sim})}
+	opts := []switcher.Option{switcher.WithProber(simlink.Prober{M: sim})}
 	if traceLog != nil {
 		opts = append(opts, switcher.WithLogger(traceLog))
 	}

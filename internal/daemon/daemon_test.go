@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/imsid/imsid/internal/simlink"
 	"io"
 	"log/slog"
 	"net"
@@ -48,21 +49,6 @@ func (n *recNotifier) has(prefix string) bool {
 		}
 	}
 	return false
-}
-
-type simClock struct{ c simulator.Clock }
-
-func (s simClock) Now() time.Time { return s.c.Now() }
-func (s simClock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	s.c.AfterFunc(d, func() { ch <- s.c.Now() })
-	return ch
-}
-
-type simProber struct{ m *simulator.Modem }
-
-func (p simProber) Probe(context.Context, string) (switcher.ProbeResult, error) {
-	return switcher.ProbeResult{OK: p.m.Snapshot().DataUp, Latency: time.Millisecond}, nil
 }
 
 // pipes serves the simulator on a fresh net.Pipe per open, and can cut the
@@ -162,7 +148,7 @@ func start(t *testing.T, dir string) *harness {
 	h.d, err = New(Options{
 		Config: loadTestConfig(t, dir), Open: h.pipes.open,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clock:  simClock{clk}, Prober: simProber{sim}, Notifier: h.notif,
+		Clock:  simlink.Clock{C: clk}, Prober: simlink.Prober{M: sim}, Notifier: h.notif,
 		WatchdogInterval: 3 * time.Second, PersistEvery: 200 * time.Millisecond,
 	})
 	if err != nil {

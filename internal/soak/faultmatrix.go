@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/imsid/imsid/internal/simlink"
 	"io"
 	"log/slog"
 	"net/http"
@@ -410,7 +411,7 @@ func RunFault(ctx context.Context, o FaultOptions) (FaultResult, error) {
 		srv.Close()
 		return res, err
 	}
-	open, stopSim := pipeOpener(m)
+	open, stopSim := simlink.PipeOpener(m)
 
 	var (
 		mu       sync.Mutex
@@ -427,8 +428,8 @@ func RunFault(ctx context.Context, o FaultOptions) (FaultResult, error) {
 		Logger:   dlog,
 		Version:  "faultmatrix",
 		DeviceID: "faultmatrix",
-		Clock:    simClock{clk},
-		Prober:   simProber{m},
+		Clock:    simlink.Clock{C: clk},
+		Prober:   simlink.Prober{M: m},
 		Notifier: nopNotifier{},
 		ModemOptions: []modem.Option{modem.WithCommandObserver(func(cmd string, _ time.Duration, err error) {
 			name := cmdName(cmd)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/imsid/imsid/internal/simlink"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -19,7 +20,6 @@ import (
 	"github.com/imsid/imsid/internal/daemon"
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
-	"github.com/imsid/imsid/switcher"
 )
 
 // Options configure a soak run. Scenario and StateDir are required.
@@ -159,7 +159,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, err
 	}
 
-	open, stopSim := pipeOpener(m)
+	open, stopSim := simlink.PipeOpener(m)
 
 	var decMu sync.Mutex
 	d, err := daemon.New(daemon.Options{
@@ -168,8 +168,8 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		Logger:   o.Logger,
 		Version:  "soak",
 		DeviceID: "soak",
-		Clock:    simClock{clk},
-		Prober:   simProber{m},
+		Clock:    simlink.Clock{C: clk},
+		Prober:   simlink.Prober{M: m},
 		Notifier: nopNotifier{},
 		OnProgress: func(p daemon.Progress) {
 			key := p.Kind + " " + p.Code
@@ -357,27 +357,6 @@ func injectEvent(m *simulator.Modem, rng *rand.Rand, plmns []string) (string, er
 			Signal: &simulator.SignalConfig{RSRP: ptr(-85), RSRQ: ptr(-9), SINR: ptr(14)}}
 	}
 	return ev.Kind, m.RunEvent(ev)
-}
-
-// simClock gives the switcher the simulator's accelerated clock.
-type simClock struct{ c simulator.Clock }
-
-func (s simClock) Now() time.Time { return s.c.Now() }
-
-func (s simClock) After(d time.Duration) <-chan time.Time {
-	ch := make(chan time.Time, 1)
-	s.c.AfterFunc(d, func() { ch <- s.c.Now() })
-	return ch
-}
-
-// simProber: traffic passes when the simulated core would carry it.
-type simProber struct{ m *simulator.Modem }
-
-func (p simProber) Probe(context.Context, string) (switcher.ProbeResult, error) {
-	if p.m.Snapshot().DataUp {
-		return switcher.ProbeResult{OK: true, Latency: 40 * time.Millisecond}, nil
-	}
-	return switcher.ProbeResult{Detail: "no traffic passes (simulated core)"}, nil
 }
 
 type nopNotifier struct{}
