@@ -180,9 +180,11 @@ type Status struct {
 	Quarantines []QuarantineEntry `json:"quarantines"`
 	Switches    int               `json:"switches_in_window"`
 	// CapRetryAt is when the next switch fits the cap; zero if it fits now.
-	CapRetryAt time.Time     `json:"cap_retry_at,omitzero"`
-	DwellUntil time.Time     `json:"dwell_until,omitzero"`
-	Recovery   RecoveryStats `json:"recovery"`
+	CapRetryAt time.Time `json:"cap_retry_at,omitzero"`
+	DwellUntil time.Time `json:"dwell_until,omitzero"`
+	// RetryAt is, in state failed, when the next attempt is due.
+	RetryAt  time.Time     `json:"retry_at,omitzero"`
+	Recovery RecoveryStats `json:"recovery"`
 }
 
 // obs is one tick's reading of the modem.
@@ -648,6 +650,9 @@ func (s *Switcher) publish(now time.Time) {
 	if s.pin != nil {
 		p := *s.pin
 		st.Pin = &p
+	}
+	if st.State == StateFailed {
+		st.RetryAt = s.failedUntil
 	}
 	if s.threatRes != nil {
 		st.ThreatLevel = s.threatRes.Overall.Level.String()

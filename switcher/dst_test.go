@@ -1,0 +1,573 @@
+package switcher_test
+
+// Deterministic simulation testing: random worlds and timelines over the
+// real simulator, driver, threat engine and switcher, in a synctest bubble,
+// with the invariants of docs/switcher.md checked at every tick. A failing
+// seed is shrunk to a minimal timeline and written out as a scenario file
+// that `imsid --simulate FILE` replays.
+//
+//	go test ./switcher -run TestDST -dst.seeds 10000   (make dst SEEDS=10000)
+//	go test ./switcher -run TestDST -dst.from 4711 -dst.seeds 1 -v
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/simulator"
+	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/threat"
+)
+
+var (
+	dstSeeds  = flag.Int("dst.seeds", 200, "DST: how many seeds")
+	dstFrom   = flag.Uint64("dst.from", 1, "DST: first seed")
+	dstLength = flag.Duration("dst.length", 2*time.Hour, "DST: scenario time per seed")
+	dstOut    = flag.String("dst.out", "", "DST: directory for shrunk failing scenarios (default: the test's temp dir)")
+	dstShrink = flag.Bool("dst.shrink", true, "DST: shrink failing timelines")
+)
+
+// Bounds the invariants are checked against (docs/switcher.md states them).
+const (
+	// dataBackWithin: once some profile can carry data, data flows again
+	// within this long.
+	dataBackWithin = 5 * time.Minute
+	// inFlightSlack is what a switch may take beyond its verify deadline
+	// (one step timeout for the last check).
+	inFlightSlack = 45 * time.Second
+	// leaveCriticalWithin: a Critical threat on the active profile with a
+	// threat-free eligible profile in sight starts a switch within a poll
+	// and a bit.
+	leaveCriticalWithin = 25 * time.Second
+	// offListWithin: data over a network outside the allowlist stops
+	// within two polls and a bit.
+	offListWithin = 35 * time.Second
+)
+
+// dstProfile is what the oracle knows of a profile: its identity and the
+// networks that accept it within its allowlist.
+type dstProfile struct {
+	name, imsi string
+	nets       []string
+}
+
+var dstProfiles = []dstProfile{
+	{"home", "310260123456789", []string{"310260"}},
+	{"roam", "204041234567890", []string{"310410"}},
+	{"last", "901281234567890", []string{"310260", "310410", "311480"}},
+}
+
+var dstNets = []string{"310260", "310410", "311480"}
+
+// dstEvent is one timeline entry: its YAML and what it does to the oracle.
+type dstEvent struct {
+	At   time.Duration
+	YAML string // the flow mapping, without "at"
+	// Oracle effects over [At, At+Dur): Dur 0 is "until the end".
+	Dur    time.Duration
+	Down   string // network down or core dead
+	Jam    bool
+	Reject [2]string // network, IMSI refused
+	Taint  string    // a threat on this network: its profiles leave the oracle
+	Fault  bool      // the modem misbehaves for a while
+	Op     *dstOp
+}
+
+// dstOp is an operator action at a time.
+type dstOp struct {
+	Kind    string // force, pin, unpin
+	Profile string
+	For     time.Duration
+}
+
+type dstWorld struct {
+	Seed   uint64
+	Length time.Duration
+	Quiet  bool // only operator actions: no finding may be raised
+	Events []dstEvent
+}
+
+func dstDur(r *rand.Rand, lo, hi time.Duration) time.Duration {
+	return (lo + time.Duration(r.Int64N(int64(hi-lo)))).Truncate(time.Second)
+}
+
+// genWorld draws a world for seed.
+func genWorld(seed uint64, length time.Duration) dstWorld {
+	r := rand.New(rand.NewPCG(seed, 0xD57))
+	w := dstWorld{Seed: seed, Length: length, Quiet: seed%5 == 0}
+	n := int(length/time.Hour)*6 + r.IntN(6)
+	ci := 0xC000
+	for range n {
+		at := dstDur(r, 30*time.Second, length-2*time.Minute)
+		net := dstNets[r.IntN(len(dstNets))]
+		k := r.IntN(100)
+		if w.Quiet {
+			k = 90 + r.IntN(10)
+		}
+		var e dstEvent
+		switch {
+		case k < 14: // a blip
+			d := dstDur(r, 10*time.Second, 60*time.Second)
+			e = dstEvent{YAML: fmt.Sprintf(`event: outage, network: "%s", duration: %s`, net, d), Dur: d, Down: net}
+		case k < 26:
+			d := dstDur(r, 2*time.Minute, 40*time.Minute)
+			e = dstEvent{YAML: fmt.Sprintf(`event: outage, network: "%s", duration: %s`, net, d), Dur: d, Down: net}
+		case k < 38:
+			d := dstDur(r, 30*time.Second, 20*time.Minute)
+			e = dstEvent{YAML: fmt.Sprintf(`event: core_outage, network: "%s", duration: %s`, net, d), Dur: d, Down: net}
+		case k < 50: // a reject of one identity, accepted again later
+			p := dstProfiles[r.IntN(len(dstProfiles))]
+			if !slices.Contains(p.nets, net) {
+				net = p.nets[0]
+			}
+			cause := []int{2, 3, 6, 7, 8, 11, 12, 13, 15}[r.IntN(9)]
+			d := dstDur(r, time.Minute, 30*time.Minute)
+			res := "roaming"
+			if p.name == "home" {
+				res = "home"
+			}
+			e = dstEvent{YAML: fmt.Sprintf(`event: reject, network: "%s", imsi: "%s", cause: %d`, net, p.imsi, cause),
+				Dur: d, Reject: [2]string{net, p.imsi}}
+			w.Events = append(w.Events, dstEvent{At: at + d,
+				YAML: fmt.Sprintf(`event: accept, network: "%s", imsi: "%s", result: %s`, net, p.imsi, res)})
+		case k < 58:
+			d := dstDur(r, 20*time.Second, 4*time.Minute)
+			sinr := -8 - r.IntN(10)
+			e = dstEvent{YAML: fmt.Sprintf(`event: jamming, sinr: %d, duration: %s`, sinr, d), Dur: d, Jam: true}
+		case k < 66: // a 2G downgrade onto an unknown cell
+			ci++
+			d := dstDur(r, 2*time.Minute, 30*time.Minute)
+			e = dstEvent{YAML: fmt.Sprintf(`event: cell, network: "%s", duration: %s, cell: {rat: GSM, tac: "3AF0", ci: "%X", earfcn: 50, pci: 5}`, net, d, ci),
+				Taint: net}
+		case k < 72: // an unknown LTE cell
+			ci++
+			d := dstDur(r, 5*time.Minute, time.Hour)
+			e = dstEvent{YAML: fmt.Sprintf(`event: cell, network: "%s", duration: %s, cell: {rat: LTE, tac: "0666", ci: "%X", earfcn: 5035, pci: 400, band: 12}`, net, d, ci),
+				Taint: net}
+		case k < 78:
+			rsrp := -80 - r.IntN(45)
+			d := dstDur(r, 10*time.Second, 10*time.Minute)
+			e = dstEvent{YAML: fmt.Sprintf(`event: signal, network: "%s", signal: {rsrp: %d, sinr: %d}, over: %s`, net, rsrp, 20+(rsrp+80)/2, d)}
+		case k < 84:
+			kind := []string{"no_answer", "late_answer", "duplicate_ok", "truncated", "garbage", "reset"}[r.IntN(6)]
+			e = dstEvent{YAML: fmt.Sprintf(`event: fault, fault: {kind: %s, count: %d}`, kind, 1+r.IntN(3)), Dur: 90 * time.Second, Fault: true}
+		default:
+			p := dstProfiles[r.IntN(len(dstProfiles))].name
+			switch r.IntN(4) {
+			case 0, 1:
+				e = dstEvent{Op: &dstOp{Kind: "force", Profile: p}}
+			case 2:
+				e = dstEvent{Op: &dstOp{Kind: "pin", Profile: p, For: dstDur(r, time.Minute, time.Hour)}}
+			default:
+				e = dstEvent{Op: &dstOp{Kind: "unpin"}}
+			}
+		}
+		e.At = at
+		w.Events = append(w.Events, e)
+	}
+	slices.SortStableFunc(w.Events, func(a, b dstEvent) int { return int(a.At - b.At) })
+	return w
+}
+
+// scenario renders the world as a simulator scenario file.
+func (w dstWorld) scenario(t testing.TB) []byte {
+	base, err := os.ReadFile("testdata/dst/world.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.Write(base)
+	fmt.Fprintf(&b, "# DST seed %d, %s of scenario time.\n", w.Seed, w.Length)
+	b.WriteString("timeline:\n")
+	any := false
+	for _, e := range w.Events {
+		if e.Op != nil {
+			fmt.Fprintf(&b, "  # at %s: imsictl %s %s", e.At, e.Op.Kind, e.Op.Profile)
+			if e.Op.For > 0 {
+				fmt.Fprintf(&b, " --for %s", e.Op.For)
+			}
+			b.WriteString("\n")
+			continue
+		}
+		fmt.Fprintf(&b, "  - {at: %s, %s}\n", e.At, e.YAML)
+		any = true
+	}
+	if !any {
+		b.WriteString("  []\n")
+	}
+	return []byte(b.String())
+}
+
+// oracle says whether some profile could carry data at t, from the
+// timeline alone. It is conservative: a profile whose networks ever saw a
+// threat, and any moment near a modem fault, are left out.
+func (w dstWorld) canCarry(t time.Duration) bool {
+	in := func(e dstEvent) bool { return t >= e.At && (e.Dur == 0 || t < e.At+e.Dur) }
+	for _, e := range w.Events {
+		if (e.Jam || e.Fault) && in(e) {
+			return false
+		}
+	}
+	for _, p := range dstProfiles {
+		tainted := false
+		for _, e := range w.Events {
+			tainted = tainted || (e.Taint != "" && slices.Contains(p.nets, e.Taint) && t >= e.At)
+		}
+		if tainted {
+			continue
+		}
+		for _, n := range p.nets {
+			ok := true
+			for _, e := range w.Events {
+				if in(e) && (e.Down == n || e.Reject == [2]string{n, p.imsi}) {
+					ok = false
+				}
+			}
+			if ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// violation is one broken invariant.
+type violation struct {
+	at   time.Duration
+	name string
+	msg  string
+}
+
+func (v violation) String() string { return fmt.Sprintf("%s at %s: %s", v.name, v.at, v.msg) }
+
+// checker holds what the invariants need across ticks.
+type checker struct {
+	w     dstWorld
+	cfg   *profiles.Config
+	start time.Time
+	sim   *simulator.Modem
+	s     *switcher.Switcher
+
+	mu         sync.Mutex
+	violations []violation
+	findings   []threat.Finding
+
+	state      switcher.State
+	stateSince time.Time
+	lastData   time.Time
+	carrySince time.Time
+	critSince  time.Time
+	offSince   time.Time
+}
+
+func (c *checker) fail(now time.Time, name, format string, a ...any) {
+	c.violations = append(c.violations, violation{at: now.Sub(c.start).Truncate(time.Second), name: name, msg: fmt.Sprintf(format, a...)})
+}
+
+// tick runs after every switcher tick (WithOnTick).
+func (c *checker) tick() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.s.Status()
+	now := st.At
+	snap := c.sim.Snapshot()
+	el := now.Sub(c.start)
+
+	if st.State != c.state {
+		c.state, c.stateSince = st.State, now
+	}
+	// Nothing stays in switching, verifying or rolling back past its deadline.
+	vd := c.cfg.Policy.VerifyDeadline.Std()
+	switch st.State {
+	case switcher.StateSwitching, switcher.StateVerifying, switcher.StateRollingBack:
+		if d := now.Sub(c.stateSince); d > vd+inFlightSlack {
+			c.fail(now, "in_flight_deadline", "%s for %s (deadline %s)", st.State, d.Round(time.Second), vd)
+			c.stateSince = now
+		}
+	case switcher.StateFailed:
+		if !st.RetryAt.After(now) && st.RetryAt.IsZero() {
+			c.fail(now, "failed_retry_visible", "failed without a retry time")
+		}
+	}
+
+	// Data back within a bound whenever some profile can carry it.
+	if snap.DataUp {
+		c.lastData = now
+	}
+	if c.w.canCarry(el) {
+		if c.carrySince.IsZero() {
+			c.carrySince = now
+		}
+		from := laterOfT(c.carrySince, c.lastData)
+		if !snap.DataUp && now.Sub(from) > dataBackWithin {
+			c.fail(now, "data_back", "no data for %s while a profile could carry it (state %s on %q)",
+				now.Sub(from).Round(time.Second), st.State, st.Active)
+			c.lastData = now // one report per stretch
+		}
+	} else {
+		c.carrySince = time.Time{}
+	}
+
+	// No data over a network outside the allowlist of the identity in use.
+	if snap.DataUp && snap.PLMN != "" && !c.allowed(snap.IMSI, snap.PLMN) {
+		if c.offSince.IsZero() {
+			c.offSince = now
+		}
+		if now.Sub(c.offSince) > offListWithin {
+			c.fail(now, "allowlist", "data over %s, outside the allowlist, for %s", snap.PLMN, now.Sub(c.offSince).Round(time.Second))
+			c.offSince = now
+		}
+	} else {
+		c.offSince = time.Time{}
+	}
+
+	// A Critical threat on the active profile is left when a threat-free
+	// eligible profile exists.
+	crit := false
+	if st.State == switcher.StateConnected || st.State == switcher.StateDegraded || st.State == switcher.StateRegistering ||
+		st.State == switcher.StateHeld {
+		var act *switcher.Score
+		for i := range st.Scores {
+			if st.Scores[i].Active {
+				act = &st.Scores[i]
+			}
+		}
+		if act != nil && act.Threat == 0 {
+			for _, sc := range st.Scores {
+				if !sc.Active && sc.Eligible && sc.Threat == 100 {
+					crit = true
+				}
+			}
+		}
+	}
+	if crit {
+		if c.critSince.IsZero() {
+			c.critSince = now
+		}
+		if now.Sub(c.critSince) > leaveCriticalWithin {
+			c.fail(now, "leave_critical", "on %q under a Critical threat for %s with a threat-free profile eligible", st.Active,
+				now.Sub(c.critSince).Round(time.Second))
+			c.critSince = now
+		}
+	} else {
+		c.critSince = time.Time{}
+	}
+}
+
+func laterOfT(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func (c *checker) allowed(imsi, plmn string) bool {
+	for _, p := range c.cfg.Profiles {
+		if p.IMSIPrefix != "" && p.IMSIPrefix.Matches(imsi) {
+			return p.AllowsPLMN(profiles.PLMN(plmn))
+		}
+	}
+	return true // a foreign identity: not ours to judge here
+}
+
+func (c *checker) onThreat(r threat.Result) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.findings = append(c.findings, r.Findings...)
+}
+
+// end checks what can only be judged over the whole run.
+func (c *checker) end(ds []switcher.Decision) {
+	if c.w.Quiet {
+		// Only operator actions happened: imsid's own switches, refreshes
+		// and detaches must not look like an attack.
+		for _, f := range c.findings {
+			if f.Severity >= threat.SeverityMedium {
+				c.fail(f.At, "own_actions_no_findings", "%s (%s) raised by imsid's own actions: %s", f.Rule, f.Severity, f.Message)
+			}
+		}
+	}
+	// A profile left for a dead core or a threat is not re-entered by
+	// score or cost within the hour.
+	left := map[string]time.Time{}
+	for _, d := range ds {
+		if d.Kind != switcher.KindSwitch {
+			continue
+		}
+		if d.Trigger == switcher.TriggerThreat || d.Has(switcher.CodeDataPathDead) {
+			left[d.From] = d.Time
+		}
+		if at, ok := left[d.To]; ok && d.Trigger == switcher.TriggerSoft && d.Time.Sub(at) < time.Hour {
+			c.fail(d.Time, "no_early_return", "back on %q %s after leaving it for a dead core or a threat",
+				d.To, d.Time.Sub(at).Round(time.Second))
+		}
+	}
+}
+
+// runDST runs one world and returns its violations and decisions.
+func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
+	synctest.Test(t, func(t *testing.T) {
+		sc, err := simulator.ParseScenario(fmt.Sprintf("dst-%d.yaml", w.Seed), w.scenario(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim, err := simulator.New(sc, simulator.WithClock(simulator.NewRealClock(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		a, b := net.Pipe()
+		served := make(chan struct{})
+		go func() { defer close(served); _ = sim.Serve(ctx, b) }()
+		d, err := modem.New(ctx, a)
+		if err != nil {
+			t.Fatalf("driver: %v", err)
+		}
+		dm := switcher.NewDriverModem(d, nil)
+		cfg := loadCfg(t, "dst/imsid.yaml")
+		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &checker{w: w, cfg: cfg, start: time.Now(), sim: sim}
+		s, err := switcher.New(cfg, dm, switcher.WithProber(simProber{sim}), switcher.WithThreat(eng),
+			switcher.WithOnThreat(c.onThreat), switcher.WithOnTick(c.tick))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.s = s
+		var timers []*time.Timer
+		for _, e := range w.Events {
+			if e.Op == nil {
+				continue
+			}
+			op := *e.Op
+			timers = append(timers, time.AfterFunc(e.At, func() {
+				switch op.Kind {
+				case "force":
+					_ = s.Force(op.Profile, "dst")
+				case "pin":
+					_ = s.Pin(op.Profile, op.For)
+				case "unpin":
+					_ = s.Unpin()
+				}
+			}))
+		}
+		defer func() {
+			for _, tm := range timers {
+				tm.Stop()
+			}
+			s.Close()
+			d.Close()
+			dm.Wait()
+			cancel()
+			a.Close()
+			b.Close()
+			<-served
+		}()
+		rctx, rcancel := context.WithTimeout(ctx, w.Length)
+		defer rcancel()
+		if err := s.Run(rctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatal(err)
+		}
+		ds = s.Decisions(0, 0)
+		c.mu.Lock()
+		c.end(ds)
+		vs = slices.Clone(c.violations)
+		c.mu.Unlock()
+	})
+	return vs, ds
+}
+
+// shrink removes events while the first violation's invariant still breaks.
+func shrink(t *testing.T, w dstWorld, name string) dstWorld {
+	breaks := func(c dstWorld) bool {
+		var vs []violation
+		t.Run("shrink", func(t *testing.T) { vs, _ = runDST(t, c) })
+		return slices.ContainsFunc(vs, func(v violation) bool { return v.name == name })
+	}
+	for i := len(w.Events) - 1; i >= 0; i-- {
+		c := w
+		c.Events = slices.Delete(slices.Clone(w.Events), i, i+1)
+		if breaks(c) {
+			w = c
+		}
+	}
+	return w
+}
+
+func TestDST(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	seeds := *dstSeeds
+	var failed []uint64
+	for i := range seeds {
+		seed := *dstFrom + uint64(i)
+		w := genWorld(seed, *dstLength)
+		var vs []violation
+		ok := t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			var ds []switcher.Decision
+			vs, ds = runDST(t, w)
+			if len(vs) > 0 {
+				t.Errorf("%d violations, first: %s\ndecisions:\n%s", len(vs), vs[0], dump(ds))
+			}
+		})
+		if ok {
+			continue
+		}
+		failed = append(failed, seed)
+		if *dstShrink && len(vs) > 0 {
+			m := shrink(t, w, vs[0].name)
+			dir := *dstOut
+			if dir == "" {
+				dir = t.TempDir()
+			}
+			p := filepath.Join(dir, fmt.Sprintf("dst-seed-%d.yaml", seed))
+			if err := os.WriteFile(p, m.scenario(t), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("seed %d: %s; shrunk from %d to %d events: %s", seed, vs[0].name, len(w.Events), len(m.Events), p)
+		}
+		if len(failed) >= 5 {
+			t.Fatalf("stopping after 5 failing seeds: %v", failed)
+		}
+	}
+	t.Logf("%d seeds from %d, %s each: %d failing %v", seeds, *dstFrom, *dstLength, len(failed), failed)
+}
+
+// The same seed gives the same decisions.
+func TestDSTDeterministic(t *testing.T) {
+	for _, seed := range []uint64{3, 17} {
+		w := genWorld(seed, time.Hour)
+		_, a := runDST(t, w)
+		_, b := runDST(t, w)
+		key := func(ds []switcher.Decision) []string {
+			var out []string
+			for _, d := range ds {
+				codes := ""
+				for _, r := range d.Reasons {
+					codes += string(r.Code) + ","
+				}
+				out = append(out, fmt.Sprintf("%s %s %s>%s %s", d.Time.Format(time.TimeOnly), d.Kind, d.From, d.To, codes))
+			}
+			return out
+		}
+		if ka, kb := key(a), key(b); !slices.Equal(ka, kb) {
+			t.Fatalf("seed %d: two runs differ:\n%s\n---\n%s", seed, strings.Join(ka, "\n"), strings.Join(kb, "\n"))
+		}
+	}
+}
