@@ -117,3 +117,24 @@ func (b *switchBudget) count(now time.Time, window time.Duration) int {
 }
 
 func (b *switchBudget) record(now time.Time) { b.times = append(b.times, now) }
+
+// selectBackoff spaces out selections after the modem or the card refused
+// one before anything changed: that says nothing about the target, so no
+// profile is quarantined for it, but asking again at every poll would
+// only hammer a card that cannot do it.
+type selectBackoff struct {
+	until time.Time
+	wait  time.Duration
+}
+
+const (
+	selectBackoffMin = time.Minute
+	selectBackoffMax = 30 * time.Minute
+)
+
+func (b *selectBackoff) refused(now time.Time) {
+	b.wait = min(max(2*b.wait, selectBackoffMin), selectBackoffMax)
+	b.until = now.Add(b.wait)
+}
+
+func (b *selectBackoff) ok() { *b = selectBackoff{} }

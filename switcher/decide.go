@@ -3,6 +3,7 @@ package switcher
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/imsid/imsid/profiles"
@@ -46,60 +47,6 @@ func (s *Switcher) lifecycleHealth(now time.Time) {
 	if s.pin != nil && s.pin.Profile == s.active {
 		s.fire(EvPin)
 	}
-}
-
-type trig struct {
-	kind    Trigger
-	reasons []Reason
-}
-
-// triggers lists why the active profile should be left.
-func (s *Switcher) triggers(now time.Time, scores []Score) (hard, soft trig) {
-	pol := s.cfg.Policy
-	if s.active == "" {
-		hard.kind = TriggerHard
-		hard.reasons = append(hard.reasons, reason(CodeUnknownProfile, "the SIM carries no configured profile"))
-	}
-	if !s.noServiceSince.IsZero() && now.Sub(s.noServiceSince) >= pol.NoServiceTrigger.Std() {
-		hard.kind = TriggerHard
-		hard.reasons = append(hard.reasons, reason(CodeNoService, "no service for %s", now.Sub(s.noServiceSince).Round(time.Second)))
-	}
-	if n := pol.Probes.FailuresToDown; n > 0 && s.probeFails >= n {
-		hard.kind = TriggerHard
-		hard.reasons = append(hard.reasons, reason(CodeDataPathDead, "%d consecutive probe failures", s.probeFails))
-	}
-	var act *Score
-	for i := range scores {
-		if scores[i].Active {
-			act = &scores[i]
-		}
-	}
-	if act != nil {
-		for _, r := range act.Reasons {
-			if r.Code == CodePLMNNotAllowed {
-				hard.kind = TriggerHard
-				hard.reasons = append(hard.reasons, r)
-			}
-		}
-	}
-	if s.threatActs() && s.active != "" {
-		if lvl := s.threatLevel(s.active); lvl == threat.SeverityCritical {
-			hard.kind = TriggerThreat
-			hard.reasons = append(hard.reasons, reason(CodeThreatCritical, "Critical threat on the active profile"))
-		} else if s.threatRes.Response.Actions.Has(threat.ActLeaveNow) && s.activeAvoided(now) {
-			hard.kind = TriggerThreat
-			hard.reasons = append(hard.reasons, reason(CodeThreatLeave, "threat response: leave the quarantined profile or network now"))
-		}
-	}
-	if act != nil {
-		for _, r := range act.Reasons {
-			if r.Code == CodeOverCap {
-				soft.kind = TriggerSoft
-				soft.reasons = append(soft.reasons, reason(CodeCapReached, "%s", r.Message))
-			}
-		}
-	}
-	return hard, soft
 }
 
 // activeAvoided reports whether the active profile or its serving network
@@ -201,11 +148,79 @@ func (s *Switcher) requeue(reqs []manualReq) {
 	s.reqs = append(reqs, s.reqs...)
 }
 
+// situation gathers what the steady-state rules look at (rules.go).
+func (s *Switcher) situation(now time.Time, ranked []Score) situation {
+	pol := s.cfg.Policy
+	sit := situation{now: now, active: s.active, autonomous: s.cfg.SIM.Method == profiles.MethodAutonomous,
+		registered: s.obs.registered, unknown: s.active == "", pin: s.pin, criticalOverridesPin: pol.CriticalOverridesPin,
+		suspended: s.suspended, margin: margin(pol.Thresholds), selectRetry: s.selRefused.until}
+	if !s.noServiceSince.IsZero() && now.Sub(s.noServiceSince) >= pol.NoServiceTrigger.Std() {
+		r := reason(CodeNoService, "no service for %s", now.Sub(s.noServiceSince).Round(time.Second))
+		sit.noService = &r
+	}
+	if n := pol.Probes.FailuresToDown; n > 0 && s.probeFails >= n {
+		r := reason(CodeDataPathDead, "%d consecutive probe failures", s.probeFails)
+		sit.dataDead = &r
+	} else if !s.noDataSince.IsZero() && now.Sub(s.noDataSince) >= noDataTrigger {
+		r := reason(CodeNoDataSession, "registered for %s without a data session", now.Sub(s.noDataSince).Round(time.Second))
+		sit.dataDead = &r
+	}
+	for _, sc := range s.scores {
+		if !sc.Active {
+			continue
+		}
+		sit.act = sc
+		for _, r := range sc.Reasons {
+			switch r.Code {
+			case CodePLMNNotAllowed:
+				r := r
+				sit.offList = &r
+			case CodeOverCap:
+				r := reason(CodeCapReached, "%s", r.Message)
+				sit.overCap = &r
+			}
+		}
+	}
+	if s.threatActs() && s.active != "" {
+		sit.activeThreat = s.threatLevel(s.active)
+		if sit.activeThreat == threat.SeverityCritical {
+			sit.critical = true
+		} else if s.threatRes.Response.Actions.Has(threat.ActLeaveNow) && s.activeAvoided(now) {
+			r := reason(CodeThreatLeave, "threat response: leave the quarantined profile or network now")
+			sit.leaveNow = &r
+		}
+	}
+	sit.ref = s.recentBest(now, sit.act)
+	if !s.lastSwitch.IsZero() {
+		sit.dwellUntil = s.lastSwitch.Add(pol.MinDwell.Std())
+	}
+	if ok, at := s.budget.allow(now, pol.SwitchCap.Max, pol.SwitchCap.Window.Std()); !ok {
+		sit.capRetry = at
+	}
+	for _, sc := range ranked {
+		if sc.Active {
+			continue
+		}
+		c := candidate{Score: sc, threat: s.threatLevel(sc.Profile)}
+		if p := s.cfg.Profile(sc.Profile); p != nil && len(p.MCCs) == 0 && len(p.PLMNs) > 0 && !s.obs.plmn().IsZero() {
+			c.sameNet = true
+			for _, x := range p.PLMNs {
+				c.sameNet = c.sameNet && string(x) == s.obs.plmn().String()
+			}
+		}
+		if d, ok := s.left[sc.Profile]; ok && now.Sub(d.At) < departureTTL {
+			c.left = &d
+			c.seenBack = s.seenInScan[sc.Profile].After(d.At)
+		}
+		sit.cands = append(sit.cands, c)
+	}
+	return sit
+}
+
 // steadyStep is the decision in registering/connected/degraded/held.
 func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualReq) {
 	s.lifecycleHealth(now)
 	ranked := s.rank(s.scores)
-	pol := s.cfg.Policy
 
 	// Pins lapse on time.
 	if s.pin != nil && !s.pin.Until.IsZero() && !now.Before(s.pin.Until) {
@@ -227,98 +242,57 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 		}
 		return
 	}
+	v := decide(s.situation(now, ranked))
+	s.execute(ctx, now, v, ranked)
+}
 
-	hard, soft := s.triggers(now, s.scores)
-	var best *Score
-	for i := range ranked {
-		if !ranked[i].Active && ranked[i].Eligible && (hard.kind != TriggerNone || !s.threatHold(ranked[i].Profile, now)) {
-			best = &ranked[i]
-			break
-		}
+// execute carries out a verdict of the rules.
+func (s *Switcher) execute(ctx context.Context, now time.Time, v verdict, ranked []Score) {
+	s.setIsolated(ctx, v.act == actIsolate)
+	wn := map[string][]Reason{}
+	if v.best != "" {
+		wn[v.best] = v.whyBest
 	}
-	var act Score
-	for _, sc := range s.scores {
-		if sc.Active {
-			act = sc
-		}
-	}
-	ref := s.recentBest(now, act)
-	if hard.kind == TriggerNone && best != nil && s.active != "" && best.Total >= ref+margin(pol.Thresholds) {
-		soft.kind = TriggerSoft
-		soft.reasons = append(soft.reasons, reason(CodeBetterProfile, "%q scores %.1f against %.1f (margin %.1f)",
-			best.Profile, best.Total, act.Total, margin(pol.Thresholds)))
-	}
-	t := hard
-	if t.kind == TriggerNone {
-		t = soft
-	}
-	if t.kind == TriggerNone {
-		s.failBackCheck(ctx, now)
-		return
-	}
-	stay := func(kind Kind, extra ...Reason) {
-		rs := append(slices.Clone(t.reasons), extra...)
-		wn := map[string][]Reason{}
-		if best != nil {
-			wn[best.Profile] = extra
-		}
-		s.record(now, Decision{Kind: kind, From: s.active, To: s.active, Trigger: t.kind, Reasons: rs,
+	stay := func(kind Kind) {
+		s.record(now, Decision{Kind: kind, From: s.active, To: s.active, Trigger: v.trigger, Reasons: v.reasons,
 			WhyNot: whyNot(ranked, s.active, wn)}, true)
 	}
-
-	if s.cfg.SIM.Method == profiles.MethodAutonomous {
-		stay(KindStay, reason(CodeAutonomous, "the applet selects the IMSI; imsid only observes"))
-		return
-	}
-	if s.suspended {
-		stay(KindSuspend, reason(CodeSuspended, "jamming: changing profile would not help"))
-		return
-	}
-	if s.pin != nil && s.pin.Profile == s.active {
-		override := pol.CriticalOverridesPin && slices.ContainsFunc(t.reasons, func(r Reason) bool { return r.Code == CodeThreatCritical })
-		if !override {
-			stay(KindHold, reason(CodePinned, "pinned to %q", s.pin.Profile))
+	switch v.act {
+	case actNone:
+		s.failBackCheck(ctx, now)
+	case actStay, actIsolate:
+		stay(KindStay)
+	case actHold:
+		stay(KindHold)
+	case actSuspend:
+		stay(KindSuspend)
+	case actFail:
+		s.record(now, Decision{Kind: KindFail, From: s.active, Trigger: v.trigger, Reasons: v.reasons,
+			WhyNot: whyNot(ranked, "", nil)}, true)
+		s.fire(EvExhausted)
+		s.failedRegistered = s.obs.registered
+		s.armBackoff(now, v.retryAt)
+	case actSwitch:
+		if v.scan && !s.checkTarget(ctx, now, v.to) {
+			if ctx.Err() != nil {
+				return // the scan was cut short by shutdown: decide nothing on it
+			}
+			wn[v.to] = []Reason{reason(CodeNotInScan, "%q: no allowed network in a fresh scan", v.to)}
+			v.reasons = append(v.reasons, wn[v.to]...)
+			stay(KindStay)
 			return
 		}
-		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerThreat,
-			Reasons: []Reason{reason(CodePinned, "Critical threat overrides the pin on %q", s.pin.Profile)}}, false)
-		s.pin = nil
-		s.fire(EvUnpin)
-	}
-	if best == nil {
-		if hard.kind == TriggerHard && (!s.obs.registered || s.probeFails >= pol.Probes.FailuresToDown || s.active == "") {
-			s.record(now, Decision{Kind: KindFail, From: s.active, Trigger: t.kind,
-				Reasons: append(slices.Clone(t.reasons), reason(CodeExhausted, "no eligible profile to switch to")),
-				WhyNot:  whyNot(ranked, "", nil)}, true)
-			s.fire(EvExhausted)
-			s.armBackoff(now)
-			return
-		}
-		// A threat with nowhere to go: stay (restricted mode), never offline.
-		stay(KindStay, reason(CodeExhausted, "no eligible profile to switch to"))
-		return
-	}
-	if ok, at := s.budget.allow(now, pol.SwitchCap.Max, pol.SwitchCap.Window.Std()); !ok {
-		stay(KindStay, reason(CodeSwitchCap, "%d switches per %s used; next allowed at %s", pol.SwitchCap.Max,
-			pol.SwitchCap.Window, at.UTC().Format(time.RFC3339)))
-		return
-	}
-	if hard.kind == TriggerNone && !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < pol.MinDwell.Std() {
-		stay(KindStay, reason(CodeDwell, "on %q since %s; minimum dwell %s", s.active,
-			s.lastSwitch.UTC().Format(time.RFC3339), pol.MinDwell))
-		return
-	}
-	if hard.kind == TriggerNone && !s.checkTarget(ctx, now, best.Profile) {
 		if ctx.Err() != nil {
 			return
 		}
-		stay(KindStay, reason(CodeNotInScan, "%q: no allowed network in a fresh scan", best.Profile))
-		return
+		if v.dropPin && s.pin != nil {
+			s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: v.trigger,
+				Reasons: append(slices.Clone(v.reasons), reason(CodePinned, "the pin on %q yields to this", s.pin.Profile))}, false)
+			s.pin = nil
+			s.fire(EvUnpin)
+		}
+		s.beginSwitch(ctx, now, v.to, v.trigger, v.reasons, ranked)
 	}
-	if ctx.Err() != nil {
-		return // the scan was cut short by shutdown: decide nothing on it
-	}
-	s.beginSwitch(ctx, now, best.Profile, t.kind, t.reasons, ranked)
 }
 
 // checkTarget refreshes a stale scan before a soft switch and re-checks the
@@ -365,8 +339,8 @@ func (s *Switcher) rescan(ctx context.Context, now time.Time) bool {
 // waitsForNetwork reports whether p was left because its network was gone
 // (no service) within departureTTL and no scan since has seen it back.
 func (s *Switcher) waitsForNetwork(p string, now time.Time) bool {
-	left, ok := s.departed[p]
-	return ok && s.leftGone[p] && now.Sub(left) < departureTTL && !s.seenInScan[p].After(left)
+	d, ok := s.left[p]
+	return ok && d.Cause == departGone && now.Sub(d.At) < departureTTL && !s.seenInScan[p].After(d.At)
 }
 
 // failBackCheck scans for a cheaper profile that is not usable now (left
@@ -430,35 +404,84 @@ func (s *Switcher) failBackCheck(ctx context.Context, now time.Time) {
 	s.log.Debug("switcher: fail-back scan", "waiting", waiting, "ok", ok, "seen", seen, "took", took, "next", s.fbNext)
 }
 
-func (s *Switcher) armBackoff(now time.Time) {
+// armBackoff sets when the failed state retries: the back-off, or at if
+// that is later (a refused selection's own back-off).
+func (s *Switcher) armBackoff(now, at time.Time) {
 	if s.failBackoff == 0 {
 		s.failBackoff = failBackoffMin
 	} else {
 		s.failBackoff = min(2*s.failBackoff, failBackoffMax)
 	}
-	s.failedUntil = now.Add(s.failBackoff)
+	s.failedUntil = laterOf(now.Add(s.failBackoff), at)
 }
 
-// failedStep waits out the back-off, then cycles the radio (if no applet
-// might be rotating) and starts over.
+// failedStep waits out the back-off, then starts over. Service that comes
+// back by itself on a configured profile ends the wait at once. At the end
+// of the wait a profile quarantined only for a failed switch is tried as a
+// last resort (the device is offline: trying costs nothing it has), and
+// the radio is cycled only if the modem has no service at all: never on a
+// working link.
 func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualReq) {
 	for _, rq := range reqs {
 		if s.manual(ctx, now, rq, s.rank(s.scores)) {
 			return
 		}
 	}
-	if now.Before(s.failedUntil) {
+	back := s.obs.registered && s.active != "" && !s.failedRegistered
+	if now.Before(s.failedUntil) && !back {
 		return
 	}
-	if s.resetAllowed(now) {
-		c, cancel := s.step(ctx)
-		_ = s.m.SetFunctionality(c, 0)
-		_ = s.m.SetFunctionality(c, 1)
-		cancel()
-		s.rec.CFUN++
-		s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnCFUN})
+	if !back {
+		if s.lastResort(ctx, now) {
+			return
+		}
+		if !s.obs.registered && s.resetAllowed(now) {
+			c, cancel := s.step(ctx)
+			_ = s.m.SetFunctionality(c, 0)
+			_ = s.m.SetFunctionality(c, 1)
+			cancel()
+			s.rec.CFUN++
+			s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnCFUN})
+		}
 	}
-	s.record(now, Decision{Kind: KindRecover, From: s.active, To: s.active, Trigger: TriggerHard,
-		Reasons: []Reason{reason(CodeExhausted, "retrying after %s back-off", s.failBackoff)}}, false)
+	why := reason(CodeExhausted, "retrying after %s back-off", s.failBackoff)
+	if back {
+		why = reason(CodeExhausted, "service is back on %q", s.active)
+	}
+	s.record(now, Decision{Kind: KindRecover, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{why}}, false)
 	s.fire(EvRetry)
+}
+
+// lastResort switches to the best profile that is kept out only by a
+// quarantine for a failed switch (never one for a threat, nor a profile
+// left on a threat).
+func (s *Switcher) lastResort(ctx context.Context, now time.Time) bool {
+	if s.cfg.SIM.Method == profiles.MethodAutonomous || s.selRefused.until.After(now) {
+		return false
+	}
+	ranked := s.rank(s.scores)
+	for _, sc := range ranked {
+		if sc.Active || sc.Eligible {
+			continue
+		}
+		if d, ok := s.left[sc.Profile]; ok && d.Cause == departThreat && now.Sub(d.At) < departureTTL {
+			continue
+		}
+		onlyQuar := true
+		for _, r := range sc.Reasons {
+			switch r.Code {
+			case CodeNotInScan, CodePLMNAvoided, CodePLMNNotAllowed, CodeOverCap:
+				onlyQuar = false
+			}
+		}
+		e, q := s.quar.active(now, profileKey(sc.Profile))
+		if !onlyQuar || !q || e.Reason.Code == "" || strings.HasPrefix(string(e.Reason.Code), "threat_") {
+			continue
+		}
+		return s.beginSwitch(ctx, now, sc.Profile, TriggerHard, []Reason{
+			reason(CodeExhausted, "no eligible profile"),
+			reason(CodeQuarantined, "trying %q, quarantined until %s for a failed switch, as a last resort", sc.Profile, e.Until.UTC().Format(time.RFC3339)),
+		}, ranked)
+	}
+	return false
 }

@@ -116,6 +116,17 @@ func (a *DriverModem) ActivatePDP(ctx context.Context, cid int) error {
 	return a.d.SetPDPActive(ctx, cid, true)
 }
 
+// DeactivatePDP implements Modem.
+func (a *DriverModem) DeactivatePDP(ctx context.Context, cid int) error {
+	return a.d.SetPDPActive(ctx, cid, false)
+}
+
+// IMEI implements DeviceModem.
+func (a *DriverModem) IMEI(ctx context.Context) (string, error) {
+	id, err := a.d.Identity(ctx)
+	return id.IMEI, err
+}
+
 // PDPAddress implements Modem.
 func (a *DriverModem) PDPAddress(ctx context.Context, cid int) (modem.PDPAddress, error) {
 	return a.d.PDPAddress(ctx, cid)

@@ -11,6 +11,7 @@ package switcher_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -78,7 +79,9 @@ type dstEvent struct {
 	YAML string // the flow mapping, without "at"
 	// Oracle effects over [At, At+Dur): Dur 0 is "until the end".
 	Dur    time.Duration
-	Down   string // network down or core dead
+	Down   string // network down
+	Dead   string // network up, its core dead
+	Signal bool   // a signal change (which network is strongest may change)
 	Jam    bool
 	Reject [2]string // network, IMSI refused
 	Taint  string    // a threat on this network: its profiles leave the oracle
@@ -127,7 +130,7 @@ func genWorld(seed uint64, length time.Duration) dstWorld {
 			e = dstEvent{YAML: fmt.Sprintf(`event: outage, network: "%s", duration: %s`, net, d), Dur: d, Down: net}
 		case k < 38:
 			d := dstDur(r, 30*time.Second, 20*time.Minute)
-			e = dstEvent{YAML: fmt.Sprintf(`event: core_outage, network: "%s", duration: %s`, net, d), Dur: d, Down: net}
+			e = dstEvent{YAML: fmt.Sprintf(`event: core_outage, network: "%s", duration: %s`, net, d), Dur: d, Dead: net}
 		case k < 50: // a reject of one identity, accepted again later
 			p := dstProfiles[r.IntN(len(dstProfiles))]
 			if !slices.Contains(p.nets, net) {
@@ -141,6 +144,12 @@ func genWorld(seed uint64, length time.Duration) dstWorld {
 			}
 			e = dstEvent{YAML: fmt.Sprintf(`event: reject, network: "%s", imsi: "%s", cause: %d`, net, p.imsi, cause),
 				Dur: d, Reject: [2]string{net, p.imsi}}
+			if slices.Contains([]int{2, 3, 6, 7, 8}, cause) {
+				// A network refusing the identity itself is what a rogue
+				// network does to push a device off (D3): leaving it and
+				// staying off is the threat response's call.
+				e.Taint = net
+			}
 			w.Events = append(w.Events, dstEvent{At: at + d,
 				YAML: fmt.Sprintf(`event: accept, network: "%s", imsi: "%s", result: %s`, net, p.imsi, res)})
 		case k < 58:
@@ -160,7 +169,7 @@ func genWorld(seed uint64, length time.Duration) dstWorld {
 		case k < 78:
 			rsrp := -80 - r.IntN(45)
 			d := dstDur(r, 10*time.Second, 10*time.Minute)
-			e = dstEvent{YAML: fmt.Sprintf(`event: signal, network: "%s", signal: {rsrp: %d, sinr: %d}, over: %s`, net, rsrp, 20+(rsrp+80)/2, d)}
+			e = dstEvent{YAML: fmt.Sprintf(`event: signal, network: "%s", signal: {rsrp: %d, sinr: %d}, over: %s`, net, rsrp, 20+(rsrp+80)/2, d), Signal: true}
 		case k < 84:
 			kind := []string{"no_answer", "late_answer", "duplicate_ok", "truncated", "garbage", "reset"}[r.IntN(6)]
 			e = dstEvent{YAML: fmt.Sprintf(`event: fault, fault: {kind: %s, count: %d}`, kind, 1+r.IntN(3)), Dur: 90 * time.Second, Fault: true}
@@ -225,20 +234,33 @@ func (w dstWorld) canCarry(t time.Duration) bool {
 		tainted := false
 		for _, e := range w.Events {
 			tainted = tainted || (e.Taint != "" && slices.Contains(p.nets, e.Taint) && t >= e.At)
+			// Where a profile may use several networks, the modem picks
+			// the strongest: a signal event may change which.
+			tainted = tainted || (len(p.nets) > 1 && e.Signal && t >= e.At)
 		}
 		if tainted {
 			continue
 		}
+		// p.nets are in the order the modem prefers them (signal strength):
+		// it camps on the first that is up and accepts the identity, and
+		// carries data only if that one's core works.
 		for _, n := range p.nets {
-			ok := true
+			down, refused, dead := false, false, false
 			for _, e := range w.Events {
-				if in(e) && (e.Down == n || e.Reject == [2]string{n, p.imsi}) {
-					ok = false
+				if !in(e) {
+					continue
 				}
+				down = down || e.Down == n
+				dead = dead || e.Dead == n
+				refused = refused || e.Reject == [2]string{n, p.imsi}
 			}
-			if ok {
+			if down || refused {
+				continue
+			}
+			if !dead {
 				return true
 			}
+			break
 		}
 	}
 	return false
@@ -293,9 +315,10 @@ func (c *checker) tick() {
 	vd := c.cfg.Policy.VerifyDeadline.Std()
 	switch st.State {
 	case switcher.StateSwitching, switcher.StateVerifying, switcher.StateRollingBack:
-		if d := now.Sub(c.stateSince); d > vd+inFlightSlack {
-			c.fail(now, "in_flight_deadline", "%s for %s (deadline %s)", st.State, d.Round(time.Second), vd)
-			c.stateSince = now
+		// Each attempt (a fail-forward or a rollback starts a new one) ends
+		// by its deadline, and no deadline is further than verify_deadline.
+		if st.Deadline.IsZero() || st.Deadline.Sub(now) > vd || now.Sub(st.Deadline) > inFlightSlack {
+			c.fail(now, "in_flight_deadline", "%s past its deadline %s (verify_deadline %s)", st.State, st.Deadline.Format(time.TimeOnly), vd)
 		}
 	case switcher.StateFailed:
 		if !st.RetryAt.After(now) && st.RetryAt.IsZero() {
@@ -347,7 +370,9 @@ func (c *checker) tick() {
 		}
 		if act != nil && act.Threat == 0 {
 			for _, sc := range st.Scores {
-				if !sc.Active && sc.Eligible && sc.Threat == 100 {
+				p := c.cfg.Profile(sc.Profile)
+				sameNet := p != nil && len(p.MCCs) == 0 && slices.Equal(p.PLMNs, []profiles.PLMN{profiles.PLMN(st.PLMN)})
+				if !sc.Active && sc.Eligible && sc.Threat == 100 && !sameNet {
 					crit = true
 				}
 			}
@@ -404,11 +429,17 @@ func (c *checker) end(ds []switcher.Decision) {
 	// score or cost within the hour.
 	left := map[string]time.Time{}
 	for _, d := range ds {
+		if d.Kind == switcher.KindVerified && !d.Has(switcher.CodeRolledBack) {
+			delete(left, d.To) // it carried data again
+		}
 		if d.Kind != switcher.KindSwitch {
 			continue
 		}
-		if d.Trigger == switcher.TriggerThreat || d.Has(switcher.CodeDataPathDead) {
+		switch {
+		case d.Has(switcher.CodeThreatCritical) || d.Has(switcher.CodeDataPathDead) || d.Has(switcher.CodeNoDataSession):
 			left[d.From] = d.Time
+		default:
+			delete(left, d.From)
 		}
 		if at, ok := left[d.To]; ok && d.Trigger == switcher.TriggerSoft && d.Time.Sub(at) < time.Hour {
 			c.fail(d.Time, "no_early_return", "back on %q %s after leaving it for a dead core or a threat",
@@ -500,6 +531,9 @@ func shrink(t *testing.T, w dstWorld, name string) dstWorld {
 		return slices.ContainsFunc(vs, func(v violation) bool { return v.name == name })
 	}
 	for i := len(w.Events) - 1; i >= 0; i-- {
+		if strings.HasPrefix(w.Events[i].YAML, "event: accept") {
+			continue // the end of a reject the oracle knows the length of
+		}
 		c := w
 		c.Events = slices.Delete(slices.Clone(w.Events), i, i+1)
 		if breaks(c) {
@@ -540,13 +574,43 @@ func TestDST(t *testing.T) {
 			if err := os.WriteFile(p, m.scenario(t), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("seed %d: %s; shrunk from %d to %d events: %s", seed, vs[0].name, len(w.Events), len(m.Events), p)
+			js, _ := json.MarshalIndent(m, "", "  ")
+			if err := os.WriteFile(strings.TrimSuffix(p, ".yaml")+".json", js, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var mv []violation
+			var md []switcher.Decision
+			t.Run("shrunk", func(t *testing.T) { mv, md = runDST(t, m) })
+			t.Logf("seed %d: %s; shrunk from %d to %d events: %s\n%s\nviolations: %v\ndecisions:\n%s", seed, vs[0].name,
+				len(w.Events), len(m.Events), p, m.scenario(t), mv, dump(md))
 		}
 		if len(failed) >= 5 {
 			t.Fatalf("stopping after 5 failing seeds: %v", failed)
 		}
 	}
 	t.Logf("%d seeds from %d, %s each: %d failing %v", seeds, *dstFrom, *dstLength, len(failed), failed)
+}
+
+// TestDSTRegressions replays the shrunk worlds of seeds that once failed
+// (testdata/dst/regress/*.json, written by TestDST -dst.out).
+func TestDSTRegressions(t *testing.T) {
+	files, _ := filepath.Glob("testdata/dst/regress/*.json")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var w dstWorld
+		if err := json.Unmarshal(b, &w); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			vs, ds := runDST(t, w)
+			if len(vs) > 0 {
+				t.Errorf("%v\n%s\ndecisions:\n%s", vs, w.scenario(t), dump(ds))
+			}
+		})
+	}
 }
 
 // The same seed gives the same decisions.

@@ -54,6 +54,12 @@ const (
 	EvModemOK        Event = "modem_ok"
 	EvModemLost      Event = "modem_lost"
 	EvReopened       Event = "reopened"
+	// EvAborted: the modem or card refused the selection before anything
+	// changed; the previous profile never left.
+	EvAborted Event = "aborted"
+	// EvFailForward: the target was refused; the next candidate is tried
+	// at once instead of going back to a profile that lost its service.
+	EvFailForward Event = "fail_forward"
 )
 
 // Transition is one row of the lifecycle table.
@@ -77,7 +83,9 @@ var Transitions = []Transition{
 	{EvVerifyFailed, []State{StateSwitching, StateVerifying}, StateRollingBack},
 	{EvRolledBack, []State{StateRollingBack}, StateConnected},
 	{EvRollbackFailed, []State{StateRollingBack}, StateFailed},
-	{EvExhausted, []State{StateRegistering, StateDegraded, StateConnected}, StateFailed},
+	{EvExhausted, []State{StateRegistering, StateDegraded, StateConnected, StateSwitching, StateVerifying}, StateFailed},
+	{EvAborted, []State{StateSwitching}, StateRegistering},
+	{EvFailForward, []State{StateSwitching, StateVerifying}, StateSwitching},
 	{EvRetry, []State{StateFailed}, StateProbing},
 	{EvPin, []State{StateConnected, StateDegraded}, StateHeld},
 	{EvUnpin, []State{StateHeld}, StateConnected},

@@ -162,7 +162,7 @@ func TestExportRestoreRoundTrip(t *testing.T) {
 	r.s.Force("roam", "x")
 	r.run(30*time.Second, 4*time.Minute)
 	snap := r.s.Export()
-	if len(snap.Quarantines) != 1 || len(snap.Switches) != 1 || snap.Active != "home" || snap.Signal["home"].At.IsZero() {
+	if len(snap.Quarantines) != 1 || len(snap.OperatorSwitches) != 1 || snap.Active != "home" || snap.Signal["home"].At.IsZero() {
 		t.Fatalf("snapshot %+v", snap)
 	}
 	// The daemon stores it as JSON.

@@ -80,7 +80,7 @@ func (s *Switcher) refuse(op, name string, now time.Time, move bool) *RefusedErr
 		cfg: s.cfg, state: s.lc.Current(), active: s.active, suspended: s.suspended,
 		quar: s.quar.list(now),
 	}
-	if ok, at := s.budget.allow(now, s.cfg.Policy.SwitchCap.Max, s.cfg.Policy.SwitchCap.Window.Std()); !ok {
+	if ok, at := s.opBudget.allow(now, s.cfg.Policy.SwitchCap.Max, s.cfg.Policy.SwitchCap.Window.Std()); !ok {
 		v.capRetry = at
 	}
 	return v.refuse(op, name, now, move)
@@ -127,7 +127,7 @@ func (v view) refuse(op, name string, now time.Time, move bool) *RefusedError {
 		return ref(CodeBusy, time.Time{}, "the switcher is %s; try again shortly", v.state)
 	}
 	if !v.capRetry.IsZero() && now.Before(v.capRetry) {
-		return ref(CodeSwitchCap, v.capRetry, "the switch cap (%d per %s) is used up", v.cfg.Policy.SwitchCap.Max, v.cfg.Policy.SwitchCap.Window)
+		return ref(CodeSwitchCap, v.capRetry, "the operator switch budget (%d per %s) is used up", v.cfg.Policy.SwitchCap.Max, v.cfg.Policy.SwitchCap.Window)
 	}
 	return nil
 }
@@ -136,7 +136,7 @@ func (v view) refuse(op, name string, now time.Time, move bool) *RefusedError {
 func (s *Switcher) requestView() view {
 	p := s.pub.Load()
 	st := p.status
-	return view{cfg: p.cfg, state: st.State, active: st.Active, suspended: st.Suspended, quar: st.Quarantines, capRetry: st.CapRetryAt}
+	return view{cfg: p.cfg, state: st.State, active: st.Active, suspended: st.Suspended, quar: st.Quarantines, capRetry: st.OperatorCapRetryAt}
 }
 
 func (s *Switcher) enqueue(r manualReq) {

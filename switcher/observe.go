@@ -245,6 +245,13 @@ func (s *Switcher) matches(p *profiles.Profile) bool {
 // firstIdentity runs once per modem session, when the SIM is first read:
 // it reconciles a journalled switch or adopts what the SIM carries.
 func (s *Switcher) firstIdentity(ctx context.Context, now time.Time) {
+	if dm, ok := s.m.(DeviceModem); ok {
+		c, cancel := s.step(ctx)
+		if v, err := dm.IMEI(c); err == nil {
+			s.imei = v
+		}
+		cancel()
+	}
 	got := s.identify(s.obs.imsi, s.obs.iccid)
 	if s.needReconcile && s.pending != nil {
 		in := *s.pending
@@ -284,7 +291,7 @@ func (s *Switcher) checkIdentity(now time.Time) {
 	}
 	s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
 	s.prev, s.active = s.active, got
-	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
+	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
 	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 	if s.lc.Current() == StateHeld && (s.pin == nil || s.pin.Profile != got) {
 		s.fire(EvUnpin)
@@ -303,6 +310,12 @@ func (s *Switcher) pdpSpec(p *profiles.Profile) PDPSpec {
 	return PDPSpec{CID: pdpCID, Type: typ, APN: apn, Auth: p.APNAuth, User: p.APNUser, Password: p.APNPassword}
 }
 
+// noDataTrigger is how long the active profile may stay registered without
+// a data session (every activation refused or unanswered) before that is a
+// hard trigger: a core that refuses the context is as dead as one that
+// drops the packets.
+const noDataTrigger = 45 * time.Second
+
 // pdpRetryBase and pdpRetryMax space out define/activate attempts within
 // one registration: a network that refuses the first activation (congestion,
 // a slow core) gets asked again, but is not hammered.
@@ -311,12 +324,47 @@ const (
 	pdpRetryMax  = 5 * time.Minute
 )
 
+// setIsolated holds data off (or lets it come back): while the device is
+// registered on a network outside the allowlist with nowhere allowed to
+// go, the PDP context stays down.
+func (s *Switcher) setIsolated(ctx context.Context, on bool) {
+	was := s.isolated
+	s.isolated = on
+	if !on {
+		return
+	}
+	if !was {
+		s.log.Warn("switcher: isolated: registered outside the allowlist and no allowed profile in reach; data held off",
+			"plmn", s.obs.plmn().String(), "profile", s.active)
+	}
+	if s.pdpUp || !was {
+		c, cancel := s.step(ctx)
+		if err := s.m.DeactivatePDP(c, pdpCID); err != nil {
+			s.log.Warn("switcher: deactivate PDP", "err", err)
+		}
+		cancel()
+		s.pdpUp, s.addrs = false, nil
+	}
+}
+
 // ensureData brings the PDP context up once registered and checks its address.
 func (s *Switcher) ensureData(ctx context.Context, now time.Time) {
 	if !s.obs.registered || s.active == "" {
+		s.pdpUp, s.noDataSince = false, time.Time{}
+		return
+	}
+	if s.isolated {
 		s.pdpUp = false
 		return
 	}
+	defer func() {
+		switch {
+		case s.pdpUp:
+			s.noDataSince = time.Time{}
+		case s.noDataSince.IsZero():
+			s.noDataSince = now
+		}
+	}()
 	p := s.cfg.Profile(s.active)
 	if p == nil {
 		return

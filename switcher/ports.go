@@ -28,6 +28,9 @@ type Modem interface {
 
 	DefinePDP(ctx context.Context, p PDPSpec) error
 	ActivatePDP(ctx context.Context, cid int) error
+	// DeactivatePDP takes the context down (no data over a network the
+	// allowlist does not name).
+	DeactivatePDP(ctx context.Context, cid int) error
 	PDPAddress(ctx context.Context, cid int) (modem.PDPAddress, error)
 	// SetFunctionality is +CFUN=<fun> (0 minimum, 1 full, 4 airplane).
 	SetFunctionality(ctx context.Context, fun int) error
@@ -46,6 +49,12 @@ type Modem interface {
 	// Events delivers URC-derived events. The channel is never closed by
 	// the switcher; a closed channel means the modem is gone.
 	Events() <-chan ModemEvent
+}
+
+// DeviceModem is the optional part of a Modem that reads the modem's own
+// identity; with it, a swapped modem (D10b) is noticed.
+type DeviceModem interface {
+	IMEI(ctx context.Context) (string, error)
 }
 
 // PDPSpec is the PDP context a profile needs.

@@ -2,6 +2,7 @@ package switcher
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -21,12 +22,35 @@ func (s *Switcher) selector(p *profiles.Profile) Selector {
 	return sel
 }
 
+// inFlight is what a switch under way remembers of where it started: an
+// aborted selection restores it, a refused target fails forward from it.
+type inFlight struct {
+	from, prev   string // active and previous profile before the switch
+	imsi         modem.IMSI
+	iccid        modem.ICCID
+	trigger      Trigger
+	left         departure // from's departure record before this switch
+	hadLeft      bool
+	denied       int       // verify polls in a row that saw the target refused
+	registeredAt time.Time // first verify poll that saw the target registered
+	forward      bool
+	firstAttempt time.Time
+}
+
 // beginSwitch is check → switch: journal the intent, select the profile
 // and start the verify deadline.
 func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t Trigger, why []Reason, ranked []Score) bool {
 	p := s.cfg.Profile(to)
 	if p == nil || ctx.Err() != nil {
 		return false
+	}
+	fl := inFlight{from: s.active, prev: s.prev, imsi: s.obs.imsi, iccid: s.obs.iccid, trigger: t, firstAttempt: now}
+	fl.left, fl.hadLeft = s.left[s.active]
+	if st := s.lc.Current(); st == StateSwitching || st == StateVerifying {
+		// Failing forward: the switch still starts from where the first
+		// attempt left.
+		fl = s.flight
+		fl.denied, fl.forward, fl.registeredAt = 0, true, time.Time{}
 	}
 	s.seq++
 	in := Intent{Seq: s.seq, At: now, From: s.active, To: to, Trigger: t, Reasons: slices.Clone(why)}
@@ -44,26 +68,50 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 	s.pending = &in
 	s.record(now, Decision{Kind: KindSwitch, From: s.active, To: to, Trigger: t, Reasons: why, Scores: ranked,
 		WhyNot: whyNot(ranked, to, nil)}, false)
-	s.fire(EvSwitch)
+	if fl.forward {
+		s.fire(EvFailForward)
+	} else {
+		s.fire(EvSwitch)
+	}
 	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchStarted})
-	if t != TriggerNone {
+	switch t {
+	case TriggerNone:
+	case TriggerManual:
+		s.opBudget.record(now)
+	default:
 		s.budget.record(now)
 	}
 	s.lastSwitch = now
 	if t == TriggerHard || t == TriggerThreat {
-		s.departed[s.active] = now
 		// Left because its network was gone: a scan can tell when it is
 		// back. Any other cause (dead core, threat) only time can clear.
 		// A network that refuses the identity itself is there: seeing it
 		// in a scan proves nothing.
-		s.leftGone[s.active] = slices.ContainsFunc(why, func(r Reason) bool { return r.Code == CodeNoService }) && !s.obs.identityRefused()
-		s.leftThreat[s.active] = t == TriggerThreat
+		has := func(c Code) bool { return slices.ContainsFunc(why, func(r Reason) bool { return r.Code == c }) }
+		cause := departOther
+		switch {
+		case has(CodeThreatCritical):
+			// A Critical threat is left for an hour whatever else happens:
+			// nothing seen from elsewhere says the attacker left. A
+			// quarantined scope (leave_now) is avoided for as long as its
+			// quarantine says.
+			cause = departThreat
+		case has(CodeDataPathDead) || has(CodeNoDataSession):
+			cause = departDeadCore
+		case has(CodeNoService) && !s.obs.identityRefused():
+			cause = departGone
+		}
+		s.left[s.active] = departure{At: now, Cause: cause}
 	}
 	// The new profile's traffic is not compared with the old one's.
 	s.traffic = traffic{unsupported: s.traffic.unsupported}
 	s.prev, s.active = s.active, to
+	if fl.forward {
+		s.prev = fl.from
+	}
+	s.flight = fl
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
-	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
+	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
 	s.verifyWhy = reason(CodeVerifyFailed, "not verified yet")
 	return s.selectProfile(ctx, now, p, false)
 }
@@ -89,6 +137,10 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 	}
 	if err != nil {
 		s.verifyWhy = reason(CodeVerifyFailed, "selecting %q failed: %v", p.Name, err)
+		if !rollback && s.unchanged(ctx) {
+			s.abortSwitch(ctx, now, p.Name, err)
+			return false
+		}
 		if !rollback {
 			s.failTarget(ctx, now)
 		} else {
@@ -96,10 +148,53 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 		}
 		return false
 	}
+	s.selRefused.ok()
 	if !rollback {
 		s.fire(EvSwitched)
 	}
 	return true
+}
+
+// unchanged reports whether the SIM still carries the identity the switch
+// started from: a selection refused before anything changed.
+func (s *Switcher) unchanged(ctx context.Context) bool {
+	if s.flight.imsi == "" && s.flight.iccid == "" {
+		return false
+	}
+	c, cancel := s.step(ctx)
+	defer cancel()
+	imsi, err := s.m.IMSI(c)
+	if err != nil || imsi != s.flight.imsi {
+		return false
+	}
+	if s.flight.iccid != "" {
+		if iccid, err := s.m.ICCID(c); err != nil || iccid != s.flight.iccid {
+			return false
+		}
+	}
+	return true
+}
+
+// abortSwitch undoes a switch the modem or card refused before anything
+// changed. The target is not to blame (a foreign card without the applet,
+// a modem refusing +CCHO): nothing is quarantined, the link was never
+// down, and the radio is left alone. Selections back off instead.
+func (s *Switcher) abortSwitch(ctx context.Context, now time.Time, target string, err error) {
+	fl := s.flight
+	s.active, s.prev = fl.from, fl.prev
+	if fl.hadLeft {
+		s.left[fl.from] = fl.left
+	} else {
+		delete(s.left, fl.from)
+	}
+	s.selRefused.refused(now)
+	r := reason(CodeSelectRefused, "selecting %q was refused before anything changed (%v); no profile is blamed, next selection after %s",
+		target, err, s.selRefused.until.UTC().Format(time.RFC3339))
+	s.record(now, Decision{Kind: KindStay, From: fl.from, To: fl.from, Trigger: fl.trigger, Reasons: []Reason{r}}, false)
+	s.finishJournal(ctx, now, false, r, fl.from)
+	s.pdpTried, s.probeFails = false, 0
+	s.fire(EvAborted)
+	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
 }
 
 // verified checks the active profile against the verify conditions.
@@ -115,7 +210,25 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		return false, reason(CodeVerifyFailed, "SIM still reports IMSI %s / ICCID %s", s.obs.imsi, s.obs.iccid)
 	}
 	if !s.obs.registered {
+		// A reject of the target itself, seen on two polls in a row (one
+		// could be the previous identity's, read across the refresh),
+		// ends verification at once.
+		for _, r := range s.obs.regs {
+			if r.Status == modem.RegDenied {
+				s.flight.denied++
+				cause := "no cause"
+				if r.RejectCause != nil {
+					cause = fmt.Sprintf("cause %d", *r.RejectCause)
+				}
+				return false, reason(CodeTargetRefused, "the network refused %q (%s)", s.active, cause)
+			}
+		}
+		s.flight.denied = 0
 		return false, reason(CodeVerifyFailed, "not registered")
+	}
+	s.flight.denied = 0
+	if s.flight.registeredAt.IsZero() {
+		s.flight.registeredAt = now
 	}
 	plmn := s.obs.plmn()
 	if plmn.IsZero() || !p.AllowsPLMN(profiles.PLMN(plmn.String())) {
@@ -126,12 +239,25 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 	}
 	s.ensureData(ctx, now)
 	if !s.pdpUp {
-		return false, reason(CodeVerifyFailed, "no PDP address")
+		return false, s.dataRefused(now, "no PDP address")
 	}
 	if !s.probe(ctx, now) {
-		return false, reason(CodeVerifyFailed, "data probe failed")
+		return false, s.dataRefused(now, "data probe failed")
 	}
 	return true, Reason{}
+}
+
+// verifyDataGrace is how long a registered target gets to bring data up
+// (PDP activation takes about a second, a probe round a few) before its
+// data path counts as refused and verification ends at once.
+const verifyDataGrace = 45 * time.Second
+
+func (s *Switcher) dataRefused(now time.Time, what string) Reason {
+	if d := now.Sub(s.flight.registeredAt); d >= verifyDataGrace {
+		s.flight.denied = 2
+		return reason(CodeTargetRefused, "%s %s after registering on %q", what, d.Round(time.Second), s.active)
+	}
+	return reason(CodeVerifyFailed, "%s", what)
 }
 
 // ratTechs maps a profile RAT to the modem technologies it covers.
@@ -180,12 +306,14 @@ func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool)
 			s.record(now, Decision{Kind: KindVerified, From: s.prev, To: s.active, Reasons: []Reason{r}}, false)
 			s.fire(EvVerified)
 			s.finishJournal(ctx, now, true, r, s.active)
+			// It carried data: whatever it was left for is gone.
+			delete(s.left, s.active)
 		}
 		s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
 		return
 	}
 	s.verifyWhy = why
-	if now.Before(s.deadline) {
+	if now.Before(s.deadline) && s.flight.denied < 2 {
 		return
 	}
 	if rollback {
@@ -195,32 +323,75 @@ func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool)
 	s.failTarget(ctx, now)
 }
 
-// failTarget quarantines the target that did not verify and rolls back.
+// failTarget quarantines the target that did not verify. A switch made
+// because the previous profile had lost its service, its data path or
+// its safety fails forward to the next candidate; with none left it fails
+// rather than return there. Any other switch rolls back.
 func (s *Switcher) failTarget(ctx context.Context, now time.Time) {
 	target := s.active
 	q := s.cfg.Policy.Quarantine
 	e := s.quar.add(now, profileKey(target), q.Base.Std(), q.Max.Std(), s.verifyWhy)
 	s.failures[target] = append(s.failures[target], now)
 	s.pruneFailures(now)
+	qr := reason(CodeQuarantined, "%q quarantined until %s (#%d)", target, e.Until.UTC().Format(time.RFC3339), e.Count)
+	if s.failForward(ctx, now, target, qr) {
+		return
+	}
 	s.fire(EvVerifyFailed)
 	s.record(now, Decision{Kind: KindRollback, From: target, To: s.prev, Trigger: TriggerHard,
-		Reasons: []Reason{s.verifyWhy, reason(CodeQuarantined, "%q quarantined until %s (#%d)", target,
-			e.Until.UTC().Format(time.RFC3339), e.Count)}}, false)
+		Reasons: []Reason{s.verifyWhy, qr}}, false)
 	if s.prev == "" || s.cfg.Profile(s.prev) == nil {
 		s.rollbackFailed(ctx, now)
 		return
 	}
 	s.prev, s.active = target, s.prev
+	s.flight.denied, s.flight.registeredAt = 0, time.Time{}
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
-	s.pdpUp, s.pdpTried, s.probeFails = false, false, 0
+	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
 	s.selectProfile(ctx, now, s.cfg.Profile(s.active), true)
+}
+
+// failForward handles a refused target of a switch made to leave a lost
+// or unsafe profile: the next candidate at once, or failed. It reports
+// false when a rollback is right instead.
+func (s *Switcher) failForward(ctx context.Context, now time.Time, target string, qr Reason) bool {
+	fl := s.flight
+	if fl.trigger != TriggerHard && fl.trigger != TriggerThreat {
+		return false
+	}
+	if fl.trigger == TriggerHard && fl.from != "" && s.cfg.Profile(fl.from) != nil && s.left[fl.from].Cause == departOther {
+		return false // left for a cause no rule bars: going back is allowed
+	}
+	s.scores = s.scoreAll(now)
+	ranked := s.rank(s.scores)
+	class := classLiveness
+	if fl.trigger == TriggerThreat {
+		class = classSafety
+	}
+	sit := s.situation(now, ranked)
+	sit.critical, sit.leaveNow = false, nil
+	sit.cands = slices.DeleteFunc(sit.cands, func(c candidate) bool { return c.Profile == fl.from })
+	next, _ := pick(sit, class)
+	s.finishJournal(ctx, now, false, s.verifyWhy, "")
+	if next != "" {
+		s.beginSwitch(ctx, now, next, fl.trigger, []Reason{s.verifyWhy, qr}, ranked)
+		return true
+	}
+	r := reason(CodeExhausted, "no other candidate, and %q is not gone back to (it was left: %s)", fl.from, s.left[fl.from].Cause)
+	s.record(now, Decision{Kind: KindFail, From: target, To: target, Trigger: fl.trigger, Reasons: []Reason{s.verifyWhy, qr, r}}, false)
+	s.fire(EvExhausted)
+	s.failedRegistered = s.obs.registered
+	s.armBackoff(now, time.Time{})
+	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
+	return true
 }
 
 func (s *Switcher) rollbackFailed(ctx context.Context, now time.Time) {
 	r := reason(CodeRollbackFailed, "neither the target nor %q came up: %s", s.active, s.verifyWhy.Message)
 	s.record(now, Decision{Kind: KindFail, From: s.prev, To: s.active, Trigger: TriggerHard, Reasons: []Reason{r}}, false)
 	s.fire(EvRollbackFailed)
-	s.armBackoff(now)
+	s.failedRegistered = s.obs.registered
+	s.armBackoff(now, time.Time{})
 	s.finishJournal(ctx, now, false, r, "")
 	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
 }

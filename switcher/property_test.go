@@ -3,6 +3,7 @@ package switcher_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,7 +117,11 @@ func runProperty(t *testing.T, seed uint64) {
 			if d.Kind != switcher.KindSwitch {
 				continue
 			}
-			switches = append(switches, d.Time)
+			// The cap holds automatic soft switches; failover and leaving a
+			// threat are not capped, and operators have their own budget.
+			if d.Trigger == switcher.TriggerSoft {
+				switches = append(switches, d.Time)
+			}
 			n := 0
 			for _, at := range switches {
 				if d.Time.Sub(at) < capPol.Window.Std() {
@@ -124,24 +129,29 @@ func runProperty(t *testing.T, seed uint64) {
 				}
 			}
 			if n > capPol.Max {
-				t.Fatalf("step %d: %d switches within %s (cap %d)", step, n, capPol.Window, capPol.Max)
+				t.Fatalf("step %d: %d soft switches within %s (cap %d)", step, n, capPol.Window, capPol.Max)
 			}
+			lastResort := d.Has(switcher.CodeExhausted) && d.Inputs.State == switcher.StateFailed
 			for _, sc := range d.Scores {
 				if sc.Profile != d.To {
 					continue
 				}
 				for _, why := range sc.Reasons {
-					if why.Code == switcher.CodeQuarantined {
+					if why.Code == switcher.CodeQuarantined && !lastResort {
 						t.Fatalf("step %d: selected quarantined %q: %+v", step, d.To, d)
 					}
+					if why.Code == switcher.CodeQuarantined && strings.Contains(why.Message, "(threat_") {
+						t.Fatalf("step %d: selected %q under a threat quarantine: %+v", step, d.To, d)
+					}
 				}
-				if d.Trigger != switcher.TriggerManual && !sc.Eligible {
+				if d.Trigger != switcher.TriggerManual && !sc.Eligible && !lastResort {
 					t.Fatalf("step %d: automatically selected ineligible %q: %+v", step, d.To, sc)
 				}
 			}
+			// A pin holds against cost and signal; safety and liveness
+			// (rules.go) come before it.
 			if pin := before.Pin; pin != nil && !touched && before.Active == pin.Profile && d.From == pin.Profile &&
-				(pin.Until.IsZero() || d.Time.Before(pin.Until)) &&
-				d.Trigger != switcher.TriggerManual && !d.Has(switcher.CodeThreatCritical) {
+				(pin.Until.IsZero() || d.Time.Before(pin.Until)) && d.Trigger == switcher.TriggerSoft {
 				t.Fatalf("step %d: left pinned %q: %+v", step, pin.Profile, d)
 			}
 		}

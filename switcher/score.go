@@ -291,12 +291,13 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 		}
 		// A scan after we left that sees the profile's network again is
 		// better evidence than the time since.
-		backInScan := s.leftGone[p.Name] && s.seenInScan[p.Name].After(s.departed[p.Name])
+		dep, hasDep := s.left[p.Name]
+		backInScan := hasDep && dep.Cause == departGone && s.seenInScan[p.Name].After(dep.At)
 		if !sc.Active && s.threatHold(p.Name, now) {
 			why(CodeThreatLevel, "left on a threat %s ago: no return for score or cost before %s",
-				now.Sub(s.departed[p.Name]).Round(time.Second), s.departed[p.Name].Add(departureTTL).UTC().Format(time.RFC3339))
+				now.Sub(dep.At).Round(time.Second), dep.At.Add(departureTTL).UTC().Format(time.RFC3339))
 		}
-		if t, ok := s.departed[p.Name]; ok && now.Sub(t) < departureTTL && !backInScan {
+		if t := dep.At; hasDep && now.Sub(t) < departureTTL && !backInScan {
 			pen := departurePenalty * (1 - float64(now.Sub(t))/float64(departureTTL))
 			sc.Health -= pen
 			why(CodeHealthFailures, "left on a hard trigger %s ago", now.Sub(t).Round(time.Second))
@@ -337,8 +338,8 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 // A hard trigger (the current profile lost) still may, and an operator may
 // force it.
 func (s *Switcher) threatHold(p string, now time.Time) bool {
-	t, ok := s.departed[p]
-	return ok && s.leftThreat[p] && now.Sub(t) < departureTTL
+	d, ok := s.left[p]
+	return ok && d.Cause == departThreat && now.Sub(d.At) < departureTTL
 }
 
 // availableInScan lists the allowed PLMNs of p that the last scan saw.

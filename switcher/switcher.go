@@ -24,9 +24,10 @@ const (
 	// sickAfter is how many ticks in a row with AT timeouts make the modem
 	// (not the profile) sick.
 	sickAfter = 2
-	// failBackoffMin/Max bound the back-off in the failed state.
-	failBackoffMin = time.Minute
-	failBackoffMax = 30 * time.Minute
+	// failBackoffMin/Max bound the back-off in the failed state: the
+	// device is offline there, so a retry costs nothing it has.
+	failBackoffMin = 30 * time.Second
+	failBackoffMax = 4 * time.Minute
 	// fastPoll is the tick interval while something is in flight.
 	fastPoll = 5 * time.Second
 	// pdpCID is the context the switcher brings up.
@@ -139,12 +140,14 @@ type RecoveryStats struct {
 
 // Snapshot is the state worth keeping across restarts.
 type Snapshot struct {
-	Active      string                 `json:"active"`
-	Pin         *Pin                   `json:"pin,omitempty"`
-	Quarantines []QuarantineEntry      `json:"quarantines,omitempty"`
-	Switches    []time.Time            `json:"switches,omitempty"`
-	LastSwitch  time.Time              `json:"last_switch,omitzero"`
-	Failures    map[string][]time.Time `json:"failures,omitempty"`
+	Active      string            `json:"active"`
+	Pin         *Pin              `json:"pin,omitempty"`
+	Quarantines []QuarantineEntry `json:"quarantines,omitempty"`
+	Switches    []time.Time       `json:"switches,omitempty"`
+	// OperatorSwitches are the operator's, counted against their own budget.
+	OperatorSwitches []time.Time            `json:"operator_switches,omitempty"`
+	LastSwitch       time.Time              `json:"last_switch,omitzero"`
+	Failures         map[string][]time.Time `json:"failures,omitempty"`
 	// Pending is a journalled switch that had not finished.
 	Pending *Intent `json:"pending,omitempty"`
 	// Signal is each profile's last smoothed signal: the prior after a reboot.
@@ -179,9 +182,21 @@ type Status struct {
 	Scores      []Score           `json:"scores"`
 	Quarantines []QuarantineEntry `json:"quarantines"`
 	Switches    int               `json:"switches_in_window"`
-	// CapRetryAt is when the next switch fits the cap; zero if it fits now.
+	// CapRetryAt is when the next automatic soft switch fits the cap; zero
+	// if it fits now. Failover and leaving a threat are never capped.
 	CapRetryAt time.Time `json:"cap_retry_at,omitzero"`
+	// OperatorSwitches and OperatorCapRetryAt are the same for operator
+	// switches, which have their own budget of the same size.
+	OperatorSwitches   int       `json:"operator_switches_in_window"`
+	OperatorCapRetryAt time.Time `json:"operator_cap_retry_at,omitzero"`
+	// Isolated: registered on a network outside the active profile's
+	// allowlist with nowhere allowed to go; no data is carried until an
+	// allowed network is found.
+	Isolated   bool      `json:"isolated,omitempty"`
 	DwellUntil time.Time `json:"dwell_until,omitzero"`
+	// Deadline is, while switching, verifying or rolling back, when the
+	// attempt under way is given up.
+	Deadline time.Time `json:"deadline,omitzero"`
 	// RetryAt is, in state failed, when the next attempt is due.
 	RetryAt  time.Time     `json:"retry_at,omitzero"`
 	Recovery RecoveryStats `json:"recovery"`
@@ -272,59 +287,65 @@ type Switcher struct {
 	m   Modem
 	lc  *lifecycle
 
-	active, prev   string
-	offList        offListRun // polls on a network outside the active profile's allowlist
-	deadline       time.Time
-	verifyWhy      Reason
-	pending        *Intent
-	needReconcile  bool
-	budget         switchBudget
-	lastSwitch     time.Time
-	quar           quarantines
-	pin            *Pin
-	failures       map[string][]time.Time
-	departed       map[string]time.Time
-	leftGone       map[string]bool      // departed because its network was gone
-	leftThreat     map[string]bool      // departed on a threat: no automatic return within departureTTL
-	seenInScan     map[string]time.Time // last scan that saw a profile's network
-	sig            map[string]*SignalTrack
-	scan           []modem.NetworkEntry
-	scanAt         time.Time
-	actHist        []scoreAt // the active profile's recent totals (softHold)
-	actHistOf      string
-	fbEvery        time.Duration // fail-back scan interval, doubling while unseen
-	fbNext         time.Time
-	obs            obs
-	scores         []Score
-	pdpUp          bool
-	addrs          []netip.Addr
-	pdpTried       bool
-	pdpPLMN        modem.PLMN // where pdpTried was spent
-	pdpTries       int        // define/activate attempts in this registration
-	pdpRetryAt     time.Time  // no new attempt before this
-	probeFails     int
-	probesSaved    uint64  // rounds not sent because traffic proved the path
-	traffic        traffic // the modem's byte counters, for traffic-aware probing
-	lastProbe      *ProbeResult
-	lastProbeAt    time.Time
-	noServiceSince time.Time
-	sickTicks      int
-	failBackoff    time.Duration
-	failedUntil    time.Time
-	appletHoldTill time.Time
-	jammedURC      bool
-	suspended      bool
-	threatRes      *threat.Result
-	ownEvents      []threat.Event
-	actedEpisode   map[threat.Action]int
-	ratWant        []modem.Tech // the lock as read back right after we wrote it
-	ratCheckedAt   time.Time
-	ratCheckNow    bool
-	ratReadback    *threat.RATLockReadback
-	rec            RecoveryStats
-	recStep        int
-	lastKey        string
-	seq            uint64
+	active, prev     string
+	offList          offListRun // polls on a network outside the active profile's allowlist
+	deadline         time.Time
+	verifyWhy        Reason
+	flight           inFlight // the switch under way, to undo or fail forward from
+	pending          *Intent
+	needReconcile    bool
+	budget           switchBudget // automatic switches (the anti-flap cap)
+	opBudget         switchBudget // operator switches: a separate budget, so they never block a failover
+	selRefused       selectBackoff
+	isolated         bool // data held off: the serving network is outside the allowlist
+	lastSwitch       time.Time
+	quar             quarantines
+	pin              *Pin
+	failures         map[string][]time.Time
+	left             map[string]departure // each profile's last automatic departure, and why
+	seenInScan       map[string]time.Time // last scan that saw a profile's network
+	sig              map[string]*SignalTrack
+	scan             []modem.NetworkEntry
+	scanAt           time.Time
+	actHist          []scoreAt // the active profile's recent totals (softHold)
+	actHistOf        string
+	fbEvery          time.Duration // fail-back scan interval, doubling while unseen
+	fbNext           time.Time
+	obs              obs
+	scores           []Score
+	pdpUp            bool
+	addrs            []netip.Addr
+	pdpTried         bool
+	pdpPLMN          modem.PLMN // where pdpTried was spent
+	pdpTries         int        // define/activate attempts in this registration
+	pdpRetryAt       time.Time  // no new attempt before this
+	probeFails       int
+	probesSaved      uint64  // rounds not sent because traffic proved the path
+	traffic          traffic // the modem's byte counters, for traffic-aware probing
+	lastProbe        *ProbeResult
+	lastProbeAt      time.Time
+	noServiceSince   time.Time
+	noDataSince      time.Time // registered, no data session since
+	sickTicks        int
+	failBackoff      time.Duration
+	failedUntil      time.Time
+	failedRegistered bool // failed although registered (no data): registration coming back is no news
+	appletHoldTill   time.Time
+	jammedURC        bool
+	jamSeenAt        time.Time // last finding that asked to suspend switching
+	suspended        bool
+	imei             string // the modem's IMEI, read once per modem session (D10b)
+	threatRes        *threat.Result
+	ownEvents        []threat.Event
+	actedEpisode     map[threat.Action]int
+	ratWant          []modem.Tech // the lock as read back right after we wrote it
+	ratCheckedAt     time.Time
+	ratCheckNow      bool
+	ratReadback      *threat.RATLockReadback
+	rec              RecoveryStats
+	recStep          int
+	lastKey          string
+	seq              uint64
 
 	logMu     sync.Mutex
 	decisions *DecisionLog
@@ -371,9 +392,7 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 		lc:           newLifecycle(StateStarting),
 		quar:         newQuarantines(),
 		failures:     map[string][]time.Time{},
-		departed:     map[string]time.Time{},
-		leftGone:     map[string]bool{},
-		leftThreat:   map[string]bool{},
+		left:         map[string]departure{},
 		seenInScan:   map[string]time.Time{},
 		sig:          map[string]*SignalTrack{},
 		actedEpisode: map[threat.Action]int{},
@@ -394,6 +413,7 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 			s.quar.m[q.Key] = &e
 		}
 		s.budget.times = slices.Clone(r.Switches)
+		s.opBudget.times = slices.Clone(r.OperatorSwitches)
 		s.lastSwitch = r.LastSwitch
 		for k, v := range r.Failures {
 			s.failures[k] = slices.Clone(v)
@@ -573,6 +593,7 @@ func (s *Switcher) Reopened(m Modem) {
 	s.sickTicks, s.recStep = 0, 0
 	s.pdpUp, s.pdpTried = false, false
 	s.traffic = traffic{}
+	s.imei = ""
 	s.fire(EvReopened)
 	s.poke()
 }
@@ -651,8 +672,11 @@ func (s *Switcher) publish(now time.Time) {
 		p := *s.pin
 		st.Pin = &p
 	}
-	if st.State == StateFailed {
+	switch st.State {
+	case StateFailed:
 		st.RetryAt = s.failedUntil
+	case StateSwitching, StateVerifying, StateRollingBack:
+		st.Deadline = s.deadline
 	}
 	if s.threatRes != nil {
 		st.ThreatLevel = s.threatRes.Overall.Level.String()
@@ -662,13 +686,18 @@ func (s *Switcher) publish(now time.Time) {
 	if ok, at := s.budget.allow(now, capPol.Max, capPol.Window.Std()); !ok {
 		st.CapRetryAt = at
 	}
+	st.OperatorSwitches = s.opBudget.count(now, capPol.Window.Std())
+	if ok, at := s.opBudget.allow(now, capPol.Max, capPol.Window.Std()); !ok {
+		st.OperatorCapRetryAt = at
+	}
+	st.Isolated = s.isolated
 	if !s.lastSwitch.IsZero() {
 		if d := s.lastSwitch.Add(s.cfg.Policy.MinDwell.Std()); d.After(now) {
 			st.DwellUntil = d
 		}
 	}
 	snap := Snapshot{Active: s.active, Pin: st.Pin, Quarantines: s.quar.all(), Switches: slices.Clone(s.budget.times),
-		LastSwitch: s.lastSwitch}
+		OperatorSwitches: slices.Clone(s.opBudget.times), LastSwitch: s.lastSwitch}
 	if len(s.failures) > 0 {
 		snap.Failures = map[string][]time.Time{}
 		for k, v := range s.failures {

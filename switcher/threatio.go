@@ -140,7 +140,7 @@ func (s *Switcher) threatObservation(now time.Time, evs []ModemEvent) threat.Obs
 		o.Neighbours = nl
 	}
 	if s.obs.imsi != "" || s.obs.iccid != "" || s.obs.simState != modem.SIMUnknown {
-		o.SIM = &threat.SIMIdentity{ICCID: s.obs.iccid, IMSI: s.obs.imsi, State: s.obs.simState}
+		o.SIM = &threat.SIMIdentity{ICCID: s.obs.iccid, IMSI: s.obs.imsi, State: s.obs.simState, IMEI: s.imei}
 	}
 	for _, e := range evs {
 		switch e.Kind {
@@ -182,6 +182,12 @@ func (s *Switcher) feedThreat(now time.Time, evs []ModemEvent) {
 
 func scopeKey(sc threat.Scope) string { return sc.Key() }
 
+// jamHold is how long switching stays suspended after the last finding
+// that asked for it (D8): long enough to bridge the polls in which a
+// jammer is not measurable (no serving cell in deep jamming), short enough
+// that a failover is not held once it is gone.
+const jamHold = 2 * time.Minute
+
 // applyThreat turns the engine's response into quarantines, a switching
 // suspension and the one-off actions (RAT lock, guarded CFUN). Responses
 // only tighten, and so does what we do with them.
@@ -192,7 +198,15 @@ func (s *Switcher) applyThreat(ctx context.Context, now time.Time) {
 	}
 	resp := s.threatRes.Response
 	ep := s.threatRes.Episode.ID
-	s.suspended = s.suspended || !resp.SwitchAllowed()
+	// Switching is suspended while jamming is being observed, not for the
+	// whole threat episode: once the jammer is gone, a failover or leaving
+	// an attack must not wait for the episode to decay.
+	for _, f := range s.threatRes.Findings {
+		if !f.Response.SwitchAllowed() {
+			s.jamSeenAt = now
+		}
+	}
+	s.suspended = s.suspended || (!s.jamSeenAt.IsZero() && now.Sub(s.jamSeenAt) < jamHold)
 	maxTTL := s.cfg.Policy.Quarantine.Max.Std()
 	for _, q := range resp.Quarantine {
 		key := scopeKey(q.Scope)

@@ -15,6 +15,7 @@ const (
 	// Triggers.
 	CodeNoService      Code = "no_service"       // not registered for NoServiceTrigger
 	CodeDataPathDead   Code = "data_path_dead"   // FailuresToDown consecutive probe failures
+	CodeNoDataSession  Code = "no_data_session"  // registered, but the data session does not come up
 	CodeThreatCritical Code = "threat_critical"  // Critical threat on the active profile
 	CodeThreatLeave    Code = "threat_leave_now" // threat response asks to leave the scope
 	CodeBetterProfile  Code = "better_profile"   // a candidate beats the active one by the margin
@@ -44,6 +45,8 @@ const (
 	CodeUnknownProfile Code = "unknown_profile"
 	CodeAutonomous     Code = "method_autonomous" // the applet switches; we only observe
 	CodeBusy           Code = "busy"              // a switch or recovery is in progress
+	CodeSelectRefused  Code = "select_refused"    // the modem or card refused a selection before anything changed
+	CodeTargetRefused  Code = "target_refused"    // the target's network refused it: verification ends at once
 	CodeModemNotReady  Code = "modem_not_ready"
 	CodeExhausted      Code = "exhausted" // no eligible profile at all
 	CodeBadRequest     Code = "bad_request"

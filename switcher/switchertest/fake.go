@@ -65,6 +65,8 @@ type Modem struct {
 	Resyncs  int
 	RATLocks [][]modem.Tech
 	PDPDefs  []switcher.PDPSpec
+	// Deactivated counts DeactivatePDP calls.
+	Deactivated int
 }
 
 // NewModem returns a fake whose SIM carries the configured profiles, with
@@ -294,6 +296,14 @@ func (m *Modem) DefinePDP(_ context.Context, p switcher.PDPSpec) error {
 func (m *Modem) ActivatePDP(context.Context, int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.check()
+}
+
+// DeactivatePDP implements switcher.Modem.
+func (m *Modem) DeactivatePDP(context.Context, int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Deactivated++
 	return m.check()
 }
 
