@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -44,6 +45,7 @@ func init() {
 		"+GSN":     {Handle: ident(func(m *Modem) string { return m.imei() })},
 		"+CMEE":    {Handle: cmdCMEE},
 		"+CPIN":    {Handle: cmdCPIN},
+		"+CPINR":   {Handle: cmdCPINR, NeedSIM: true},
 		"+CIMI":    {Handle: cmdCIMI, NeedSIM: true},
 		"+CCID":    {Handle: cmdCCID, NeedSIM: true},
 		"+CNUM":    {Handle: cmdOK, NeedSIM: true},
@@ -991,4 +993,65 @@ func cmdWS46(m *Modem, c Command) ([]string, error) {
 	m.nvm.ratMask = ws46Masks[n]
 	m.afterResponse(m.evaluate)
 	return nil, nil
+}
+
+// simRetries asks the card for PIN1's and PUK1's remaining attempts the way
+// an MT does: VERIFY and UNBLOCK PIN with an empty data field, which answer
+// 63CX (TS 102 221 §11.1.9, §11.1.13). A verified PIN (9000) still has its
+// full count. ok is false when the card answers anything else.
+func (m *Modem) simRetries() (pin, puk int, ok bool) {
+	c := m.activeCard()
+	if c == nil {
+		return 0, 0, false
+	}
+	count := func(apdu []byte, full int) (int, bool) {
+		r := c.Transmit(apdu)
+		sw1, sw2 := r[len(r)-2], r[len(r)-1]
+		switch {
+		case sw1 == 0x63 && sw2&0xF0 == 0xC0:
+			return int(sw2 & 0x0F), true
+		case sw1 == 0x69 && sw2 == 0x83: // blocked
+			return 0, true
+		case sw1 == 0x90 && sw2 == 0x00:
+			return full, true
+		}
+		return 0, false
+	}
+	pin, ok1 := count([]byte{0x00, 0x20, 0x00, 0x01}, 3)
+	puk, ok2 := count([]byte{0x00, 0x2C, 0x00, 0x01}, 10)
+	return pin, puk, ok1 && ok2
+}
+
+// cmdCPINR is 27.007 §8.65: AT+CPINR[=<sel_code>] lists
+// "+CPINR: <code>,<retries>,<default_retries>" for the matching codes
+// (wildcards * and ? allowed). The card has PIN1 and PUK1 only.
+func cmdCPINR(m *Modem, c Command) ([]string, error) {
+	sel := "*"
+	switch c.Op {
+	case OpTest:
+		return nil, nil
+	case OpExec:
+	case OpSet:
+		args, err := needArgs(c, 1, 1)
+		if err != nil {
+			return nil, err
+		}
+		sel = args[0].Text
+	default:
+		return nil, errPlain
+	}
+	pin, puk, ok := m.simRetries()
+	if !ok {
+		return nil, cmeError{cmeSIMFailure}
+	}
+	var out []string
+	for _, e := range []struct {
+		code       string
+		n, initial int
+	}{{"SIM PIN", pin, 3}, {"SIM PUK", puk, 10}} {
+		if match, _ := path.Match(strings.ToUpper(sel), e.code); match {
+			out = append(out, fmt.Sprintf("+CPINR: %s,%d,%d", e.code, e.n, e.initial))
+		}
+	}
+	return out, nil
 }

@@ -44,7 +44,49 @@ func quectelCommands(slotSpelling string) map[string]CommandSpec {
 		"+QURCCFG":  {Handle: cmdQStore("urccfg")},
 		"+QSIMDET":  {Handle: cmdQStore("simdet")},
 		"+QINDCFG":  {Handle: cmdQINDCFG},
+		// Retry counters come from +QPINC on Quectel (EC25/EG25 AT manual,
+		// AT+QPINC; ModemManager's quectel plugin reads them there), not
+		// from 27.007 +CPINR.
+		"+QPINC": {Handle: cmdQPINC, NeedSIM: true},
+		"+CPINR": {},
+		// AT+WS46=?/? as 27.007 §5.9: ModemManager learns from the E-UTRAN
+		// values (28, 30, 31) that a "+GCAP: +CGSM" modem also does LTE,
+		// and only then polls +CEREG (mm-broadband-modem.c, current
+		// capabilities). The set form selects RATs like +QCFG "nwscanmode".
+		"+WS46": {Handle: cmdWS46},
 	}
+}
+
+// cmdQPINC: AT+QPINC=<facility> answers "+QPINC: <facility>,<pincounter>,
+// <pukcounter>"; the read form lists every facility; the test form lists
+// ("SC","P2") (Quectel EC25/EG25 AT manual, AT+QPINC). The counters are
+// the card's, read with VERIFY and UNBLOCK PIN. The card has no PIN2.
+func cmdQPINC(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{`+QPINC: ("SC","P2")`}, nil
+	case OpRead, OpSet:
+	default:
+		return nil, errPlain
+	}
+	if c.Op == OpSet {
+		args, err := needArgs(c, 1, 1)
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToUpper(args[0].Text) {
+		case "SC":
+		case "P2":
+			return nil, cmeError{cmeNotSupported}
+		default:
+			return nil, badParams()
+		}
+	}
+	pin, puk, ok := m.simRetries()
+	if !ok {
+		return nil, cmeError{cmeSIMFailure}
+	}
+	return []string{fmt.Sprintf(`+QPINC: "SC",%d,%d`, pin, puk)}, nil
 }
 
 func quectelATI(m *Modem) []string {

@@ -262,6 +262,10 @@ func (c *Card) exec(ch int, st *channel, prop bool, cmd command) ([]byte, SW) {
 			return c.readRecordAPDU(st, cmd)
 		case 0xD6:
 			return c.updateBinaryAPDU(st, cmd)
+		case 0x20:
+			return c.verifyPIN(cmd)
+		case 0x2C:
+			return c.unblockPIN(cmd)
 		case 0xF2, 0xE2, 0x10, 0x12, 0x14, 0x16, 0x18:
 			return nil, SWCLANotSupported
 		}
