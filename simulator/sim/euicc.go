@@ -76,6 +76,9 @@ func (c *Card) es10c(req []byte) ([]byte, SW) {
 	case TagGetEUICCData:
 		return appendTLV(nil, TagGetEUICCData, appendTLV(nil, 0x5A, encEID(c.cfg.EID))), SWOK
 	}
+	if resp, ok := c.es10ab(t.Tag, inner); ok {
+		return resp, SWOK
+	}
 	return nil, SWRefDataNotFound
 }
 

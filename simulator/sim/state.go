@@ -44,6 +44,8 @@ type state struct {
 
 	timer rotationTimer
 	pin   pinState
+
+	defaultDP string // ES10a defaultDpAddress, empty: none
 }
 
 func (c *Card) init(cfg CardConfig) error {
