@@ -118,14 +118,21 @@ func init() {
 		COPSModes:      "(0,1,2,3,4),(0,1,2)",
 		CEERDefault:    `"No cause information available"`,
 		USB:            true,
-		QENGFields:     20,
-		BootURCs:       quectelBoot,
-		SIMReadyURCs:   quectelSIMReady,
-		ATI:            quectelATI,
-		CGDCONTLine:    quectelCGDCONT,
-		CCHOLine:       func(ch int) string { return fmt.Sprintf("+CCHO: %d", ch) },
-		OnSIM:          quectelOnSIM,
-		Observe:        quectelObserve,
+		// The LTE servingcell line has 18 fields on EG25-G/EC25/EP06
+		// firmware: no <CQI>,<tx_power> between <SINR> and <srxlev>.
+		// Published 18-field answers: the EP06-A line of
+		// at-and-sim-mechanics.md §3.1, an EP06-E in
+		// 4IceG/luci-app-3ginfo-lite#111 ("...,3AC9,-86,-13,-52,15,-"),
+		// an EC200T in #43 ("...,5443,-87,-16,-69,5,34"). The 20-field
+		// layout is the manual's generic one ("...,11,-,-,27").
+		QENGFields:   18,
+		BootURCs:     quectelBoot,
+		SIMReadyURCs: quectelSIMReady,
+		ATI:          quectelATI,
+		CGDCONTLine:  quectelCGDCONT,
+		CCHOLine:     func(ch int) string { return fmt.Sprintf("+CCHO: %d", ch) },
+		OnSIM:        quectelOnSIM,
+		Observe:      quectelObserve,
 		// The EG25 manual's example spells the read reply +QUSIMSLOT.
 		Commands: quectelCommands("+QUSIMSLOT"),
 	}, "quectel", "quectel-eg25-g")
