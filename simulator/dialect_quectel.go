@@ -54,6 +54,14 @@ func quectelCommands(slotSpelling string) map[string]CommandSpec {
 		// and only then polls +CEREG (mm-broadband-modem.c, current
 		// capabilities). The set form selects RATs like +QCFG "nwscanmode".
 		"+WS46": {Handle: cmdWS46},
+		// "+CBC: <bcs>,<bcl>,<voltage>", the supply in mV (EC25/EG25 AT
+		// manual, AT+CBC).
+		"+CBC": {Handle: func(m *Modem, c Command) ([]string, error) {
+			if c.Op == OpExec {
+				return []string{"+CBC: 0,100,3800"}, nil
+			}
+			return cmdCBC(m, c)
+		}},
 	}
 }
 
@@ -107,6 +115,7 @@ var quectelSIMReady = []URCStep{
 func init() {
 	RegisterDialect(&Dialect{
 		Name:           "quectel-eg25",
+		CSCSDefault:    "GSM", // the EC25/EG25 manual's factory default
 		Manufacturer:   "Quectel",
 		Model:          "EG25",
 		Revision:       "EG25GGBR07A08M2G",
@@ -138,6 +147,7 @@ func init() {
 	}, "quectel", "quectel-eg25-g")
 	RegisterDialect(&Dialect{
 		Name:           "quectel-ec25",
+		CSCSDefault:    "GSM",
 		Manufacturer:   "Quectel",
 		Model:          "EC25",
 		Revision:       "EC25EFAR06A06M4G",

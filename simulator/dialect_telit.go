@@ -21,6 +21,14 @@ func init() {
 		USB:          true,
 		BootURCs:     []URCStep{{1500 * time.Millisecond, "+PACSP0"}},
 		ATI:          func(m *Modem) []string { return []string{m.model()} },
+		// ATI[<n>]: 0 (or none) the identifier, 3 manufacturer, 4 product
+		// name (Telit AT Commands Reference Guide, I - Identification
+		// Information); 1, 2 and 5 (checksums, DOB version) are not
+		// simulated and answer ERROR.
+		ATIn: map[int]func(m *Modem) []string{
+			3: func(m *Modem) []string { return []string{m.manufacturer()} },
+			4: func(m *Modem) []string { return []string{m.model()} },
+		},
 		// Telit answers with the prefix: "The response message of the
 		// command is in the format: +CCHO: <sessionId>" (LE910C series AT
 		// Commands Reference Guide, AT+CCHO; the same in the LE910-SKG and
