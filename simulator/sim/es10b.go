@@ -39,98 +39,98 @@ var (
 )
 
 // es10ab answers the ES10a/ES10b functions; ok is false for any other tag.
-func (c *Card) es10ab(tag uint32, inner []tlv) ([]byte, bool) {
+func (c *Card) es10ab(tag uint32, inner []node) ([]byte, bool) {
+	e := new(ber)
 	switch tag {
 	case TagGetEUICCInfo1:
-		return c.euiccInfo1(), true
+		e.nest(tag, c.euiccInfo1)
 	case TagGetEUICCInfo2:
-		return c.euiccInfo2(), true
-	case TagListNotification:
-		// notificationMetadataList [0]: this card keeps no pending
-		// notifications (its profiles ask for none), and an empty list is
-		// a valid answer. BF28 { A0 {} }.
-		return appendTLV(nil, TagListNotification, appendTLV(nil, 0xA0, nil)), true
-	case TagRetrieveNotificationsList:
-		// notificationList [0], empty as above.
-		return appendTLV(nil, TagRetrieveNotificationsList, appendTLV(nil, 0xA0, nil)), true
+		e.nest(tag, c.euiccInfo2)
+	case TagListNotification, TagRetrieveNotificationsList:
+		// notificationMetadataList [0] / notificationList [0]: this card
+		// keeps no pending notifications (its profiles ask for none), and
+		// an empty list is a valid answer: BF28 { A0 {} }.
+		e.nest(tag, func(e *ber) { e.nest(0xA0, nil) })
 	case TagRemoveNotification:
 		// deleteNotificationStatus: nothingToDelete (1) for any seqNumber.
-		if _, ok := find(inner, 0x80); !ok {
-			return result(TagRemoveNotification, ResultUndefinedError), true
+		if _, ok := pick(inner, 0x80); !ok {
+			return result(tag, ResultUndefinedError), true
 		}
-		return result(TagRemoveNotification, 1), true
+		return result(tag, 1), true
 	case TagEuiccConfiguredAddresses:
-		var v []byte
-		if c.defaultDP != "" {
-			v = appendTLV(v, 0x80, []byte(c.defaultDP)) // defaultDpAddress
-		}
-		v = appendTLV(v, 0x81, []byte(rootDSAddress)) // rootDsAddress
-		return appendTLV(nil, TagEuiccConfiguredAddresses, v), true
+		e.nest(tag, func(e *ber) {
+			if c.defaultDP != "" {
+				e.add(0x80, []byte(c.defaultDP)) // defaultDpAddress
+			}
+			e.add(0x81, []byte(rootDSAddress)) // rootDsAddress
+		})
 	case TagSetDefaultDpAddress:
-		addr, ok := find(inner, 0x80)
-		if !ok || len(addr.Value) > 255 {
-			return result(TagSetDefaultDpAddress, ResultUndefinedError), true
+		addr, ok := pick(inner, 0x80)
+		if !ok || len(addr.raw) > 255 {
+			return result(tag, ResultUndefinedError), true
 		}
-		c.defaultDP = string(addr.Value)
-		return result(TagSetDefaultDpAddress, ResultOK), true
+		c.defaultDP = string(addr.raw)
+		return result(tag, ResultOK), true
 	case TagGetRAT:
-		return c.rat(), true
+		e.nest(tag, c.rat)
+	default:
+		return nil, false
 	}
-	return nil, false
+	return e.bytes(), true
 }
 
 // ciLists are euiccCiPKIdListForVerification [9] and ...ForSigning [10]:
 // SEQUENCE OF SubjectKeyIdentifier (OCTET STRING).
-func ciLists(v []byte) []byte {
-	ski := appendTLV(nil, 0x04, gsmaTestCIKeyID)
-	v = appendTLV(v, 0xA9, ski)
-	return appendTLV(v, 0xAA, ski)
+func ciLists(e *ber) {
+	for _, tag := range []uint32{0xA9, 0xAA} {
+		e.nest(tag, func(e *ber) { e.add(0x04, gsmaTestCIKeyID) })
+	}
 }
 
-// euiccInfo1 is EUICCInfo1 ::= [32] { svn [2], ciPKId lists [9] [10] }.
-func (c *Card) euiccInfo1() []byte {
-	return appendTLV(nil, TagGetEUICCInfo1, ciLists(appendTLV(nil, 0x82, svnVersion)))
+// euiccInfo1 is the content of EUICCInfo1 ::= [32] { svn [2], ciPKId
+// lists [9] [10] }.
+func (c *Card) euiccInfo1(e *ber) {
+	e.add(0x82, svnVersion)
+	ciLists(e)
 }
 
-// euiccInfo2 is EUICCInfo2 (SGP.22 §5.7.8) with the mandatory fields and
-// the versions of the optional ones; euiccCategory and
+// euiccInfo2 is the content of EUICCInfo2 (SGP.22 §5.7.8) with the
+// mandatory fields and the versions of the optional ones; euiccCategory and
 // forbiddenProfilePolicyRules are left out (OPTIONAL).
-func (c *Card) euiccInfo2() []byte {
-	var v []byte
-	v = appendTLV(v, 0x81, profileVersion)
-	v = appendTLV(v, 0x82, svnVersion)
-	v = appendTLV(v, 0x83, firmwareVersion)
+func (c *Card) euiccInfo2(e *ber) {
+	e.add(0x81, profileVersion).add(0x82, svnVersion).add(0x83, firmwareVersion)
 	// extCardResource (ETSI TS 102 226 §8.2.1.3.2): installed
 	// applications, free non-volatile memory (64 KiB), free volatile
 	// memory (4 KiB), each a minimal big-endian integer.
-	var res []byte
-	res = appendTLV(res, 0x81, []byte{byte(len(c.profs))})
-	res = appendTLV(res, 0x82, []byte{0x01, 0x00, 0x00})
-	res = appendTLV(res, 0x83, []byte{0x10, 0x00})
-	v = appendTLV(v, 0x84, res)
+	res := new(ber).
+		add(0x81, []byte{byte(len(c.profs))}).
+		add(0x82, []byte{0x01, 0x00, 0x00}).
+		add(0x83, []byte{0x10, 0x00})
+	e.add(0x84, res.bytes())
 	// uiccCapability BIT STRING: usimSupport (1), akaMilenage (4),
 	// javacard (14); 15 bits used, 1 unused.
-	v = appendTLV(v, 0x85, []byte{0x01, 0x48, 0x02})
-	v = appendTLV(v, 0x86, ts102241Version)
-	v = appendTLV(v, 0x87, gpVersion)
+	e.add(0x85, []byte{0x01, 0x48, 0x02})
+	e.add(0x86, ts102241Version).add(0x87, gpVersion)
 	// rspCapability BIT STRING: additionalProfile (0),
 	// testProfileSupport (3); 4 bits used, 4 unused.
-	v = appendTLV(v, 0x88, []byte{0x04, 0x90})
-	v = ciLists(v)
-	v = appendTLV(v, 0x04, ppVersion)
-	v = appendTLV(v, 0x0C, []byte("IMSID-SIMULATOR")) // sasAcreditationNumber
-	return appendTLV(nil, TagGetEUICCInfo2, v)
+	e.add(0x88, []byte{0x04, 0x90})
+	ciLists(e)
+	e.add(0x04, ppVersion)
+	e.add(0x0C, []byte("IMSID-SIMULATOR")) // sasAcreditationNumber
 }
 
-// rat is GetRatResponse ::= [67] { rat [0] RulesAuthorisationTable }: one
-// rule letting any operator (mccMnc EEEEEE, 'E' a wildcard digit, SGP.22
-// §2.9.2.2) set PPR1 and PPR2 without end-user consent, as consumer cards
-// ship.
-func (c *Card) rat() []byte {
-	var rule []byte
-	rule = appendTLV(rule, 0x80, []byte{0x05, 0x60}) // pprIds: ppr1, ppr2
-	op := appendTLV(nil, 0x80, []byte{0xEE, 0xEE, 0xEE})
-	rule = appendTLV(rule, 0xA1, appendTLV(nil, 0x30, op)) // allowedOperators
-	rule = appendTLV(rule, 0x82, []byte{0x00})             // pprFlags: none
-	return appendTLV(nil, TagGetRAT, appendTLV(nil, 0xA0, appendTLV(nil, 0x30, rule)))
+// rat is the content of GetRatResponse ::= [67] { rat [0]
+// RulesAuthorisationTable }: one rule letting any operator (mccMnc EEEEEE,
+// 'E' a wildcard digit, SGP.22 §2.9.2.2) set PPR1 and PPR2 without end-user
+// consent, as consumer cards ship.
+func (c *Card) rat(e *ber) {
+	e.nest(0xA0, func(e *ber) {
+		e.nest(0x30, func(e *ber) { // ProfilePolicyAuthorisationRule
+			e.add(0x80, []byte{0x05, 0x60}) // pprIds: ppr1, ppr2
+			e.nest(0xA1, func(e *ber) {     // allowedOperators
+				e.nest(0x30, func(e *ber) { e.add(0x80, []byte{0xEE, 0xEE, 0xEE}) })
+			})
+			e.add(0x82, []byte{0x00}) // pprFlags: none
+		})
+	})
 }
