@@ -992,31 +992,18 @@ func cmdWS46(m *Modem, c Command) ([]string, error) {
 	return nil, nil
 }
 
-// simRetries asks the card for PIN1's and PUK1's remaining attempts the way
-// an MT does: VERIFY and UNBLOCK PIN with an empty data field, which answer
-// 63CX (TS 102 221 §11.1.9, §11.1.13). A verified PIN (9000) still has its
-// full count. ok is false when the card answers anything else.
+// simRetries is PIN1's and PUK1's remaining attempts. A real MT reads them
+// from the card (VERIFY / UNBLOCK PIN with an empty data field answer 63CX,
+// TS 102 221 §11.1.9) and keeps them; asking the card here on every query
+// would disturb a client's pending GET RESPONSE on the basic channel, so
+// the modem reads the card's counters directly.
 func (m *Modem) simRetries() (pin, puk int, ok bool) {
 	c := m.activeCard()
 	if c == nil {
 		return 0, 0, false
 	}
-	count := func(apdu []byte, full int) (int, bool) {
-		r := c.Transmit(apdu)
-		sw1, sw2 := r[len(r)-2], r[len(r)-1]
-		switch {
-		case sw1 == 0x63 && sw2&0xF0 == 0xC0:
-			return int(sw2 & 0x0F), true
-		case sw1 == 0x69 && sw2 == 0x83: // blocked
-			return 0, true
-		case sw1 == 0x90 && sw2 == 0x00:
-			return full, true
-		}
-		return 0, false
-	}
-	pin, ok1 := count([]byte{0x00, 0x20, 0x00, 0x01}, 3)
-	puk, ok2 := count([]byte{0x00, 0x2C, 0x00, 0x01}, 10)
-	return pin, puk, ok1 && ok2
+	pin, puk = c.PINRetries()
+	return pin, puk, true
 }
 
 // cmdCPINR is 27.007 §8.65: AT+CPINR[=<sel_code>] lists

@@ -68,7 +68,7 @@ func quectelCommands(slotSpelling string) map[string]CommandSpec {
 // cmdQPINC: AT+QPINC=<facility> answers "+QPINC: <facility>,<pincounter>,
 // <pukcounter>"; the read form lists every facility; the test form lists
 // ("SC","P2") (Quectel EC25/EG25 AT manual, AT+QPINC). The counters are
-// the card's, read with VERIFY and UNBLOCK PIN. The card has no PIN2.
+// the card's (what its VERIFY / UNBLOCK PIN report). The card has no PIN2.
 func cmdQPINC(m *Modem, c Command) ([]string, error) {
 	switch c.Op {
 	case OpTest:
