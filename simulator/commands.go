@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -21,15 +22,12 @@ func init() {
 	coreCommands = map[string]CommandSpec{
 		"E":        {Handle: cmdEcho},
 		"V":        {Handle: cmdVerbose},
-		"Q":        {Handle: cmdOK},
 		"X":        {Handle: cmdOK},
 		"&C":       {Handle: cmdOK},
 		"&D":       {Handle: cmdOK},
 		"&W":       {Handle: cmdOK},
 		"Z":        {Handle: cmdReset},
 		"&F":       {Handle: cmdReset},
-		"I":        {Handle: func(m *Modem, c Command) ([]string, error) { return m.d.ATI(m), nil }},
-		"S3":       {Handle: sreg(13)},
 		"S4":       {Handle: sreg(10)},
 		"S5":       {Handle: sreg(8)},
 		"S0":       {Handle: sreg(0)},
@@ -44,6 +42,7 @@ func init() {
 		"+GSN":     {Handle: ident(func(m *Modem) string { return m.imei() })},
 		"+CMEE":    {Handle: cmdCMEE},
 		"+CPIN":    {Handle: cmdCPIN},
+		"+CPINR":   {Handle: cmdCPINR, NeedSIM: true},
 		"+CIMI":    {Handle: cmdCIMI, NeedSIM: true},
 		"+CCID":    {Handle: cmdCCID, NeedSIM: true},
 		"+CNUM":    {Handle: cmdOK, NeedSIM: true},
@@ -991,4 +990,52 @@ func cmdWS46(m *Modem, c Command) ([]string, error) {
 	m.nvm.ratMask = ws46Masks[n]
 	m.afterResponse(m.evaluate)
 	return nil, nil
+}
+
+// simRetries is PIN1's and PUK1's remaining attempts. A real MT reads them
+// from the card (VERIFY / UNBLOCK PIN with an empty data field answer 63CX,
+// TS 102 221 §11.1.9) and keeps them; asking the card here on every query
+// would disturb a client's pending GET RESPONSE on the basic channel, so
+// the modem reads the card's counters directly.
+func (m *Modem) simRetries() (pin, puk int, ok bool) {
+	c := m.activeCard()
+	if c == nil {
+		return 0, 0, false
+	}
+	pin, puk = c.PINRetries()
+	return pin, puk, true
+}
+
+// cmdCPINR is 27.007 §8.65: AT+CPINR[=<sel_code>] lists
+// "+CPINR: <code>,<retries>,<default_retries>" for the matching codes
+// (wildcards * and ? allowed). The card has PIN1 and PUK1 only.
+func cmdCPINR(m *Modem, c Command) ([]string, error) {
+	sel := "*"
+	switch c.Op {
+	case OpTest:
+		return nil, nil
+	case OpExec:
+	case OpSet:
+		args, err := needArgs(c, 1, 1)
+		if err != nil {
+			return nil, err
+		}
+		sel = args[0].Text
+	default:
+		return nil, errPlain
+	}
+	pin, puk, ok := m.simRetries()
+	if !ok {
+		return nil, cmeError{cmeSIMFailure}
+	}
+	var out []string
+	for _, e := range []struct {
+		code       string
+		n, initial int
+	}{{"SIM PIN", pin, 3}, {"SIM PUK", puk, 10}} {
+		if match, _ := path.Match(strings.ToUpper(sel), e.code); match {
+			out = append(out, fmt.Sprintf("+CPINR: %s,%d,%d", e.code, e.n, e.initial))
+		}
+	}
+	return out, nil
 }

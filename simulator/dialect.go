@@ -31,12 +31,14 @@ type Dialect struct {
 	CCHCEcho            bool   // CCHC answers "+CCHC" before OK (cuttlefish)
 	COPSModes           string // tail of COPS=?: "(0,1,2,3,4),(0,1,2)"
 	CEERDefault         string
-	URCTerm             string    // "\r\n"; SIMCom frames some URCs "\r\r\n"
-	USB                 bool      // CFUN=1,1 re-enumerates: the port drops
-	QENGFields          int       // 18 or 20 fields in the LTE servingcell line
-	BootURCs            []URCStep // after power-on, before the SIM is read
-	SIMReadyURCs        []URCStep // after +CPIN: READY
-	ATI                 func(m *Modem) []string
+	URCTerm             string                          // "\r\n"; SIMCom frames some URCs "\r\r\n"
+	USB                 bool                            // CFUN=1,1 re-enumerates: the port drops
+	QENGFields          int                             // 18 or 20 fields in the LTE servingcell line
+	BootURCs            []URCStep                       // after power-on, before the SIM is read
+	SIMReadyURCs        []URCStep                       // after +CPIN: READY
+	ATI                 func(m *Modem) []string         // ATI and ATI0
+	ATIn                map[int]func(m *Modem) []string // ATI<n>, n > 0; others ERROR
+	CSCSDefault         string                          // +CSCS after a reset; "" is "IRA"
 	CGDCONTLine         func(d *pdpDef) string
 	CCHOLine            func(ch int) string
 	Commands            map[string]CommandSpec // added or overriding; a nil Handle removes a core command

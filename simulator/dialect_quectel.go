@@ -44,7 +44,57 @@ func quectelCommands(slotSpelling string) map[string]CommandSpec {
 		"+QURCCFG":  {Handle: cmdQStore("urccfg")},
 		"+QSIMDET":  {Handle: cmdQStore("simdet")},
 		"+QINDCFG":  {Handle: cmdQINDCFG},
+		// Retry counters come from +QPINC on Quectel (EC25/EG25 AT manual,
+		// AT+QPINC; ModemManager's quectel plugin reads them there), not
+		// from 27.007 +CPINR.
+		"+QPINC": {Handle: cmdQPINC, NeedSIM: true},
+		"+CPINR": {},
+		// AT+WS46=?/? as 27.007 §5.9: ModemManager learns from the E-UTRAN
+		// values (28, 30, 31) that a "+GCAP: +CGSM" modem also does LTE,
+		// and only then polls +CEREG (mm-broadband-modem.c, current
+		// capabilities). The set form selects RATs like +QCFG "nwscanmode".
+		"+WS46": {Handle: cmdWS46},
+		// "+CBC: <bcs>,<bcl>,<voltage>", the supply in mV (EC25/EG25 AT
+		// manual, AT+CBC).
+		"+CBC": {Handle: func(m *Modem, c Command) ([]string, error) {
+			if c.Op == OpExec {
+				return []string{"+CBC: 0,100,3800"}, nil
+			}
+			return cmdCBC(m, c)
+		}},
 	}
+}
+
+// cmdQPINC: AT+QPINC=<facility> answers "+QPINC: <facility>,<pincounter>,
+// <pukcounter>"; the read form lists every facility; the test form lists
+// ("SC","P2") (Quectel EC25/EG25 AT manual, AT+QPINC). The counters are
+// the card's (what its VERIFY / UNBLOCK PIN report). The card has no PIN2.
+func cmdQPINC(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{`+QPINC: ("SC","P2")`}, nil
+	case OpRead, OpSet:
+	default:
+		return nil, errPlain
+	}
+	if c.Op == OpSet {
+		args, err := needArgs(c, 1, 1)
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToUpper(args[0].Text) {
+		case "SC":
+		case "P2":
+			return nil, cmeError{cmeNotSupported}
+		default:
+			return nil, badParams()
+		}
+	}
+	pin, puk, ok := m.simRetries()
+	if !ok {
+		return nil, cmeError{cmeSIMFailure}
+	}
+	return []string{fmt.Sprintf(`+QPINC: "SC",%d,%d`, pin, puk)}, nil
 }
 
 func quectelATI(m *Modem) []string {
@@ -65,6 +115,7 @@ var quectelSIMReady = []URCStep{
 func init() {
 	RegisterDialect(&Dialect{
 		Name:           "quectel-eg25",
+		CSCSDefault:    "GSM", // the EC25/EG25 manual's factory default
 		Manufacturer:   "Quectel",
 		Model:          "EG25",
 		Revision:       "EG25GGBR07A08M2G",
@@ -76,19 +127,27 @@ func init() {
 		COPSModes:      "(0,1,2,3,4),(0,1,2)",
 		CEERDefault:    `"No cause information available"`,
 		USB:            true,
-		QENGFields:     20,
-		BootURCs:       quectelBoot,
-		SIMReadyURCs:   quectelSIMReady,
-		ATI:            quectelATI,
-		CGDCONTLine:    quectelCGDCONT,
-		CCHOLine:       func(ch int) string { return fmt.Sprintf("+CCHO: %d", ch) },
-		OnSIM:          quectelOnSIM,
-		Observe:        quectelObserve,
+		// The LTE servingcell line has 18 fields on EG25-G/EC25/EP06
+		// firmware: no <CQI>,<tx_power> between <SINR> and <srxlev>.
+		// Published 18-field answers: the EP06-A line of
+		// at-and-sim-mechanics.md §3.1, an EP06-E in
+		// 4IceG/luci-app-3ginfo-lite#111 ("...,3AC9,-86,-13,-52,15,-"),
+		// an EC200T in #43 ("...,5443,-87,-16,-69,5,34"). The 20-field
+		// layout is the manual's generic one ("...,11,-,-,27").
+		QENGFields:   18,
+		BootURCs:     quectelBoot,
+		SIMReadyURCs: quectelSIMReady,
+		ATI:          quectelATI,
+		CGDCONTLine:  quectelCGDCONT,
+		CCHOLine:     func(ch int) string { return fmt.Sprintf("+CCHO: %d", ch) },
+		OnSIM:        quectelOnSIM,
+		Observe:      quectelObserve,
 		// The EG25 manual's example spells the read reply +QUSIMSLOT.
 		Commands: quectelCommands("+QUSIMSLOT"),
 	}, "quectel", "quectel-eg25-g")
 	RegisterDialect(&Dialect{
 		Name:           "quectel-ec25",
+		CSCSDefault:    "GSM",
 		Manufacturer:   "Quectel",
 		Model:          "EC25",
 		Revision:       "EC25EFAR06A06M4G",

@@ -21,7 +21,22 @@ func init() {
 		USB:          true,
 		BootURCs:     []URCStep{{1500 * time.Millisecond, "+PACSP0"}},
 		ATI:          func(m *Modem) []string { return []string{m.model()} },
-		OnSIM:        telitOnSIM,
+		// ATI[<n>]: 0 (or none) the identifier, 3 manufacturer, 4 product
+		// name (Telit AT Commands Reference Guide, I - Identification
+		// Information); 1, 2 and 5 (checksums, DOB version) are not
+		// simulated and answer ERROR.
+		ATIn: map[int]func(m *Modem) []string{
+			3: func(m *Modem) []string { return []string{m.manufacturer()} },
+			4: func(m *Modem) []string { return []string{m.model()} },
+		},
+		// Telit answers with the prefix: "The response message of the
+		// command is in the format: +CCHO: <sessionId>" (LE910C series AT
+		// Commands Reference Guide, AT+CCHO; the same in the LE910-SKG and
+		// ME910G1 guides, easymanua.ls/telit-wireless-solutions/le910c-series
+		// manual 838766 p.879). Only the generic 27.007 dialect answers bare,
+		// as the spec's table shows and Fibocom's FM350-GL does (lpac #209).
+		CCHOLine: func(ch int) string { return fmt.Sprintf("+CCHO: %d", ch) },
+		OnSIM:    telitOnSIM,
 		CGDCONTLine: func(p *pdpDef) string {
 			return fmt.Sprintf(`+CGDCONT: %d,"%s","%s","",0,0,0,0`, p.cid, p.typ, p.apn)
 		},

@@ -73,3 +73,16 @@ var baseCMEText = map[int]string{
 	50:  "incorrect parameters",
 	100: "unknown",
 }
+
+// resultCode is a final result code other than OK, ERROR and +CME ERROR
+// (V.250 §5.7.1, table 1), returned by a handler as its error: the text
+// under ATV1, the number under ATV0.
+type resultCode struct {
+	text string
+	num  int
+}
+
+func (r resultCode) Error() string { return r.text }
+
+// resNoCarrier is NO CARRIER (3): a connection could not be set up.
+var resNoCarrier = resultCode{"NO CARRIER", 3}

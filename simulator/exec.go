@@ -171,6 +171,10 @@ func (m *Modem) finalText(err error) string {
 	if err == nil {
 		return "OK"
 	}
+	var rc resultCode
+	if errors.As(err, &rc) {
+		return rc.text
+	}
 	var ce cmeError
 	if !errors.As(err, &ce) {
 		return "ERROR"
@@ -191,9 +195,18 @@ func (m *Modem) finalText(err error) string {
 }
 
 func (m *Modem) frameFinal(err error) []byte {
+	if m.quiet {
+		// ATQ1 (V.250 §6.2.5): no result codes; information text and
+		// unsolicited codes are still sent.
+		return nil
+	}
 	t := m.finalText(err)
 	if m.verbose {
 		return []byte("\r\n" + t + "\r\n")
+	}
+	var rc resultCode
+	if errors.As(err, &rc) {
+		return []byte(strconv.Itoa(rc.num) + "\r")
 	}
 	switch t {
 	case "OK":

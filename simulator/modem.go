@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -86,6 +87,8 @@ type Modem struct {
 
 	// volatile settings (reset by ATZ, CFUN=1,1 and spontaneous resets)
 	echo, verbose bool
+	quiet         bool // ATQ1: no result codes (V.250 §6.2.5)
+	s3            byte // ATS3: the command line terminator (V.250 §6.2.1)
 	cmee          int
 	regN          [3]int // CREG, CGREG, CEREG
 	lastRegURC    [3]string
@@ -235,6 +238,7 @@ func New(sc *Scenario, opts ...Option) (*Modem, error) {
 
 func (m *Modem) resetVolatile() {
 	m.echo, m.verbose = true, true
+	m.quiet, m.s3 = false, '\r'
 	m.cmee = m.d.DefaultCMEE
 	m.regN = [3]int{}
 	m.lastRegURC = [3]string{}
@@ -491,38 +495,49 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 			m.mu.Lock()
 			echo := m.echo && m.conn == c
 			var echoed []byte
+			// endLine hands the line to the interpreter; term is what ended
+			// it on the wire (S3, or nothing after A/). It returns with mu
+			// held, false if the loop must stop.
+			endLine := func(term []byte) bool {
+				raw := append(line, term...)
+				m.appendLog(In, raw)
+				if echo {
+					echoed = append(echoed, term...)
+				}
+				l := append([]byte(nil), line...)
+				if overflow {
+					l = []byte("AT\x00overflow")
+				}
+				line, overflow = line[:0], false
+				// The echo of a command line must be on the wire before
+				// anything the command answers: queue it before the line
+				// reaches the interpreter.
+				if len(echoed) > 0 {
+					c.out.push(outChunk{data: echoed})
+					echoed = nil
+				}
+				m.mu.Unlock()
+				select {
+				case c.lines <- l:
+				case <-stop:
+					return false
+				}
+				m.mu.Lock()
+				// The command may have been ATE0/ATE1.
+				echo = m.echo && m.conn == c
+				return true
+			}
 			for _, b := range buf[:n] {
+				// S3 ends a command line (13 unless ATS3 changed it).
+				if b == m.s3 {
+					if !endLine([]byte{b}) {
+						return
+					}
+					continue
+				}
 				switch b {
 				case '\n':
 					m.appendLFToLastIn()
-					continue
-				case '\r':
-					raw := append(line, '\r')
-					m.appendLog(In, raw)
-					if echo {
-						echoed = append(echoed, '\r')
-					}
-					l := append([]byte(nil), line...)
-					if overflow {
-						l = []byte("AT\x00overflow")
-					}
-					line, overflow = line[:0], false
-					// The echo of a command line must be on the wire before
-					// anything the command answers: queue it before the line
-					// reaches the interpreter.
-					if len(echoed) > 0 {
-						c.out.push(outChunk{data: echoed})
-						echoed = nil
-					}
-					m.mu.Unlock()
-					select {
-					case c.lines <- l:
-					case <-stop:
-						return
-					}
-					m.mu.Lock()
-					// The command may have been ATE0/ATE1.
-					echo = m.echo && m.conn == c
 					continue
 				case 0x08, 0x7f: // backspace (S5)
 					if len(line) > 0 {
@@ -537,6 +552,13 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 				}
 				if echo {
 					echoed = append(echoed, b)
+				}
+				// V.250 §6.2.2: A/ repeats the last command line at once,
+				// without a terminator.
+				if b == '/' && isRepeat(line) {
+					if !endLine(nil) {
+						return
+					}
 				}
 			}
 			if len(echoed) > 0 {
@@ -557,6 +579,13 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 		default:
 		}
 	}
+}
+
+// isRepeat reports whether line is "A/" (any case, after the ESC and blanks
+// a command line may start with).
+func isRepeat(line []byte) bool {
+	l := bytes.TrimLeft(line, "\x1b \t")
+	return len(l) == 2 && (l[0] == 'A' || l[0] == 'a') && l[1] == '/'
 }
 
 func (m *Modem) appendLFToLastIn() {

@@ -262,6 +262,10 @@ func (c *Card) exec(ch int, st *channel, prop bool, cmd command) ([]byte, SW) {
 			return c.readRecordAPDU(st, cmd)
 		case 0xD6:
 			return c.updateBinaryAPDU(st, cmd)
+		case 0x20:
+			return c.verifyPIN(cmd)
+		case 0x2C:
+			return c.unblockPIN(cmd)
 		case 0xF2, 0xE2, 0x10, 0x12, 0x14, 0x16, 0x18:
 			return nil, SWCLANotSupported
 		}
@@ -343,7 +347,7 @@ func (c *Card) sel(st *channel, cmd command) ([]byte, SW) {
 		if a == appUSIM {
 			return c.fcp(FidADF), SWOK
 		}
-		return appendTLV(nil, 0x6F, appendTLV(nil, 0x84, c.appAID(a))), SWOK
+		return c.fci(a), SWOK
 	case 0x00, 0x01, 0x02, 0x08, 0x09:
 		path := cmd.data
 		if len(path) == 0 || len(path)%2 != 0 || (cmd.p1 <= 0x02 && len(path) != 2) {
@@ -466,14 +470,20 @@ func (c *Card) status(st *channel, cmd command) ([]byte, SW) {
 		case appNone:
 			return c.fcp(FidMF), SWOK
 		}
-		return appendTLV(nil, 0x6F, appendTLV(nil, 0x84, c.appAID(a))), SWOK
+		return c.fci(a), SWOK
 	case 0x01:
 		if a == appNone {
 			return nil, SWRefDataNotFound
 		}
-		return appendTLV(nil, 0x84, c.appAID(a)), SWOK
+		return one(0x84, c.appAID(a)), SWOK
 	case 0x0C:
 		return nil, SWOK
 	}
 	return nil, SWWrongP1P2
+}
+
+// fci is the FCI template (6F) holding the DF name (84) of an application
+// that is not the USIM (ISO 7816-4 §5.3.3).
+func (c *Card) fci(a app) []byte {
+	return new(ber).nest(0x6F, func(e *ber) { e.add(0x84, c.appAID(a)) }).bytes()
 }

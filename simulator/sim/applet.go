@@ -44,7 +44,7 @@ func (c *Card) applet(cmd command) ([]byte, SW) {
 		if cmd.p1 != 0 || cmd.p2 != 0 {
 			return nil, SWWrongP1P2
 		}
-		var out []byte
+		var out ber
 		for i, e := range p.imsis {
 			var flags byte
 			if i == p.active {
@@ -53,14 +53,14 @@ func (c *Card) applet(cmd command) ([]byte, SW) {
 			if i == p.pending {
 				flags |= ListFlagPending
 			}
-			var v []byte
-			v = appendTLV(v, 0x80, []byte{byte(i)})
-			v = appendTLV(v, 0x81, []byte(e.cfg.IMSI))
-			v = appendTLV(v, 0x82, []byte(e.cfg.SPN))
-			v = appendTLV(v, 0x83, []byte{flags})
-			out = appendTLV(out, 0xE1, v)
+			out.nest(0xE1, func(b *ber) {
+				b.add(0x80, []byte{byte(i)}).
+					add(0x81, []byte(e.cfg.IMSI)).
+					add(0x82, []byte(e.cfg.SPN)).
+					add(0x83, []byte{flags})
+			})
 		}
-		return out, SWOK
+		return out.bytes(), SWOK
 	case InsReadActive:
 		if sw := noData(); sw != SWOK {
 			return nil, sw

@@ -56,15 +56,12 @@ func (c *Card) isdr(st *channel, cmd command) ([]byte, SW) {
 }
 
 func (c *Card) es10c(req []byte) ([]byte, SW) {
-	t, rest, err := readTLV(req)
-	if err != nil || len(rest) != 0 {
+	t, err := parseTree(req)
+	if err != nil || !constructedTag(t.tag) {
 		return nil, SWWrongData
 	}
-	inner, err := readTLVs(t.Value)
-	if err != nil {
-		return nil, SWWrongData
-	}
-	switch t.Tag {
+	inner := t.kids
+	switch t.tag {
 	case TagGetProfilesInfo:
 		return c.getProfilesInfo(inner), SWOK
 	case TagEnableProfile:
@@ -74,37 +71,40 @@ func (c *Card) es10c(req []byte) ([]byte, SW) {
 	case TagSetNickname:
 		return result(TagSetNickname, c.setNickname(inner)), SWOK
 	case TagGetEUICCData:
-		return appendTLV(nil, TagGetEUICCData, appendTLV(nil, 0x5A, encEID(c.cfg.EID))), SWOK
+		return new(ber).nest(TagGetEUICCData, func(e *ber) { e.add(0x5A, encEID(c.cfg.EID)) }).bytes(), SWOK
+	}
+	if resp, ok := c.es10ab(t.tag, inner); ok {
+		return resp, SWOK
 	}
 	return nil, SWRefDataNotFound
 }
 
+// result is the common ES10 answer shape: tag { 80 <result code> }.
 func result(tag uint32, code int) []byte {
-	return appendTLV(nil, tag, appendTLV(nil, 0x80, []byte{byte(code)}))
+	return new(ber).nest(tag, func(e *ber) { e.add(0x80, []byte{byte(code)}) }).bytes()
 }
 
 // profileID reads the profileIdentifier CHOICE: lpac wraps it in A0, a
 // bare 4F or 5A is accepted too.
-func profileID(inner []tlv) (tlv, bool) {
-	if a0, ok := find(inner, 0xA0); ok {
-		ts, err := readTLVs(a0.Value)
-		if err != nil || len(ts) != 1 {
-			return tlv{}, false
+func profileID(inner []node) (node, bool) {
+	if a0, ok := pick(inner, 0xA0); ok {
+		if len(a0.kids) != 1 {
+			return node{}, false
 		}
-		inner = ts
+		inner = a0.kids
 	}
 	for _, t := range inner {
-		if t.Tag == 0x4F || t.Tag == 0x5A {
+		if t.tag == 0x4F || t.tag == 0x5A {
 			return t, true
 		}
 	}
-	return tlv{}, false
+	return node{}, false
 }
 
-func (c *Card) findProfile(id tlv) int {
+func (c *Card) findProfile(id node) int {
 	for i, p := range c.profs {
-		if (id.Tag == 0x4F && bytes.Equal(id.Value, p.aid)) ||
-			(id.Tag == 0x5A && bytes.Equal(id.Value, encTBCD(p.iccid, 10))) {
+		if (id.tag == 0x4F && bytes.Equal(id.raw, p.aid)) ||
+			(id.tag == 0x5A && bytes.Equal(id.raw, encTBCD(p.iccid, 10))) {
 			return i
 		}
 	}
@@ -113,16 +113,16 @@ func (c *Card) findProfile(id tlv) int {
 
 // refreshFlag accepts lpac's context tag 81 and openpilot's universal
 // BOOLEAN 01 (with its non-canonical TRUE 01); absent means false.
-func refreshFlag(inner []tlv) bool {
+func refreshFlag(inner []node) bool {
 	for _, t := range inner {
-		if (t.Tag == 0x81 || t.Tag == 0x01) && len(t.Value) == 1 {
-			return t.Value[0] != 0
+		if (t.tag == 0x81 || t.tag == 0x01) && len(t.raw) == 1 {
+			return t.raw[0] != 0
 		}
 	}
 	return false
 }
 
-func (c *Card) enableDisable(inner []tlv, enable bool) int {
+func (c *Card) enableDisable(inner []node, enable bool) int {
 	if c.catBusy {
 		return ResultCATBusy
 	}
@@ -176,7 +176,7 @@ func (c *Card) enableByICCID(iccid string, refresh bool) (int, error) {
 	if c.catBusy {
 		return ResultCATBusy, nil
 	}
-	i := c.findProfile(tlv{Tag: 0x5A, Value: encTBCD(iccid, 10)})
+	i := c.findProfile(node{tag: 0x5A, raw: encTBCD(iccid, 10)})
 	if i < 0 {
 		return ResultNotFound, fmt.Errorf("sim: enable profile: %w", ErrNotFound)
 	}
@@ -186,19 +186,20 @@ func (c *Card) enableByICCID(iccid string, refresh bool) (int, error) {
 // getProfilesInfo answers BF2D with an optional searchCriteria (A0 holding
 // 4F, 5A or 95) and tagList (5C); a malformed request gets
 // profileInfoListError incorrectInputValues (81 01 01).
-func (c *Card) getProfilesInfo(inner []tlv) []byte {
-	listErr := appendTLV(nil, TagGetProfilesInfo, appendTLV(nil, 0x81, []byte{1}))
+func (c *Card) getProfilesInfo(inner []node) []byte {
+	// profileInfoListError [1] incorrectInputValues (1).
+	listErr := new(ber).nest(TagGetProfilesInfo, func(e *ber) { e.add(0x81, []byte{1}) }).bytes()
 	var want []uint32
-	if tl, ok := find(inner, 0x5C); ok {
+	if tl, ok := pick(inner, 0x5C); ok {
 		var err error
-		if want, err = readTagList(tl.Value); err != nil {
+		if want, err = parseTags(tl.raw); err != nil {
 			return listErr
 		}
 	}
-	var crit *tlv
-	if a0, ok := find(inner, 0xA0); ok {
-		ts, err := readTLVs(a0.Value)
-		if err != nil || len(ts) != 1 || (ts[0].Tag != 0x4F && ts[0].Tag != 0x5A && ts[0].Tag != 0x95) {
+	var crit *node
+	if a0, ok := pick(inner, 0xA0); ok {
+		ts := a0.kids
+		if len(ts) != 1 || (ts[0].tag != 0x4F && ts[0].tag != 0x5A && ts[0].tag != 0x95) {
 			return listErr
 		}
 		crit = &ts[0]
@@ -214,25 +215,14 @@ func (c *Card) getProfilesInfo(inner []tlv) []byte {
 		}
 		return false
 	}
-	var list []byte
-	for i, p := range c.profs {
-		iccid := encTBCD(p.iccid, 10)
-		if crit != nil {
-			match := (crit.Tag == 0x4F && bytes.Equal(crit.Value, p.aid)) ||
-				(crit.Tag == 0x5A && bytes.Equal(crit.Value, iccid)) ||
-				(crit.Tag == 0x95 && bytes.Equal(crit.Value, []byte{p.classCode}))
-			if !match {
-				continue
-			}
-		}
+	profile := func(e *ber, i int, p profile, iccid []byte) {
 		state := byte(0)
 		if i == c.enabled {
 			state = 1
 		}
-		var v []byte
 		add := func(tag uint32, val []byte, optional bool) {
 			if include(tag) && (!optional || len(val) > 0) {
-				v = appendTLV(v, tag, val)
+				e.add(tag, val)
 			}
 		}
 		add(0x5A, iccid, false)
@@ -242,23 +232,37 @@ func (c *Card) getProfilesInfo(inner []tlv) []byte {
 		add(0x91, []byte(p.provider), true)
 		add(0x92, []byte(p.name), true)
 		add(0x95, []byte{p.classCode}, false)
-		list = appendTLV(list, 0xE3, v)
 	}
-	return appendTLV(nil, TagGetProfilesInfo, appendTLV(nil, 0xA0, list))
+	return new(ber).nest(TagGetProfilesInfo, func(e *ber) {
+		e.nest(0xA0, func(e *ber) { // profileInfoListOk
+			for i, p := range c.profs {
+				iccid := encTBCD(p.iccid, 10)
+				if crit != nil {
+					match := (crit.tag == 0x4F && bytes.Equal(crit.raw, p.aid)) ||
+						(crit.tag == 0x5A && bytes.Equal(crit.raw, iccid)) ||
+						(crit.tag == 0x95 && bytes.Equal(crit.raw, []byte{p.classCode}))
+					if !match {
+						continue
+					}
+				}
+				e.nest(0xE3, func(e *ber) { profile(e, i, p, iccid) })
+			}
+		})
+	}).bytes()
 }
 
 // setNickname is ES10c SetNickname: BF29 { 5A iccid, 90 nickname } ->
 // ok (0), iccidNotFound (1), undefinedError (127).
-func (c *Card) setNickname(inner []tlv) int {
-	id, ok := find(inner, 0x5A)
-	nick, ok2 := find(inner, 0x90)
-	if !ok || !ok2 || len(nick.Value) > 64 {
+func (c *Card) setNickname(inner []node) int {
+	id, ok := pick(inner, 0x5A)
+	nick, ok2 := pick(inner, 0x90)
+	if !ok || !ok2 || len(nick.raw) > 64 {
 		return ResultUndefinedError
 	}
 	i := c.findProfile(id)
 	if i < 0 {
 		return ResultNotFound
 	}
-	c.profs[i].nickname = string(nick.Value)
+	c.profs[i].nickname = string(nick.raw)
 	return ResultOK
 }

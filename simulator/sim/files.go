@@ -79,8 +79,7 @@ func (c *Card) content(fid uint16) []byte {
 		return encAD(e.cfg.MNCLength)
 	case FidDIR:
 		aid, _ := hex.DecodeString(USIMAID)
-		app := appendTLV(appendTLV(nil, 0x4F, aid), 0x50, []byte("USIM"))
-		rec := appendTLV(nil, 0x61, app)
+		rec := new(ber).nest(0x61, func(e *ber) { e.add(0x4F, aid).add(0x50, []byte("USIM")) }).bytes()
 		for len(rec) < dirRecSize {
 			rec = append(rec, 0xFF)
 		}
@@ -164,31 +163,29 @@ func (c *Card) updateBinary(fid uint16, offset int, data []byte) SW {
 // returns.
 func (c *Card) fcp(fid uint16) []byte {
 	d := files[fid]
-	var v []byte
-	switch d.kind {
-	case kindDF:
-		v = appendTLV(v, 0x82, []byte{0x78, 0x21})
-		v = appendTLV(v, 0x83, []byte{byte(fid >> 8), byte(fid)})
-		if fid == FidADF {
-			aid, _ := hex.DecodeString(USIMAID)
-			v = appendTLV(v, 0x84, aid)
+	id := []byte{byte(fid >> 8), byte(fid)}
+	return new(ber).nest(0x62, func(e *ber) {
+		switch d.kind {
+		case kindDF:
+			e.add(0x82, []byte{0x78, 0x21}).add(0x83, id)
+			if fid == FidADF {
+				aid, _ := hex.DecodeString(USIMAID)
+				e.add(0x84, aid)
+			}
+			e.add(0x8A, []byte{0x05})
+		case kindTransparent, kindLinear:
+			size := len(c.content(fid))
+			if d.kind == kindTransparent {
+				e.add(0x82, []byte{0x41, 0x21})
+			} else {
+				e.add(0x82, []byte{0x42, 0x21, 0x00, dirRecSize, byte(size / dirRecSize)})
+			}
+			e.add(0x83, id).add(0x8A, []byte{0x05}).add(0x80, []byte{byte(size >> 8), byte(size)})
+			if d.sfi != 0 {
+				e.add(0x88, []byte{d.sfi << 3})
+			}
 		}
-		v = appendTLV(v, 0x8A, []byte{0x05})
-	case kindTransparent, kindLinear:
-		size := len(c.content(fid))
-		if d.kind == kindTransparent {
-			v = appendTLV(v, 0x82, []byte{0x41, 0x21})
-		} else {
-			v = appendTLV(v, 0x82, []byte{0x42, 0x21, 0x00, dirRecSize, byte(size / dirRecSize)})
-		}
-		v = appendTLV(v, 0x83, []byte{byte(fid >> 8), byte(fid)})
-		v = appendTLV(v, 0x8A, []byte{0x05})
-		v = appendTLV(v, 0x80, []byte{byte(size >> 8), byte(size)})
-		if d.sfi != 0 {
-			v = appendTLV(v, 0x88, []byte{d.sfi << 3})
-		}
-	}
-	return appendTLV(nil, 0x62, v)
+	}).bytes()
 }
 
 // +CRSM commands (27.007 §8.18).

@@ -43,10 +43,13 @@ type state struct {
 	refreshPending bool
 
 	timer rotationTimer
+	pin   pinState
+
+	defaultDP string // ES10a defaultDpAddress, empty: none
 }
 
 func (c *Card) init(cfg CardConfig) error {
-	s := state{cfg: cfg, maxCh: cfg.MaxChannels, respLimit: cfg.ResponseLimit}
+	s := state{cfg: cfg, maxCh: cfg.MaxChannels, respLimit: cfg.ResponseLimit, pin: newPINState()}
 	if s.maxCh == 0 {
 		s.maxCh = 3
 	}
@@ -340,6 +343,7 @@ func (c *Card) reset() {
 		c.chans[i] = nil
 	}
 	c.chans[0] = newBasicChannel()
+	c.pin.verified = false
 }
 
 func (c *Card) naaInit() {
