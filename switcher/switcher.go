@@ -690,7 +690,7 @@ func (s *Switcher) publish(now time.Time) {
 	if ok, at := s.opBudget.allow(now, capPol.Max, capPol.Window.Std()); !ok {
 		st.OperatorCapRetryAt = at
 	}
-	st.Isolated = s.isolated
+	st.Isolated = s.isolated || s.offList.polls >= offListConfirm
 	if !s.lastSwitch.IsZero() {
 		if d := s.lastSwitch.Add(s.cfg.Policy.MinDwell.Std()); d.After(now) {
 			st.DwellUntil = d

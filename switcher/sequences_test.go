@@ -1,0 +1,310 @@
+package switcher_test
+
+// The event sequences of issue 11 that the first decision core failed,
+// each as a scenario over the real simulator, driver, threat engine and
+// switcher, with the product's default policy (testdata/dst/imsid.yaml).
+// They are examples; TestDST is the proof.
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/simulator"
+	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/threat"
+)
+
+// product runs f in the DST world with the default policy and the real
+// threat engine; worldEdit edits the scenario text.
+func product(t *testing.T, worldEdit func(string) string, timeline string, f func(w *world), opts ...switcher.Option) {
+	synctest.Test(t, func(t *testing.T) {
+		base, err := os.ReadFile("testdata/dst/world.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(base)
+		if worldEdit != nil {
+			text = worldEdit(text)
+		}
+		sc, err := simulator.ParseScenario(t.Name(), []byte(text+"timeline:\n"+timeline))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim, err := simulator.New(sc, simulator.WithClock(simulator.NewRealClock(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		a, b := net.Pipe()
+		served := make(chan struct{})
+		go func() { defer close(served); _ = sim.Serve(ctx, b) }()
+		d, err := modem.New(ctx, a)
+		if err != nil {
+			t.Fatalf("driver: %v", err)
+		}
+		dm := switcher.NewDriverModem(d, nil)
+		cfg := loadCfg(t, "dst/imsid.yaml")
+		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := switcher.New(cfg, dm, append([]switcher.Option{switcher.WithProber(simProber{sim}), switcher.WithThreat(eng)}, opts...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			s.Close()
+			d.Close()
+			dm.Wait()
+			cancel()
+			a.Close()
+			b.Close()
+			<-served
+		}()
+		f(&world{t: t, sim: sim, s: s, cfg: cfg})
+	})
+}
+
+func (w *world) switches() []switcher.Decision {
+	var out []switcher.Decision
+	for _, d := range w.s.Decisions(0, 0) {
+		if d.Kind == switcher.KindSwitch {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// A 40 s jamming burst, then a 2G downgrade onto an unknown cell 3 min
+// later: the device leaves the 2G network (it stayed, 79 % down over 20
+// min, when the jamming suspension lasted the whole threat episode).
+func TestSequenceJammingThen2G(t *testing.T) {
+	product(t, nil, `
+  - {at: 5m, event: jamming, sinr: -15, duration: 40s}
+  - {at: 8m40s, event: cell, network: "310260", cell: {rat: GSM, tac: "3AF0", ci: "C0DE", earfcn: 50, pci: 5}}
+`, func(w *world) {
+		w.run(8*time.Minute + 30*time.Second)
+		w.wantOn("home")
+		start := time.Now()
+		w.run(2 * time.Minute)
+		st := w.s.Status()
+		if st.Active == "home" || st.Tech == string(modem.TechGSM) {
+			w.t.Fatalf("still on the 2G network %s after it appeared:\n%s", time.Since(start), dump(w.s.Decisions(0, 0)))
+		}
+		d, ok := w.last(switcher.KindSwitch)
+		if !ok || d.Trigger != switcher.TriggerThreat || d.Time.Sub(start) > 45*time.Second {
+			w.t.Fatalf("want a threat switch within 45 s of the downgrade, got %+v", d)
+		}
+	})
+}
+
+// The only network in reach is outside every allowlist: data is held off
+// (it flowed for 14 min), and status says so.
+func TestSequenceNoAllowedNetworkIsolates(t *testing.T) {
+	foreign := func(s string) string {
+		return strings.Replace(s, "timing:", `  - plmn: "23415"
+    name: "Vodafone UK"
+    short: "VOD"
+    signal: {rsrp: -90, rsrq: -9, sinr: 12, rssi: -62}
+    access:
+      - {imsi: "*", result: roaming}
+    cells:
+      - {rat: LTE, tac: "0C01", ci: "1A2B3C4", earfcn: 6300, pci: 7, band: 20}
+timing:`, 1)
+	}
+	product(t, foreign, `
+  - {at: 3m, event: outage, network: "310260"}
+  - {at: 3m, event: outage, network: "310410"}
+  - {at: 3m, event: outage, network: "311480"}
+`, func(w *world) {
+		w.run(2 * time.Minute)
+		w.wantOn("home")
+		w.run(5 * time.Minute)
+		st := w.s.Status()
+		snap := w.sim.Snapshot()
+		if snap.PLMN != "23415" {
+			t.Fatalf("the world did not put the modem on the foreign network: %+v", snap)
+		}
+		if snap.DataUp || st.PDPUp {
+			t.Fatalf("data flows on a network outside every allowlist: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		if !st.Isolated {
+			t.Fatalf("status does not say the device is isolated: %+v", st)
+		}
+	})
+}
+
+// Six operator switches in a few minutes, then the active carrier dies:
+// the failover does not wait for the operator's budget (52 min offline).
+func TestSequenceOperatorStormThenOutage(t *testing.T) {
+	product(t, nil, `
+  - {at: 20m, event: outage, network: "310260"}
+`, func(w *world) {
+		w.run(2 * time.Minute)
+		for _, to := range []string{"roam", "home", "roam", "home", "roam", "home"} {
+			_ = w.s.Force(to, "storm") // the fourth and later are refused: the operator budget is 3 an hour
+			w.run(45 * time.Second)
+		}
+		w.run(19*time.Minute - 2*time.Minute - 6*45*time.Second)
+		// After the dwell the policy took it back to the cheaper home.
+		w.wantOn("home")
+		w.run(time.Minute + 90*time.Second)
+		if st := w.s.Status(); st.Active == "home" || !w.sim.Snapshot().DataUp {
+			t.Fatalf("no failover within 90 s of the outage: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+	})
+}
+
+// An operator switch to a profile whose network rejects it (cause 15)
+// rolls back at once, not at the verify deadline.
+func TestSequenceRejectedTargetFailsFast(t *testing.T) {
+	product(t, nil, `
+  - {at: 1m, event: reject, network: "310410", imsi: "204041234567890", cause: 15}
+`, func(w *world) {
+		w.run(3 * time.Minute)
+		w.wantOn("home")
+		if err := w.s.Force("roam", "try it"); err != nil {
+			t.Fatal(err)
+		}
+		w.run(45 * time.Second)
+		if st := w.s.Status(); st.Active != "home" {
+			t.Fatalf("not back on home 45 s after a refused switch: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		if d, ok := w.last(switcher.KindRollback); !ok || !d.Has(switcher.CodeTargetRefused) {
+			t.Fatalf("want a rollback naming the refusal, got %+v", d)
+		}
+	})
+}
+
+// A reject storm: every identity but one is refused. The device never
+// ends in failed while some profile is accepted.
+func TestSequenceRejectStormNeverFailed(t *testing.T) {
+	product(t, nil, `
+  - {at: 3m, event: reject, network: "310260", imsi: "310260123456789", cause: 15}
+  - {at: 3m, event: reject, network: "310410", imsi: "204041234567890", cause: 15}
+`, func(w *world) {
+		w.run(3 * time.Minute)
+		deadline := time.Now().Add(20 * time.Minute)
+		for time.Now().Before(deadline) {
+			if st := w.run(10 * time.Second); st.State == switcher.StateFailed {
+				t.Fatalf("failed while %q is accepted:\n%s", "last", dump(w.s.Decisions(0, 0)))
+			}
+		}
+		w.wantOn("last")
+	})
+}
+
+// Left for a dead core: not returned to while the core is still dead.
+func TestSequenceNoReturnToDeadCore(t *testing.T) {
+	product(t, nil, `
+  - {at: 3m, event: core_outage, network: "310260", duration: 40m}
+`, func(w *world) {
+		w.run(3 * time.Minute)
+		w.wantOn("home")
+		w.run(40 * time.Minute)
+		for _, d := range w.switches() {
+			if d.To == "home" {
+				t.Fatalf("back on home while its core was dead:\n%s", dump(w.s.Decisions(0, 0)))
+			}
+		}
+		if st := w.s.Status(); st.Active == "home" || !w.sim.Snapshot().DataUp {
+			t.Fatalf("not carrying data elsewhere: %+v", st)
+		}
+	})
+}
+
+// A foreign SIM: the card refuses the applet. D10 is raised, nothing is
+// quarantined for the card's refusals, and nothing stays in switching.
+func TestSequenceForeignSIM(t *testing.T) {
+	var d10 bool
+	product(t, nil, `
+  - at: 4m
+    event: sim_swap
+    slot: 1
+    sim:
+      iccid: "8931440400012345678"
+      imsis:
+        - imsi: "204086543210987"
+`, func(w *world) {
+		w.run(3 * time.Minute)
+		w.wantOn("home")
+		w.run(10 * time.Minute)
+		st := w.s.Status()
+		for _, q := range st.Quarantines {
+			if strings.HasPrefix(q.Key, "profile:") {
+				t.Fatalf("a profile quarantined for a foreign card's refusal: %+v\n%s", st.Quarantines, dump(w.s.Decisions(0, 0)))
+			}
+		}
+		if st.State == switcher.StateSwitching || st.State == switcher.StateVerifying {
+			t.Fatalf("stuck in %s", st.State)
+		}
+		if st.State == switcher.StateFailed && st.RetryAt.IsZero() {
+			t.Fatalf("failed without a retry time")
+		}
+		if !d10 {
+			t.Fatalf("no D10 finding for a foreign card:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+	}, switcher.WithOnThreat(func(r threat.Result) {
+		for _, f := range r.Findings {
+			d10 = d10 || f.Detector == threat.D10
+		}
+	}))
+}
+
+// A switch the modem refuses before anything changes (+CCHO refused):
+// no failed state, no link shown down, no radio cycle, nothing quarantined.
+func TestSequenceRefusedSelectionIsUndone(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+	r.up()
+	r.m.FailSelect("roam", errors.New("+CME ERROR: 3"))
+	if err := r.s.Force("roam", "x"); err != nil {
+		t.Fatal(err)
+	}
+	for range 12 {
+		st := r.tick(5 * time.Second)
+		if st.State == switcher.StateFailed || st.State == switcher.StateRollingBack {
+			t.Fatalf("state %s after a selection refused before anything changed:\n%v", st.State, r.decisions())
+		}
+	}
+	st := r.s.Status()
+	if st.Active != "home" || st.State != switcher.StateConnected || len(st.Quarantines) != 0 {
+		t.Fatalf("%+v", st)
+	}
+	if _, cfuns, resets, _ := r.m.Counts(); cfuns != 0 || resets != 0 {
+		t.Fatalf("radio cycled (%d CFUN, %d resets) on a working link", cfuns, resets)
+	}
+	if d, ok := r.lastOf(switcher.KindStay); !ok || !d.Has(switcher.CodeSelectRefused) {
+		t.Fatalf("no decision names the refusal: %v", r.decisions())
+	}
+}
+
+// D10b: the modem's IMEI reaches the threat engine, so a swapped modem is
+// noticed.
+func TestSequenceModemSwapRaisesD10b(t *testing.T) {
+	cfg := loadCfg(t, "dst/imsid.yaml")
+	base := threat.NewBaseline(t0)
+	base.IMEI = "860000000000001"
+	eng, err := threat.New(switcher.ThreatConfig(cfg), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d10b bool
+	product(t, nil, "  []\n", func(w *world) {
+		w.run(2 * time.Minute)
+		if !d10b {
+			t.Fatal("no D10b for an IMEI other than the one accepted")
+		}
+	}, switcher.WithThreat(eng), switcher.WithOnThreat(func(r threat.Result) {
+		for _, f := range r.Findings {
+			d10b = d10b || f.Rule == "D10b"
+		}
+	}))
+}
+
