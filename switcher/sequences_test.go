@@ -307,4 +307,3 @@ func TestSequenceModemSwapRaisesD10b(t *testing.T) {
 		}
 	}))
 }
-
