@@ -1,6 +1,7 @@
 package modem
 
 import (
+	"context"
 	"strings"
 )
 
@@ -212,4 +213,47 @@ func ParseMONSC(line string) (ServingCell, error) {
 	}
 	sc.Signal.Tech, sc.Signal.Source = sc.Tech, cmd
 	return sc, nil
+}
+
+// DialectHuawei: Huawei ME909/ME906/MU709/E3372.
+const DialectHuawei Dialect = "huawei"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectHuawei,
+		manufacturers: []string{"huawei"},
+		models:        []string{"me909", "me906", "mu709", "e3372", "me936", "mu609", "ms2131", "e1550"},
+		// Huawei firmware ends a command it does not know with these
+		// instead of ERROR (ModemManager's huawei plugin and the ME909s AT
+		// reference list them); without them as final results every such
+		// command runs into its timeout.
+		finalResults: []string{"COMMAND NOT SUPPORT", "TOO MANY PARAMETERS"},
+		// Keep the periodic ^RSSI/^HCSQ/^MODE reports off: they drown the
+		// event stream and carry nothing the queries do not.
+		startup: []string{"^CURC=0"},
+		iccid:   []cmdSpec{{cmd: "^ICCID?", prefix: []string{"^ICCID:"}}},
+		signal: func(ctx context.Context, q querier) (Signal, error) {
+			l, err := q.optLine(ctx, "^HCSQ?", "^HCSQ:")
+			if err != nil {
+				return Signal{}, err
+			}
+			return ParseHCSQ(l)
+		},
+		servingCell: func(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+			l, err := q.optLine(ctx, "^MONSC", "^MONSC:")
+			if err != nil {
+				return ServingCell{}, nil, err
+			}
+			sc, err := ParseMONSC(l)
+			return sc, nil, opErr("^MONSC", err)
+		},
+		counters: func(ctx context.Context, q querier) (DataCounters, error) {
+			l, err := q.optLine(ctx, "^DSFLOWQRY", "^DSFLOWQRY:")
+			if err != nil {
+				return DataCounters{}, err
+			}
+			c, err := ParseDSFLOWQRY(l)
+			return c, opErr("^DSFLOWQRY", err)
+		},
+	})
 }

@@ -1,6 +1,7 @@
 package modem
 
 import (
+	"context"
 	"strings"
 )
 
@@ -267,4 +268,47 @@ func ParseWS46(line string) (int, error) {
 		return 0, perr("+WS46", "n", line, "%v", err)
 	}
 	return n, nil
+}
+
+// DialectTelit: Telit LE910/LE910Cx/ME910/LN920/FN980.
+const DialectTelit Dialect = "telit"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectTelit,
+		manufacturers: []string{"telit"},
+		models:        []string{"le910", "le866", "me910", "ln920", "fn980", "lm960", "ul865", "he910"},
+		// #QSS SIM status URCs including READY.
+		startup:     []string{"#QSS=2"},
+		iccid:       []cmdSpec{{cmd: "#CCID", prefix: []string{"#CCID:"}}},
+		servingCell: telitServingCell,
+		counters: func(ctx context.Context, q querier) (DataCounters, error) {
+			lines, err := q.opt(ctx, cmdSpec{cmd: "#GDATAVOL=1", prefix: []string{"#GDATAVOL:"}})
+			if err != nil {
+				return DataCounters{}, err
+			}
+			c, err := ParseGDATAVOL(lines)
+			return c, opErr("#GDATAVOL=1", err)
+		},
+	})
+}
+
+func telitServingCell(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+	lines, err := q.run(ctx, "#RFSTS", "#RFSTS:")
+	if err == nil {
+		sc, _, perr := ParseRFSTS(lines)
+		if perr == nil {
+			return sc, nil, nil
+		}
+		err = opErr("#RFSTS", perr)
+	}
+	if ctx.Err() != nil {
+		return ServingCell{}, nil, err
+	}
+	lines, err2 := q.opt(ctx, cmdSpec{cmd: "#SERVINFO", prefix: []string{"#SERVINFO:"}})
+	if err2 != nil {
+		return ServingCell{}, nil, err
+	}
+	sc, err2 := ParseSERVINFO(lines)
+	return sc, nil, opErr("#SERVINFO", err2)
 }
