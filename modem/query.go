@@ -71,7 +71,7 @@ func (m *Modem) adopt(d Dialect, failed bool) {
 	if d == old {
 		return
 	}
-	if d == DialectGeneric && old != DialectGeneric && failed {
+	if d == DialectGeneric && old != "" && old != DialectGeneric && failed {
 		// A failed read does not undo what an earlier one recognised.
 		return
 	}
@@ -438,6 +438,9 @@ func (q querier) signal(ctx context.Context) (Signal, error) {
 	if err == nil {
 		sig, err = ParseCESQ(l)
 		err = opErr("+CESQ", err)
+	}
+	if errors.Is(err, ErrTimeout) {
+		return Signal{}, err // a hung modem: say so, not ask it more
 	}
 	if ctx.Err() != nil {
 		return Signal{}, &OpError{Cmd: "AT+CESQ", Err: ctx.Err()}

@@ -1,0 +1,279 @@
+package modem
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"slices"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+// newAutoModem starts a session on steps with dialect auto-detection: the
+// transcript spells out the identity reads. extra answers further
+// commands the fake knows by heart (the dialects' start-up commands).
+func newAutoModem(t *testing.T, steps []string, opts ...Option) (*Modem, *fakeModem) {
+	t.Helper()
+	extra := map[string][]string{}
+	for _, d := range Dialects {
+		for _, c := range d.StartupCommands() {
+			extra["AT"+c] = []string{"OK"}
+		}
+	}
+	f, host := startFakeWith(t, steps, extra)
+	m, err := New(t.Context(), host, opts...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m, f
+}
+
+func countCmd(f *fakeModem, cmd string) int {
+	n := 0
+	for _, c := range f.commands() {
+		if c == cmd {
+			n++
+		}
+	}
+	return n
+}
+
+// Defect 1: Huawei's COMMAND NOT SUPPORT is a final result. Before, it was
+// an information line: with dialect auto New never finished (every
+// identity read ran into its timeout), forced every poll took ~25 s.
+func TestHuaweiCommandNotSupportIsFinal(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		t0 := time.Now()
+		m, f := newAutoModem(t, loadTranscript(t, filepath.Join("testdata", "transcripts", "huawei_cmd_not_support.txt")))
+		if m.Dialect() != DialectHuawei {
+			t.Fatalf("dialect %v", m.Dialect())
+		}
+		ctx := t.Context()
+		_, _, err := m.ServingCell(ctx)
+		var vr *VendorResultError
+		if !errors.As(err, &vr) || vr.Result != "COMMAND NOT SUPPORT" || !errors.Is(err, ErrNotSupported) || !errors.Is(err, ErrError) {
+			t.Fatalf("^MONSC: %v", err)
+		}
+		if d := time.Since(t0); d > time.Second {
+			t.Errorf("start-up and one poll took %v", d)
+		}
+		// Defect 7: refused once, not asked again this session.
+		if _, _, err := m.ServingCell(ctx); !errors.Is(err, ErrNotSupported) {
+			t.Errorf("second ^MONSC: %v", err)
+		}
+		if n := countCmd(f, "AT^MONSC"); n != 1 {
+			t.Errorf("AT^MONSC sent %d times, want 1", n)
+		}
+		// The signal still works: ^HCSQ refused is remembered too, +CSQ answers.
+		for range 2 {
+			sig, err := m.Signal(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantF(t, "RSSI", sig.RSSI, -77)
+		}
+		if n := countCmd(f, "AT^HCSQ?"); n != 1 {
+			t.Errorf("AT^HCSQ? sent %d times, want 1", n)
+		}
+		if n := countCmd(f, "AT+CESQ"); n != 1 {
+			t.Errorf("AT+CESQ sent %d times, want 1", n)
+		}
+	})
+}
+
+// Defect 3: a SIM7000G whose +CGMI and +CGSN fail is recognised from the
+// model, and +GMI/+GSN/+SIMCOMATI fill manufacturer and IMEI.
+func TestSIMComSIM7000GDetection(t *testing.T) {
+	m, f := newAutoModem(t, loadTranscript(t, filepath.Join("testdata", "transcripts", "simcom_sim7000g.txt")))
+	if m.Dialect() != DialectSIMCom {
+		t.Fatalf("dialect %v", m.Dialect())
+	}
+	ctx := tctx(t)
+	id := must(m.Identity(ctx))(t)
+	want := Identity{Manufacturer: "SIMCOM INCORPORATED", Model: "SIMCOM_SIM7000G", Revision: "1529B04SIM7000G", IMEI: "869951031234567"}
+	if id != want {
+		t.Errorf("identity %+v, want %+v", id, want)
+	}
+	sc, _ := must2(t)(m.ServingCell(ctx))
+	if sc.Tech != TechLTEM {
+		t.Errorf("serving cell %+v", sc)
+	}
+	if !slices.Contains(f.commands(), "AT+SIMCOMATI") || !slices.Contains(f.commands(), "AT+GMI") {
+		t.Errorf("fallbacks not tried: %q", f.commands())
+	}
+}
+
+// Defect 3: the one-line ATI ("SIM7000G R1529") is the model, revision
+// included, and is enough to detect the dialect.
+func TestSIMComOneLineATI(t *testing.T) {
+	m, _ := newAutoModem(t, parseTranscript(`
+		# source: ATI answer "SIM7000G R1529": SIM7000 Series AT Command Manual (ATI example).
+		> AT+CGMI
+		< ERROR
+		> AT+CGMM
+		< ERROR
+		> AT+CGMR
+		< ERROR
+		> AT+CGSN
+		< 869951031234567
+		< OK
+		> ATI
+		< SIM7000G R1529
+		< OK
+		> AT+GMI
+		< ERROR
+		> AT+GMR
+		< ERROR
+		> AT+SIMCOMATI
+		< ERROR
+	`))
+	if m.Dialect() != DialectSIMCom {
+		t.Fatalf("dialect %v", m.Dialect())
+	}
+	if d := DetectDialect("", "SIM7000G R1529"); d != DialectSIMCom {
+		t.Errorf("DetectDialect(model %q) = %v", "SIM7000G R1529", d)
+	}
+	if d := DetectDialect("", "SIMCOM_SIM7000G"); d != DialectSIMCom {
+		t.Errorf("DetectDialect(model %q) = %v", "SIMCOM_SIM7000G", d)
+	}
+	id, err := ParseATI([]string{"SIM7000G R1529"})
+	if err != nil || id.Model != "SIM7000G R1529" || id.Manufacturer != "" || id.Revision != "" {
+		t.Errorf("ATI %+v %v", id, err)
+	}
+}
+
+// Defect 5: an identity read that failed (garbled replies) leaves the
+// dialect generic only until the next dialect-dependent query, which
+// detects it again and gets the vendor commands back.
+func TestRedetectAfterFailedIdentityRead(t *testing.T) {
+	m, f := newAutoModem(t, parseTranscript(`
+		# A modem still waking up: +CGMI and +CGMM end with OK alone (twice
+		# each: the driver asks a read of the wrong shape once more), the
+		# rest is refused.
+		> AT+CGMI
+		< OK
+		> AT+CGMI
+		< OK
+		> AT+CGMM
+		< OK
+		> AT+CGMM
+		< OK
+		> AT+CGMR
+		< ERROR
+		> AT+CGSN
+		< ERROR
+		> ATI
+		< ERROR
+		> AT+GMI
+		< ERROR
+		> AT+GMM
+		< ERROR
+		> AT+GMR
+		< ERROR
+		> AT+GSN
+		< ERROR
+		> AT+SIMCOMATI
+		< ERROR
+		# Next poll: detected again.
+		> AT+CGMI
+		< Quectel
+		< OK
+		> AT+CGMM
+		< EC25
+		< OK
+		> AT+CGMR
+		< EC25EFAR06A06M4G
+		< OK
+		> AT+CGSN
+		< 866758041234567
+		< OK
+		> AT+QENG="servingcell"
+		< +QENG: "servingcell","NOCONN","LTE","FDD",268,03,43300C,348,1300,3,5,5,5443,-92,-10,-62,5,-
+		< OK
+		> AT+QENG="neighbourcell"
+		< OK
+	`))
+	if m.Dialect() != DialectGeneric {
+		t.Fatalf("dialect %v after a failed read", m.Dialect())
+	}
+	ctx := tctx(t)
+	sc, _ := must2(t)(m.ServingCell(ctx))
+	if m.Dialect() != DialectQuectel || sc.Tech != TechLTE {
+		t.Errorf("dialect %v, serving cell %+v", m.Dialect(), sc)
+	}
+	if !slices.Contains(f.commands(), `AT+QSIMSTAT=1`) {
+		t.Errorf("the Quectel start-up commands were not sent: %q", f.commands())
+	}
+	// Settled: no further identity reads.
+	n := countCmd(f, "AT+CGMI")
+	m.ServingCell(ctx)
+	if countCmd(f, "AT+CGMI") != n {
+		t.Error("identity read again after a successful detection")
+	}
+}
+
+// Defect 8: a command the modem leaves unanswered is ErrTimeout whether
+// its own budget or the caller's deadline ran out first, and the session
+// reports itself unresponsive at once; any line from the modem ends that.
+func TestTimeoutIsOneThingAndResponsiveness(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, _ := newTestModem(t, parseTranscript(`
+			> AT+CESQ
+			@ 5s
+			! +CEREG: 1
+		`))
+		if !m.Responsive() || m.LastResponse().IsZero() {
+			t.Fatalf("fresh session: responsive %v, last %v", m.Responsive(), m.LastResponse())
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		_, err := m.Signal(ctx)
+		if !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("deadline-bound command: %v", err)
+		}
+		if m.Responsive() {
+			t.Error("responsive right after a timeout")
+		}
+		time.Sleep(10 * time.Second) // fake time: the modem speaks again
+		synctest.Wait()
+		if !m.Responsive() {
+			t.Error("still unresponsive after the modem sent a line")
+		}
+	})
+}
+
+// Defect 4: the 13-field #RFSTS (GSM without TXPWR).
+func TestParseRFSTS13(t *testing.T) {
+	tests := []struct {
+		line string
+		tech Tech
+		lac  uint32
+		ci   uint64
+		imsi string
+	}{
+		// github.com/pmoerenhout/atcommander, Telit ReadNetworkStatusResponse (captured; no service).
+		{`#RFSTS: ,32767,-47,,,19,27,,,"204000090288415","",0,2`, TechUnknown, 0, 0, "204000090288415"},
+		// The same layout camped (fields from the 14-field capture "204 08",14,-80,0CBC,00,5,19,11,,BEE9, without TXPWR).
+		{`#RFSTS: "204 08",14,-80,0CBC,00,19,11,,BEE9,"204000090192154","NL KPN",0,2`, TechGSM, 0x0CBC, 0xBEE9, "204000090192154"},
+	}
+	for _, tc := range tests {
+		sc, imsi, err := ParseRFSTS([]string{tc.line})
+		if err != nil {
+			t.Errorf("%s: %v", tc.line, err)
+			continue
+		}
+		if sc.Tech != tc.tech || imsi.Reveal() != tc.imsi {
+			t.Errorf("%s: %+v imsi %s", tc.line, sc, imsi.Reveal())
+		}
+		if tc.tech == TechGSM {
+			wantF(t, "LAC", sc.Area, tc.lac)
+			wantF(t, "CI", sc.CellID, tc.ci)
+			wantF(t, "RSSI", sc.Signal.RSSI, -80)
+			if sc.PLMN.String() != "20408" {
+				t.Errorf("PLMN %v", sc.PLMN)
+			}
+		}
+	}
+}
