@@ -277,3 +277,55 @@ func TestParseRFSTS13(t *testing.T) {
 		}
 	}
 }
+
+// Defect 6: the domain that carries the service wins, and a placeholder
+// LAC on LTE is no area.
+func TestServiceRegistrationAndNoAreaOnLTE(t *testing.T) {
+	area := func(line string) *uint32 {
+		t.Helper()
+		r, _, err := ParseRegistration(line)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		return r.Area
+	}
+	for _, l := range []string{
+		// github.com/4IceG/luci-app-3ginfo-lite issue #86 (Fibocom FM190 on LTE, AcT 13): LAC FFFF.
+		`+CREG: 2,1,"FFFF","6D310D",13`,
+		`+CREG: 2,1,"FFFE","0A2B3C4",7`,
+		`+CGREG: 2,5,"0000","0A2B3C4",7`,
+		`+CEREG: 1,"FFFE","0A2B3C4",7`,
+	} {
+		if a := area(l); a != nil {
+			t.Errorf("%s: area %#x, want none", l, *a)
+		}
+	}
+	// Real areas stay, and off LTE a 0000 stays as written.
+	// github.com/4IceG/luci-app-3ginfo-lite issue #39 (Fibocom L860-GL).
+	if a := area(`+CREG: 2,6,"00D5","0020EB35",7`); a == nil || *a != 0xD5 {
+		t.Errorf("LAC 00D5: %v", a)
+	}
+	if a := area(`+CREG: 2,0,00,0`); a == nil || *a != 0 {
+		t.Errorf("GSM LAC 0: %v", a)
+	}
+
+	home, roam := RegHome, RegRoaming
+	regs := []Registration{
+		{Domain: DomainCS, Status: home},
+		{Domain: DomainPS, Status: RegNotRegistered},
+		{Domain: DomainEPS, Status: roam},
+	}
+	if r, ok := ServiceRegistration(regs); !ok || r.Domain != DomainEPS || r.Status.Summary() != "roaming" {
+		t.Errorf("picked %+v", r)
+	}
+	regs[2].Status = RegSearching
+	if r, _ := ServiceRegistration(regs); r.Domain != DomainCS {
+		t.Errorf("EPS not registered: picked %+v", r)
+	}
+	if r, _ := ServiceRegistration(regs[1:]); r.Domain != DomainEPS {
+		t.Errorf("none registered: picked %+v", r)
+	}
+	if _, ok := ServiceRegistration(nil); ok {
+		t.Error("ok for no registrations")
+	}
+}
