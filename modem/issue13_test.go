@@ -3,6 +3,7 @@ package modem
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -327,5 +328,31 @@ func TestServiceRegistrationAndNoAreaOnLTE(t *testing.T) {
 	}
 	if _, ok := ServiceRegistration(nil); ok {
 		t.Error("ok for no registrations")
+	}
+}
+
+// Defect 9: every family is one vendor file plus its transcripts.
+func TestVendorsAreOneFileEach(t *testing.T) {
+	if len(registry) < 6 {
+		t.Fatalf("%d families registered", len(registry))
+	}
+	for _, v := range registry {
+		name := string(v.dialect)
+		if _, err := os.Stat("vendor_" + name + ".go"); err != nil {
+			t.Errorf("%s: no vendor_%s.go", name, name)
+		}
+		files, _ := filepath.Glob(filepath.Join("testdata", "transcripts", name+"_*.txt"))
+		if len(files) == 0 {
+			t.Errorf("%s: no testdata/transcripts/%s_*.txt", name, name)
+		}
+		if d, err := ParseDialect(name); err != nil || d != v.dialect {
+			t.Errorf("ParseDialect(%q) = %v, %v", name, d, err)
+		}
+		if len(v.manufacturers) == 0 || DetectDialect(v.manufacturers[0], "") != v.dialect {
+			t.Errorf("%s: not detected from its manufacturer words", name)
+		}
+	}
+	if !vendorFinalResult("COMMAND NOT SUPPORT") || vendorFinalResult("+CSQ: 1,2") {
+		t.Error("vendor final results")
 	}
 }

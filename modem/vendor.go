@@ -98,12 +98,3 @@ func vendorFinalResult(line string) bool {
 	}
 	return false
 }
-
-// vendorIdentityCmds lists every family's extra identity reads.
-func vendorIdentityCmds() []string {
-	var out []string
-	for _, v := range registry {
-		out = append(out, v.identity...)
-	}
-	return out
-}

@@ -2,7 +2,6 @@ package modem
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -573,4 +572,84 @@ func quectelRejectCauses(ctx context.Context, q querier) (map[string]int, error)
 	return c, opErr("+QNETRC?", err)
 }
 
-var _ = errors.Is
+// ParseQCSQ reads Quectel "+QCSQ: <sysmode>[,...]":
+// LTE/CAT-M1/CAT-NB1: <rssi>,<rsrp>,<sinr>,<rsrq> with SINR raw 0..250 =
+// raw/5-20 dB; WCDMA: <rssi>,<rscp>,<ecio>; GSM: <rssi>; NR5G:
+// <rsrp>,<sinr>,<rsrq>; "NOSERVICE" alone. Some firmware prints the GSM and
+// WCDMA rssi as an unsigned raw number (EC21 "GSM",125): positive values are
+// not dBm and are dropped.
+func ParseQCSQ(line string) (Signal, error) {
+	rest, ok := cutPrefix(line, "+QCSQ:")
+	if !ok {
+		return Signal{}, perr("+QCSQ", "", line, "missing +QCSQ: prefix")
+	}
+	fs := splitFields(rest)
+	mode := strings.ToUpper(fs[0].s)
+	s := Signal{Source: "+QCSQ", Tech: sysmodeTech(mode)}
+	if mode == "NOSERVICE" || mode == "" {
+		return Signal{Source: "+QCSQ"}, nil
+	}
+	num := make([]*int, len(fs))
+	for i := 1; i < len(fs); i++ {
+		n, err := optInt(fs[i].s)
+		if err != nil {
+			return Signal{}, perr("+QCSQ", "value", line, "field %d: %v", i, err)
+		}
+		num[i] = n
+	}
+	at := func(i int) *int {
+		if i < len(num) {
+			return num[i]
+		}
+		return nil
+	}
+	neg := func(i int) *float64 {
+		if p := at(i); p != nil && *p < 0 {
+			v := float64(*p)
+			return &v
+		}
+		return nil
+	}
+	switch s.Tech {
+	case TechLTE, TechLTEM, TechNBIoT:
+		if v := neg(1); v != nil {
+			s.RSSI = dbm(*v)
+		}
+		if v := neg(2); v != nil {
+			s.RSRP = dbm(*v)
+		}
+		if p := at(3); p != nil && *p >= 0 && *p <= 250 {
+			s.SINR = db(round1(float64(*p)/5 - 20))
+		}
+		if v := neg(4); v != nil {
+			s.RSRQ = db(*v)
+		}
+	case TechNR5G, TechNR5GNSA:
+		if v := neg(1); v != nil {
+			s.RSRP = dbm(*v)
+		}
+		if p := at(2); p != nil && *p >= 0 && *p <= 250 {
+			s.SINR = db(round1(float64(*p)/5 - 20))
+		}
+		if v := neg(3); v != nil {
+			s.RSRQ = db(*v)
+		}
+	case TechUMTS:
+		if v := neg(1); v != nil {
+			s.RSSI = dbm(*v)
+		}
+		if v := neg(2); v != nil {
+			s.RSCP = dbm(*v)
+		}
+		if v := neg(3); v != nil {
+			s.EcIo = db(*v)
+		}
+	case TechGSM:
+		if v := neg(1); v != nil {
+			s.RSSI = dbm(*v)
+		}
+	default:
+		return Signal{}, perr("+QCSQ", "sysmode", line, "unknown system mode")
+	}
+	return s, nil
+}
