@@ -295,7 +295,6 @@ func TestServiceRegistrationAndNoAreaOnLTE(t *testing.T) {
 		`+CREG: 2,1,"FFFF","6D310D",13`,
 		`+CREG: 2,1,"FFFE","0A2B3C4",7`,
 		`+CGREG: 2,5,"0000","0A2B3C4",7`,
-		`+CEREG: 1,"FFFE","0A2B3C4",7`,
 	} {
 		if a := area(l); a != nil {
 			t.Errorf("%s: area %#x, want none", l, *a)

@@ -172,7 +172,7 @@ func parseRegFields(dom Domain, fs []field, hasN bool, line string) (Registratio
 	if err1 == nil && err2 == nil && ct != nil && rc != nil {
 		reg.RejectCauseType, reg.RejectCause = ct, rc
 	}
-	if reg.Area != nil && reg.AcT != nil && onLTEorNR(*reg.AcT) && noArea(dom, *reg.Area) {
+	if (dom == DomainCS || dom == DomainPS) && reg.Area != nil && reg.AcT != nil && onLTEorNR(*reg.AcT) && noLAC(*reg.Area) {
 		reg.Area = nil
 	}
 	return reg, nil
@@ -187,19 +187,13 @@ func onLTEorNR(a AcT) bool {
 	return false
 }
 
-// noArea reports whether a LAC/TAC read on LTE or NR is a "no area"
-// placeholder rather than an area: 0000 and FFFE are reserved (3GPP TS
-// 23.003), and modems on LTE fill the +CREG/+CGREG LAC with FFFE or FFFF
-// (or 0000) because there is no location area there; shown as a TAC it
-// would be a lie, so the Registration has no Area. For 5GS the 24-bit
-// TAC's counterparts are 000000, FFFFFE and FFFFFF. Off LTE/NR the
-// value stays as the modem wrote it.
-func noArea(d Domain, v uint32) bool {
-	if d == Domain5GS {
-		return v == 0 || v == 0xFFFFFE || v == 0xFFFFFF
-	}
-	return v == 0 || v == 0xFFFE || v == 0xFFFF
-}
+// noLAC reports whether the LAC a +CREG/+CGREG line carries on LTE or NR
+// is a "no location area" placeholder: there is no LAC there, and modems
+// fill the field with FFFE, FFFF or 0000 (FFFE and 0000 are the reserved
+// values of 3GPP TS 23.003). Shown as a TAC it would be a lie, so the
+// Registration has no Area; the TAC is +CEREG's. Off LTE/NR, and in
+// +CEREG/+C5GREG, the value stays as the modem wrote it.
+func noLAC(v uint32) bool { return v == 0 || v == 0xFFFE || v == 0xFFFF }
 
 // ServiceRegistration picks, from what Registrations returned, the
 // registration of the domain that carries the service, which status
