@@ -97,7 +97,8 @@ func (d Dialect) StartupCommands() []string {
 func (d Dialect) iccidCmds() []cmdSpec {
 	generic := []cmdSpec{
 		{cmd: "+CCID", prefix: []string{"+CCID:", "+ICCID:"}, bare: true},
-		{cmd: "+ICCID", prefix: []string{"+ICCID:", "+CCID:"}},
+		// Sierra EM7455 answers +ICCID with "ICCID: <digits>", no "+".
+		{cmd: "+ICCID", prefix: []string{"+ICCID:", "+CCID:", "ICCID:"}},
 	}
 	cmds := append(append([]cmdSpec(nil), vendorOf(d).iccid...), generic...)
 	for i := range cmds {

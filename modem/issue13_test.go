@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -353,5 +354,152 @@ func TestVendorsAreOneFileEach(t *testing.T) {
 	}
 	if !vendorFinalResult("COMMAND NOT SUPPORT") || vendorFinalResult("+CSQ: 1,2") {
 		t.Error("vendor final results")
+	}
+}
+
+// probeResult is what imsictl probe shows.
+type probeResult struct {
+	id    Identity
+	sim   SIMState
+	imsi  IMSI
+	iccid ICCID
+	reg   Registration
+	op    Operator
+	sig   Signal
+	sc    ServingCell
+}
+
+// probe asks what imsictl probe asks, in its order.
+func probe(t *testing.T, m *Modem) probeResult {
+	t.Helper()
+	ctx := tctx(t)
+	var p probeResult
+	p.id = must(m.Identity(ctx))(t)
+	p.sim = must(m.SIMState(ctx))(t)
+	p.imsi = must(m.IMSI(ctx))(t)
+	p.iccid = must(m.ICCID(ctx))(t)
+	regs := must(m.Registrations(ctx))(t)
+	var ok bool
+	if p.reg, ok = ServiceRegistration(regs); !ok {
+		t.Fatal("no registration")
+	}
+	p.op = must(m.Operator(ctx))(t)
+	p.sig = must(m.Signal(ctx))(t)
+	p.sc, _ = must2(t)(m.ServingCell(ctx))
+	return p
+}
+
+// Defect 10: real output per family, through what probe asks; every field
+// imsictl probe shows is filled.
+func TestProbeSierraEM7455(t *testing.T) {
+	p := probe(t, newDialectModem(t, "sierra_em7455_probe.txt", DialectSierra))
+	if p.id.Manufacturer != "Sierra Wireless, Incorporated" || p.id.Model != "EM7455B" || p.id.IMEI != "353990070000016" ||
+		p.id.Revision != "SWI9X30C_02.24.05.06 r7040 CARMD-EV-FRMWR2 2017/05/19 06:23:09" {
+		t.Errorf("identity %+v", p.id)
+	}
+	if p.sim != SIMReady || p.imsi.Reveal() != "260030000000011" || p.iccid.Reveal() != "8948030000000000015" {
+		t.Errorf("SIM %v %s %s", p.sim, p.imsi.Reveal(), p.iccid.Reveal())
+	}
+	// EPS carries the service; its TAC, not the +CREG placeholder FFFE.
+	if p.reg.Domain != DomainEPS || p.reg.Status != RegHome {
+		t.Errorf("registration %+v", p.reg)
+	}
+	wantF(t, "TAC", p.reg.Area, 0xD5AC)
+	if p.op.PLMN.String() != "26003" || p.op.Name != "Orange nju" {
+		t.Errorf("operator %+v", p.op)
+	}
+	wantF(t, "RSSI", p.sig.RSSI, -75) // CSQ 19
+	wantF(t, "RSRP", p.sig.RSRP, -109)
+	wantF(t, "SINR", p.sig.SINR, -2.6)
+	wantF(t, "cell", p.sc.CellID, 0x023E3E34)
+}
+
+func TestProbeTelit(t *testing.T) {
+	m := newDialectModem(t, "telit_probe.txt", DialectTelit)
+	ctx := tctx(t)
+	id := must(m.Identity(ctx))(t)
+	// +GSN's 10-digit serial is not taken for the IMEI.
+	if id != (Identity{Manufacturer: "Telit", Model: "GE910-QUAD", Revision: "13.00.007", IMEI: "353613080000017"}) {
+		t.Errorf("identity %+v", id)
+	}
+	if DetectDialect(id.Manufacturer, id.Model) != DialectTelit {
+		t.Errorf("not detected: %+v", id)
+	}
+	if st := must(m.SIMState(ctx))(t); st != SIMReady {
+		t.Errorf("SIM %v", st)
+	}
+	if v := must(m.IMSI(ctx))(t); v.Reveal() != "310260584850247" {
+		t.Errorf("IMSI %s", v)
+	}
+	if v := must(m.ICCID(ctx))(t); v.Reveal() != "8990011916180288209" {
+		t.Errorf("ICCID %s", v)
+	}
+	sig := must(m.Signal(ctx))(t)
+	wantF(t, "RSSI", sig.RSSI, -51)
+	wantF(t, "RSRP", sig.RSRP, -60)
+	sc, _ := must2(t)(m.ServingCell(ctx)) // 13 fields, no service
+	if sc.Tech != TechUnknown || sc.CellID != nil {
+		t.Errorf("no-service RFSTS %+v", sc)
+	}
+	sc, _ = must2(t)(m.ServingCell(ctx))
+	if sc.Tech != TechLTE || sc.PLMN.String() != "28601" {
+		t.Errorf("RFSTS %+v", sc)
+	}
+	nets := must(m.ScanNetworks(ctx))(t)
+	if len(nets) == 0 {
+		t.Error("empty scan")
+	}
+	if err := m.DefinePDP(ctx, PDPContext{CID: 1, Type: "IP", APN: "catm"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := must(m.PDPContexts(ctx))(t); len(c) != 2 || c[0].APN != "catm" {
+		t.Errorf("contexts %+v", c)
+	}
+	if err := m.SetFunctionality(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	act := ActECGSMIoT
+	if err := m.SelectOperator(ctx, PLMN{MCC: "232", MNC: "03"}, &act); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProbeUBloxSARAR4(t *testing.T) {
+	p := probe(t, newDialectModem(t, "ublox_sara_r4_probe.txt", DialectUBlox))
+	if p.id != (Identity{Manufacturer: "u-blox", Model: "SARA-R412M-02B", Revision: "M0.09.00 [Jan 31 2019 18:59:31]", IMEI: "352753090000070"}) {
+		t.Errorf("identity %+v", p.id)
+	}
+	if p.imsi.Reveal() != "232030000000001" || p.iccid.Reveal() != "8943102030000000011" {
+		t.Errorf("SIM %s %s", p.imsi.Reveal(), p.iccid.Reveal())
+	}
+	// +CREG says "home, SMS only"; EPS, which carries the data, roams.
+	if p.reg.Domain != DomainEPS || !p.reg.Status.Roaming() {
+		t.Errorf("registration %+v", p.reg)
+	}
+	if p.op.PLMN.String() != "23203" || p.op.Name != "T-Mobile A" {
+		t.Errorf("operator %+v", p.op)
+	}
+	wantF(t, "RSSI", p.sig.RSSI, -77) // CSQ 18
+	wantF(t, "RSRP", p.sig.RSRP, -53.7)
+	wantF(t, "RSRQ", p.sig.RSRQ, -3.2)
+}
+
+// Defect 10: every family has at least 20 recorded commands in its
+// transcripts, each file naming its sources.
+func TestTranscriptsTwentyCommandsPerFamily(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "transcripts", "*.txt"))
+	count := map[string]int{}
+	for _, f := range files {
+		fam, _, _ := strings.Cut(filepath.Base(f), "_")
+		for _, l := range loadTranscript(t, f) {
+			if strings.HasPrefix(l, ">") {
+				count[fam]++
+			}
+		}
+	}
+	for _, v := range registry {
+		if n := count[string(v.dialect)]; n < 20 {
+			t.Errorf("%s: %d recorded commands, want at least 20", v.dialect, n)
+		}
 	}
 }
