@@ -503,3 +503,24 @@ func TestTranscriptsTwentyCommandsPerFamily(t *testing.T) {
 		}
 	}
 }
+
+// Defect 8: a hung modem costs one timeout per query, not one per command.
+func TestHungModemOneTimeoutPerQuery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		m, _ := newTestModem(t, parseTranscript(`
+			> AT+CREG?
+			@ 1m
+		`))
+		t0 := time.Now()
+		_, err := m.Registrations(t.Context())
+		if !errors.Is(err, ErrTimeout) {
+			t.Fatalf("Registrations: %v", err)
+		}
+		if d := time.Since(t0); d > 2*defaultTimeout {
+			t.Errorf("took %v", d)
+		}
+		if m.Responsive() {
+			t.Error("responsive after a timeout")
+		}
+	})
+}

@@ -521,7 +521,9 @@ func (q querier) registrations(ctx context.Context) ([]Registration, error) {
 		}
 		reg, err := q.registration(ctx, d)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, ErrClosed) {
+			// A timeout ends the read too: a hung modem would cost every
+			// remaining domain its own timeout.
+			if ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, ErrClosed) || errors.Is(err, ErrTimeout) {
 				return out, err
 			}
 			if d != Domain5GS {
@@ -548,7 +550,9 @@ func (q querier) registrations(ctx context.Context) ([]Registration, error) {
 func (m *Modem) Operator(ctx context.Context) (Operator, error) { return m.q().operator(ctx) }
 
 func (q querier) operator(ctx context.Context) (Operator, error) {
-	q.run(ctx, "+COPS=3,2")
+	if _, err := q.run(ctx, "+COPS=3,2"); errors.Is(err, ErrTimeout) {
+		return Operator{}, err
+	}
 	l, err := q.line(ctx, "+COPS?", "+COPS:")
 	if err != nil {
 		return Operator{}, err
