@@ -40,10 +40,12 @@ type Modem struct {
 	detectMu sync.Mutex // one re-detection at a time
 	refused  refusals   // optional commands the modem refused this session
 
-	// Responsiveness: when a line last came from the modem and when a
-	// command last went unanswered (unix nanoseconds on cfg.clock).
-	lastRx      atomic.Int64
-	lastTimeout atomic.Int64
+	// Responsiveness: when a line last came from the modem (unix
+	// nanoseconds on cfg.clock), how many reads brought lines, and that
+	// count when a command last went unanswered (-1: none yet).
+	lastRx     atomic.Int64
+	rxReads    atomic.Int64
+	timedOutAt atomic.Int64
 
 	sem      chan struct{} // one command on the wire at a time; held through resync
 	inflight atomic.Pointer[cmdSpec]
@@ -214,6 +216,7 @@ func New(ctx context.Context, rw io.ReadWriter, opts ...Option) (*Modem, error) 
 		closing: make(chan struct{}),
 		reinit:  make(chan struct{}, 1),
 	}
+	m.timedOutAt.Store(-1)
 	m.life, m.endLife = context.WithCancel(context.Background())
 	var port io.ReadWriter = rw
 	if cfg.trace != nil {
@@ -308,17 +311,13 @@ func (m *Modem) LastResponse() time.Time {
 // hung modem is therefore seen as unresponsive by the first poll that
 // reaches it, not only when the port is lost.
 func (m *Modem) Responsive() bool {
-	return m.lastTimeout.Load() == 0 || m.lastRx.Load() > m.lastTimeout.Load()
+	t := m.timedOutAt.Load()
+	return t < 0 || m.rxReads.Load() > t
 }
 
-// noteTimeout records that a command went unanswered.
-func (m *Modem) noteTimeout() {
-	now := m.cfg.clock.Now().UnixNano()
-	if now <= m.lastRx.Load() {
-		now = m.lastRx.Load() + 1
-	}
-	m.lastTimeout.Store(now)
-}
+// noteTimeout records that a command went unanswered. It counts reads, not
+// time, so that an injected clock that stands still cannot hide an answer.
+func (m *Modem) noteTimeout() { m.timedOutAt.Store(m.rxReads.Load()) }
 
 // Events delivers unsolicited lines in arrival order. It is closed after
 // the session dies, once what was queued has been delivered or Close was
@@ -371,6 +370,7 @@ func (m *Modem) readLoop(port io.Reader) {
 		lines := sp.feed(buf[:n])
 		if len(lines) > 0 {
 			m.lastRx.Store(m.cfg.clock.Now().UnixNano())
+			m.rxReads.Add(1)
 		}
 		for _, line := range lines {
 			m.route(line)
