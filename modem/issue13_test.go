@@ -524,3 +524,30 @@ func TestHungModemOneTimeoutPerQuery(t *testing.T) {
 		}
 	})
 }
+
+// Defect 7: what counts as the modem refusing a command (remembered for
+// the session) and what is only a state (asked again next time).
+func TestRefusal(t *testing.T) {
+	op := func(err error) error { return &OpError{Cmd: "AT^MONSC", Err: err} }
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{op(ErrError), true},
+		{op(&CMEError{Code: 4}), true},
+		{op(NewCMEError("operation not supported")), true},
+		{op(&VendorResultError{Result: "COMMAND NOT SUPPORT"}), true},
+		{op(&CMEError{Code: 3}), false},  // not allowed now
+		{op(&CMEError{Code: 14}), false}, // SIM busy
+		{op(ErrTimeout), false},
+		{op(&deadlineError{cause: context.DeadlineExceeded}), false},
+		{op(ErrPortLost), false},
+	} {
+		if got := refusal(tc.err); got != tc.want {
+			t.Errorf("refusal(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	if err := op(&deadlineError{cause: context.DeadlineExceeded}); !errors.Is(err, ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deadline error %v", err)
+	}
+}

@@ -223,11 +223,11 @@ func init() {
 		dialect:       DialectHuawei,
 		manufacturers: []string{"huawei"},
 		models:        []string{"me909", "me906", "mu709", "e3372", "me936", "mu609", "ms2131", "e1550"},
-		// Huawei firmware ends a command it does not know with these
-		// instead of ERROR (ModemManager's huawei plugin and the ME909s AT
-		// reference list them); without them as final results every such
-		// command runs into its timeout.
-		finalResults: []string{"COMMAND NOT SUPPORT", "TOO MANY PARAMETERS"},
+		// Huawei firmware ends a command it does not know with this
+		// instead of ERROR (ModemManager's serial parser takes it as an
+		// error final result, src/mm-serial-parsers.c; reference §2.1);
+		// without it every such command runs into its timeout.
+		finalResults: []string{"COMMAND NOT SUPPORT"},
 		// Keep the periodic ^RSSI/^HCSQ/^MODE reports off: they drown the
 		// event stream and carry nothing the queries do not.
 		startup: []string{"^CURC=0"},
