@@ -7,22 +7,17 @@ import (
 
 // Dialect names the AT command set spoken beyond 3GPP TS 27.007: which
 // command reads the ICCID, the serving cell, the data counters, the RAT
-// lock and the SIM slot, and how it scales what it reports.
+// lock and the SIM slot, and how it scales what it reports. Each dialect
+// but the generic one is a family registered by its vendor_<name>.go.
 type Dialect string
 
-// Dialects.
-const (
-	DialectGeneric Dialect = "generic"
-	DialectQuectel Dialect = "quectel"
-	DialectSIMCom  Dialect = "simcom"
-	DialectUBlox   Dialect = "ublox"
-	DialectTelit   Dialect = "telit"
-	DialectSierra  Dialect = "sierra"
-	DialectHuawei  Dialect = "huawei"
-)
+// DialectGeneric is a modem that speaks 27.007 only. The vendor dialects
+// (DialectQuectel, ...) are declared in their vendor files.
+const DialectGeneric Dialect = "generic"
 
-// Dialects lists every dialect, generic first.
-var Dialects = []Dialect{DialectGeneric, DialectQuectel, DialectSIMCom, DialectUBlox, DialectTelit, DialectSierra, DialectHuawei}
+// Dialects lists every dialect, generic first, then the registered
+// families.
+var Dialects = []Dialect{DialectGeneric}
 
 func (d Dialect) String() string {
 	if d == "" {
@@ -31,64 +26,59 @@ func (d Dialect) String() string {
 	return string(d)
 }
 
+// normDialectName is how ParseDialect compares names.
+func normDialectName(s string) string {
+	n := strings.ToLower(strings.TrimSpace(s))
+	return strings.NewReplacer("-", "", "_", "", " ", "").Replace(n)
+}
+
 // ParseDialect accepts a dialect name as the CLI and config write it
 // (case-insensitive; "u-blox" and "sierra wireless" too).
 func ParseDialect(s string) (Dialect, error) {
-	n := strings.ToLower(strings.TrimSpace(s))
-	n = strings.NewReplacer("-", "", "_", "", " ", "").Replace(n)
-	switch n {
-	case "", "generic", "3gpp", "27007":
+	n := normDialectName(s)
+	if n == "" || n == string(DialectGeneric) {
 		return DialectGeneric, nil
-	case "quectel":
-		return DialectQuectel, nil
-	case "simcom", "simtech":
-		return DialectSIMCom, nil
-	case "ublox":
-		return DialectUBlox, nil
-	case "telit":
-		return DialectTelit, nil
-	case "sierra", "sierrawireless":
-		return DialectSierra, nil
-	case "huawei":
-		return DialectHuawei, nil
+	}
+	for _, v := range append([]*vendor{genericVendor}, registry...) {
+		if n == normDialectName(string(v.dialect)) {
+			return v.dialect, nil
+		}
+		for _, a := range v.aliases {
+			if n == a {
+				return v.dialect, nil
+			}
+		}
 	}
 	return "", fmt.Errorf("modem: unknown dialect %q (want one of %v)", truncate(s, 32), Dialects)
 }
 
-// dialectWords are matched against the +CGMI answer first, then +CGMM:
-// manufacturer strings seen from real modems ("Quectel", "SIMCOM
-// INCORPORATED", "u-blox", "Telit", "Sierra Wireless, Incorporated",
-// "Huawei Technologies Co., Ltd.", "huawei") and model prefixes for
-// firmware that answers +CGMI with something unhelpful.
-var dialectWords = []struct {
-	d      Dialect
-	manuf  []string
-	models []string
-}{
-	{DialectQuectel, []string{"quectel"}, []string{"ec2", "eg2", "eg9", "ep06", "em0", "em1", "bg9", "bg7", "bg6", "rm5", "rg5", "ec200", "uc20", "m95", "m66", "mc60"}},
-	{DialectSIMCom, []string{"simcom", "simtech"}, []string{"sim7", "sim8", "sim5", "a76"}},
-	{DialectUBlox, []string{"u-blox", "ublox", "u_blox"}, []string{"sara-", "lara-", "toby-", "lisa-", "lena-"}},
-	{DialectTelit, []string{"telit"}, []string{"le910", "le866", "me910", "ln920", "fn980", "lm960", "ul865", "he910"}},
-	{DialectSierra, []string{"sierra"}, []string{"em74", "mc74", "em75", "mc73", "em73", "em91", "em92", "mc77", "ar75", "wp76", "rc76"}},
-	{DialectHuawei, []string{"huawei"}, []string{"me909", "me906", "mu709", "e3372", "me936", "mu609", "ms2131", "e1550"}},
-}
-
-// DetectDialect picks the dialect from the +CGMI (manufacturer) and +CGMM
-// (model) answers, case-insensitively. Unknown modems get DialectGeneric.
+// DetectDialect picks the dialect from the manufacturer and model the
+// modem reported (+CGMI/+GMI, +CGMM/+GMM, ATI, +SIMCOMATI),
+// case-insensitively: a family's manufacturer word in either ("SIMCOM
+// INCORPORATED", or the model "SIMCOM_SIM7000G"), then a model prefix of
+// the model or of any of its words ("SIM7000G R1529"). Unknown modems get
+// DialectGeneric.
 func DetectDialect(manufacturer, model string) Dialect {
 	m := strings.ToLower(manufacturer)
-	for _, w := range dialectWords {
-		for _, s := range w.manuf {
-			if strings.Contains(m, s) {
-				return w.d
+	mo := strings.ToLower(strings.TrimSpace(model))
+	for _, text := range []string{m, mo} {
+		for _, v := range registry {
+			for _, s := range v.manufacturers {
+				if text != "" && strings.Contains(text, s) {
+					return v.dialect
+				}
 			}
 		}
 	}
-	mo := strings.ToLower(strings.TrimSpace(model))
-	for _, w := range dialectWords {
-		for _, s := range w.models {
-			if strings.HasPrefix(mo, s) {
-				return w.d
+	words := append([]string{mo}, strings.FieldsFunc(mo, func(r rune) bool {
+		return r == ' ' || r == '_' || r == '/' || r == ','
+	})...)
+	for _, w := range words {
+		for _, v := range registry {
+			for _, s := range v.models {
+				if strings.HasPrefix(w, s) {
+					return v.dialect
+				}
 			}
 		}
 	}
@@ -99,22 +89,7 @@ func DetectDialect(manufacturer, model string) Dialect {
 // start-up commands. None of them resets the modem, touches the radio or
 // changes a persistent setting that alters behaviour after a reboot.
 func (d Dialect) StartupCommands() []string {
-	switch d {
-	case DialectQuectel:
-		// SIM hot-plug and init-progress URCs (+QSIMSTAT, +QUSIM, +QIND).
-		return []string{`+QSIMSTAT=1`, `+QINDCFG="all",1,0`}
-	case DialectUBlox:
-		// +UUSIMSTAT: SIM state (bit 0) and STK REFRESH results (bit 2).
-		return []string{"+USIMSTAT=5"}
-	case DialectTelit:
-		// #QSS SIM status URCs including READY.
-		return []string{"#QSS=2"}
-	case DialectHuawei:
-		// Keep the periodic ^RSSI/^HCSQ/^MODE reports off: they drown the
-		// event stream and carry nothing the queries do not.
-		return []string{"^CURC=0"}
-	}
-	return nil
+	return append([]string(nil), vendorOf(d).startup...)
 }
 
 // iccidCmds is the dialect's ICCID command and the prefixes of its answer,
@@ -122,22 +97,10 @@ func (d Dialect) StartupCommands() []string {
 func (d Dialect) iccidCmds() []cmdSpec {
 	generic := []cmdSpec{
 		{cmd: "+CCID", prefix: []string{"+CCID:", "+ICCID:"}, bare: true},
-		{cmd: "+ICCID", prefix: []string{"+ICCID:", "+CCID:"}},
+		// Sierra EM7455 answers +ICCID with "ICCID: <digits>", no "+".
+		{cmd: "+ICCID", prefix: []string{"+ICCID:", "+CCID:", "ICCID:"}},
 	}
-	var first []cmdSpec
-	switch d {
-	case DialectQuectel:
-		first = []cmdSpec{{cmd: "+QCCID", prefix: []string{"+QCCID:", "+CCID:"}}}
-	case DialectSIMCom:
-		first = []cmdSpec{{cmd: "+CICCID", prefix: []string{"+ICCID:", "+CICCID:"}}}
-	case DialectTelit:
-		first = []cmdSpec{{cmd: "#CCID", prefix: []string{"#CCID:"}}}
-	case DialectSierra:
-		first = []cmdSpec{{cmd: "!ICCID?", prefix: []string{"!ICCID:"}}}
-	case DialectHuawei:
-		first = []cmdSpec{{cmd: "^ICCID?", prefix: []string{"^ICCID:"}}}
-	}
-	cmds := append(first, generic...)
+	cmds := append(append([]cmdSpec(nil), vendorOf(d).iccid...), generic...)
 	for i := range cmds {
 		// Reads of a fixed shape: a reply without an ICCID was not theirs.
 		cmds[i].need = true
@@ -145,7 +108,3 @@ func (d Dialect) iccidCmds() []cmdSpec {
 	}
 	return cmds
 }
-
-// qengSINR is the SINR scale of Quectel's QENG. The modern EC2x/EG2x/EM
-// firmware writes dB; this is the one knob a model table would change.
-func (d Dialect) qengSINR() SINRScale { return SINRdB }

@@ -10,9 +10,14 @@ import (
 // State sentinels. Device codes map onto them through CMEError.Is, so callers
 // write errors.Is(err, modem.ErrSIMBusy) whatever the modem's CMEE style was.
 var (
-	ErrClosed              = errors.New("modem: closed")
-	ErrPortLost            = errors.New("modem: port lost")
-	ErrRestarted           = errors.New("modem: modem restarted during start-up")
+	ErrClosed    = errors.New("modem: closed")
+	ErrPortLost  = errors.New("modem: port lost")
+	ErrRestarted = errors.New("modem: modem restarted during start-up")
+	// ErrTimeout is the one definition of "the modem did not answer in
+	// time": every command that went unanswered, whether its own budget
+	// (timeouts.go) or the caller's deadline ran out first, matches it
+	// with errors.Is (the latter matches context.DeadlineExceeded too).
+	// Responsive turns false with it.
 	ErrTimeout             = errors.New("modem: command timed out")
 	ErrError               = errors.New("modem: ERROR")
 	ErrNotSupported        = errors.New("modem: not supported")
@@ -157,6 +162,29 @@ func normaliseCMEText(s string) string {
 	}
 	return out
 }
+
+// deadlineError is a command the modem had not answered when the caller's
+// deadline ended it: a timeout like any other (errors.Is(err, ErrTimeout))
+// that is also the context's error.
+type deadlineError struct{ cause error }
+
+func (e *deadlineError) Error() string { return ErrTimeout.Error() + ": " + e.cause.Error() }
+
+// Unwrap returns ErrTimeout and the context's error.
+func (e *deadlineError) Unwrap() []error { return []error{ErrTimeout, e.cause} }
+
+// VendorResultError is a final result code of a vendor's own that ends a
+// command with an error, such as Huawei's "COMMAND NOT SUPPORT". It is an
+// ERROR for an unknown command: errors.Is matches both ErrError and
+// ErrNotSupported.
+type VendorResultError struct {
+	Result string // as the modem sent it
+}
+
+func (e *VendorResultError) Error() string { return "modem: " + e.Result }
+
+// Unwrap returns ErrError and ErrNotSupported.
+func (e *VendorResultError) Unwrap() []error { return []error{ErrError, ErrNotSupported} }
 
 // OpError wraps a failure with the AT command that caused it.
 type OpError struct {

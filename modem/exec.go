@@ -267,14 +267,17 @@ func (m *Modem) mapError(ctx context.Context, err error, ctxBound bool) (error, 
 	switch {
 	case err == nil:
 		return nil, false
+	case errors.As(err, &cme) && strings.HasPrefix(string(cme), vendorResultMark):
+		return &VendorResultError{Result: strings.TrimPrefix(string(cme), vendorResultMark)}, false
 	case errors.As(err, &cme) && string(cme) == abortText:
 		if ctx.Err() != nil {
 			return ctx.Err(), true
 		}
 		return context.Canceled, true
 	case errors.Is(err, at.ErrDeadlineExceeded):
+		m.noteTimeout()
 		if ctxBound {
-			return context.DeadlineExceeded, true
+			return &deadlineError{cause: context.DeadlineExceeded}, true
 		}
 		return ErrTimeout, true
 	case errors.Is(err, at.ErrClosed):
@@ -427,15 +430,14 @@ func (m *Modem) start(ctx context.Context) error {
 		return st.fail("", err)
 	}
 	if !m.cfg.dialectSet {
-		id, err := m.Identity(ctx)
+		_, _, err := m.detect(ctx)
 		if err := st.check("AT+CGMI", err); err != nil {
 			return err
 		}
-		m.dialect = DetectDialect(id.Manufacturer, id.Model)
 	} else {
-		m.dialect = m.cfg.dialect
+		m.setDialect(m.cfg.dialect)
 	}
-	for _, c := range m.dialect.StartupCommands() {
+	for _, c := range m.Dialect().StartupCommands() {
 		c = strings.TrimPrefix(c, "AT")
 		if _, err := m.exec(ctx, cmdSpec{cmd: c}); err != nil {
 			if err := st.check("AT"+c, err); err != nil {
@@ -556,7 +558,7 @@ func (m *Modem) applySettings(ctx context.Context) error {
 }
 
 func (m *Modem) applyDialectSettings(ctx context.Context) {
-	for _, c := range m.dialect.StartupCommands() {
+	for _, c := range m.Dialect().StartupCommands() {
 		c = strings.TrimPrefix(c, "AT")
 		if _, err := m.exec(ctx, cmdSpec{cmd: c}); err != nil {
 			m.cfg.logger.Debug("modem: start-up command failed", "cmd", c, "err", err)

@@ -25,17 +25,31 @@ import (
 // and so lose the order, and because v0.4.0 passes URCs to the command in
 // flight as well.
 type Modem struct {
-	cfg     config
-	rw      io.ReadWriter
-	at      *at.AT
-	pw      *io.PipeWriter
-	pwMu    sync.Mutex // one line at a time into at: the reader and aborts share pw
-	dialect Dialect
+	cfg  config
+	rw   io.ReadWriter
+	at   *at.AT
+	pw   *io.PipeWriter
+	pwMu sync.Mutex // one line at a time into at: the reader and aborts share pw
+
+	dialectMu sync.Mutex
+	dialect   Dialect
+	// redetect: the identity read behind the dialect failed (a timeout, a
+	// garbled reply), so the dialect may be generic only for want of an
+	// answer; the next dialect-dependent query reads it again.
+	redetect atomic.Bool
+	detectMu sync.Mutex // one re-detection at a time
+	refused  refusals   // optional commands the modem refused this session
+
+	// Responsiveness: when a line last came from the modem (unix
+	// nanoseconds on cfg.clock), how many reads brought lines, and that
+	// count when a command last went unanswered (-1: none yet).
+	lastRx     atomic.Int64
+	rxReads    atomic.Int64
+	timedOutAt atomic.Int64
 
 	sem      chan struct{} // one command on the wire at a time; held through resync
 	inflight atomic.Pointer[cmdSpec]
 	noCMEE   atomic.Bool   // +CMEE=1 failed: resync with plain "AT"
-	no5GS    atomic.Bool   // +C5GREG? answered ERROR: not asked again this session
 	reinit   chan struct{} // the modem restarted (RDY): re-apply the settings
 	life     context.Context
 	endLife  context.CancelFunc
@@ -202,6 +216,7 @@ func New(ctx context.Context, rw io.ReadWriter, opts ...Option) (*Modem, error) 
 		closing: make(chan struct{}),
 		reinit:  make(chan struct{}, 1),
 	}
+	m.timedOutAt.Store(-1)
 	m.life, m.endLife = context.WithCancel(context.Background())
 	var port io.ReadWriter = rw
 	if cfg.trace != nil {
@@ -264,8 +279,45 @@ func (m *Modem) Close() error {
 	return nil
 }
 
-// Dialect is the vendor dialect in use.
-func (m *Modem) Dialect() Dialect { return m.dialect }
+// Dialect is the vendor dialect in use. With auto-detection it may change
+// during the session: a dialect detected from a failed identity read is
+// detected again (see Identity).
+func (m *Modem) Dialect() Dialect {
+	m.dialectMu.Lock()
+	defer m.dialectMu.Unlock()
+	return m.dialect
+}
+
+func (m *Modem) setDialect(d Dialect) {
+	m.dialectMu.Lock()
+	defer m.dialectMu.Unlock()
+	m.dialect = d
+}
+
+// LastResponse is when the modem last sent anything (a reply line, a
+// result code or a URC), on the injected clock; zero before the first.
+func (m *Modem) LastResponse() time.Time {
+	n := m.lastRx.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
+}
+
+// Responsive reports whether the modem is answering: false from the moment
+// a command times out (errors.Is(err, ErrTimeout): the one definition of a
+// timeout in this package, whether the command's own budget or the
+// caller's deadline ran out first) until the modem next sends a line. A
+// hung modem is therefore seen as unresponsive by the first poll that
+// reaches it, not only when the port is lost.
+func (m *Modem) Responsive() bool {
+	t := m.timedOutAt.Load()
+	return t < 0 || m.rxReads.Load() > t
+}
+
+// noteTimeout records that a command went unanswered. It counts reads, not
+// time, so that an injected clock that stands still cannot hide an answer.
+func (m *Modem) noteTimeout() { m.timedOutAt.Store(m.rxReads.Load()) }
 
 // Events delivers unsolicited lines in arrival order. It is closed after
 // the session dies, once what was queued has been delivered or Close was
@@ -315,7 +367,12 @@ func (m *Modem) readLoop(port io.Reader) {
 	buf := make([]byte, 4096)
 	for {
 		n, err := port.Read(buf)
-		for _, line := range sp.feed(buf[:n]) {
+		lines := sp.feed(buf[:n])
+		if len(lines) > 0 {
+			m.lastRx.Store(m.cfg.clock.Now().UnixNano())
+			m.rxReads.Add(1)
+		}
+		for _, line := range lines {
 			m.route(line)
 		}
 		if err != nil {
@@ -389,7 +446,8 @@ func (m *Modem) route(line string) {
 		m.event(kind, dom, line)
 		return
 	}
-	if isFinalResult(line) {
+	if final, ok := classifyFinal(line); ok {
+		line = final
 		if m.swallow.Load() > 0 {
 			m.swallow.Add(-1)
 			return
@@ -430,10 +488,25 @@ func (m *Modem) event(kind EventKind, dom Domain, line string) {
 	m.enqueue(Event{Time: m.cfg.clock.Now(), Kind: kind, Domain: dom, Line: line}.withHint())
 }
 
-// isFinalResult reports whether line ends a command's reply.
-func isFinalResult(line string) bool {
-	return line == "OK" || strings.HasPrefix(line, "ERROR") ||
-		strings.HasPrefix(line, "+CME ERROR:") || strings.HasPrefix(line, "+CMS ERROR:")
+// vendorResultMark prefixes, inside at's input only, a vendor's own error
+// result code turned into the "+CME ERROR:" form at ends a command on;
+// mapError turns it back into a *VendorResultError.
+const vendorResultMark = "imsid-vendor-result:"
+
+// classifyFinal is the one place final result codes are recognised. It
+// reports whether line ends a command's reply and returns the line as at
+// must see it: the V.250/27.007 codes (OK, ERROR, +CME ERROR, +CMS ERROR)
+// as they are, and a registered family's own error codes (Huawei's
+// "COMMAND NOT SUPPORT") rewritten so that at ends the command on them.
+func classifyFinal(line string) (string, bool) {
+	switch {
+	case line == "OK" || strings.HasPrefix(line, "ERROR") ||
+		strings.HasPrefix(line, "+CME ERROR:") || strings.HasPrefix(line, "+CMS ERROR:"):
+		return line, true
+	case vendorFinalResult(line):
+		return "+CME ERROR: " + vendorResultMark + line, true
+	}
+	return "", false
 }
 
 // feedAT writes one line into at's input. It fails only once at is gone.

@@ -32,12 +32,20 @@ func FuzzParseRegistration(f *testing.F) {
 	seedLines(f, []string{"REG", "unsolicited", "COPS=0", "COPS=1"},
 		`+CEREG: 2,1, 1F00, 79D903 ,7`, `+CREG: 2,,`, `+CREG: 001,"0001","0010",000`,
 		`+CGREG: 1,"1422","00000142",3,"00"`, `+C5GREG: 2,1,1F00,79D903,11,6,ABCDEF`,
-		`+CEREG: 3,3,"2046","07ba7016",7,0,15`, `+CREG: 2,1,  0 5, 2715`, `+CEREG: "`, `+CREG:`)
+		`+CEREG: 3,3,"2046","07ba7016",7,0,15`, `+CREG: 2,1,  0 5, 2715`, `+CEREG: "`, `+CREG:`,
+		`+CREG: 2,1,"FFFE","23E3E34",7`, `+CREG: 2,1,"FFFF","6D310D",13`, `+CGREG: 2,5,"0000","0A2B3C4",7`)
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, l := range fuzzLines(s) {
 			reg, _, err := ParseRegistration(l)
 			if err == nil && (reg.Status < 0 || reg.Status > 11) {
 				t.Fatalf("%q: status %d out of range", l, reg.Status)
+			}
+			if err == nil && (reg.Domain == DomainCS || reg.Domain == DomainPS) && reg.Area != nil && reg.AcT != nil &&
+				onLTEorNR(*reg.AcT) && noLAC(*reg.Area) {
+				t.Fatalf("%q: placeholder LAC %#x on LTE kept as an area", l, *reg.Area)
+			}
+			if err == nil {
+				ServiceRegistration([]Registration{reg})
 			}
 			IsRegistrationRead(l)
 		}
@@ -187,7 +195,9 @@ func FuzzParseICCID(f *testing.F) {
 }
 
 func FuzzParseATI(f *testing.F) {
-	seedLines(f, []string{"ATI", "CGMI", "CGMM", "CGMR", "CGSN", "GSN"})
+	seedLines(f, []string{"ATI", "CGMI", "CGMM", "CGMR", "CGSN", "GSN"},
+		"SIM7000G R1529", "Manufacturer: SIMCOM INCORPORATED\nModel: SIMCOM_SIM7000G\nRevision: SIM7000G R1529\nIMEI: 869951031234567",
+		"0001767746", "Revision:1529B04SIM7000G")
 	f.Fuzz(func(t *testing.T, s string) {
 		if id, err := ParseATI(fuzzLines(s)); err == nil {
 			for _, v := range []string{id.Manufacturer, id.Model} {
@@ -204,6 +214,11 @@ func FuzzParseATI(f *testing.F) {
 			t.Fatalf("%q -> IMEI %q", s, v)
 		}
 		DetectDialect(s, s)
+		// What classifyFinal passes on must end the command inside at.
+		if fin, ok := classifyFinal(s); ok && !(fin == "OK" || strings.HasPrefix(fin, "ERROR") ||
+			strings.HasPrefix(fin, "+CME ERROR:") || strings.HasPrefix(fin, "+CMS ERROR:")) {
+			t.Fatalf("%q: final result %q that at would not take as one", s, fin)
+		}
 	})
 }
 
@@ -309,6 +324,8 @@ func FuzzParseRFSTS(f *testing.F) {
 		`#RFSTS: "",0,0,0,0,0000,255,,0,0,0,0000000,"",""`,
 		`#RFSTS: ,,,,,,,,,0,0,,"262011234567890","",0,`,
 		`#RFSTS: "262 01",10838,300,-8.5,-95,-71,01F4,00,0,64,19,0,2,0,02A3B4C,"262011234567890","Telekom.de",3,1,10838,300,-8.5`,
+		`#RFSTS: ,32767,-47,,,19,27,,,"204000090288415","",0,2`,
+		`#RFSTS: "204 08",14,-80,0CBC,00,19,11,,BEE9,"204000090192154","NL KPN",0,2`,
 	} {
 		f.Add(s)
 	}

@@ -120,6 +120,7 @@ func parseRegFields(dom Domain, fs []field, hasN bool, line string) (Registratio
 	if reg.Area, err = optHex32(fieldAt(fs, 1).s); err != nil {
 		return reg, perr(cmd, "lac/tac", line, "%v", err)
 	}
+
 	// Novatel/Alcatel put a RAC-like extra field between TAC and CI in
 	// CEREG ("2,1, 1F00, 20 ,79D903 ,7"): detect it by the field count and
 	// its short length.
@@ -171,5 +172,53 @@ func parseRegFields(dom Domain, fs []field, hasN bool, line string) (Registratio
 	if err1 == nil && err2 == nil && ct != nil && rc != nil {
 		reg.RejectCauseType, reg.RejectCause = ct, rc
 	}
+	if (dom == DomainCS || dom == DomainPS) && reg.Area != nil && reg.AcT != nil && onLTEorNR(*reg.AcT) && noLAC(*reg.Area) {
+		reg.Area = nil
+	}
 	return reg, nil
+}
+
+// onLTEorNR reports whether a is an E-UTRAN or NR access technology.
+func onLTEorNR(a AcT) bool {
+	switch a {
+	case ActEUTRAN, ActNBIoT, ActEUTRA5GCN, ActNR5GCN, ActNGRAN, ActEUTRANRDC:
+		return true
+	}
+	return false
+}
+
+// noLAC reports whether the LAC a +CREG/+CGREG line carries on LTE or NR
+// is a "no location area" placeholder: there is no LAC there, and modems
+// fill the field with FFFE, FFFF or 0000 (FFFE and 0000 are the reserved
+// values of 3GPP TS 23.003). Shown as a TAC it would be a lie, so the
+// Registration has no Area; the TAC is +CEREG's. Off LTE/NR, and in
+// +CEREG/+C5GREG, the value stays as the modem wrote it.
+func noLAC(v uint32) bool { return v == 0 || v == 0xFFFE || v == 0xFFFF }
+
+// ServiceRegistration picks, from what Registrations returned, the
+// registration of the domain that carries the service, which status
+// displays and policy should use: the first registered one of EPS
+// (+CEREG), 5GS (+C5GREG), PS (+CGREG) and CS (+CREG), in that order. On
+// LTE the CS domain may say "home" (or carry a placeholder LAC) while
+// EPS, the domain that carries the data, says roaming; EPS wins. When no
+// domain is registered it returns the first present in the same order
+// (the EPS status says why there is no service: searching, denied). ok is
+// false only for an empty list.
+func ServiceRegistration(regs []Registration) (reg Registration, ok bool) {
+	order := [...]Domain{DomainEPS, Domain5GS, DomainPS, DomainCS}
+	for _, d := range order {
+		for _, r := range regs {
+			if r.Domain == d && r.Status.Registered() {
+				return r, true
+			}
+		}
+	}
+	for _, d := range order {
+		for _, r := range regs {
+			if r.Domain == d {
+				return r, true
+			}
+		}
+	}
+	return Registration{}, false
 }

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
+	"time"
 )
 
 // execer is the one thing the typed queries need from the engine. *Modem
@@ -19,12 +20,150 @@ type execer interface {
 type querier struct {
 	x execer
 	d Dialect
-	// no5GS, when set, remembers for the session that +C5GREG? is an
-	// unknown command (LTE-only modems answer ERROR every time).
-	no5GS *atomic.Bool
+	// refused, when set, remembers for the session the optional commands
+	// the modem refused (see opt).
+	refused *refusals
 }
 
-func (m *Modem) q() querier { return querier{x: m, d: m.dialect, no5GS: &m.no5GS} }
+func (q querier) v() *vendor { return vendorOf(q.d) }
+
+// q is the querier for the dialect in use.
+func (m *Modem) q() querier { return querier{x: m, d: m.Dialect(), refused: &m.refused} }
+
+// qc is q for a dialect-dependent query: if the identity read behind the
+// dialect failed, the dialect is detected again first (so a modem that
+// hung during start-up gets its vendor commands back at the next poll).
+func (m *Modem) qc(ctx context.Context) querier {
+	if m.redetect.Load() && !m.cfg.dialectSet && m.detectMu.TryLock() {
+		if m.redetect.Load() {
+			m.detectLocked(ctx)
+		}
+		m.detectMu.Unlock()
+	}
+	return m.q()
+}
+
+// detect reads the identity and picks the dialect from it. If a read
+// failed (rather than being refused) and no family was recognised, the
+// dialect is marked for detection again.
+func (m *Modem) detect(ctx context.Context) (Identity, Dialect, error) {
+	m.detectMu.Lock()
+	defer m.detectMu.Unlock()
+	return m.detectLocked(ctx)
+}
+
+func (m *Modem) detectLocked(ctx context.Context) (Identity, Dialect, error) {
+	id, failed, err := m.q().readIdentity(ctx)
+	d := DetectDialect(id.Manufacturer, id.Model)
+	m.adopt(d, failed || err != nil)
+	return id, d, err
+}
+
+// adopt makes d the session's dialect (auto-detection only) and says
+// whether it must be detected again. A dialect change forgets the
+// refused commands and sends the new dialect's start-up commands.
+func (m *Modem) adopt(d Dialect, failed bool) {
+	if m.cfg.dialectSet {
+		return
+	}
+	m.redetect.Store(d == DialectGeneric && failed)
+	old := m.Dialect()
+	if d == old {
+		return
+	}
+	if d == DialectGeneric && old != "" && old != DialectGeneric && failed {
+		// A failed read does not undo what an earlier one recognised.
+		return
+	}
+	m.setDialect(d)
+	m.refused.reset()
+	if old != "" {
+		m.cfg.logger.Info("modem: dialect detected again", "was", old, "now", d)
+		ctx, cancel := context.WithTimeout(m.life, 10*time.Second)
+		defer cancel()
+		m.applyDialectSettings(ctx)
+	}
+}
+
+// refusals is the set of optional commands a modem refused this session
+// (ERROR, +CME ERROR: 4, a vendor's own "not supported" result): asking
+// again at every poll costs a round trip and tells nothing new. It is
+// cleared when the dialect is detected again; a new session (Connect)
+// starts empty.
+type refusals struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (r *refusals) has(cmd string) bool {
+	if r == nil {
+		return false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.m[cmd]
+}
+
+func (r *refusals) add(cmd string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = make(map[string]bool)
+	}
+	r.m[cmd] = true
+}
+
+func (r *refusals) reset() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.m = nil
+}
+
+// refusal reports whether err is the modem refusing a command as such:
+// plain ERROR, +CME ERROR: 4 (operation not supported) or a vendor's own
+// error result (*VendorResultError). Other CME codes describe a state
+// (SIM busy, not allowed now) and pass.
+func refusal(err error) bool {
+	var cme *CMEError
+	if errors.As(err, &cme) {
+		return cme.Code == 4
+	}
+	return errors.Is(err, ErrError) || errors.Is(err, ErrNotSupported)
+}
+
+// opt runs an optional read: one the modem may not know. A refusal is
+// remembered, and the command is not sent again this session; asked
+// again, it fails at once with ErrNotSupported.
+func (q querier) opt(ctx context.Context, c cmdSpec) ([]string, error) {
+	if q.refused.has(c.cmd) {
+		return nil, &OpError{Cmd: "AT" + c.cmd, Err: fmt.Errorf("%w: refused earlier this session", ErrNotSupported)}
+	}
+	lines, err := q.x.exec(ctx, c)
+	if err != nil && refusal(err) && ctx.Err() == nil {
+		q.refused.add(c.cmd)
+	}
+	return lines, err
+}
+
+// optLine is line for an optional read (see opt).
+func (q querier) optLine(ctx context.Context, cmd, prefix string) (string, error) {
+	lines, err := q.opt(ctx, cmdSpec{cmd: cmd, prefix: []string{prefix}, one: true, need: true})
+	if err != nil {
+		return "", err
+	}
+	for _, l := range lines {
+		if _, ok := cutPrefix(l, prefix); ok {
+			return l, nil
+		}
+	}
+	return "", opErr(cmd, perr(strings.TrimSuffix(prefix, ":"), "", "", "%v", errNoLine))
+}
 
 // opErr wraps a parse failure (or ErrNotSupported) with the command.
 func opErr(cmd string, err error) error {
@@ -66,15 +205,39 @@ func (q querier) line(ctx context.Context, cmd, prefix string) (string, error) {
 
 // --- identity and SIM -------------------------------------------------------
 
-// Identity reads manufacturer, model, revision and IMEI (+CGMI, +CGMM,
-// +CGMR, +CGSN; ATI when the first two give nothing). A reply lost to a
-// timeout is asked for once more; each value must be one plausible line.
-// What the modem does not answer stays empty (never guessed: a one-line
-// ATI is the model); an error only when nothing at all was learned.
-func (m *Modem) Identity(ctx context.Context) (Identity, error) { return m.q().identity(ctx) }
+// Identity reads manufacturer, model, revision and IMEI from every source
+// the modem may answer: +CGMI, +CGMM, +CGMR, +CGSN; ATI when the
+// manufacturer or model is still missing; the V.250 names +GMI, +GMM,
+// +GMR, +GSN for what is still missing; then the families' own identity
+// reads (SIMCom +SIMCOMATI). A reply lost to a timeout is asked for once
+// more; each value must be one plausible line. What the modem does not
+// answer stays empty (never guessed: a one-line ATI such as "SIM7000G
+// R1529" is the model, revision included); an error only when nothing at
+// all was learned.
+//
+// With auto-detection, a successful read also settles a dialect that an
+// earlier failed read left generic.
+func (m *Modem) Identity(ctx context.Context) (Identity, error) {
+	if m.cfg.dialectSet {
+		return m.q().identity(ctx)
+	}
+	m.detectMu.Lock()
+	defer m.detectMu.Unlock()
+	id, _, err := m.detectLocked(ctx)
+	return id, err
+}
 
 func (q querier) identity(ctx context.Context) (Identity, error) {
+	id, _, err := q.readIdentity(ctx)
+	return id, err
+}
+
+// readIdentity is identity, also reporting whether a read failed (timed
+// out, garbled) rather than being refused: what was learned may then be
+// short of what the modem would say.
+func (q querier) readIdentity(ctx context.Context) (Identity, bool, error) {
 	var last error
+	failed := false
 	get := func(c cmdSpec) []string {
 		lines, err := q.x.exec(ctx, c)
 		if errors.Is(err, ErrTimeout) && ctx.Err() == nil {
@@ -85,6 +248,9 @@ func (q querier) identity(ctx context.Context) (Identity, error) {
 		}
 		if err != nil {
 			last = err
+			if !refusal(err) {
+				failed = true
+			}
 			return nil
 		}
 		return lines
@@ -92,40 +258,86 @@ func (q querier) identity(ctx context.Context) (Identity, error) {
 	text := func(cmd string, parse func([]string) (string, error), prefix ...string) cmdSpec {
 		return cmdSpec{cmd: cmd, prefix: prefix, bare: true, need: true, check: oneValue(parse)}
 	}
+	imei := func(cmd string) cmdSpec {
+		return cmdSpec{cmd: cmd, prefix: []string{"+CGSN:", "+GSN:"}, bare: true, need: true, check: oneValue(ParseIMEI)}
+	}
 	id := ParseIdentity(
 		get(text("+CGMI", ParseCGMI, "+CGMI:", "+GMI:")),
 		get(text("+CGMM", ParseCGMM, "+CGMM:", "+GMM:")),
 		get(text("+CGMR", ParseCGMR, "+CGMR:", "+GMR:")),
-		get(cmdSpec{cmd: "+CGSN", prefix: []string{"+CGSN:", "+GSN:"}, bare: true, need: true, check: oneValue(ParseIMEI)}),
+		get(imei("+CGSN")),
 	)
+	fill := func(from Identity) {
+		if id.Manufacturer == "" {
+			id.Manufacturer = from.Manufacturer
+		}
+		if id.Model == "" {
+			id.Model = from.Model
+		}
+		if id.Revision == "" {
+			id.Revision = from.Revision
+		}
+		if id.IMEI == "" {
+			id.IMEI = from.IMEI
+		}
+	}
 	if id.Manufacturer == "" || id.Model == "" {
 		if lines := get(cmdSpec{cmd: "I", bare: true}); lines != nil {
 			if ati, err := ParseATI(lines); err == nil {
-				if id.Manufacturer == "" {
-					id.Manufacturer = ati.Manufacturer
+				fill(ati)
+			}
+		}
+	}
+	// The V.250 names of the same reads: some firmware knows only these.
+	if id.Manufacturer == "" && ctx.Err() == nil {
+		id.Manufacturer, _ = ParseCGMI(get(text("+GMI", ParseCGMI, "+GMI:", "+CGMI:")))
+	}
+	if id.Model == "" && ctx.Err() == nil {
+		id.Model, _ = ParseCGMM(get(text("+GMM", ParseCGMM, "+GMM:", "+CGMM:")))
+	}
+	if id.Revision == "" && ctx.Err() == nil {
+		id.Revision, _ = ParseCGMR(get(text("+GMR", ParseCGMR, "+GMR:", "+CGMR:")))
+	}
+	if id.IMEI == "" && ctx.Err() == nil {
+		id.IMEI, _ = ParseIMEI(get(imei("+GSN")))
+	}
+	// The families' own identity reads, for a modem still not fully
+	// known: only those of the family recognised so far, or of every
+	// family when none is.
+	if id.Manufacturer == "" || id.Model == "" || id.IMEI == "" {
+		d := DetectDialect(id.Manufacturer, id.Model)
+		for _, v := range registry {
+			if d != DialectGeneric && v.dialect != d {
+				continue
+			}
+			for _, c := range v.identity {
+				if ctx.Err() != nil || q.refused.has(c) {
+					continue
 				}
-				if id.Model == "" {
-					id.Model = ati.Model
+				lines, err := q.opt(ctx, cmdSpec{cmd: c, bare: true})
+				if err != nil {
+					last = err
+					if !refusal(err) {
+						failed = true
+					}
+					continue
 				}
-				if id.Revision == "" {
-					id.Revision = ati.Revision
-				}
-				if id.IMEI == "" {
-					id.IMEI = ati.IMEI
+				if v, err := ParseATI(lines); err == nil {
+					fill(v)
 				}
 			}
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return id, &OpError{Cmd: "AT+CGMI", Err: err}
+		return id, true, &OpError{Cmd: "AT+CGMI", Err: err}
 	}
 	if id == (Identity{}) {
 		if last != nil {
-			return id, last // the port died, or every command failed: say how
+			return id, failed, last // the port died, or every command failed: say how
 		}
-		return id, &OpError{Cmd: "AT+CGMI", Err: fmt.Errorf("%w: no identity answered", ErrParse)}
+		return id, true, &OpError{Cmd: "AT+CGMI", Err: fmt.Errorf("%w: no identity answered", ErrParse)}
 	}
-	return id, nil
+	return id, failed, nil
 }
 
 // SIMState reads +CPIN?. The CME errors that describe the SIM (not
@@ -160,12 +372,15 @@ func (q querier) imsi(ctx context.Context) (IMSI, error) {
 // ICCID reads the ICCID with the dialect's command, then the generic ones,
 // then EF_ICCID through +CRSM. A SIM error (not inserted, busy, ...) ends
 // the search: no other command will do better.
-func (m *Modem) ICCID(ctx context.Context) (ICCID, error) { return m.q().iccid(ctx) }
+func (m *Modem) ICCID(ctx context.Context) (ICCID, error) { return m.qc(ctx).iccid(ctx) }
 
 func (q querier) iccid(ctx context.Context) (ICCID, error) {
 	var last error
 	for _, c := range q.d.iccidCmds() {
-		lines, err := q.x.exec(ctx, c)
+		if q.refused.has(c.cmd) {
+			continue
+		}
+		lines, err := q.opt(ctx, c)
 		if err == nil {
 			v, perr := ParseICCID(lines)
 			if perr == nil {
@@ -187,6 +402,9 @@ func (q querier) iccid(ctx context.Context) (ICCID, error) {
 		}
 		last = err
 	}
+	if last == nil {
+		last = q.notSupported("ICCID")
+	}
 	return "", last
 }
 
@@ -205,76 +423,51 @@ func oneValue[T any](parse func([]string) (T, error)) func([]string) error {
 
 // --- signal and registration ------------------------------------------------
 
-// Signal reads +CESQ, falls back to +CSQ, and adds what the dialect's own
-// signal or serving-cell command knows beyond them (SINR above all: Quectel
-// +QCSQ, Huawei ^HCSQ, SIMCom +CPSI?, u-blox +UCGED?, Sierra !GSTATUS?).
-// Values from the standard commands win; values no command reported are nil.
-func (m *Modem) Signal(ctx context.Context) (Signal, error) { return m.q().signal(ctx) }
+// Signal reads +CESQ and +CSQ, and adds what the dialect's own signal or
+// serving-cell command knows beyond them (SINR above all: Quectel +QCSQ,
+// Huawei ^HCSQ, SIMCom +CPSI?, u-blox +UCGED?, Sierra !GSTATUS?). +CSQ is
+// always read: on LTE the +CESQ <rxlev> is 99 (unknown), and +CSQ is where
+// most modems put the RSSI. Values from the standard commands win (+CESQ
+// first); values no command reported are nil. A modem that refuses +CESQ
+// is not asked again this session.
+func (m *Modem) Signal(ctx context.Context) (Signal, error) { return m.qc(ctx).signal(ctx) }
 
 func (q querier) signal(ctx context.Context) (Signal, error) {
 	var sig Signal
-	l, err := q.line(ctx, "+CESQ", "+CESQ:")
+	l, err := q.optLine(ctx, "+CESQ", "+CESQ:")
 	if err == nil {
 		sig, err = ParseCESQ(l)
 		err = opErr("+CESQ", err)
 	}
+	if errors.Is(err, ErrTimeout) {
+		return Signal{}, err // a hung modem: say so, not ask it more
+	}
 	if ctx.Err() != nil {
 		return Signal{}, &OpError{Cmd: "AT+CESQ", Err: ctx.Err()}
 	}
-	if err != nil || (sig.RSSI == nil && sig.RSCP == nil && sig.RSRP == nil) {
-		// No CESQ, or one with nothing but unknowns (some firmware reports
-		// LTE only through CSQ).
-		l, err2 := q.line(ctx, "+CSQ", "+CSQ:")
-		if err2 == nil {
-			var csq Signal
-			if csq, err2 = ParseCSQ(l); err2 == nil {
-				sig, err = mergeSignal(sig, csq), nil
-			}
-			err2 = opErr("+CSQ", err2)
+	l, err2 := q.line(ctx, "+CSQ", "+CSQ:")
+	if err2 == nil {
+		var csq Signal
+		if csq, err2 = ParseCSQ(l); err2 == nil {
+			sig, err = mergeSignal(sig, csq), nil
 		}
-		if err != nil {
-			err = err2
-		}
+		err2 = opErr("+CSQ", err2)
+	}
+	if err != nil {
+		err = err2
 	}
 	if ctx.Err() != nil {
 		return Signal{}, &OpError{Cmd: "AT+CSQ", Err: ctx.Err()}
 	}
-	if v, verr := q.vendorSignal(ctx); verr == nil {
-		sig, err = mergeSignal(sig, v), nil
+	if f := q.v().signal; f != nil {
+		if v, verr := f(ctx, q); verr == nil {
+			sig, err = mergeSignal(sig, v), nil
+		}
 	}
 	if err != nil {
 		return Signal{}, err
 	}
 	return sig, nil
-}
-
-func (q querier) vendorSignal(ctx context.Context) (Signal, error) {
-	switch q.d {
-	case DialectQuectel:
-		l, err := q.line(ctx, "+QCSQ", "+QCSQ:")
-		if err != nil {
-			return Signal{}, err
-		}
-		return ParseQCSQ(l)
-	case DialectHuawei:
-		l, err := q.line(ctx, "^HCSQ?", "^HCSQ:")
-		if err != nil {
-			return Signal{}, err
-		}
-		return ParseHCSQ(l)
-	case DialectSIMCom:
-		l, err := q.line(ctx, "+CPSI?", "+CPSI:")
-		if err != nil {
-			return Signal{}, err
-		}
-		sc, err := ParseCPSI(l)
-		return sc.Signal, err
-	case DialectUBlox, DialectSierra:
-		// Their serving-cell answers are the only place these report SINR.
-		sc, _, err := q.servingCell(ctx)
-		return sc.Signal, err
-	}
-	return Signal{}, ErrNotSupported
 }
 
 // Registration reads the registration state of one domain (+CREG?,
@@ -323,18 +516,21 @@ func (q querier) registrations(ctx context.Context) ([]Registration, error) {
 	var out []Registration
 	var last error
 	for _, d := range []Domain{DomainCS, DomainPS, DomainEPS, Domain5GS} {
-		if d == Domain5GS && q.no5GS != nil && q.no5GS.Load() {
+		if d == Domain5GS && q.refused.has("+C5GREG?") {
 			continue
 		}
 		reg, err := q.registration(ctx, d)
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, ErrClosed) {
+			// A timeout ends the read too: a hung modem would cost every
+			// remaining domain its own timeout.
+			if ctx.Err() != nil || errors.Is(err, ErrPortLost) || errors.Is(err, ErrClosed) || errors.Is(err, ErrTimeout) {
 				return out, err
 			}
 			if d != Domain5GS {
 				last = err
-			} else if q.no5GS != nil && (errors.Is(err, ErrError) || errors.As(err, new(*CMEError))) {
-				q.no5GS.Store(true) // the modem answered: it has no 5GS registration
+			} else if refusal(err) || errors.As(err, new(*CMEError)) {
+				// The modem answered: it has no 5GS registration.
+				q.refused.add("+C5GREG?")
 			}
 			continue
 		}
@@ -354,7 +550,9 @@ func (q querier) registrations(ctx context.Context) ([]Registration, error) {
 func (m *Modem) Operator(ctx context.Context) (Operator, error) { return m.q().operator(ctx) }
 
 func (q querier) operator(ctx context.Context) (Operator, error) {
-	q.run(ctx, "+COPS=3,2")
+	if _, err := q.run(ctx, "+COPS=3,2"); errors.Is(err, ErrTimeout) {
+		return Operator{}, err
+	}
 	l, err := q.line(ctx, "+COPS?", "+COPS:")
 	if err != nil {
 		return Operator{}, err
@@ -431,95 +629,14 @@ func (m *Modem) AutoSelectOperator(ctx context.Context) error {
 // +UCGED?, Telit #RFSTS (#SERVINFO fallback), Sierra !GSTATUS?, Huawei
 // ^MONSC. Generic modems have no such command: ErrNotSupported.
 func (m *Modem) ServingCell(ctx context.Context) (ServingCell, []Neighbour, error) {
-	return m.q().servingCell(ctx)
+	return m.qc(ctx).servingCell(ctx)
 }
 
 func (q querier) servingCell(ctx context.Context) (ServingCell, []Neighbour, error) {
-	switch q.d {
-	case DialectQuectel:
-		lines, err := q.run(ctx, `+QENG="servingcell"`, "+QENG:")
-		if err != nil {
-			return ServingCell{}, nil, err
-		}
-		sc, _, err := ParseQENG(lines, q.d.qengSINR())
-		if err != nil {
-			return ServingCell{}, nil, opErr(`+QENG="servingcell"`, err)
-		}
-		var nbs []Neighbour
-		if nl, err := q.run(ctx, `+QENG="neighbourcell"`, "+QENG:"); err == nil {
-			_, nbs, _ = ParseQENG(nl, q.d.qengSINR())
-		}
-		return sc, nbs, nil
-	case DialectSIMCom:
-		// The first +CPSI? after boot may answer ERROR; once more is enough.
-		l, err := q.line(ctx, "+CPSI?", "+CPSI:")
-		if errors.Is(err, ErrError) && ctx.Err() == nil {
-			l, err = q.line(ctx, "+CPSI?", "+CPSI:")
-		}
-		if err != nil {
-			return ServingCell{}, nil, err
-		}
-		sc, err := ParseCPSI(l)
-		return sc, nil, opErr("+CPSI?", err)
-	case DialectUBlox:
-		spec := cmdSpec{cmd: "+UCGED?", prefix: []string{"+UCGED:", "+RSRP:", "+RSRQ:"}, bare: true}
-		lines, err := q.x.exec(ctx, spec)
-		if err != nil {
-			return ServingCell{}, nil, err
-		}
-		sc, nbs, err := ParseUCGED(lines)
-		if err != nil && ucgedDisabled(lines) {
-			// Reporting is off ("+UCGED: 0"): switch to the short mode 2 once.
-			if _, err2 := q.run(ctx, "+UCGED=2"); err2 == nil {
-				if lines, err2 = q.x.exec(ctx, spec); err2 == nil {
-					sc, nbs, err = ParseUCGED(lines)
-				}
-			}
-		}
-		return sc, nbs, opErr("+UCGED?", err)
-	case DialectTelit:
-		lines, err := q.run(ctx, "#RFSTS", "#RFSTS:")
-		if err == nil {
-			sc, _, perr := ParseRFSTS(lines)
-			if perr == nil {
-				return sc, nil, nil
-			}
-			err = opErr("#RFSTS", perr)
-		}
-		if ctx.Err() != nil {
-			return ServingCell{}, nil, err
-		}
-		lines, err2 := q.run(ctx, "#SERVINFO", "#SERVINFO:")
-		if err2 != nil {
-			return ServingCell{}, nil, err
-		}
-		sc, err2 := ParseSERVINFO(lines)
-		return sc, nil, opErr("#SERVINFO", err2)
-	case DialectSierra:
-		lines, err := q.x.exec(ctx, cmdSpec{cmd: "!GSTATUS?", prefix: []string{"!GSTATUS:"}, bare: true})
-		if err != nil {
-			return ServingCell{}, nil, err
-		}
-		sc, err := ParseGSTATUS(lines)
-		return sc, nil, opErr("!GSTATUS?", err)
-	case DialectHuawei:
-		l, err := q.line(ctx, "^MONSC", "^MONSC:")
-		if err != nil {
-			return ServingCell{}, nil, err
-		}
-		sc, err := ParseMONSC(l)
-		return sc, nil, opErr("^MONSC", err)
+	if f := q.v().servingCell; f != nil {
+		return f(ctx, q)
 	}
 	return ServingCell{}, nil, q.notSupported("serving cell")
-}
-
-func ucgedDisabled(lines []string) bool {
-	for _, l := range lines {
-		if r, ok := cutPrefix(l, "+UCGED:"); ok {
-			return strings.TrimSpace(r) == "0"
-		}
-	}
-	return false
 }
 
 // --- packet data ------------------------------------------------------------
@@ -655,74 +772,33 @@ func (m *Modem) Reset(ctx context.Context) error {
 // DataCounters reads the modem's byte counters: Quectel +QGDCNT?, u-blox
 // +UGCNTRD, Telit #GDATAVOL=1, Huawei ^DSFLOWQRY.
 func (m *Modem) DataCounters(ctx context.Context) (DataCounters, error) {
-	return m.q().dataCounters(ctx)
+	return m.qc(ctx).dataCounters(ctx)
 }
 
 func (q querier) dataCounters(ctx context.Context) (DataCounters, error) {
-	switch q.d {
-	case DialectQuectel:
-		l, err := q.line(ctx, "+QGDCNT?", "+QGDCNT:")
-		if err != nil {
-			return DataCounters{}, err
-		}
-		c, err := ParseQGDCNT(l)
-		return c, opErr("+QGDCNT?", err)
-	case DialectUBlox:
-		lines, err := q.run(ctx, "+UGCNTRD", "+UGCNTRD:")
-		if err != nil {
-			return DataCounters{}, err
-		}
-		c, err := ParseUGCNTRD(lines)
-		return c, opErr("+UGCNTRD", err)
-	case DialectTelit:
-		lines, err := q.run(ctx, "#GDATAVOL=1", "#GDATAVOL:")
-		if err != nil {
-			return DataCounters{}, err
-		}
-		c, err := ParseGDATAVOL(lines)
-		return c, opErr("#GDATAVOL=1", err)
-	case DialectHuawei:
-		l, err := q.line(ctx, "^DSFLOWQRY", "^DSFLOWQRY:")
-		if err != nil {
-			return DataCounters{}, err
-		}
-		c, err := ParseDSFLOWQRY(l)
-		return c, opErr("^DSFLOWQRY", err)
+	if f := q.v().counters; f != nil {
+		return f(ctx, q)
 	}
 	return DataCounters{}, q.notSupported("data counters")
 }
 
 // SIMSlot reads the active physical SIM slot (Quectel +QUIMSLOT?).
-func (m *Modem) SIMSlot(ctx context.Context) (int, error) { return m.q().simSlot(ctx) }
-
-func (q querier) simSlot(ctx context.Context) (int, error) {
-	if q.d != DialectQuectel {
-		return 0, q.notSupported("SIM slot")
+func (m *Modem) SIMSlot(ctx context.Context) (int, error) {
+	q := m.qc(ctx)
+	if f := q.v().simSlot; f != nil {
+		return f(ctx, q)
 	}
-	lines, err := q.run(ctx, "+QUIMSLOT?", "+QUIMSLOT:", "+QUSIMSLOT:")
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range lines {
-		if n, err := ParseQUIMSLOT(l); err == nil {
-			return n, nil
-		}
-	}
-	return 0, opErr("+QUIMSLOT?", perr("+QUIMSLOT", "", strings.Join(lines, "|"), "%v", errNoLine))
+	return 0, q.notSupported("SIM slot")
 }
 
 // SetSIMSlot switches the physical SIM slot (Quectel +QUIMSLOT=<1|2>). The
 // SIM then re-initialises: expect +CPIN: NOT READY / READY events.
 func (m *Modem) SetSIMSlot(ctx context.Context, slot int) error {
-	q := m.q()
-	if q.d != DialectQuectel {
-		return q.notSupported("SIM slot")
+	q := m.qc(ctx)
+	if f := q.v().setSIMSlot; f != nil {
+		return f(ctx, q, slot)
 	}
-	if slot != 1 && slot != 2 {
-		return &OpError{Cmd: "AT+QUIMSLOT=", Err: fmt.Errorf("%w: slot %d", ErrIncorrectParameters, slot)}
-	}
-	_, err := q.run(ctx, "+QUIMSLOT="+strconv.Itoa(slot))
-	return err
+	return q.notSupported("SIM slot")
 }
 
 // ExtendedError reads +CEER (free text: log it, do not decide on it).
@@ -739,14 +815,9 @@ func (m *Modem) ExtendedError(ctx context.Context) (string, error) {
 // "esm_cause", "5gmm_cause") with Quectel +QNETRC?. Other dialects report
 // them in the registration URCs (n=3) instead: ErrNotSupported here.
 func (m *Modem) RejectCauses(ctx context.Context) (map[string]int, error) {
-	q := m.q()
-	if q.d != DialectQuectel {
-		return nil, q.notSupported("reject causes")
+	q := m.qc(ctx)
+	if f := q.v().rejectCauses; f != nil {
+		return f(ctx, q)
 	}
-	lines, err := q.run(ctx, "+QNETRC?", "+QNETRC:")
-	if err != nil {
-		return nil, err
-	}
-	c, err := ParseQNETRC(lines)
-	return c, opErr("+QNETRC?", err)
+	return nil, q.notSupported("reject causes")
 }

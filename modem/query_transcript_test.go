@@ -111,8 +111,8 @@ func TestTranscriptQuectelEC25(t *testing.T) {
 	wantF(t, "RSRP", sig.RSRP, -61) // CESQ 80
 	wantF(t, "RSRQ", sig.RSRQ, -10) // CESQ 20
 	wantF(t, "SINR", sig.SINR, 8.4) // QCSQ 142/5-20
-	wantF(t, "RSSI", sig.RSSI, -66) // only QCSQ has it
-	if sig.Tech != TechLTE || sig.Source != "+CESQ,+QCSQ" {
+	wantF(t, "RSSI", sig.RSSI, -57) // CSQ 28 (read on LTE too), over QCSQ's -66
+	if sig.Tech != TechLTE || sig.Source != "+CESQ,+CSQ,+QCSQ" {
 		t.Errorf("signal %+v", sig)
 	}
 	sc, nbs := must2(t)(m.ServingCell(ctx))
@@ -295,7 +295,9 @@ func TestTranscriptTelit(t *testing.T) {
 	sig := must(m.Signal(ctx))(t)
 	wantF(t, "RSRP", sig.RSRP, -60)
 	wantF(t, "RSRQ", sig.RSRQ, -3)
-	if sig.RSSI != nil || sig.BER != nil || sig.Source != "+CESQ" {
+	wantF(t, "RSSI", sig.RSSI, -51) // CSQ 31: CESQ's rxlev is 99 on LTE
+	wantF(t, "BER", sig.BER, 2)
+	if sig.Source != "+CESQ,+CSQ" {
 		t.Errorf("signal %+v", sig)
 	}
 	ctxs := must(m.PDPContexts(ctx))(t)

@@ -439,15 +439,11 @@ func bucket(v float64, edges ...float64) int {
 	return n
 }
 
-// bestRegistration picks the registration worth showing: a registered
-// packet domain first (EPS, 5GS, GPRS), then anything.
+// bestRegistration picks the registration worth showing: the domain that
+// carries the service (modem.ServiceRegistration: EPS first).
 func bestRegistration(rs []modem.Registration) *modem.Registration {
-	var best *modem.Registration
-	for i := range rs {
-		r := &rs[i]
-		if best == nil || (r.Status.Registered() && !best.Status.Registered()) {
-			best = r
-		}
+	if r, ok := modem.ServiceRegistration(rs); ok {
+		return &r
 	}
-	return best
+	return nil
 }

@@ -1,6 +1,9 @@
 package modem
 
 import (
+	"context"
+	"errors"
+	"strconv"
 	"strings"
 )
 
@@ -202,4 +205,67 @@ func ParseCNMP(line string) (int, error) {
 		return 0, perr("+CNMP", "mode", line, "%v", err)
 	}
 	return n, nil
+}
+
+// DialectSIMCom: SIMCom SIM7xxx/SIM8xxx/A76xx.
+const DialectSIMCom Dialect = "simcom"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectSIMCom,
+		aliases:       []string{"simtech"},
+		manufacturers: []string{"simcom", "simtech"},
+		models:        []string{"sim7", "sim8", "sim5", "a76"},
+		// +SIMCOMATI answers like a labelled ATI ("Manufacturer: SIMCOM
+		// INCORPORATED", "Model: SIMCOM_SIM7000G", "Revision: ...",
+		// "IMEI: ...") on firmware whose +CGMI/+CGSN fail.
+		identity: []string{"+SIMCOMATI"},
+		iccid:    []cmdSpec{{cmd: "+CICCID", prefix: []string{"+ICCID:", "+CICCID:"}}},
+		signal: func(ctx context.Context, q querier) (Signal, error) {
+			l, err := q.line(ctx, "+CPSI?", "+CPSI:")
+			if err != nil {
+				return Signal{}, err
+			}
+			sc, err := ParseCPSI(l)
+			return sc.Signal, err
+		},
+		servingCell: simcomServingCell,
+		ratLock:     simcomRATLock,
+		setRATLock: func(ctx context.Context, q querier, mode RATMode) error {
+			v, err := q.pickRAT(simcomCNMP, "+CNMP=", mode)
+			if err != nil {
+				return err
+			}
+			_, err = q.run(ctx, "+CNMP="+v)
+			return err
+		},
+	})
+}
+
+// SIMCom AT+CNMP: 2 auto, 13 GSM, 14 WCDMA, 38 LTE, 54 WCDMA+LTE.
+var simcomCNMP = newRATTable(RATAuto, "2", RATGSMOnly, "13", RATUMTSOnly, "14", RATLTEOnly, "38", RATNo2G, "54")
+
+func simcomServingCell(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+	// The first +CPSI? after boot may answer ERROR; once more is enough.
+	l, err := q.line(ctx, "+CPSI?", "+CPSI:")
+	if errors.Is(err, ErrError) && ctx.Err() == nil {
+		l, err = q.line(ctx, "+CPSI?", "+CPSI:")
+	}
+	if err != nil {
+		return ServingCell{}, nil, err
+	}
+	sc, err := ParseCPSI(l)
+	return sc, nil, opErr("+CPSI?", err)
+}
+
+func simcomRATLock(ctx context.Context, q querier) (RATMode, error) {
+	l, err := q.line(ctx, "+CNMP?", "+CNMP:")
+	if err != nil {
+		return "", err
+	}
+	n, err := ParseCNMP(l)
+	if err != nil {
+		return "", opErr("+CNMP?", err)
+	}
+	return simcomCNMP.mode(strconv.Itoa(n)), nil
 }

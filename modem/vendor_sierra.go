@@ -1,6 +1,7 @@
 package modem
 
 import (
+	"context"
 	"strings"
 )
 
@@ -165,4 +166,32 @@ func ParseSELRAT(lines []string) (int, error) {
 		return 0, perr("!SELRAT", "n", line, "%v", err)
 	}
 	return int(n), nil
+}
+
+// DialectSierra: Sierra Wireless EM/MC74xx, EM75xx, EM91xx.
+const DialectSierra Dialect = "sierra"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectSierra,
+		aliases:       []string{"sierrawireless"},
+		manufacturers: []string{"sierra"},
+		models:        []string{"em74", "mc74", "em75", "mc73", "em73", "em91", "em92", "mc77", "ar75", "wp76", "rc76"},
+		iccid:         []cmdSpec{{cmd: "!ICCID?", prefix: []string{"!ICCID:"}}},
+		// !GSTATUS? is the only place it reports SINR.
+		signal: func(ctx context.Context, q querier) (Signal, error) {
+			sc, _, err := sierraServingCell(ctx, q)
+			return sc.Signal, err
+		},
+		servingCell: sierraServingCell,
+	})
+}
+
+func sierraServingCell(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+	lines, err := q.opt(ctx, cmdSpec{cmd: "!GSTATUS?", prefix: []string{"!GSTATUS:"}, bare: true})
+	if err != nil {
+		return ServingCell{}, nil, err
+	}
+	sc, err := ParseGSTATUS(lines)
+	return sc, nil, opErr("!GSTATUS?", err)
 }

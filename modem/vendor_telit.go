@@ -1,6 +1,7 @@
 package modem
 
 import (
+	"context"
 	"strings"
 )
 
@@ -9,6 +10,9 @@ import (
 //
 //	LTE (15-18): "<MCC MNC>",<EARFCN>,<RSRP>,<RSSI>,<RSRQ>,<TAC>,<RAC>,[<TXPWR>],<DRX>,<MM>,<RRC>,<CID>,<IMSI>,[<NetNameAsc>],<SD>,<ABND>[,...]
 //	GSM (14): "<MCC MNC>",<ARFCN>,<RSSI>,<LAC>,<RAC>,<TXPWR>,<MM>,<RR>,<NOM>,<CID>,<IMSI>,<NetNameAsc>,<SD>,<ABND>
+//	GSM (13): the same without <TXPWR>, as LE910/HE910 firmware prints it
+//	    (`#RFSTS: ,32767,-47,,,19,27,,,"204000090288415","",0,2`, captured in
+//	    github.com/pmoerenhout/atcommander's Telit ReadNetworkStatusResponse)
 //	WCDMA (19+): "<MCC MNC>",<UARFCN>,<PSC>,<Ec/Io>,<RSCP>,<RSSI>,<LAC>,<RAC>,<TXPWR>,<DRX>,<MM>,<RRC>,<NOM>,<BLER>,<CID>,<IMSI>,<NetNameAsc>,<SD>,...
 //
 // RFSTS carries the IMSI the modem registered with, which it returns (""
@@ -97,6 +101,18 @@ func ParseRFSTS(lines []string) (ServingCell, IMSI, error) {
 		if b := fieldAt(fs, imsiAt+3).s; !unknownValue(b) {
 			sc.Band = "B" + b
 		}
+	case len(fs) == 13:
+		// GSM without <TXPWR>: <MM>,<RR>,<NOM> move up by one.
+		sc.Tech = TechGSM
+		sc.EARFCN, e = optIntF(cmd, "ARFCN", line, fieldAt(fs, 1))
+		set(e)
+		sc.Signal.RSSI, e = optDBmF(cmd, "RSSI", line, fieldAt(fs, 2))
+		set(e)
+		sc.Area, e = optHex32F(cmd, "LAC", line, fieldAt(fs, 3))
+		set(e)
+		sc.CellID, e = optHex64F(cmd, "CID", line, fieldAt(fs, 8))
+		set(e)
+		imsiAt = 9
 	case len(fs) == 14:
 		sc.Tech = TechGSM
 		sc.EARFCN, e = optIntF(cmd, "ARFCN", line, fieldAt(fs, 1))
@@ -139,7 +155,9 @@ func optDecDBF(cmd, name, line string, f field) (*DB, error) {
 // channel number, and the PLMN is known once the cell is read.
 func noTelitCell(plmn, channel string) bool {
 	p := strings.Trim(plmn, " -0")
-	return p == "" && (channel == "" || strings.Trim(channel, "0") == "")
+	// 32767 and -1 are the "no channel" values LE910/HE910 print.
+	noChannel := channel == "" || strings.Trim(channel, "0") == "" || channel == "32767" || channel == "-1"
+	return p == "" && noChannel
 }
 
 // ParseSERVINFO reads Telit "#SERVINFO:". LTE has 9 fields:
@@ -267,4 +285,47 @@ func ParseWS46(line string) (int, error) {
 		return 0, perr("+WS46", "n", line, "%v", err)
 	}
 	return n, nil
+}
+
+// DialectTelit: Telit LE910/LE910Cx/ME910/LN920/FN980.
+const DialectTelit Dialect = "telit"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectTelit,
+		manufacturers: []string{"telit"},
+		models:        []string{"le910", "le866", "me910", "ln920", "fn980", "lm960", "ul865", "he910"},
+		// #QSS SIM status URCs including READY.
+		startup:     []string{"#QSS=2"},
+		iccid:       []cmdSpec{{cmd: "#CCID", prefix: []string{"#CCID:"}}},
+		servingCell: telitServingCell,
+		counters: func(ctx context.Context, q querier) (DataCounters, error) {
+			lines, err := q.opt(ctx, cmdSpec{cmd: "#GDATAVOL=1", prefix: []string{"#GDATAVOL:"}})
+			if err != nil {
+				return DataCounters{}, err
+			}
+			c, err := ParseGDATAVOL(lines)
+			return c, opErr("#GDATAVOL=1", err)
+		},
+	})
+}
+
+func telitServingCell(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+	lines, err := q.run(ctx, "#RFSTS", "#RFSTS:")
+	if err == nil {
+		sc, _, perr := ParseRFSTS(lines)
+		if perr == nil {
+			return sc, nil, nil
+		}
+		err = opErr("#RFSTS", perr)
+	}
+	if ctx.Err() != nil {
+		return ServingCell{}, nil, err
+	}
+	lines, err2 := q.opt(ctx, cmdSpec{cmd: "#SERVINFO", prefix: []string{"#SERVINFO:"}})
+	if err2 != nil {
+		return ServingCell{}, nil, err
+	}
+	sc, err2 := ParseSERVINFO(lines)
+	return sc, nil, opErr("#SERVINFO", err2)
 }

@@ -1,6 +1,7 @@
 package modem
 
 import (
+	"context"
 	"strings"
 )
 
@@ -212,4 +213,123 @@ func ParseMONSC(line string) (ServingCell, error) {
 	}
 	sc.Signal.Tech, sc.Signal.Source = sc.Tech, cmd
 	return sc, nil
+}
+
+// DialectHuawei: Huawei ME909/ME906/MU709/E3372.
+const DialectHuawei Dialect = "huawei"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectHuawei,
+		manufacturers: []string{"huawei"},
+		models:        []string{"me909", "me906", "mu709", "e3372", "me936", "mu609", "ms2131", "e1550"},
+		// Huawei firmware ends a command it does not know with this
+		// instead of ERROR (ModemManager's serial parser takes it as an
+		// error final result, src/mm-serial-parsers.c; reference §2.1);
+		// without it every such command runs into its timeout.
+		finalResults: []string{"COMMAND NOT SUPPORT"},
+		// Keep the periodic ^RSSI/^HCSQ/^MODE reports off: they drown the
+		// event stream and carry nothing the queries do not.
+		startup: []string{"^CURC=0"},
+		iccid:   []cmdSpec{{cmd: "^ICCID?", prefix: []string{"^ICCID:"}}},
+		signal: func(ctx context.Context, q querier) (Signal, error) {
+			l, err := q.optLine(ctx, "^HCSQ?", "^HCSQ:")
+			if err != nil {
+				return Signal{}, err
+			}
+			return ParseHCSQ(l)
+		},
+		servingCell: func(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+			l, err := q.optLine(ctx, "^MONSC", "^MONSC:")
+			if err != nil {
+				return ServingCell{}, nil, err
+			}
+			sc, err := ParseMONSC(l)
+			return sc, nil, opErr("^MONSC", err)
+		},
+		counters: func(ctx context.Context, q querier) (DataCounters, error) {
+			l, err := q.optLine(ctx, "^DSFLOWQRY", "^DSFLOWQRY:")
+			if err != nil {
+				return DataCounters{}, err
+			}
+			c, err := ParseDSFLOWQRY(l)
+			return c, opErr("^DSFLOWQRY", err)
+		},
+	})
+}
+
+// ParseHCSQ reads Huawei "^HCSQ: <sysmode>[,...]" (ModemManager's huawei
+// plugin conversions): LTE <rssi>,<rsrp>,<sinr>,<rsrq> as -121+n dBm,
+// -141+n dBm, -20.2+n/5 dB, -20+n/2 dB; WCDMA <rssi>,<rscp>,<ecio> as
+// -121+n, -121+n, -32.5+n/2; GSM <rssi> as -121+n. 255 is unknown.
+func ParseHCSQ(line string) (Signal, error) {
+	rest, ok := cutPrefix(line, "^HCSQ:")
+	if !ok {
+		return Signal{}, perr("^HCSQ", "", line, "missing ^HCSQ: prefix")
+	}
+	fs := splitFields(rest)
+	mode := strings.ToUpper(fs[0].s)
+	if mode == "NOSERVICE" || mode == "" {
+		return Signal{Source: "^HCSQ"}, nil
+	}
+	s := Signal{Source: "^HCSQ", Tech: sysmodeTech(mode)}
+	val := func(i, max int) (*float64, error) {
+		n, err := optInt(fieldAt(fs, i).s, 255)
+		if err != nil || n == nil || *n < 0 || *n > max {
+			return nil, err
+		}
+		v := float64(*n)
+		return &v, nil
+	}
+	var vals [5]*float64
+	for i := 1; i < len(fs) && i < 5; i++ {
+		v, err := val(i, 254)
+		if err != nil {
+			return Signal{}, perr("^HCSQ", "value", line, "field %d: %v", i, err)
+		}
+		vals[i] = v
+	}
+	switch s.Tech {
+	case TechLTE, TechLTEM, TechNBIoT:
+		if v := vals[1]; v != nil {
+			s.RSSI = dbm(-121 + *v)
+		}
+		if v := vals[2]; v != nil {
+			s.RSRP = dbm(-141 + *v)
+		}
+		if v := vals[3]; v != nil {
+			s.SINR = db(round1(-20.2 + *v/5))
+		}
+		if v := vals[4]; v != nil {
+			s.RSRQ = db(round1(-20 + *v/2))
+		}
+	case TechUMTS:
+		if v := vals[1]; v != nil {
+			s.RSSI = dbm(-121 + *v)
+		}
+		if v := vals[2]; v != nil {
+			s.RSCP = dbm(-121 + *v)
+		}
+		if v := vals[3]; v != nil {
+			s.EcIo = db(round1(-32.5 + *v/2))
+		}
+	case TechGSM:
+		if v := vals[1]; v != nil {
+			s.RSSI = dbm(-121 + *v)
+		}
+	case TechNR5G, TechNR5GNSA:
+		// Huawei 5G modules report NR like LTE: rsrp, sinr, rsrq.
+		if v := vals[1]; v != nil {
+			s.RSRP = dbm(-156 + *v)
+		}
+		if v := vals[2]; v != nil {
+			s.SINR = db(round1(-23 + *v/2))
+		}
+		if v := vals[3]; v != nil {
+			s.RSRQ = db(round1(-43 + *v/2))
+		}
+	default:
+		return Signal{}, perr("^HCSQ", "sysmode", line, "unknown system mode")
+	}
+	return s, nil
 }

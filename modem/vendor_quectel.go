@@ -1,6 +1,9 @@
 package modem
 
 import (
+	"context"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -426,4 +429,227 @@ func ParseQNETRC(lines []string) (map[string]int, error) {
 		return nil, perr("+QNETRC", "", strings.Join(lines, "|"), "%v", errNoLine)
 	}
 	return out, nil
+}
+
+// DialectQuectel: Quectel EC2x/EG2x/EM/BG9x/RM5xx.
+const DialectQuectel Dialect = "quectel"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectQuectel,
+		manufacturers: []string{"quectel"},
+		models:        []string{"ec2", "eg2", "eg9", "ep06", "em0", "em1", "bg9", "bg7", "bg6", "rm5", "rg5", "ec200", "uc20", "m95", "m66", "mc60"},
+		// SIM hot-plug and init-progress URCs (+QSIMSTAT, +QUSIM, +QIND).
+		startup: []string{`+QSIMSTAT=1`, `+QINDCFG="all",1,0`},
+		iccid:   []cmdSpec{{cmd: "+QCCID", prefix: []string{"+QCCID:", "+CCID:"}}},
+		signal: func(ctx context.Context, q querier) (Signal, error) {
+			l, err := q.optLine(ctx, "+QCSQ", "+QCSQ:")
+			if err != nil {
+				return Signal{}, err
+			}
+			return ParseQCSQ(l)
+		},
+		servingCell:  quectelServingCell,
+		counters:     quectelCounters,
+		ratLock:      quectelRATLock,
+		setRATLock:   quectelSetRATLock,
+		simSlot:      quectelSIMSlot,
+		setSIMSlot:   quectelSetSIMSlot,
+		rejectCauses: quectelRejectCauses,
+	})
+}
+
+// qengSINR is the SINR scale of Quectel's QENG. The modern EC2x/EG2x/EM
+// firmware writes dB; this is the one knob a model table would change.
+const qengSINR = SINRdB
+
+func quectelServingCell(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+	lines, err := q.run(ctx, `+QENG="servingcell"`, "+QENG:")
+	if err != nil {
+		return ServingCell{}, nil, err
+	}
+	sc, _, err := ParseQENG(lines, qengSINR)
+	if err != nil {
+		return ServingCell{}, nil, opErr(`+QENG="servingcell"`, err)
+	}
+	var nbs []Neighbour
+	if nl, err := q.opt(ctx, cmdSpec{cmd: `+QENG="neighbourcell"`, prefix: []string{"+QENG:"}}); err == nil {
+		_, nbs, _ = ParseQENG(nl, qengSINR)
+	}
+	return sc, nbs, nil
+}
+
+func quectelCounters(ctx context.Context, q querier) (DataCounters, error) {
+	l, err := q.optLine(ctx, "+QGDCNT?", "+QGDCNT:")
+	if err != nil {
+		return DataCounters{}, err
+	}
+	c, err := ParseQGDCNT(l)
+	return c, opErr("+QGDCNT?", err)
+}
+
+var (
+	// Quectel LTE modules: AT+QCFG="nwscanmode",<0 auto|1 GSM|2 UMTS|3 LTE>.
+	// Some EC200 firmware reads back 5 for LTE+UMTS.
+	quectelScanMode = newRATTable(RATAuto, "0", RATGSMOnly, "1", RATUMTSOnly, "2", RATLTEOnly, "3", RATNo2G, "5")
+	// Quectel 5G modules: AT+QNWPREFCFG="mode_pref",<AUTO|LTE|WCDMA:LTE|...>.
+	quectelModePref = newRATTable(RATAuto, "AUTO", RATLTEOnly, "LTE", RATNo2G, "WCDMA:LTE", RATNo2G, "LTE:WCDMA",
+		RATUMTSOnly, "WCDMA", RATLTEOnly, "LTE:NR5G", RATAuto, "WCDMA:LTE:NR5G", RATAuto, "LTE:NR5G:WCDMA")
+)
+
+func quectelRATLock(ctx context.Context, q querier) (RATMode, error) {
+	lines, err := q.run(ctx, `+QCFG="nwscanmode"`, "+QCFG:")
+	if err == nil {
+		v, err := ParseQCFG(lines, "nwscanmode")
+		if err != nil || len(v) == 0 {
+			return "", opErr(`+QCFG="nwscanmode"`, err)
+		}
+		return quectelScanMode.mode(v[0]), nil
+	}
+	if !unsupportedCmd(err) || ctx.Err() != nil {
+		return "", err
+	}
+	// 5G modules moved the setting to +QNWPREFCFG.
+	lines, err = q.run(ctx, `+QNWPREFCFG="mode_pref"`, "+QNWPREFCFG:")
+	if err != nil {
+		return "", err
+	}
+	rest, line, ok := findPrefixed(lines, "+QNWPREFCFG:")
+	fs := splitFields(rest)
+	if !ok || len(fs) < 2 {
+		return "", opErr(`+QNWPREFCFG="mode_pref"`, perr("+QNWPREFCFG", "mode_pref", line, "%v", errNoLine))
+	}
+	return quectelModePref.mode(fs[1].s), nil
+}
+
+func quectelSetRATLock(ctx context.Context, q querier, mode RATMode) error {
+	if mode != RATNo2G {
+		v, _ := q.pickRAT(quectelScanMode, `+QCFG="nwscanmode"`, mode)
+		_, err := q.run(ctx, `+QCFG="nwscanmode",`+v+",1")
+		if err == nil || !unsupportedCmd(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	v, err := q.pickRAT(quectelModePref, `+QNWPREFCFG="mode_pref"`, mode)
+	if err != nil {
+		return err
+	}
+	_, err = q.run(ctx, `+QNWPREFCFG="mode_pref",`+v)
+	if err != nil && unsupportedCmd(err) && ctx.Err() == nil {
+		// LTE-only modules know neither a no-2G scan mode nor +QNWPREFCFG.
+		return &OpError{Cmd: `AT+QNWPREFCFG="mode_pref"`, Err: fmt.Errorf("%w: RAT mode %s on this model: %v", ErrNotSupported, mode, err)}
+	}
+	return err
+}
+
+func quectelSIMSlot(ctx context.Context, q querier) (int, error) {
+	lines, err := q.run(ctx, "+QUIMSLOT?", "+QUIMSLOT:", "+QUSIMSLOT:")
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range lines {
+		if n, err := ParseQUIMSLOT(l); err == nil {
+			return n, nil
+		}
+	}
+	return 0, opErr("+QUIMSLOT?", perr("+QUIMSLOT", "", strings.Join(lines, "|"), "%v", errNoLine))
+}
+
+func quectelSetSIMSlot(ctx context.Context, q querier, slot int) error {
+	if slot != 1 && slot != 2 {
+		return &OpError{Cmd: "AT+QUIMSLOT=", Err: fmt.Errorf("%w: slot %d", ErrIncorrectParameters, slot)}
+	}
+	_, err := q.run(ctx, "+QUIMSLOT="+strconv.Itoa(slot))
+	return err
+}
+
+func quectelRejectCauses(ctx context.Context, q querier) (map[string]int, error) {
+	lines, err := q.run(ctx, "+QNETRC?", "+QNETRC:")
+	if err != nil {
+		return nil, err
+	}
+	c, err := ParseQNETRC(lines)
+	return c, opErr("+QNETRC?", err)
+}
+
+// ParseQCSQ reads Quectel "+QCSQ: <sysmode>[,...]":
+// LTE/CAT-M1/CAT-NB1: <rssi>,<rsrp>,<sinr>,<rsrq> with SINR raw 0..250 =
+// raw/5-20 dB; WCDMA: <rssi>,<rscp>,<ecio>; GSM: <rssi>; NR5G:
+// <rsrp>,<sinr>,<rsrq>; "NOSERVICE" alone. Some firmware prints the GSM and
+// WCDMA rssi as an unsigned raw number (EC21 "GSM",125): positive values are
+// not dBm and are dropped.
+func ParseQCSQ(line string) (Signal, error) {
+	rest, ok := cutPrefix(line, "+QCSQ:")
+	if !ok {
+		return Signal{}, perr("+QCSQ", "", line, "missing +QCSQ: prefix")
+	}
+	fs := splitFields(rest)
+	mode := strings.ToUpper(fs[0].s)
+	s := Signal{Source: "+QCSQ", Tech: sysmodeTech(mode)}
+	if mode == "NOSERVICE" || mode == "" {
+		return Signal{Source: "+QCSQ"}, nil
+	}
+	num := make([]*int, len(fs))
+	for i := 1; i < len(fs); i++ {
+		n, err := optInt(fs[i].s)
+		if err != nil {
+			return Signal{}, perr("+QCSQ", "value", line, "field %d: %v", i, err)
+		}
+		num[i] = n
+	}
+	at := func(i int) *int {
+		if i < len(num) {
+			return num[i]
+		}
+		return nil
+	}
+	neg := func(i int) *float64 {
+		if p := at(i); p != nil && *p < 0 {
+			v := float64(*p)
+			return &v
+		}
+		return nil
+	}
+	switch s.Tech {
+	case TechLTE, TechLTEM, TechNBIoT:
+		if v := neg(1); v != nil {
+			s.RSSI = dbm(*v)
+		}
+		if v := neg(2); v != nil {
+			s.RSRP = dbm(*v)
+		}
+		if p := at(3); p != nil && *p >= 0 && *p <= 250 {
+			s.SINR = db(round1(float64(*p)/5 - 20))
+		}
+		if v := neg(4); v != nil {
+			s.RSRQ = db(*v)
+		}
+	case TechNR5G, TechNR5GNSA:
+		if v := neg(1); v != nil {
+			s.RSRP = dbm(*v)
+		}
+		if p := at(2); p != nil && *p >= 0 && *p <= 250 {
+			s.SINR = db(round1(float64(*p)/5 - 20))
+		}
+		if v := neg(3); v != nil {
+			s.RSRQ = db(*v)
+		}
+	case TechUMTS:
+		if v := neg(1); v != nil {
+			s.RSSI = dbm(*v)
+		}
+		if v := neg(2); v != nil {
+			s.RSCP = dbm(*v)
+		}
+		if v := neg(3); v != nil {
+			s.EcIo = db(*v)
+		}
+	case TechGSM:
+		if v := neg(1); v != nil {
+			s.RSSI = dbm(*v)
+		}
+	default:
+		return Signal{}, perr("+QCSQ", "sysmode", line, "unknown system mode")
+	}
+	return s, nil
 }

@@ -1,6 +1,8 @@
 package modem
 
 import (
+	"context"
+	"strconv"
 	"strings"
 )
 
@@ -253,4 +255,80 @@ func ParseUGCNTRD(lines []string) (DataCounters, error) {
 		return DataCounters{}, perr("+UGCNTRD", "", strings.Join(lines, "|"), "%v", errNoLine)
 	}
 	return total, nil
+}
+
+// DialectUBlox: u-blox SARA/LARA/TOBY/LISA.
+const DialectUBlox Dialect = "ublox"
+
+func init() {
+	register(&vendor{
+		dialect:       DialectUBlox,
+		manufacturers: []string{"u-blox", "ublox", "u_blox"},
+		models:        []string{"sara-", "lara-", "toby-", "lisa-", "lena-"},
+		// +UUSIMSTAT: SIM state (bit 0) and STK REFRESH results (bit 2).
+		startup: []string{"+USIMSTAT=5"},
+		// +UCGED? is the only place it reports SINR.
+		signal: func(ctx context.Context, q querier) (Signal, error) {
+			sc, _, err := ubloxServingCell(ctx, q)
+			return sc.Signal, err
+		},
+		servingCell: ubloxServingCell,
+		counters: func(ctx context.Context, q querier) (DataCounters, error) {
+			lines, err := q.opt(ctx, cmdSpec{cmd: "+UGCNTRD", prefix: []string{"+UGCNTRD:"}})
+			if err != nil {
+				return DataCounters{}, err
+			}
+			c, err := ParseUGCNTRD(lines)
+			return c, opErr("+UGCNTRD", err)
+		},
+		ratLock: func(ctx context.Context, q querier) (RATMode, error) {
+			l, err := q.line(ctx, "+URAT?", "+URAT:")
+			if err != nil {
+				return "", err
+			}
+			acts, err := ParseURAT(l)
+			if err != nil {
+				return "", opErr("+URAT?", err)
+			}
+			return ubloxURAT.mode(strconv.Itoa(acts[0])), nil
+		},
+		setRATLock: func(ctx context.Context, q querier, mode RATMode) error {
+			v, err := q.pickRAT(ubloxURAT, "+URAT=", mode)
+			if err != nil {
+				return err
+			}
+			_, err = q.run(ctx, "+URAT="+v)
+			return err
+		},
+	})
+}
+
+// u-blox AT+URAT first AcT: 0 GSM, 2 UMTS, 3 LTE, 4 GSM/UMTS/LTE, 6 UMTS/LTE; 7/8 LTE-M/NB-IoT.
+var ubloxURAT = newRATTable(RATGSMOnly, "0", RATUMTSOnly, "2", RATLTEOnly, "3", RATAuto, "4", RATNo2G, "6", RATLTEOnly, "7", RATLTEOnly, "8")
+
+func ubloxServingCell(ctx context.Context, q querier) (ServingCell, []Neighbour, error) {
+	spec := cmdSpec{cmd: "+UCGED?", prefix: []string{"+UCGED:", "+RSRP:", "+RSRQ:"}, bare: true}
+	lines, err := q.opt(ctx, spec)
+	if err != nil {
+		return ServingCell{}, nil, err
+	}
+	sc, nbs, err := ParseUCGED(lines)
+	if err != nil && ucgedDisabled(lines) {
+		// Reporting is off ("+UCGED: 0"): switch to the short mode 2 once.
+		if _, err2 := q.run(ctx, "+UCGED=2"); err2 == nil {
+			if lines, err2 = q.x.exec(ctx, spec); err2 == nil {
+				sc, nbs, err = ParseUCGED(lines)
+			}
+		}
+	}
+	return sc, nbs, opErr("+UCGED?", err)
+}
+
+func ucgedDisabled(lines []string) bool {
+	for _, l := range lines {
+		if r, ok := cutPrefix(l, "+UCGED:"); ok {
+			return strings.TrimSpace(r) == "0"
+		}
+	}
+	return false
 }
