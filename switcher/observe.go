@@ -357,6 +357,11 @@ func (s *Switcher) ensureData(ctx context.Context, now time.Time) {
 		s.pdpUp = false
 		return
 	}
+	if s.opt.externalData {
+		// The owner brings the session up; the probes say whether it works.
+		s.pdpUp, s.addrs, s.noDataSince = true, nil, time.Time{}
+		return
+	}
 	defer func() {
 		switch {
 		case s.pdpUp:

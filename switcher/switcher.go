@@ -54,6 +54,9 @@ type options struct {
 	onModemLost  func()
 	logger       *slog.Logger
 	policy       Policy
+	// externalData: another program owns the data session; see
+	// WithExternalDataSession.
+	externalData bool
 }
 
 // WithClock injects the clock (default SystemClock).
@@ -113,6 +116,13 @@ func WithOnThreat(f func(threat.Result)) Option { return func(o *options) { o.on
 // WithOnModemLost is called when the ladder's last step needs the port
 // reopened; the owner reopens it and calls Reopened.
 func WithOnModemLost(f func()) Option { return func(o *options) { o.onModemLost = f } }
+
+// WithExternalDataSession says another program owns the data session
+// (ModemManager with NetworkManager, netifd with uqmi, pppd): the switcher
+// brings no PDP context up and needs no PDP address of its own. Once
+// registered, the data path is judged by the prober alone (probes bound to
+// the cellular interface), in verification as in the steady state.
+func WithExternalDataSession() Option { return func(o *options) { o.externalData = true } }
 
 // WithLogger sets the logger (default: discard).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
