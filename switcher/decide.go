@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher/threat"
 )
@@ -211,6 +212,11 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 		if d, ok := s.left[sc.Profile]; ok && now.Sub(d.At) < departureTTL {
 			c.left = &d
 			c.seenBack = s.seenInScan[sc.Profile].After(d.At)
+			if p := s.cfg.Profile(sc.Profile); d.Cause == departThreat && p != nil && !s.steerWant(p, modem.PLMN{}, now).IsZero() {
+				// It can be held to another network than the one the
+				// threat was met on (that one is quarantined).
+				c.left = nil
+			}
 		}
 		sit.cands = append(sit.cands, c)
 	}
@@ -240,6 +246,9 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 		if s.cfg.SIM.Method != profiles.MethodAutonomous && (s.pin == nil || s.pin.Profile != s.active) {
 			s.policyStep(ctx, now, ranked)
 		}
+		return
+	}
+	if s.steerActive(ctx, now) {
 		return
 	}
 	v := decide(s.situation(now, ranked))

@@ -116,6 +116,14 @@ func (a *DriverModem) ActivatePDP(ctx context.Context, cid int) error {
 	return a.d.SetPDPActive(ctx, cid, true)
 }
 
+// SelectNetwork implements Modem.
+func (a *DriverModem) SelectNetwork(ctx context.Context, plmn modem.PLMN) error {
+	if plmn.IsZero() {
+		return a.d.AutoSelectOperator(ctx)
+	}
+	return a.d.SelectOperator(ctx, plmn, nil)
+}
+
 // DeactivatePDP implements Modem.
 func (a *DriverModem) DeactivatePDP(ctx context.Context, cid int) error {
 	return a.d.SetPDPActive(ctx, cid, false)

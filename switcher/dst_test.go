@@ -19,6 +19,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -144,12 +145,10 @@ func genWorld(seed uint64, length time.Duration) dstWorld {
 			}
 			e = dstEvent{YAML: fmt.Sprintf(`event: reject, network: "%s", imsi: "%s", cause: %d`, net, p.imsi, cause),
 				Dur: d, Reject: [2]string{net, p.imsi}}
-			if slices.Contains([]int{2, 3, 6, 7, 8}, cause) {
-				// A network refusing the identity itself is what a rogue
-				// network does to push a device off (D3): leaving it and
-				// staying off is the threat response's call.
-				e.Taint = net
-			}
+			// Rejects are what a rogue network does to push a device off
+			// (D3): a network that rejects may be quarantined by the threat
+			// response, and staying off it is then the response's call.
+			e.Taint = net
 			w.Events = append(w.Events, dstEvent{At: at + d,
 				YAML: fmt.Sprintf(`event: accept, network: "%s", imsi: "%s", result: %s`, net, p.imsi, res)})
 		case k < 58:
@@ -450,6 +449,10 @@ func (c *checker) end(ds []switcher.Decision) {
 
 // runDST runs one world and returns its violations and decisions.
 func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
+	// The simulator, the driver and the switcher run in goroutines of one
+	// bubble; at one virtual instant several may be runnable, and with one
+	// P the scheduler runs them in the same order every time.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	synctest.Test(t, func(t *testing.T) {
 		sc, err := simulator.ParseScenario(fmt.Sprintf("dst-%d.yaml", w.Seed), w.scenario(t))
 		if err != nil {

@@ -150,6 +150,9 @@ func (s *Switcher) handleEvents(evs []ModemEvent, now time.Time) {
 			s.jammedURC = e.Jammed
 		case ModemEventReset, ModemEventNetworkDetach, ModemEventPDNDeact, ModemEventSIMRemoved:
 			s.pdpUp, s.pdpTried = false, false
+			if e.Kind == ModemEventReset {
+				s.steerKnown = false // a reset forgets a manual selection
+			}
 		case ModemEventRefresh, ModemEventSIMInserted:
 			// An applet or a hand may be rotating the IMSI: do not pre-empt it.
 			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))

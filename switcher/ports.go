@@ -40,6 +40,9 @@ type Modem interface {
 	Reset(ctx context.Context) error
 	// SelectProfile makes the SIM carry the profile by the configured method.
 	SelectProfile(ctx context.Context, sel Selector) error
+	// SelectNetwork holds the modem to one network (+COPS=1, manual), or
+	// with a zero PLMN returns it to automatic selection (+COPS=0).
+	SelectNetwork(ctx context.Context, plmn modem.PLMN) error
 	// LockRAT restricts the modem to the given technologies (the adapter
 	// picks the closest mode the dialect has, never one that adds 2G).
 	LockRAT(ctx context.Context, techs []modem.Tech) error

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/imsid/imsid/modem"
@@ -102,6 +103,16 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 			cause = departGone
 		}
 		s.left[s.active] = departure{At: now, Cause: cause}
+		if cause == departThreat && s.threatRes != nil {
+			// The networks the Critical threat was met on are avoided for
+			// the hour by every profile that could use them: steering
+			// keeps a profile with other networks off them.
+			for _, a := range s.threatRes.PLMNs {
+				if a.Level == threat.SeverityCritical && strings.HasPrefix(a.Scope, "plmn:") {
+					s.quar.add(now, a.Scope, departureTTL, departureTTL, reason(CodeThreatCritical, "left on a Critical threat"))
+				}
+			}
+		}
 	}
 	// The new profile's traffic is not compared with the old one's.
 	s.traffic = traffic{unsupported: s.traffic.unsupported}
@@ -149,6 +160,13 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 		return false
 	}
 	s.selRefused.ok()
+	// Where the profile may use several networks, keep the modem off the
+	// ones it must not use; otherwise selection is automatic.
+	want := modem.PLMN{}
+	if s.needsSteer(p, modem.PLMN{}, now) {
+		want = s.steerWant(p, modem.PLMN{}, now)
+	}
+	s.applySteer(ctx, want)
 	if !rollback {
 		s.fire(EvSwitched)
 	}

@@ -307,7 +307,9 @@ type Switcher struct {
 	budget           switchBudget // automatic switches (the anti-flap cap)
 	opBudget         switchBudget // operator switches: a separate budget, so they never block a failover
 	selRefused       selectBackoff
-	isolated         bool // data held off: the serving network is outside the allowlist
+	isolated         bool       // data held off: the serving network is outside the allowlist
+	steer            modem.PLMN // the network the modem was told to hold (zero: automatic)
+	steerKnown       bool       // steer is what the modem has (false after a reset or reopen)
 	lastSwitch       time.Time
 	quar             quarantines
 	pin              *Pin
@@ -604,6 +606,7 @@ func (s *Switcher) Reopened(m Modem) {
 	s.pdpUp, s.pdpTried = false, false
 	s.traffic = traffic{}
 	s.imei = ""
+	s.steerKnown = false
 	s.fire(EvReopened)
 	s.poke()
 }

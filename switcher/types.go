@@ -46,6 +46,7 @@ const (
 	CodeAutonomous     Code = "method_autonomous" // the applet switches; we only observe
 	CodeBusy           Code = "busy"              // a switch or recovery is in progress
 	CodeSelectRefused  Code = "select_refused"    // the modem or card refused a selection before anything changed
+	CodeSteered        Code = "network_steered"   // the modem is held to one allowed network
 	CodeTargetRefused  Code = "target_refused"    // the target's network refused it: verification ends at once
 	CodeModemNotReady  Code = "modem_not_ready"
 	CodeExhausted      Code = "exhausted" // no eligible profile at all

@@ -65,6 +65,8 @@ type Modem struct {
 	Resyncs  int
 	RATLocks [][]modem.Tech
 	PDPDefs  []switcher.PDPSpec
+	// Steers records SelectNetwork calls (zero: automatic).
+	Steers []modem.PLMN
 	// Deactivated counts DeactivatePDP calls.
 	Deactivated int
 }
@@ -296,6 +298,14 @@ func (m *Modem) DefinePDP(_ context.Context, p switcher.PDPSpec) error {
 func (m *Modem) ActivatePDP(context.Context, int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.check()
+}
+
+// SelectNetwork implements switcher.Modem; it only records the call.
+func (m *Modem) SelectNetwork(_ context.Context, plmn modem.PLMN) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.Steers = append(m.Steers, plmn)
 	return m.check()
 }
 

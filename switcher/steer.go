@@ -1,0 +1,114 @@
+package switcher
+
+import (
+	"context"
+	"os"
+	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
+)
+
+// Network steering. A profile whose allowlist names several networks (an
+// MCC, a roaming IMSI) is carried by whichever one the modem selects, and
+// the modem selects by signal: onto a network outside the allowlist, or
+// back onto the one a Critical threat was just left on. When that would
+// happen and an allowed, unquarantined network was seen, imsid holds the
+// modem to it (+COPS=1); otherwise selection stays automatic (+COPS=0).
+
+// steerWant is the network the modem should be held to for p, or zero for
+// automatic selection. serving is the network the modem is on now (zero if
+// none); it is kept when it is allowed and not avoided.
+func (s *Switcher) steerWant(p *profiles.Profile, serving modem.PLMN, now time.Time) modem.PLMN {
+	if p == nil || (len(p.MCCs) == 0 && len(p.PLMNs) <= 1) {
+		return modem.PLMN{} // one network: the SIM's own selection finds it
+	}
+	avoided := func(x modem.PLMN) bool {
+		_, q := s.quar.active(now, "plmn:"+x.String())
+		return q
+	}
+	ok := func(x modem.PLMN) bool { return !x.IsZero() && p.AllowsPLMN(profiles.PLMN(x.String())) && !avoided(x) }
+	if !serving.IsZero() && ok(serving) {
+		return modem.PLMN{}
+	}
+	if s.scanAt.IsZero() || now.Sub(s.scanAt) >= scanMaxAge {
+		return modem.PLMN{} // only a fresh scan says which networks are there
+	}
+	for _, e := range s.scan {
+		if e.Stat == 3 && p.Name == s.active {
+			continue // forbidden for the identity that scanned
+		}
+		if ok(e.PLMN) {
+			return e.PLMN
+		}
+	}
+	return modem.PLMN{}
+}
+
+// needsSteer reports whether p would be carried by an avoided network if
+// selection were left to the modem: its allowlist reaches a quarantined
+// network, or the active profile sits on one (or outside the allowlist).
+func (s *Switcher) needsSteer(p *profiles.Profile, serving modem.PLMN, now time.Time) bool {
+	if p == nil || (len(p.MCCs) == 0 && len(p.PLMNs) <= 1) {
+		return false
+	}
+	if !serving.IsZero() && p.Name == s.active {
+		if !p.AllowsPLMN(profiles.PLMN(serving.String())) {
+			return true
+		}
+		_, q := s.quar.active(now, "plmn:"+serving.String())
+		return q
+	}
+	for _, e := range s.quar.list(now) {
+		if len(e.Key) > 5 && e.Key[:5] == "plmn:" && p.AllowsPLMN(profiles.PLMN(e.Key[5:])) {
+			return true
+		}
+	}
+	return false
+}
+
+// applySteer sends the selection if it differs from what the modem was
+// last told. It reports whether it sent anything.
+func (s *Switcher) applySteer(ctx context.Context, want modem.PLMN) bool {
+	if os.Getenv("NOSTEER") != "" {
+		return false
+	}
+	if s.steerKnown && want == s.steer {
+		return false
+	}
+	c, cancel := s.step(ctx)
+	defer cancel()
+	if err := s.m.SelectNetwork(c, want); err != nil {
+		s.log.Warn("switcher: network selection", "plmn", want.String(), "err", err)
+		return false
+	}
+	s.steer, s.steerKnown = want, true
+	return true
+}
+
+// steerActive holds the active profile off a network it must not use when
+// another allowed one was seen: cheaper and faster than leaving the
+// profile. It reports whether it acted.
+func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
+	p := s.cfg.Profile(s.active)
+	serving := s.obs.plmn()
+	if p == nil || !s.obs.registered || s.cfg.SIM.Method == profiles.MethodAutonomous || !s.needsSteer(p, serving, now) {
+		return false
+	}
+	if s.scanAt.IsZero() || now.Sub(s.scanAt) >= scanMaxAge {
+		if !s.rescan(ctx, now) {
+			return false
+		}
+	}
+	want := s.steerWant(p, serving, now)
+	if want.IsZero() || (s.steerKnown && want == s.steer) {
+		return false
+	}
+	if !s.applySteer(ctx, want) {
+		return false
+	}
+	s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{
+		reason(CodeSteered, "%q held to network %s: %s is outside its allowlist or quarantined", s.active, want, serving)}}, false)
+	s.pdpUp, s.pdpTried = false, false
+	return true
+}
