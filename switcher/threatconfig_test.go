@@ -222,3 +222,17 @@ func TestD3RecoveryFieldsHaveAnEffect(t *testing.T) {
 		t.Errorf("max_recoveries_per_day 0: recovery at minute %d, want none", got)
 	}
 }
+
+// sim.applet.activate_apdu may use {aid} and {aid_len} (validation accepts
+// them): they reach the driver filled in, {index} left for it.
+func TestAppletTemplateFillsAIDPlaceholders(t *testing.T) {
+	ap := profiles.Defaults().SIM.Applet
+	ap.ActivateAPDU = "80E2{index}00{aid_len}{aid}"
+	got := switcher.AppletTemplate(ap)
+	if len(got.APDUs) != 1 || got.APDUs[0].APDU != "80E2{index}000AF04D554C5449494D5349" {
+		t.Fatalf("APDUs = %+v", got.APDUs)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("the driver refuses the filled template: %v", err)
+	}
+}
