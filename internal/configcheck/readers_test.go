@@ -100,6 +100,19 @@ func TestEveryFieldHasAReader(t *testing.T) {
 		t.Fatalf("only %d leaves found; is the walk right?", len(all))
 	}
 	read := readFields(t)
+	// Controls: the analysis sees a field the switcher reads, and does not
+	// count the assignments imsid --simulate makes to the config it
+	// generates, nor the loader's own walk.
+	if !slices.ContainsFunc(read["Policy.NoServiceTrigger"], func(s string) bool { return strings.HasPrefix(s, "switcher/") }) {
+		t.Fatalf("policy.no_service_trigger: no reader found in switcher/ (%v); is the analysis broken?", read["Policy.NoServiceTrigger"])
+	}
+	for k, where := range read {
+		for _, w := range where {
+			if strings.HasPrefix(w, "cmd/imsid/genconfig.go") || strings.HasPrefix(w, "profiles/validate.go") {
+				t.Errorf("%s counted as read at %s", k, w)
+			}
+		}
+	}
 	var unread []string
 	for _, l := range all {
 		if len(read[l.key]) == 0 {
