@@ -43,19 +43,18 @@ type SIM struct {
 
 // Applet is the APDU template for a multi-IMSI applet. In the APDUs, {index}
 // is replaced by the profile's index as one hex byte and {aid} by the AID.
+// The driver always talks to the applet on a logical channel it opens by
+// AID (AT+CCHO, or MANAGE CHANNEL and SELECT over AT+CSIM on modems without
+// it), so there is no channel choice and no SELECT template.
 type Applet struct {
-	AID HexBytes `yaml:"aid" json:"aid"`
-	// SelectAPDU is sent on a basic channel (AT+CSIM); on a logical channel the
-	// modem selects the AID itself (AT+CCHO) and this is skipped.
-	SelectAPDU   string   `yaml:"select_apdu" json:"select_apdu"`
+	AID          HexBytes `yaml:"aid" json:"aid"`
 	ActivateAPDU string   `yaml:"activate_apdu" json:"activate_apdu"`
-	Channel      string   `yaml:"channel" json:"channel"`
 	ExpectSW     []string `yaml:"expect_sw" json:"expect_sw"`
 }
 
-// EUICC configures eUICC profile enabling.
+// EUICC configures eUICC profile enabling. The ISD-R is addressed by the
+// AID GSMA SGP.22 fixes for every eUICC.
 type EUICC struct {
-	ISDRAID HexBytes `yaml:"isdr_aid" json:"isdr_aid"`
 	// Refresh asks the eUICC to REFRESH after enabling so the modem picks the
 	// new identity up without a CFUN cycle.
 	Refresh bool `yaml:"refresh" json:"refresh"`
@@ -334,12 +333,12 @@ type D6Signal struct {
 	UnknownCellMax    DBm  `yaml:"unknown_cell_max" json:"unknown_cell_max"`
 }
 
-// D7Neighbours detects empty or inverted neighbour lists.
+// D7Neighbours detects empty or inverted neighbour lists. The list is read
+// with the serving cell at every signal poll.
 type D7Neighbours struct {
-	Enabled    bool     `yaml:"enabled" json:"enabled"`
-	Poll       Duration `yaml:"poll" json:"poll"`
-	EmptyPolls int      `yaml:"empty_polls" json:"empty_polls"`
-	MinRSRP    DBm      `yaml:"min_rsrp" json:"min_rsrp"`
+	Enabled    bool `yaml:"enabled" json:"enabled"`
+	EmptyPolls int  `yaml:"empty_polls" json:"empty_polls"`
+	MinRSRP    DBm  `yaml:"min_rsrp" json:"min_rsrp"`
 }
 
 // D8Jamming detects RF denial; its response suspends switching.
@@ -364,10 +363,10 @@ type D9Churn struct {
 	ReleaseWithin Duration `yaml:"release_within" json:"release_within"`
 }
 
-// D10SIM detects SIM, ICCID, IMSI and IMEI changes.
+// D10SIM detects SIM, ICCID, IMSI and IMEI changes. The identity is read
+// at every signal poll.
 type D10SIM struct {
-	Enabled bool     `yaml:"enabled" json:"enabled"`
-	Check   Duration `yaml:"check" json:"check"`
+	Enabled bool `yaml:"enabled" json:"enabled"`
 }
 
 // API configures the local HTTP API.

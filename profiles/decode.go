@@ -211,6 +211,13 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, path string, depth
 		}
 		seen[k.Value] = k.Line
 		idx, ok := fields[k.Value]
+		if why, gone := removedFields[child]; gone && !ok {
+			if len(d.errs) < maxErrors {
+				d.errs = append(d.errs, FieldError{File: d.file, Line: k.Line, Path: child,
+					Msg: fmt.Sprintf("field %s was removed: %s", child, why), Err: ErrRemovedField})
+			}
+			continue
+		}
 		if !ok {
 			d.add(k.Line, child, "unknown field%s", suggest(k.Value, fields))
 			continue

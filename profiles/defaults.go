@@ -14,12 +14,9 @@ import (
 // P2=01, "refresh now", so the modem re-reads the IMSI without a CFUN cycle.
 var (
 	DefaultAppletAID      = HexBytes{0xF0, 'M', 'U', 'L', 'T', 'I', 'I', 'M', 'S', 'I'}
-	DefaultSelectAPDU     = "00A40400{aid_len}{aid}"
 	DefaultActivateAPDU   = "8014{index}01"
-	DefaultISDRAID        = HexBytes{0xA0, 0x00, 0x00, 0x05, 0x59, 0x10, 0x10, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0x00, 0x00, 0x01, 0x00}
 	DefaultProbeURL       = "http://connectivitycheck.gstatic.com/generate_204"
 	DefaultRATs           = []RAT{RATLTE, RATNR}
-	DefaultAppletChannel  = "logical"
 	DefaultAppletExpectSW = []string{"9000"}
 )
 
@@ -33,12 +30,10 @@ func Defaults() Config {
 		SIM: SIM{
 			Applet: Applet{
 				AID:          append(HexBytes(nil), DefaultAppletAID...),
-				SelectAPDU:   DefaultSelectAPDU,
 				ActivateAPDU: DefaultActivateAPDU,
-				Channel:      DefaultAppletChannel,
 				ExpectSW:     append([]string(nil), DefaultAppletExpectSW...),
 			},
-			EUICC: EUICC{ISDRAID: append(HexBytes(nil), DefaultISDRAID...), Refresh: true},
+			EUICC: EUICC{Refresh: true},
 		},
 		Policy: Policy{
 			Probes: Probes{
@@ -82,12 +77,12 @@ func Defaults() Config {
 				D4:                      D4CellID{Enabled: true, Polls: 2, AcceptAfter: dur(72 * time.Hour)},
 				D5:                      D5UnknownCell{Enabled: true, Transient: dur(30 * time.Minute), ReturnWindow: dur(7 * 24 * time.Hour)},
 				D6:                      D6Signal{Enabled: true, KnownCellDelta: 12, UnknownCellMargin: 10, UnknownCellMax: -65},
-				D7:                      D7Neighbours{Enabled: true, Poll: dur(60 * time.Second), EmptyPolls: 3, MinRSRP: -100},
+				D7:                      D7Neighbours{Enabled: true, EmptyPolls: 3, MinRSRP: -100},
 				D8: D8Jamming{Enabled: true, URCHold: dur(10 * time.Second), MinRSRP: -105, MaxSINR: 0, MaxRSRQ: -15,
 					SINRDrop: 10, Polls: 3, BlackoutFor: dur(5 * time.Minute)},
 				D9: D9Churn{Enabled: true, ShortCount: 3, ShortWindow: dur(10 * time.Minute), LongCount: 6,
 					LongWindow: dur(time.Hour), ReleaseWithin: dur(120 * time.Second)},
-				D10: D10SIM{Enabled: true, Check: dur(time.Hour)},
+				D10: D10SIM{Enabled: true},
 			},
 		},
 		API: API{Socket: "/run/imsid/imsid.sock", SocketMode: 0o660},

@@ -3,6 +3,8 @@ package profiles
 import (
 	"os"
 	"reflect"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,9 +119,34 @@ func TestDefaultsDocumented(t *testing.T) {
 		}
 	}
 	walk(reflect.TypeFor[Config](), "")
+	fields, removed, _ := strings.Cut(string(doc), "\n## Removed fields\n")
+	removed, _, _ = strings.Cut(removed, "\n## ")
 	for _, p := range paths {
-		if !strings.Contains(string(doc), "| `"+p+"` |") {
+		if !strings.Contains(fields, "| `"+p+"` |") {
 			t.Errorf("docs/config.md has no row for `%s`", p)
+		}
+	}
+	// And the other way: a row is a field the code has, or one it
+	// refuses as removed.
+	row := regexp.MustCompile("(?m)^\\| `([a-z0-9_.\\[\\]]+)` \\|")
+	for _, m := range row.FindAllStringSubmatch(fields, -1) {
+		if !slices.Contains(paths, m[1]) {
+			t.Errorf("docs/config.md documents `%s`, which is not a field", m[1])
+		}
+	}
+	var listed []string
+	for _, m := range row.FindAllStringSubmatch(removed, -1) {
+		listed = append(listed, m[1])
+		if _, ok := removedFields[m[1]]; !ok {
+			t.Errorf("docs/config.md lists `%s` as removed; profiles does not refuse it", m[1])
+		}
+	}
+	for p := range removedFields {
+		if !slices.Contains(listed, p) {
+			t.Errorf("docs/config.md: removed field `%s` missing from \"Removed fields\"", p)
+		}
+		if slices.Contains(paths, p) {
+			t.Errorf("`%s` is both a field and removed", p)
 		}
 	}
 }

@@ -50,9 +50,6 @@ func (c *Config) Selector(p *Profile) (Selector, bool) {
 	return s, true
 }
 
-// SelectCommand returns the SELECT command for a basic channel.
-func (a *Applet) SelectCommand() []byte { return mustHex(ExpandAPDU(a.SelectAPDU, a.AID, 0)) }
-
 // ActivateCommand returns the command that makes IMSI index active.
 func (a *Applet) ActivateCommand(index int) []byte {
 	return mustHex(ExpandAPDU(a.ActivateAPDU, a.AID, index))

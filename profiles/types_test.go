@@ -226,9 +226,6 @@ func TestSelectorAndApplet(t *testing.T) {
 	if got := fmt.Sprintf("%X", a.ActivateCommand(2)); got != "80140201" {
 		t.Errorf("activate = %s", got)
 	}
-	if got := fmt.Sprintf("%X", a.SelectCommand()); got != "00A404000AF04D554C5449494D5349" {
-		t.Errorf("select = %s", got)
-	}
 	a.ExpectSW = []string{"9000", "61XX"}
 	for sw, want := range map[uint16]bool{0x9000: true, 0x6110: true, 0x6A82: false, 0x9001: false} {
 		if a.SuccessSW(sw) != want {

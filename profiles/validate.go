@@ -135,14 +135,6 @@ func (v *validator) sim(c *Config) {
 		if n := len(a.AID); n < 5 || n > 16 {
 			v.fail("sim.applet.aid", "an AID is 5 to 16 bytes, got %d", n)
 		}
-		switch a.Channel {
-		case "logical", "basic":
-		default:
-			v.fail("sim.applet.channel", "want logical (AT+CCHO/+CGLA) or basic (AT+CSIM), got %q", a.Channel)
-		}
-		if a.Channel == "basic" {
-			v.apdu("sim.applet.select_apdu", a.SelectAPDU, a.AID, false)
-		}
 		v.apdu("sim.applet.activate_apdu", a.ActivateAPDU, a.AID, true)
 		if len(a.ExpectSW) == 0 {
 			v.fail("sim.applet.expect_sw", "at least one status word is required, e.g. 9000")
@@ -151,10 +143,6 @@ func (v *validator) sim(c *Config) {
 			if !swRE.MatchString(sw) {
 				v.fail(fmt.Sprintf("sim.applet.expect_sw[%d]", i), "want 4 upper-case hex digits, the last two may be XX (e.g. 9000, 61XX), got %q", sw)
 			}
-		}
-	case MethodEUICC:
-		if n := len(s.EUICC.ISDRAID); n < 5 || n > 16 {
-			v.fail("sim.euicc.isdr_aid", "an AID is 5 to 16 bytes, got %d", n)
 		}
 	}
 }
@@ -488,7 +476,6 @@ func (v *validator) policy(c *Config) {
 	v.between(d+"d6_signal.known_cell_delta", float64(th.D6.KnownCellDelta), 1, 60, "dB")
 	v.between(d+"d6_signal.unknown_cell_margin", float64(th.D6.UnknownCellMargin), 1, 60, "dB")
 	v.between(d+"d6_signal.unknown_cell_max", float64(th.D6.UnknownCellMax), -140, -25, "dBm")
-	v.positive(d+"d7_neighbours.poll", th.D7.Poll)
 	v.atLeast(d+"d7_neighbours.empty_polls", th.D7.EmptyPolls, 1)
 	v.between(d+"d7_neighbours.min_rsrp", float64(th.D7.MinRSRP), -140, -44, "dBm")
 	v.positive(d+"d8_jamming.urc_hold", th.D8.URCHold)
@@ -506,7 +493,6 @@ func (v *validator) policy(c *Config) {
 		v.fail(d+"d9_churn.long_window", "must be longer than short_window (%s)", th.D9.ShortWindow)
 	}
 	v.positive(d+"d9_churn.release_within", th.D9.ReleaseWithin)
-	v.positive(d+"d10_sim.check", th.D10.Check)
 }
 
 func (v *validator) api(a *API) {

@@ -180,28 +180,32 @@ func TestValidationRules(t *testing.T) {
 			[]want{{4, "sim.method", `unknown method "magic"`}}},
 		{"shared apn only for applet/autonomous", withProfiles("euicc\n  apn: x", p("  - name: a\n\ticcid: \"8901260123456789012\"\n\tapn: y\n\tmccs: [\"310\"]\n")),
 			[]want{{8, "sim.apn", "only for the applet and autonomous"}}},
-		{"applet section with euicc", withProfiles("euicc\n  applet: {channel: basic}", p("  - name: a\n\ticcid: \"8901260123456789012\"\n\tapn: y\n\tmccs: [\"310\"]\n")),
+		{"applet section with euicc", withProfiles("euicc\n  applet: {expect_sw: [\"9000\"]}", p("  - name: a\n\ticcid: \"8901260123456789012\"\n\tapn: y\n\tmccs: [\"310\"]\n")),
 			[]want{{8, "sim.applet", "only used with method applet"}}},
 		{"euicc section with slot", withProfiles("slot\n  euicc: {refresh: false}", p("  - name: a\n\tslot: 1\n\tapn: y\n\tmccs: [\"310\"]\n")),
 			[]want{{8, "sim.euicc", "only used with method euicc"}}},
 		{"applet aid length", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    aid: A0000000\n", 1),
 			[]want{{6, "sim.applet.aid", "5 to 16 bytes, got 4"}}},
-		{"applet channel", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    channel: both\n", 1),
-			[]want{{6, "sim.applet.channel", `got "both"`}}},
+		{"applet channel was removed", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    channel: logical\n", 1),
+			[]want{{6, "sim.applet.channel", "field sim.applet.channel was removed: the driver always opens a logical channel"}}},
 		{"activate needs index", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    activate_apdu: \"80140001\"\n", 1),
 			[]want{{6, "sim.applet.activate_apdu", "{index}"}}},
 		{"unknown placeholder", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    activate_apdu: \"8014{index}{p2}\"\n", 1),
 			[]want{{6, "sim.applet.activate_apdu", "unknown placeholder"}}},
 		{"apdu not hex", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    activate_apdu: \"80ZZ{index}01\"\n", 1),
 			[]want{{6, "sim.applet.activate_apdu", "want a 4- to 261-byte APDU"}}},
-		{"select apdu checked on basic channel", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    channel: basic\n    select_apdu: \"00A4\"\n", 1),
-			[]want{{7, "sim.applet.select_apdu", "want a 4- to 261-byte APDU"}}},
+		{"select apdu was removed", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    select_apdu: \"00A4\"\n", 1),
+			[]want{{6, "sim.applet.select_apdu", "field sim.applet.select_apdu was removed"}}},
 		{"expect_sw shape", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    expect_sw: [\"9000\", \"6x00\"]\n", 1),
 			[]want{{6, "sim.applet.expect_sw[1]", `got "6x00"`}}},
 		{"expect_sw empty", strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    expect_sw: []\n", 1),
 			[]want{{6, "sim.applet.expect_sw", "at least one status word"}}},
-		{"isdr aid", withProfiles("euicc\n  euicc: {isdr_aid: A000}", p("  - name: a\n\ticcid: \"8901260123456789012\"\n\tapn: y\n\tmccs: [\"310\"]\n")),
-			[]want{{8, "sim.euicc.isdr_aid", "5 to 16 bytes, got 2"}}},
+		{"isdr aid was removed", withProfiles("euicc\n  euicc: {isdr_aid: A0000005591010FFFFFFFF8900000100}", p("  - name: a\n\ticcid: \"8901260123456789012\"\n\tapn: y\n\tmccs: [\"310\"]\n")),
+			[]want{{8, "sim.euicc.isdr_aid", "field sim.euicc.isdr_aid was removed: the ISD-R AID is fixed by GSMA SGP.22"}}},
+		{"d7 poll was removed", base + "  threats:\n    d7_neighbours: {poll: 60s}\n",
+			[]want{{14, "policy.threats.d7_neighbours.poll", "field policy.threats.d7_neighbours.poll was removed"}}},
+		{"d10 check was removed", base + "  threats:\n    d10_sim: {check: 1h}\n",
+			[]want{{14, "policy.threats.d10_sim.check", "field policy.threats.d10_sim.check was removed"}}},
 
 		// profiles: presence, names
 		{"no profiles", strings.Replace(base, "profiles:\n  - name: home\n    index: 0\n    apn: internet\n    plmns: [\"310260\"]\n", "profiles: []\n", 1),
@@ -394,6 +398,24 @@ func TestValidationRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { checkErrors(t, tt.src, tt.wants) })
+	}
+}
+
+// A removed field is refused with a typed cause, so callers (imsictl
+// config check, the daemon's reload) can tell it from a typo.
+func TestRemovedFieldIsTyped(t *testing.T) {
+	src := strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    channel: logical\n", 1)
+	_, err := profiles.Parse("t.yaml", []byte(src))
+	if !errors.Is(err, profiles.ErrRemovedField) {
+		t.Fatalf("err = %v, want ErrRemovedField", err)
+	}
+	var fe profiles.FieldError
+	if !errors.As(err, &fe) || fe.Path != "sim.applet.channel" {
+		t.Errorf("FieldError = %+v", fe)
+	}
+	_, err = profiles.Parse("t.yaml", []byte(strings.Replace(base, "  method: applet\n", "  method: applet\n  applet:\n    chanel: logical\n", 1)))
+	if err == nil || errors.Is(err, profiles.ErrRemovedField) {
+		t.Errorf("a typo = %v, want an unknown field that is not ErrRemovedField", err)
 	}
 }
 

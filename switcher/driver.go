@@ -3,6 +3,7 @@ package switcher
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strings"
 
 	"github.com/imsid/imsid/modem"
@@ -183,7 +184,10 @@ func AppletTemplate(ap profiles.Applet) modem.AppletTemplate {
 		t.AID = strings.ToUpper(hex.EncodeToString(ap.AID))
 	}
 	if ap.ActivateAPDU != "" {
-		t.APDUs = []modem.APDUTemplate{{APDU: ap.ActivateAPDU, Expect: ap.ExpectSW}}
+		// The driver fills {index} itself; {aid} and {aid_len}, which
+		// the config accepts, are filled here.
+		apdu := strings.NewReplacer("{aid}", t.AID, "{aid_len}", fmt.Sprintf("%02X", len(t.AID)/2)).Replace(ap.ActivateAPDU)
+		t.APDUs = []modem.APDUTemplate{{APDU: apdu, Expect: ap.ExpectSW}}
 	}
 	return t
 }

@@ -68,9 +68,8 @@ func ThreatConfig(cfg *profiles.Config) threat.Config {
 		c.D2.MaxChangesPerHour = t.D2.MaxChangesPerHour
 	}
 	c.D3.Enabled = t.D3.Enabled
-	if t.D3.MaxRecoveries > 0 {
-		c.D3.MaxRecoveriesPerDay = t.D3.MaxRecoveries
-	}
+	c.D3.RecoveryBackoff = t.D3.RecoveryBackoff.Std()
+	c.D3.MaxRecoveriesPerDay = t.D3.MaxRecoveries // 0 turns the recovery off
 	c.D4.Enabled = t.D4.Enabled
 	if t.D4.Polls > 0 {
 		c.D4.Polls = t.D4.Polls
@@ -80,16 +79,22 @@ func ThreatConfig(cfg *profiles.Config) threat.Config {
 	setD(&c.D5.TransientMax, t.D5.Transient)
 	setD(&c.D5.TransientGone, t.D5.ReturnWindow)
 	c.D6.Enabled = t.D6.Enabled
+	c.D6.KnownCellExcess = float64(t.D6.KnownCellDelta)
+	c.D6.UnknownOverP90 = float64(t.D6.UnknownCellMargin)
+	c.D6.UnknownAbsolute = float64(t.D6.UnknownCellMax)
 	c.D7.Enabled = t.D7.Enabled
 	if t.D7.EmptyPolls > 0 {
 		c.D7.EmptyPolls = t.D7.EmptyPolls
 	}
+	c.D7.EmptyMinRSRP = float64(t.D7.MinRSRP)
 	c.D8.Enabled = t.D8.Enabled
 	setD(&c.D8.URCFor, t.D8.URCHold)
 	setD(&c.D8.BlackoutWindow, t.D8.BlackoutFor)
 	if t.D8.Polls > 0 {
 		c.D8.Polls = t.D8.Polls
 	}
+	c.D8.MinRSRP, c.D8.MaxSINR = float64(t.D8.MinRSRP), float64(t.D8.MaxSINR)
+	c.D8.MaxRSRQ, c.D8.SINRDrop = float64(t.D8.MaxRSRQ), float64(t.D8.SINRDrop)
 	c.D9.Enabled = t.D9.Enabled
 	if t.D9.ShortCount > 0 {
 		c.D9.ShortCount, c.D9.LongCount = t.D9.ShortCount, max(t.D9.LongCount, t.D9.ShortCount)

@@ -232,6 +232,17 @@ func genConfigFor(t *testing.T, scenario, dir string, edit func(string) string) 
 	return path
 }
 
+// mustReplace replaces the first old in s, and fails the test if there is
+// none: an edit of the generated config that silently does nothing would
+// test the defaults instead.
+func mustReplace(t *testing.T, s, old, new string) string {
+	t.Helper()
+	if !strings.Contains(s, old) {
+		t.Fatalf("generated config has no %q:\n%s", old, s)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
 // The scenario's identities, which must never appear in clear in a log.
 var clearIdentities = []string{"262011234567890", "234150999999999", "310260123456789", "89490200001234567890"}
 
@@ -300,7 +311,7 @@ func TestE2ESimulate(t *testing.T) {
 	tcpAddr := l.Addr().String()
 	l.Close()
 	cfgPath := genConfigFor(t, "../../simulator/scenarios/basic.yaml", dir, func(s string) string {
-		s = strings.Replace(s, "api:\n", fmt.Sprintf("api:\n  listen: %q\n  token_file: %q\n", tcpAddr, tokenFile), 1)
+		s = mustReplace(t, s, "api:\n", fmt.Sprintf("api:\n  listen: %q\n  token_file: %q\n", tcpAddr, tokenFile))
 		s += fmt.Sprintf("upstream:\n  url: %q\n  token_file: %q\n  fleet_salt: \"e2e-fleet-salt-0001\"\n  heartbeat: 1h\n  batch_size: 5\n",
 			up.URL+"/v1/events", upTokenFile)
 		good = s
@@ -514,7 +525,8 @@ func TestE2EKillDuringSwitch(t *testing.T) {
 	sim := startProc(t, "modemsim", "--scenario", "../../simulator/scenarios/basic.yaml", "--speed", "4", "--link", link)
 	waitFor(t, 10*time.Second, "modemsim's pty", func() bool { return strings.Count(sim.stdout.String(), "\n") >= 2 })
 	cfgPath := genConfigFor(t, "../../simulator/scenarios/basic.yaml", dir, func(s string) string {
-		return strings.Replace(s, "max: 6, window: 1h", "max: 50, window: 1h", 1)
+		// Operator switches count against the cap, and the trials make many.
+		return mustReplace(t, s, "policy:\n", "policy:\n  switch_cap: {max: 50, window: 1h}\n")
 	})
 	sock := filepath.Join(dir, "imsid.sock")
 	uc := unixClient(sock)
@@ -625,7 +637,7 @@ func TestE2EFaults(t *testing.T) {
 	dir := t.TempDir()
 	scen := "../../simulator/scenarios/faults.yaml"
 	cfgPath := genConfigFor(t, scen, dir, func(s string) string {
-		return strings.Replace(s, "format: text", "format: json", 1)
+		return s + "log: {format: json}\n"
 	})
 	// Long enough after the port loss (300 s) for the connect guard (20 s
 	// real) to start over should the session start wedge.

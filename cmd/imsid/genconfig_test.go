@@ -2,7 +2,10 @@ package main
 
 import (
 	"path/filepath"
+	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
@@ -33,6 +36,46 @@ func TestGenConfigEveryScenario(t *testing.T) {
 				t.Fatal("no profiles")
 			}
 		})
+	}
+}
+
+// The generated config holds what the scenario dictates (device, method,
+// profiles, site) and nothing else: every policy knob is the product's
+// default, so `imsid --simulate` and `make demo` show what ships.
+func TestGenConfigTakesProductDefaults(t *testing.T) {
+	files, err := filepath.Glob("../../simulator/scenarios/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	def := profiles.Defaults()
+	for _, f := range files {
+		sc, err := simulator.LoadScenario(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := genConfig(sc, "/dev/null", "/tmp/x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := profiles.Parse("gen", []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := *cfg
+		// What the scenario and the run dictate.
+		got.Modem.Device, got.SIM.Method, got.SIM.APN, got.Profiles = "", "", "", nil
+		got.Policy.Site.CountryMCC, got.Policy.Site.BorderMCCs = "", nil
+		got.API.Socket, got.StateDir = def.API.Socket, def.StateDir
+		if d := cmp.Diff(def, got); d != "" {
+			t.Errorf("%s: generated config departs from the product defaults (-default +generated):\n%s", filepath.Base(f), d)
+		}
+		for i, p := range cfg.Profiles {
+			want := profiles.DefaultProfile(i)
+			if p.PDPType != want.PDPType || p.APNAuth != want.APNAuth || p.BillingDay != want.BillingDay ||
+				p.Priority != want.Priority || !slices.Equal(p.RATs, want.RATs) {
+				t.Errorf("%s: profile %s departs from the profile defaults: %+v", filepath.Base(f), p.Name, p)
+			}
+		}
 	}
 }
 

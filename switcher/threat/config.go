@@ -166,6 +166,12 @@ type D3Config struct {
 	StormWindow time.Duration
 	// MaxRecoveriesPerDay caps the suggested CFUN recovery for #3/#6/#8.
 	MaxRecoveriesPerDay int
+	// RecoveryBackoff is how long a sticky reject (#3/#6/#8 with an active
+	// subscription) must persist before the CFUN recovery is suggested,
+	// and how long after one recovery the next may be: a network that
+	// rejects a valid SIM this way is usually busy fixing something, and
+	// an immediate re-attach only adds to the signalling storm.
+	RecoveryBackoff time.Duration
 }
 
 // D4Config: cell identity inconsistency.
@@ -277,7 +283,7 @@ func DefaultConfig() Config {
 			LockRecurWithin: 24 * time.Hour},
 		D2: D2Config{Enabled: true, MaxChangesPerHour: 3, ConfirmPolls: 2, ConfirmWithin: 5 * time.Minute},
 		D3: D3Config{Enabled: true, CaptureWindow: 120 * time.Second, UnknownCellFactor: 1.5, RoamingFactor: 0.5,
-			StormCount: 5, StormWindow: 10 * time.Minute, MaxRecoveriesPerDay: 3},
+			StormCount: 5, StormWindow: 10 * time.Minute, MaxRecoveriesPerDay: 3, RecoveryBackoff: 10 * time.Minute},
 		D4: D4Config{Enabled: true, Polls: 2, AcceptAfter: 3 * 24 * time.Hour, RadioReuseWindow: 10 * time.Minute},
 		D5: D5Config{Enabled: true, TransientMax: 30 * time.Minute, TransientGone: 7 * 24 * time.Hour},
 		D6: D6Config{Enabled: true, KnownCellExcess: 12, Polls: 2, UnknownOverP90: 10, UnknownAbsolute: -65,
@@ -324,6 +330,9 @@ func (c *Config) Validate() error {
 	}
 	if c.D2.ConfirmPolls < 0 || c.D2.ConfirmPolls > 10 {
 		return bad("D2.ConfirmPolls", "must be within [0, 10]")
+	}
+	if c.D3.RecoveryBackoff < 0 {
+		return bad("D3.RecoveryBackoff", "must be ≥ 0")
 	}
 	if c.D2.ConfirmWithin < 0 {
 		return bad("D2.ConfirmWithin", "must be ≥ 0")

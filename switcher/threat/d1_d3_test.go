@@ -171,10 +171,33 @@ func TestD3(t *testing.T) {
 				}
 			}},
 		{name: "reject7 on the baseline cell: 3.0", steps: one(0, reject(7, &cellA)), rule: "D3", want: SeverityHigh, score: 3},
-		{name: "reject8 with an active subscription schedules CFUN recovery", steps: one(0, withSub(reject(8, &cellA), SubscriptionActive)),
-			rule: "D3", want: SeverityHigh, score: 3, check: func(t *testing.T, rs []Result) {
+		{name: "reject8 with an active subscription schedules CFUN recovery after the backoff", steps: every(0, 5*time.Minute, 3, func(int) Observation {
+			return withSub(reject(8, &cellA), SubscriptionActive)
+		}), rule: "D3", want: SeverityHigh, score: 3, check: func(t *testing.T, rs []Result) {
+			for i, want := range []bool{false, false, true} { // 0, 5 min, 10 min: the default backoff is 10 min
+				if got := rs[i].Response.Actions.Has(ActRecoverCFUN); got != want {
+					t.Errorf("poll %d: CFUN recovery = %v, want %v", i, got, want)
+				}
+			}
+		}},
+		{name: "recovery_backoff 0: CFUN recovery at once", cfg: func(c *Config) { c.D3.RecoveryBackoff = 0 },
+			steps: one(0, withSub(reject(8, &cellA), SubscriptionActive)), rule: "D3", want: SeverityHigh, score: 3,
+			check: func(t *testing.T, rs []Result) {
 				if !rs[0].Response.Actions.Has(ActRecoverCFUN) {
 					t.Error("no CFUN recovery")
+				}
+			}},
+		{name: "recovery backoff restarts after service came back", steps: seq(
+			one(0, withSub(reject(3, &cellA), SubscriptionActive)),
+			one(6*time.Minute, normal(cellA)),
+			one(12*time.Minute, withSub(reject(3, &cellA), SubscriptionActive)),
+			one(21*time.Minute, withSub(reject(3, &cellA), SubscriptionActive)),
+			one(22*time.Minute, withSub(reject(3, &cellA), SubscriptionActive))),
+			rule: "D3", want: SeverityHigh, check: func(t *testing.T, rs []Result) {
+				for i, want := range []bool{false, false, false, false, true} {
+					if got := rs[i].Response.Actions.Has(ActRecoverCFUN); got != want {
+						t.Errorf("step %d: CFUN recovery = %v, want %v", i, got, want)
+					}
 				}
 			}},
 		{name: "FP reject8_inactive_sim: Low, no CFUN", steps: one(0, withSub(reject(8, &cellA), SubscriptionSuspended)),

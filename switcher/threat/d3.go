@@ -9,6 +9,9 @@ import (
 type d3 struct {
 	rejects    []time.Time
 	recoveries []time.Time
+	// stickySince is when the current run of sticky rejects (with an
+	// active subscription) was first seen; zero once registered again.
+	stickySince time.Time
 }
 
 func (*d3) info() DetectorInfo {
@@ -45,6 +48,9 @@ var causes = map[int]causeInfo{
 
 func (d *d3) observe(e *env, o *Observation) []Finding {
 	reg := o.Registration
+	if reg != nil && reg.Status.Registered() {
+		d.stickySince = time.Time{} // service is back: nothing to recover
+	}
 	if reg == nil || reg.RejectCause == nil || reg.Status.Registered() {
 		// A cause shown next to a registered status is stale.
 		return nil
@@ -86,7 +92,20 @@ func (d *d3) observe(e *env, o *Observation) []Finding {
 			// An inactive SIM explains the reject (Rayhunter's #8 FP).
 			score = 0.5
 		case SubscriptionActive:
-			if len(d.recoveries) < cfg.MaxRecoveriesPerDay {
+			// The recovery waits RecoveryBackoff from the first sticky
+			// reject of the run, and as long again after each recovery.
+			if d.stickySince.IsZero() {
+				d.stickySince = e.now
+			}
+			from := d.stickySince
+			if n := len(d.recoveries); n > 0 && d.recoveries[n-1].After(from) {
+				from = d.recoveries[n-1]
+			}
+			switch due := from.Add(cfg.RecoveryBackoff); {
+			case len(d.recoveries) >= cfg.MaxRecoveriesPerDay:
+			case e.now.Before(due):
+				evidence = append(evidence, ev("recovery_due", due))
+			default:
 				resp.Actions |= ActRecoverCFUN
 				d.recoveries = append(d.recoveries, e.now)
 			}
