@@ -40,6 +40,7 @@ var (
 	dstLength = flag.Duration("dst.length", 2*time.Hour, "DST: scenario time per seed")
 	dstOut    = flag.String("dst.out", "", "DST: directory for shrunk failing scenarios (default: the test's temp dir)")
 	dstShrink = flag.Bool("dst.shrink", true, "DST: shrink failing timelines")
+	dstStrict = flag.Bool("dst.strict", false, "DST: treat the seeds of known-failing.txt like any other")
 )
 
 // Bounds the invariants are checked against (docs/switcher.md states them).
@@ -407,7 +408,13 @@ func (c *checker) allowed(imsi, plmn string) bool {
 	return true // a foreign identity: not ours to judge here
 }
 
+// dstDebug, when set, sees every threat result (for a debugging test).
+var dstDebug func(threat.Result)
+
 func (c *checker) onThreat(r threat.Result) {
+	if dstDebug != nil {
+		dstDebug(r)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.findings = append(c.findings, r.Findings...)
@@ -577,6 +584,9 @@ func TestDST(t *testing.T) {
 	}
 	seeds := *dstSeeds
 	known := knownFailing(t)
+	if *dstStrict {
+		known = nil
+	}
 	var failed, knownSeen []uint64
 	for i := range seeds {
 		seed := *dstFrom + uint64(i)

@@ -3,6 +3,7 @@ package threat
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/imsid/imsid/modem"
@@ -70,6 +71,15 @@ type ProfilePolicy struct {
 	// RoamingExpected marks a profile that is meant to roam (D2c off, D3
 	// scores ×0.5).
 	RoamingExpected bool
+}
+
+// outsideAllowlist reports whether the profile has an allowlist and plmn
+// is not on it.
+func (p ProfilePolicy) outsideAllowlist(plmn modem.PLMN) bool {
+	if len(p.AllowedPLMNs) == 0 && len(p.AllowedMCCs) == 0 {
+		return false
+	}
+	return !slices.Contains(p.AllowedPLMNs, plmn) && !slices.Contains(p.AllowedMCCs, plmn.MCC)
 }
 
 // BaselineConfig bounds and paces the per-site baseline.

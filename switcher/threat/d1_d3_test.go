@@ -153,6 +153,12 @@ func reject(cause int, c *cellSpec) Observation {
 	return Observation{Profile: "home", Registration: r}
 }
 
+// camped adds the cell the modem is camped on in limited service.
+func camped(o Observation, c cellSpec) Observation {
+	o.Serving = &modem.ServingCell{PLMN: plmn(c.plmn), CellID: ptr(c.ci), Tech: modem.TechLTE}
+	return o
+}
+
 func TestD3(t *testing.T) {
 	withSub := func(o Observation, s Subscription) Observation { o.Subscription = s; return o }
 	roam := func(o Observation) Observation { o.Profile = "roam"; return o }
@@ -171,6 +177,10 @@ func TestD3(t *testing.T) {
 				}
 			}},
 		{name: "reject7 on the baseline cell: 3.0", steps: one(0, reject(7, &cellA)), rule: "D3", want: SeverityHigh, score: 3},
+		// Once its own network has vanished a modem tries the others and
+		// collects their location rejects: not a finding against them.
+		{name: "FP reject11 from a network outside the allowlist: nothing", steps: one(0, camped(reject(11, &cellForeign), cellForeign)), rule: "D3", want: never},
+		{name: "reject11 from an allowed network: scored", steps: one(0, reject(11, &cellA)), rule: "D3", want: SeverityMedium, score: 1.5},
 		{name: "reject8 with an active subscription schedules CFUN recovery after the backoff", steps: every(0, 5*time.Minute, 3, func(int) Observation {
 			return withSub(reject(8, &cellA), SubscriptionActive)
 		}), rule: "D3", want: SeverityHigh, score: 3, check: func(t *testing.T, rs []Result) {

@@ -46,6 +46,10 @@ var causes = map[int]causeInfo{
 	35: {1.5, "requested service option not authorised", false},
 }
 
+// locationCause: the network refuses this area or this PLMN, not the
+// identity (#11, #12, #13, #15).
+func locationCause(c int) bool { return c == 11 || c == 12 || c == 13 || c == 15 }
+
 func (d *d3) observe(e *env, o *Observation) []Finding {
 	reg := o.Registration
 	if reg != nil && reg.Status.Registered() {
@@ -65,6 +69,14 @@ func (d *d3) observe(e *env, o *Observation) []Finding {
 	ci, ok := causes[cause]
 	if !ok {
 		return nil
+	}
+	if locationCause(cause) {
+		// A location cause from a network the profile may not use anyway
+		// is what a modem collects trying other operators once its own
+		// network has vanished (TS 23.122 §4.4.3): expected, not hostile.
+		if p := e.scopeFor(o, ScopeCell).PLMN; !p.IsZero() && e.policy.outsideAllowlist(p) {
+			return nil
+		}
 	}
 	cfg := &e.cfg.D3
 	d.rejects = append(pruneBefore(d.rejects, e.now.Add(-cfg.StormWindow)), e.now)

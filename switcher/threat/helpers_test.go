@@ -23,6 +23,8 @@ var (
 	cellC = cellSpec{"310260", 0x12BEF1, 0x2F, 2300, 40}
 	// cellX is the stranger: unknown CI, unknown TAC, same channel.
 	cellX = cellSpec{"310260", 0xABCDEF0, 0x9999, 5230, 301}
+	// cellForeign is on a network outside home's allowlist.
+	cellForeign = cellSpec{"310410", 0x0A1B2C3, 0x1B00, 2175, 88}
 )
 
 func (c cellSpec) key() CellKey { return CellKey{PLMN: plmn(c.plmn), CI: c.ci} }
