@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -41,6 +42,7 @@ var (
 	dstOut    = flag.String("dst.out", "", "DST: directory for shrunk failing scenarios (default: the test's temp dir)")
 	dstShrink = flag.Bool("dst.shrink", true, "DST: shrink failing timelines")
 	dstStrict = flag.Bool("dst.strict", false, "DST: treat the seeds of known-failing.txt like any other")
+	dstReplay = flag.String("dst.replay", "", "DST: replay one shrunk world (a .json written by -dst.out) with every finding and decision logged")
 )
 
 // Bounds the invariants are checked against (docs/switcher.md states them).
@@ -409,7 +411,10 @@ func (c *checker) allowed(imsi, plmn string) bool {
 }
 
 // dstDebug, when set, sees every threat result (for a debugging test).
-var dstDebug func(threat.Result)
+var (
+	dstDebug func(threat.Result)
+	dstOpts  []switcher.Option
+)
 
 func (c *checker) onThreat(r threat.Result) {
 	if dstDebug != nil {
@@ -484,8 +489,8 @@ func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
 			t.Fatal(err)
 		}
 		c := &checker{w: w, cfg: cfg, start: time.Now(), sim: sim}
-		s, err := switcher.New(cfg, dm, switcher.WithProber(simProber{sim}), switcher.WithThreat(eng),
-			switcher.WithOnThreat(c.onThreat), switcher.WithOnTick(c.tick))
+		s, err := switcher.New(cfg, dm, append([]switcher.Option{switcher.WithProber(simProber{sim}), switcher.WithThreat(eng),
+			switcher.WithOnThreat(c.onThreat), switcher.WithOnTick(c.tick)}, dstOpts...)...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -639,6 +644,31 @@ func TestDST(t *testing.T) {
 	}
 	t.Logf("%d seeds from %d, %s each: %d failing %v, %d known failing %v", seeds, *dstFrom, *dstLength, len(failed), failed,
 		len(knownSeen), knownSeen)
+}
+
+// TestDSTReplay replays one world with its findings, decisions and the
+// switcher's log: the debugging view of a failing seed.
+func TestDSTReplay(t *testing.T) {
+	if *dstReplay == "" {
+		t.Skip("no -dst.replay FILE")
+	}
+	b, err := os.ReadFile(*dstReplay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w dstWorld
+	if err := json.Unmarshal(b, &w); err != nil {
+		t.Fatal(err)
+	}
+	dstDebug = func(r threat.Result) {
+		for _, f := range r.Findings {
+			t.Logf("finding %s %s %s %s: %s", f.At.Format(time.TimeOnly), f.Rule, f.Severity, f.Scope.Key(), f.Message)
+		}
+	}
+	dstOpts = []switcher.Option{switcher.WithLogger(slog.New(slog.NewTextHandler(os.Stdout, nil)))}
+	defer func() { dstDebug, dstOpts = nil, nil }()
+	vs, ds := runDST(t, w)
+	t.Logf("violations: %v\n%s\ndecisions:\n%s", vs, w.scenario(t), dump(ds))
 }
 
 // TestDSTRegressions replays the shrunk worlds of seeds that once failed

@@ -2,7 +2,6 @@ package switcher
 
 import (
 	"context"
-	"os"
 	"time"
 
 	"github.com/imsid/imsid/modem"
@@ -70,9 +69,6 @@ func (s *Switcher) needsSteer(p *profiles.Profile, serving modem.PLMN, now time.
 // applySteer sends the selection if it differs from what the modem was
 // last told. It reports whether it sent anything.
 func (s *Switcher) applySteer(ctx context.Context, want modem.PLMN) bool {
-	if os.Getenv("NOSTEER") != "" {
-		return false
-	}
 	if s.steerKnown && want == s.steer {
 		return false
 	}
@@ -80,6 +76,13 @@ func (s *Switcher) applySteer(ctx context.Context, want modem.PLMN) bool {
 	defer cancel()
 	if err := s.m.SelectNetwork(c, want); err != nil {
 		s.log.Warn("switcher: network selection", "plmn", want.String(), "err", err)
+		if !want.IsZero() {
+			// A refused manual selection leaves the modem in manual mode
+			// on a network it cannot use: hand selection back to it.
+			if err := s.m.SelectNetwork(c, modem.PLMN{}); err == nil {
+				s.steer, s.steerKnown = modem.PLMN{}, true
+			}
+		}
 		return false
 	}
 	s.steer, s.steerKnown = want, true
