@@ -204,6 +204,9 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 					fmt.Fprintf(&b, "  %s\n", h)
 				}
 			}
+		case info.Code == api.CodeTooManyStreams:
+			fmt.Fprintf(&b, "%simsid has no event stream free: %s\n", prefix, info.Message)
+			b.WriteString("  other clients hold every stream slot; close one, or try again shortly\n")
 		case ae.Status == http.StatusServiceUnavailable:
 			fmt.Fprintf(&b, "%simsid cannot answer now: %s\n", prefix, info.Message)
 			b.WriteString("  it may be starting or have lost the modem; try again shortly, or see 'journalctl -u imsid'\n")

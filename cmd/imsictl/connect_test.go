@@ -52,3 +52,15 @@ func TestExplain(t *testing.T) {
 		})
 	}
 }
+
+// A full event-stream table is not a modem problem: the hint must not say so.
+func TestExplainTooManyStreams(t *testing.T) {
+	e := &env{now: func() time.Time { return docNow }}
+	sock := connection{opts: apiclient.Options{Socket: "/run/imsid/imsid.sock"}}
+	err := &apiclient.APIError{Op: "events", Status: 503, Info: api.ErrorInfo{Code: api.CodeTooManyStreams,
+		Message: "already 32 event streams open on the unix socket; the limit is 32"}}
+	_, code, text := explainDaemonErr(e, sock, "events", err, nil)
+	if code != exitFail || strings.Contains(text, "modem") || !strings.Contains(text, "no event stream free") {
+		t.Fatalf("%d %q", code, text)
+	}
+}

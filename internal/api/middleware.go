@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
@@ -89,6 +90,7 @@ func (s *Server) instrument(next http.Handler, listener string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), listenerKey{}, listener))
 		next.ServeHTTP(sw, r)
 		route := r.Pattern
 		if route == "" {
@@ -125,4 +127,14 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// listenerKey tags a request's context with the listener that accepted it
+// ("unix" or "tcp").
+type listenerKey struct{}
+
+// remoteRequest says whether r came in on the TCP listener.
+func remoteRequest(r *http.Request) bool {
+	l, _ := r.Context().Value(listenerKey{}).(string)
+	return l == "tcp"
 }

@@ -41,9 +41,12 @@ type Config struct {
 	MaxPin time.Duration
 	// Heartbeat is the SSE comment interval (default 15 s).
 	Heartbeat time.Duration
-	// MaxStreams bounds concurrent GET /v1/events streams (default 32): a
-	// gateway has little memory and each stream holds a buffer.
-	MaxStreams int
+	// MaxStreams bounds concurrent GET /v1/events streams on the unix
+	// socket (default 32): a gateway has little memory and each stream holds
+	// a buffer. MaxTCPStreams bounds them on the TCP listener (default 8),
+	// separately, so remote readers cannot take the local operator's slots.
+	MaxStreams    int
+	MaxTCPStreams int
 	// BackendTimeout bounds each Backend call (default 10 s).
 	BackendTimeout time.Duration
 	// ShutdownGrace bounds Close's graceful phase (default 5 s).
@@ -61,6 +64,7 @@ const (
 	DefaultMaxPin                     = 30 * 24 * time.Hour
 	DefaultHeartbeat                  = 15 * time.Second
 	DefaultMaxStreams                 = 32
+	DefaultMaxTCPStreams              = 8
 	DefaultBackendTimeout             = 10 * time.Second
 	DefaultShutdownGrace              = 5 * time.Second
 	// MinTokenLen is the shortest bearer token accepted.
@@ -124,6 +128,9 @@ func (c *Config) validate() error {
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = DefaultMaxStreams
 	}
+	if c.MaxTCPStreams <= 0 {
+		c.MaxTCPStreams = DefaultMaxTCPStreams
+	}
 	if c.BackendTimeout <= 0 {
 		c.BackendTimeout = DefaultBackendTimeout
 	}
@@ -153,7 +160,8 @@ type Server struct {
 	local  http.Handler // unix socket: no token
 	remote http.Handler // TCP: bearer token
 
-	streams atomic.Int64
+	// Event streams open per listener: each has its own limit.
+	localStreams, remoteStreams atomic.Int64
 
 	mu       sync.Mutex
 	started  bool
