@@ -359,7 +359,11 @@ func (r *Reporter) saveAdvisories(now time.Time) {
 
 func (r *Reporter) newClient(transport http.RoundTripper, cfg profiles.Upstream, o options, retryMax int) *retryablehttp.Client {
 	return &retryablehttp.Client{
-		HTTPClient:   &http.Client{Transport: transport, Timeout: cfg.Timeout.Std()},
+		HTTPClient: &http.Client{Transport: transport, Timeout: cfg.Timeout.Std(),
+			// A redirect is never followed: it would re-send the bearer
+			// token (or the signed batch) to wherever the Location points.
+			// The 3xx comes back as a StatusError; events stay queued.
+			CheckRedirect: noRedirects},
 		RetryWaitMin: o.waitMin,
 		RetryWaitMax: o.waitMax,
 		RetryMax:     retryMax,
@@ -376,6 +380,8 @@ func (r *Reporter) newClient(transport http.RoundTripper, cfg profiles.Upstream,
 		PrepareRetry: r.sign,
 	}
 }
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func readSecret(field, path string) (string, error) {
 	b, err := os.ReadFile(path)
