@@ -141,6 +141,23 @@ func VerifyAdvisory(key []byte, env Envelope, now time.Time) (Advisory, error) {
 	return parsePayload(payload, now)
 }
 
+// PeekID is the id an envelope's payload claims, for logging a rejected
+// advisory: "" when the payload cannot be read or the id is not a valid one
+// (it may be unsigned, so it is only trusted as a label).
+func PeekID(env Envelope) string {
+	payload, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		return ""
+	}
+	var p struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(payload, &p) != nil || !idRe.MatchString(p.ID) {
+		return ""
+	}
+	return p.ID
+}
+
 func parsePayload(payload []byte, now time.Time) (Advisory, error) {
 	// Unknown fields are refused: a field this build does not understand
 	// might be meant to change what the advisory does.

@@ -141,6 +141,12 @@ func TestPullMergesTightenOnly(t *testing.T) {
 	if !errors.As(err, &ae) || !errors.Is(err, ErrUnsigned) || !errors.Is(err, ErrLoosening) {
 		t.Fatalf("err = %v, want the unsigned and the loosening one named", err)
 	}
+	// Every rejection names the advisory it rejects, never "id ?".
+	for _, id := range []string{"(id adv-3)", "(id adv-4)"} {
+		if !strings.Contains(err.Error(), id) {
+			t.Errorf("err = %v: lacks %s", err, id)
+		}
+	}
 	if len(pushed) != 2 {
 		t.Errorf("callback got %d", len(pushed))
 	}

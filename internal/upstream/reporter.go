@@ -773,7 +773,11 @@ func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
 			err = r.advisories.merge(a)
 		}
 		if err != nil {
-			errs = append(errs, &AdvisoryError{Index: i, ID: a.ID, Err: err})
+			id := a.ID
+			if id == "" {
+				id = PeekID(env)
+			}
+			errs = append(errs, &AdvisoryError{Index: i, ID: id, Err: err})
 			continue
 		}
 		r.envelopes[a.ID] = env
