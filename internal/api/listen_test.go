@@ -329,3 +329,19 @@ func TestRemoteHandlerWithoutTokenFailsClosed(t *testing.T) {
 		}
 	}
 }
+
+// Idle TCP connections past the limit wait in the backlog: they hold no
+// slot, and the unix socket is always served (its own server, no limit).
+func TestIdleTCPConnectionsLeaveUnixSocketServed(t *testing.T) {
+	s, sock, _ := startServer(t, newFake(), func(c *Config) { c.MaxTCPConns = 4 })
+	for range 40 {
+		c, err := net.Dial("tcp", s.TCPAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	if code, _, b := get(t, unixClient(sock), "GET", "http://imsid/v1/status", "", ""); code != 200 {
+		t.Fatal(code, string(b))
+	}
+}

@@ -51,7 +51,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		s.metrics.authFailures.WithLabelValues(why).Inc()
-		s.log.Warn("api: refused unauthenticated request", "remote", r.RemoteAddr, "method", r.Method,
+		s.authLog.warn(s.log, "api: refused unauthenticated request", "remote", r.RemoteAddr, "method", r.Method,
 			"path", r.URL.Path, "token", why)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="imsid"`)
 		msg := map[string]string{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -47,6 +48,15 @@ type Config struct {
 	// separately, so remote readers cannot take the local operator's slots.
 	MaxStreams    int
 	MaxTCPStreams int
+	// MaxTCPConns bounds the connections the TCP listener holds open at a
+	// time (default 64); more wait in the kernel's backlog. The unix socket
+	// has its own server and is always served.
+	MaxTCPConns int
+	// TCPIdleTimeout closes idle TCP keep-alive connections (default 30 s).
+	TCPIdleTimeout time.Duration
+	// LogEvery bounds how often refused requests and accept errors are
+	// logged (default 10 s): one WARN line, then a count of those held back.
+	LogEvery time.Duration
 	// BackendTimeout bounds each Backend call (default 10 s).
 	BackendTimeout time.Duration
 	// ShutdownGrace bounds Close's graceful phase (default 5 s).
@@ -66,6 +76,9 @@ const (
 	DefaultMaxStreams                 = 32
 	DefaultMaxTCPStreams              = 8
 	DefaultBackendTimeout             = 10 * time.Second
+	DefaultMaxTCPConns                = 64
+	DefaultTCPIdleTimeout             = 30 * time.Second
+	DefaultLogEvery                   = 10 * time.Second
 	DefaultShutdownGrace              = 5 * time.Second
 	// MinTokenLen is the shortest bearer token accepted.
 	MinTokenLen = 16
@@ -131,6 +144,15 @@ func (c *Config) validate() error {
 	if c.MaxTCPStreams <= 0 {
 		c.MaxTCPStreams = DefaultMaxTCPStreams
 	}
+	if c.MaxTCPConns <= 0 {
+		c.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if c.TCPIdleTimeout <= 0 {
+		c.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if c.LogEvery <= 0 {
+		c.LogEvery = DefaultLogEvery
+	}
 	if c.BackendTimeout <= 0 {
 		c.BackendTimeout = DefaultBackendTimeout
 	}
@@ -162,6 +184,8 @@ type Server struct {
 
 	// Event streams open per listener: each has its own limit.
 	localStreams, remoteStreams atomic.Int64
+	// authLog and netLog bound the WARN lines a remote client can cause.
+	authLog, netLog *rateLog
 
 	mu       sync.Mutex
 	started  bool
@@ -189,6 +213,8 @@ func New(b Backend, cfg Config) (*Server, error) {
 		metrics:  cfg.Metrics,
 		stopping: make(chan struct{}),
 		done:     make(chan struct{}),
+		authLog:  newRateLog(cfg.Now, cfg.LogEvery),
+		netLog:   newRateLog(cfg.Now, cfg.LogEvery),
 	}
 	mux := s.routes()
 	s.local = s.instrument(s.recoverer(mux), "unix")
@@ -236,10 +262,11 @@ func (s *Server) Start() error {
 		handlers = append(handlers, s.local)
 	}
 	if s.cfg.Listen != "" {
-		l, err := net.Listen("tcp", s.cfg.Listen)
+		tl, err := net.Listen("tcp", s.cfg.Listen)
 		if err != nil {
 			return fail(fmt.Errorf("api: listen %s: %w", s.cfg.Listen, err))
 		}
+		l := net.Listener(newLimitListener(tl, s.cfg.MaxTCPConns, s.log, s.netLog))
 		lns = append(lns, l)
 		if s.cfg.TLSCert != "" {
 			cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
@@ -297,10 +324,15 @@ func (s *Server) httpServer(h http.Handler, l net.Listener) *http.Server {
 		WriteTimeout:      30 * time.Second, // SSE lifts it per stream
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if _, ok := l.(*net.UnixListener); ok {
 		hs.ConnContext = peerCredContext
+		hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+	} else {
+		// Remote clients cause these lines (accept errors, TLS handshake
+		// failures): WARN, at a bounded rate. Idle keep-alives go sooner.
+		hs.ErrorLog = log.New(&rateWriter{log: s.log, rate: s.netLog, addr: l.Addr().String()}, "", 0)
+		hs.IdleTimeout = s.cfg.TCPIdleTimeout
 	}
 	return hs
 }
