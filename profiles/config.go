@@ -377,12 +377,18 @@ type API struct {
 	SocketMode FileMode `yaml:"socket_mode" json:"socket_mode"`
 	// Listen is an optional TCP address; a bare port or ":port" binds 127.0.0.1.
 	Listen string `yaml:"listen" json:"listen,omitempty"`
-	// TokenFile holds the bearer token TCP mutations must present.
+	// TokenFile holds the bearer token TCP requests must present.
 	TokenFile string `yaml:"token_file" json:"token_file,omitempty"`
-	// TokenForReads requires the token for GETs on TCP as well.
-	TokenForReads bool   `yaml:"token_for_reads" json:"token_for_reads"`
-	TLSCert       string `yaml:"tls_cert" json:"tls_cert,omitempty"`
-	TLSKey        string `yaml:"tls_key" json:"tls_key,omitempty"`
+	// TokenForReads requires the token for GETs on TCP as well (default);
+	// false makes reads public and then needs Hosts.
+	TokenForReads bool `yaml:"token_for_reads" json:"token_for_reads"`
+	// Hosts are the Host header names the TCP listener answers.
+	Hosts   []string `yaml:"hosts" json:"hosts,omitempty"`
+	TLSCert string   `yaml:"tls_cert" json:"tls_cert,omitempty"`
+	TLSKey  string   `yaml:"tls_key" json:"tls_key,omitempty"`
+	// InsecurePlaintext allows a TCP listener on a non-loopback address
+	// without TLS.
+	InsecurePlaintext bool `yaml:"insecure_plaintext" json:"insecure_plaintext"`
 }
 
 // Upstream configures fleet reporting. An empty URL disables it.

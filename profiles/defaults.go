@@ -90,7 +90,7 @@ func Defaults() Config {
 				D10: D10SIM{Enabled: true, Check: dur(time.Hour)},
 			},
 		},
-		API: API{Socket: "/run/imsid/imsid.sock", SocketMode: 0o660},
+		API: API{Socket: "/run/imsid/imsid.sock", SocketMode: 0o660, TokenForReads: true},
 		Upstream: Upstream{
 			Auth:           AuthBearer,
 			HashIdentities: true,

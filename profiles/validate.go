@@ -522,14 +522,33 @@ func (v *validator) api(a *API) {
 	if a.Listen != "" {
 		host, port, err := net.SplitHostPort(a.Listen)
 		n, perr := strconv.Atoi(port)
+		shaped := false
 		if err != nil || perr != nil || n < 1 || n > 65535 {
 			v.fail("api.listen", "want host:port or a port, got %q", a.Listen)
 		} else if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
 			v.fail("api.listen", "want an IP address to bind, got %q", host)
+		} else {
+			shaped = true
 		}
 		if a.TokenFile == "" {
-			v.fail("api.token_file", "required when api.listen is set: TCP mutations need a bearer token")
+			v.fail("api.token_file", "required when api.listen is set: TCP requests need a bearer token")
 		}
+		if !a.TokenForReads && len(a.Hosts) == 0 {
+			v.fail("api.token_for_reads", "public reads on TCP need api.hosts, the names clients use to reach the listener (it stops DNS rebinding)")
+		}
+		if a.TLSCert == "" && !a.InsecurePlaintext && shaped && !isLoopback(host) {
+			v.fail("api.listen", "%s is not a loopback address: set api.tls_cert and api.tls_key (or insecure_plaintext: true to send the token in clear)", a.Listen)
+		}
+	}
+	for i, h := range a.Hosts {
+		if !hostRE.MatchString(h) {
+			if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err != nil {
+				v.fail(fmt.Sprintf("api.hosts[%d]", i), "%q is not a host name or IP address (no port)", h)
+			}
+		}
+	}
+	if len(a.Hosts) > 0 && a.Listen == "" {
+		v.fail("api.hosts", "applies to the TCP listener; set api.listen")
 	}
 	if (a.TLSCert == "") != (a.TLSKey == "") {
 		v.fail("api.tls_cert", "tls_cert and tls_key go together")

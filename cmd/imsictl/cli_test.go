@@ -180,7 +180,8 @@ func cliCases(dir string) []cliCase {
 		{name: "status-pinned", args: []string{"status"},
 			setup: func(t *testing.T, s *served) { s.fake.Pin(t.Context(), "telekom", 2*time.Hour) },
 			out:   []string{"telekom (pinned until 14:00 UTC, in 2h; previous vodafone)"}},
-		{name: "status-tcp", args: []string{"--url", "$URL", "status"}, out: []string{"Telekom.de"}},
+		{name: "status-tcp", args: []string{"--url", "$URL", "--token-file", goodToken, "status"}, out: []string{"Telekom.de"}},
+		{name: "status-tcp-no-token", args: []string{"--url", "$URL", "status"}, code: 1, errOut: []string{"wants a bearer token"}},
 		{name: "status-timeout", args: []string{"status", "--timeout", "300ms"}, code: 3,
 			setup: func(t *testing.T, s *served) {
 				s.fake.mu.Lock()

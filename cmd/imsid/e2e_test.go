@@ -201,6 +201,15 @@ func on(c *http.Client, base, profile string) func() bool {
 	}
 }
 
+// bearer is a transport adding the API token.
+type bearer string
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 func post(t *testing.T, c *http.Client, url, token, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
@@ -322,9 +331,12 @@ func TestE2ESimulate(t *testing.T) {
 		t.Fatalf("socket mode %v, want 0660 socket", fi.Mode())
 	}
 
-	// Status over TCP; mutations there need the token.
+	// Status over TCP needs the token by default, and so do mutations.
 	tcp := "http://" + tcpAddr
-	if !on(http.DefaultClient, tcp, "telekom-de")() {
+	if _, err := getStatus(http.DefaultClient, tcp); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("status over TCP without a token: %v", err)
+	}
+	if !on(&http.Client{Transport: bearer(token)}, tcp, "telekom-de")() {
 		t.Fatal("status over TCP")
 	}
 	if code, body := post(t, http.DefaultClient, tcp+"/v1/switch", "", `{"profile":"vodafone-uk","reason":"e2e"}`); code != http.StatusUnauthorized {

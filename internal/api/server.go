@@ -29,12 +29,20 @@ type Config struct {
 	SocketMode fs.FileMode
 	// Listen is an optional TCP address ("127.0.0.1:8787", ":0" in tests).
 	Listen string
-	// Token is the bearer token TCP requests must present: mutations always,
-	// reads too when TokenForReads. Required with Listen.
-	Token         string
-	TokenForReads bool
-	// TLSCert and TLSKey (PEM files) turn TLS on for the TCP listener.
-	TLSCert, TLSKey string
+	// Token is the bearer token every TCP request but /healthz and /readyz
+	// must present. Required with Listen.
+	Token string
+	// PublicReads lets GETs on TCP through without the token. It needs
+	// Hosts: a public read is what a DNS-rebinding page would make.
+	PublicReads bool
+	// Hosts, when set, are the only Host header names (port ignored) the
+	// TCP listener answers.
+	Hosts []string
+	// TLSCert and TLSKey (PEM files) turn TLS on for the TCP listener. A
+	// listener on an address other than loopback needs them, unless
+	// InsecurePlaintext.
+	TLSCert, TLSKey   string
+	InsecurePlaintext bool
 
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
@@ -88,12 +96,14 @@ const (
 // token file. Logger, Metrics and Now are left for the caller.
 func ConfigFrom(a profiles.API) (Config, error) {
 	c := Config{
-		Socket:        a.Socket,
-		SocketMode:    fs.FileMode(a.SocketMode),
-		Listen:        a.Listen,
-		TokenForReads: a.TokenForReads,
-		TLSCert:       a.TLSCert,
-		TLSKey:        a.TLSKey,
+		Socket:            a.Socket,
+		SocketMode:        fs.FileMode(a.SocketMode),
+		Listen:            a.Listen,
+		PublicReads:       !a.TokenForReads,
+		Hosts:             a.Hosts,
+		TLSCert:           a.TLSCert,
+		TLSKey:            a.TLSKey,
+		InsecurePlaintext: a.InsecurePlaintext,
 	}
 	if a.TokenFile != "" {
 		b, err := os.ReadFile(a.TokenFile)
@@ -122,6 +132,12 @@ func (c *Config) validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("api: tls_cert and tls_key go together")
+	}
+	if c.Listen != "" && c.PublicReads && len(c.Hosts) == 0 {
+		return errors.New("api: public reads on TCP (token_for_reads: false) need api.hosts, the names the listener answers")
+	}
+	if c.Listen != "" && c.TLSCert == "" && !c.InsecurePlaintext && !LoopbackAddr(c.Listen) {
+		return fmt.Errorf("api: listen %s is not a loopback address: it needs tls_cert and tls_key (or insecure_plaintext: true)", c.Listen)
 	}
 	if c.TLSCert != "" && c.Listen == "" {
 		return errors.New("api: tls_cert without a TCP listen address")
@@ -169,6 +185,19 @@ func (c *Config) validate() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// LoopbackAddr reports whether a host:port binds only loopback.
+func LoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Server serves the API on its listeners. Start it once; Shutdown or Close

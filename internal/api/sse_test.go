@@ -268,7 +268,9 @@ func TestSSESlowClientDropped(t *testing.T) {
 func TestSSEOverTCP(t *testing.T) {
 	f := newFake()
 	s, _, _ := startServer(t, f, nil)
-	resp, err := http.Get("http://" + s.TCPAddr().String() + "/v1/events")
+	req, _ := http.NewRequest("GET", "http://"+s.TCPAddr().String()+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

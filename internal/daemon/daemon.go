@@ -193,7 +193,7 @@ func restartOnly(a, b *profiles.Config) []string {
 	if a.Modem != b.Modem {
 		out = append(out, "modem")
 	}
-	if a.API != b.API {
+	if !sameJSON(a.API, b.API) {
 		out = append(out, "api")
 	}
 	if !sameJSON(a.Upstream, b.Upstream) {
