@@ -5,9 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
@@ -53,11 +58,10 @@ func (g *globals) resolve(e *env) (connection, error) {
 		// .ipk's config uses /var/run), else a try-out one (imsid
 		// --simulate).
 		if _, err := os.Stat(apiclient.DefaultSocket()); err != nil {
-			for _, alt := range []string{openWrtSocket, api.TryOutSocket()} {
-				if _, err := os.Stat(alt); err == nil {
-					c.opts.Socket = alt
-					break
-				}
+			if _, err := os.Stat(openWrtSocket); err == nil {
+				c.opts.Socket = openWrtSocket
+			} else if alt := api.TryOutSocket(); trustedTryOut(alt, os.Getuid()) {
+				c.opts.Socket = alt
 			}
 		}
 	}
@@ -91,7 +95,48 @@ func (g *globals) resolve(e *env) (connection, error) {
 		// needed, and not sending it keeps it off the wire.
 		c.opts.Token = ""
 	}
+	if c.opts.Token != "" {
+		if u, err := url.Parse(c.opts.URL); err == nil && strings.EqualFold(u.Scheme, "http") && !loopbackHost(u.Hostname()) {
+			return c, fmt.Errorf("%w: %s is not a loopback address; use https:// (the daemon's api.tls_cert), or a tunnel to a loopback address", ErrPlaintextToken, u.Host)
+		}
+	}
 	return c, nil
+}
+
+// ErrPlaintextToken: the bearer token would cross the network in clear.
+var ErrPlaintextToken = errors.New("refusing to send the bearer token over plain http")
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// trustedTryOut reports whether the try-out socket at path (in the shared
+// temporary directory, where any local user can create files) is the
+// caller's own: a socket owned by uid that no other user can reach (mode
+// 0600, or inside a directory only uid may enter). Anything else could be
+// another user impersonating the daemon, and is not used.
+func trustedTryOut(path string, uid int) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() != fs.ModeSocket {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) != uid {
+		return false
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return true
+	}
+	di, err := os.Lstat(filepath.Dir(path))
+	if err != nil || !di.IsDir() {
+		return false
+	}
+	ds, ok := di.Sys().(*syscall.Stat_t)
+	return ok && int(ds.Uid) == uid && di.Mode().Perm()&0o077 == 0
 }
 
 func readToken(path string) (string, error) {
