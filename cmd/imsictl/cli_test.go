@@ -180,6 +180,30 @@ func cliCases(dir string) []cliCase {
 		{name: "status-pinned", args: []string{"status"},
 			setup: func(t *testing.T, s *served) { s.fake.Pin(t.Context(), "telekom", 2*time.Hour) },
 			out:   []string{"telekom (pinned until 14:00 UTC, in 2h; previous vodafone)"}},
+		{name: "status-hostile-operator", args: []string{"status"},
+			// A broadcast operator name is the network's to choose: a fake
+			// base station can put escape sequences and bidi overrides in it.
+			setup: func(t *testing.T, s *served) {
+				s.fake.mu.Lock()
+				s.fake.operator = "Evil\x1b]0;pwned\x07\x1b[2J\u202eliah\u009b"
+				s.fake.mu.Unlock()
+			},
+			out: []string{`Evil\x1b]0;pwned\x07\x1b[2J\u202eliah\u009b (26201)`},
+			check: func(t *testing.T, _ *served, r result) {
+				if strings.ContainsAny(r.stdout, "\x1b\x07\u202e\u009b") {
+					t.Errorf("raw control or bidi characters printed:\n%q", r.stdout)
+				}
+			}},
+		{name: "events-hostile", args: []string{"events"},
+			setup: func(t *testing.T, s *served) {
+				s.fake.publish(docNow, api.EventState, api.StateChange{From: "connected", To: "x\x1b[8mhidden", Event: "\u202eevil"})
+			},
+			out: []string{`x\x1b[8mhidden`, `\u202eevil`},
+			check: func(t *testing.T, _ *served, r result) {
+				if strings.ContainsAny(r.stdout, "\x1b\u202e") {
+					t.Errorf("raw control or bidi characters printed:\n%q", r.stdout)
+				}
+			}},
 		{name: "status-tcp", args: []string{"--url", "$URL", "--token-file", goodToken, "status"}, out: []string{"Telekom.de"}},
 		{name: "status-tcp-no-token", args: []string{"--url", "$URL", "status"}, code: 1, errOut: []string{"wants a bearer token"}},
 		{name: "status-timeout", args: []string{"status", "--timeout", "300ms"}, code: 3,

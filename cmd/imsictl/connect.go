@@ -193,16 +193,17 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 	switch {
 	case errors.As(err, &ue):
 		info := api.ErrorInfo{Code: "unreachable", Message: ue.Error()}
+		target, cause := safe(ue.Target), safe(fmt.Sprint(ue.Err))
 		tcp := conn.opts.URL != ""
 		switch {
 		case ue.Reason == "permission":
-			fmt.Fprintf(&b, "%spermission denied on the daemon's socket %s\n", prefix, ue.Target)
+			fmt.Fprintf(&b, "%spermission denied on the daemon's socket %s\n", prefix, target)
 			b.WriteString("  the socket is for root and the imsid group: run with sudo, or add yourself to the group\n")
 		case ue.Reason == "timeout":
-			fmt.Fprintf(&b, "%simsid at %s did not answer within %s\n", prefix, ue.Target, timeoutOf(conn))
+			fmt.Fprintf(&b, "%simsid at %s did not answer within %s\n", prefix, target, timeoutOf(conn))
 			b.WriteString("  it may be busy or wedged: check 'systemctl status imsid' and 'journalctl -u imsid'; raise --timeout to wait longer\n")
 		case tcp:
-			fmt.Fprintf(&b, "%scannot reach imsid at %s: %v\n", prefix, ue.Target, ue.Err)
+			fmt.Fprintf(&b, "%scannot reach imsid at %s: %s\n", prefix, target, cause)
 			var uae x509.UnknownAuthorityError
 			if errors.As(ue.Err, &uae) {
 				b.WriteString("  the daemon's TLS certificate is not signed by a CA this machine trusts: pass it with --ca-file FILE\n")
@@ -210,14 +211,18 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 				b.WriteString("  is imsid running there with api.listen set, and is the port reachable from here?\n")
 			}
 		default:
-			fmt.Fprintf(&b, "%simsid is not running (nothing answers on %s: %v)\n", prefix, ue.Target, ue.Err)
+			fmt.Fprintf(&b, "%simsid is not running (nothing answers on %s: %s)\n", prefix, target, cause)
 			b.WriteString("  start it:        sudo systemctl start imsid\n")
 			b.WriteString("  or try it out:   imsid --simulate   (a simulated modem; imsictl finds its socket)\n")
 			b.WriteString("  another daemon?  --socket PATH or IMSICTL_SOCKET; over TCP: --url URL --token-file FILE\n")
 		}
 		return info, exitUnreachable, b.String()
 	case errors.As(err, &ae):
+		// The message and profile names come from the daemon (or whatever
+		// answers at --url): printed safe, and the JSON error carries the
+		// same text.
 		info := ae.Info
+		sanitize(&info)
 		if info.Code == "" {
 			info.Code = http.StatusText(ae.Status)
 		}
@@ -260,7 +265,7 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 		}
 		return info, exitFail, b.String()
 	default:
-		fmt.Fprintf(&b, "%s%v\n", prefix, err)
+		fmt.Fprintf(&b, "%s%s\n", prefix, safe(err.Error()))
 		return api.ErrorInfo{Code: "failed", Message: err.Error()}, exitFail, b.String()
 	}
 }

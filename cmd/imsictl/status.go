@@ -36,6 +36,7 @@ func runStatus(ctx context.Context, e *env, g *globals, args []string) int {
 	if now.IsZero() {
 		now = e.now()
 	}
+	sanitize(&st)
 	printStatus(e.stdout, newPalette(e, g), st, now)
 	return exitOK
 }
