@@ -355,9 +355,38 @@ func dupCheck[T comparable](v *validator, path string, xs []T) {
 	}
 }
 
+// MinDuration is the shortest value each timer accepts (MinTimer for the
+// ones not listed): below it a poll floods the modem or the fleet, or a
+// window is too short to mean anything. `heartbeat: 1ns` once made ~157
+// fsync'd upstream posts a second.
+var MinDuration = map[string]time.Duration{
+	"policy.probes.interval":                       5 * time.Second,
+	"policy.probes.timeout":                        500 * time.Millisecond,
+	"policy.switch_cap.window":                     time.Minute,
+	"policy.threats.window":                        time.Minute,
+	"policy.threats.d1b_rat_lock.check":            time.Minute,
+	"policy.threats.d7_neighbours.poll":            5 * time.Second,
+	"policy.threats.d10_sim.check":                 time.Minute,
+	"policy.threats.baseline_learning":             time.Minute,
+	"policy.threats.d4_cell_identity.accept_after": time.Minute,
+	"upstream.heartbeat":                           30 * time.Second,
+	"upstream.advisory_poll":                       time.Minute,
+}
+
+// MinTimer is the floor of every timer MinDuration does not name.
+const MinTimer = time.Second
+
+// positive checks a timer: positive, and not below its floor.
 func (v *validator) positive(path string, d Duration) {
-	if d <= 0 {
+	floor, ok := MinDuration[path]
+	if !ok {
+		floor = MinTimer
+	}
+	switch {
+	case d <= 0:
 		v.fail(path, "must be a positive duration, got %s", d)
+	case d < Duration(floor):
+		v.fail(path, "%s is too short: at least %s", d, Duration(floor))
 	}
 }
 

@@ -423,6 +423,15 @@ func TestE2ESimulate(t *testing.T) {
 	if st, err := getStatus(uc, base); !p.running() || err != nil || !st.Ready {
 		t.Fatalf("not serving after a bad reload: %v", err)
 	}
+	// So is a timer below its floor: a reload must not flood the modem.
+	if !strings.Contains(good, "  signal_poll: 10s\n") {
+		t.Fatal("the generated config has no signal_poll: 10s line")
+	}
+	os.WriteFile(cfgPath, []byte(strings.Replace(good, "  signal_poll: 10s\n", "  signal_poll: 1ns\n", 1)), 0o600)
+	p.signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "the rejected signal_poll reload in the log", func() bool {
+		return strings.Contains(p.stderr.String(), "policy.signal_poll: 1ns is too short")
+	})
 	os.WriteFile(cfgPath, []byte(good), 0o600)
 	p.signal(syscall.SIGHUP)
 	waitFor(t, 10*time.Second, "the good reload", func() bool { return strings.Contains(p.stderr.String(), "config reloaded") })
