@@ -1,6 +1,9 @@
 package profiles
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -588,8 +591,14 @@ func (v *validator) api(a *API) {
 }
 
 func (v *validator) upstream(u *Upstream) {
+	if len(u.AdvisoryKey) > 0 && publicTestKey(u.AdvisoryKey) {
+		v.fail("upstream.advisory_key", "this is a published test key (RFC 8032 or imsid's tests): anyone can sign advisories with it; use the fleet's own key")
+	}
 	if u.URL == "" {
 		return
+	}
+	if u.HashIdentities && placeholder(string(u.FleetSalt)) {
+		v.fail("upstream.fleet_salt", "a placeholder, not a salt: the same value everywhere would let anyone reverse the hashes; use a random one per fleet (head -c 24 /dev/urandom | base64)")
 	}
 	p, err := url.Parse(u.URL)
 	switch {
@@ -620,6 +629,47 @@ func (v *validator) upstream(u *Upstream) {
 	v.positive("upstream.heartbeat", u.Heartbeat)
 	v.positive("upstream.timeout", u.Timeout)
 	v.positive("upstream.advisory_poll", u.AdvisoryPoll)
+}
+
+// testKeySeeds are the private keys of published ed25519 test vectors
+// (RFC 8032 section 7.1: TEST 1, 2, 3, 1024 and SHA(abc)) and of imsid's own
+// tests: their public keys verify signatures anyone can make.
+var testKeySeeds = []string{
+	"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+	"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+	"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+	"f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
+	"833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
+	hex.EncodeToString([]byte("imsid-advisory-test-key-32-bytes")),
+}
+
+func publicTestKey(k PublicKey) bool {
+	for _, s := range testKeySeeds {
+		seed, err := hex.DecodeString(s)
+		if err != nil || len(seed) != ed25519.SeedSize {
+			continue
+		}
+		if bytes.Equal(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey), k) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeholderWords mark a value copied from an example rather than chosen.
+var placeholderWords = []string{"changeme", "change-me", "change_me", "replaceme", "replace-me", "replace_me",
+	"placeholder", "example", "your-", "your_", "todo", "xxxx"}
+
+// placeholder reports whether s looks like an example value: a placeholder
+// word, or one character repeated.
+func placeholder(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range placeholderWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return len(s) > 0 && strings.Count(s, s[:1]) == len(s)
 }
 
 func isLoopback(host string) bool {

@@ -159,6 +159,11 @@ func cliCases(dir string) []cliCase {
 	os.WriteFile(badToken, []byte("not-the-token-at-all\n"), 0o600)
 	badConfig := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(badConfig, []byte("modem:\n  device: /dev/ttyUSB2\n  baud: fast\nsim:\n  method: teleport\n"), 0o600)
+	// The shipped example with its TCP listener turned on but no token file
+	// yet: the daemon would exit at start, so validate must refuse it.
+	example, _ := os.ReadFile("../../examples/imsid.yaml")
+	noToken := filepath.Join(dir, "no-token.yaml")
+	os.WriteFile(noToken, []byte(strings.Replace(string(example), "  # listen: \"8787\"", "  listen: \"8787\"\n  token_file: missing.token", 1)), 0o600)
 
 	return []cliCase{
 		// status
@@ -352,6 +357,8 @@ func cliCases(dir string) []cliCase {
 		// config validate
 		{name: "config-valid", args: []string{"config", "validate", "../../examples/imsid.yaml"}, doc: "config-valid",
 			out: []string{"../../examples/imsid.yaml: valid"}},
+		{name: "config-missing-token-file", args: []string{"config", "validate", noToken}, code: 1,
+			errOut: []string{"api.token_file: " + filepath.Join(dir, "missing.token") + " does not exist"}},
 		{name: "config-invalid", args: []string{"config", "validate", badConfig}, code: 1, doc: "config-invalid",
 			errOut: []string{badConfig + ":3: modem.baud"}},
 		{name: "config-invalid-json", args: []string{"config", "validate", "--json", badConfig}, code: 1, doc: "config-invalid-json",

@@ -300,7 +300,7 @@ func TestE2ESimulate(t *testing.T) {
 	tokenFile := filepath.Join(dir, "api.token")
 	upTokenFile := filepath.Join(dir, "up.token")
 	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
-	os.WriteFile(upTokenFile, []byte("upstream-token\n"), 0o600)
+	os.WriteFile(upTokenFile, []byte("upstream-token-0123456789\n"), 0o600)
 	good := ""
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

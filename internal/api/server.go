@@ -89,7 +89,7 @@ const (
 	DefaultLogEvery                   = 10 * time.Second
 	DefaultShutdownGrace              = 5 * time.Second
 	// MinTokenLen is the shortest bearer token accepted.
-	MinTokenLen = 16
+	MinTokenLen = profiles.MinSecretLen
 )
 
 // ConfigFrom turns the config file's api section into a Config, reading the
