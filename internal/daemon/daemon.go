@@ -111,6 +111,10 @@ type Daemon struct {
 
 	persistKick chan struct{}
 	lostKick    chan struct{}
+
+	// requeue is an operator's switch request accepted before a restart
+	// and not acted on; the first switcher gets it again.
+	requeue atomic.Pointer[manualRequest]
 }
 
 // New checks o; nothing runs until Run.
@@ -349,6 +353,7 @@ func (d *Daemon) restore(cfg *profiles.Config) (*switcher.Snapshot, error) {
 		return nil, fmt.Errorf("state store: %w", err)
 	}
 	d.jour = &journal{d: d, byRef: map[uint64]switcher.Intent{}}
+	d.requeue.Store(d.journalledRequest())
 	if snap != nil {
 		snap.Pending = nil
 	}
@@ -554,7 +559,14 @@ func (d *Daemon) newSwitcher(a *driverModem, restore *switcher.Snapshot) (*switc
 		switcher.WithOnThreat(d.onThreat),
 		// Persist after the tick has published its view: a kick from a
 		// decision, mid-tick, would still export the state before it.
-		switcher.WithOnTick(d.kickPersist),
+		switcher.WithOnTick(func() {
+			d.kickPersist()
+			if sw := d.sw.Load(); sw != nil && d.requeue.Load() != nil {
+				// After the tick has published its view, so the request
+				// sees the settled state; outside the switcher's goroutine.
+				go d.requeueRequest(sw)
+			}
+		}),
 		switcher.WithOnModemLost(func() {
 			select {
 			case d.lostKick <- struct{}{}:

@@ -149,6 +149,11 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 				d.log.Warn("persist decision", "err", err)
 			}
 		}
+		if dec.Trigger == switcher.TriggerManual {
+			// The switcher acted on the operator's request (a switch is
+			// journalled as an intent from here on) or refused it.
+			d.forgetRequest()
+		}
 		_, _ = d.hub.Publish(api.EventDecision, decisionDTO(dec))
 		if dec.Kind == switcher.KindSwitch {
 			code := ""

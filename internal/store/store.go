@@ -121,6 +121,7 @@ var (
 	keyLedger     = []byte("ledger")
 	keySnapshot   = []byte("snapshot")
 	keyAdvisories = []byte("advisories")
+	keyRequest    = []byte("manual_request")
 	keyDropped    = []byte("outbox_dropped")
 	keySchema     = []byte("schema")
 )
