@@ -209,6 +209,13 @@ func cliCases(dir string) []cliCase {
 					t.Errorf("raw control or bidi characters printed:\n%q", r.stdout)
 				}
 			}},
+		{name: "status-dropped", args: []string{"status"},
+			setup: func(t *testing.T, s *served) {
+				s.fake.mu.Lock()
+				s.fake.dropped = api.Dropped{Decisions: 3, UpstreamEvents: 7}
+				s.fake.mu.Unlock()
+			},
+			out: []string{"not written", "3 decisions, 7 upstream events", "is the disk full?"}},
 		{name: "status-tcp", args: []string{"--url", "$URL", "--token-file", goodToken, "status"}, out: []string{"Telekom.de"}},
 		{name: "status-tcp-no-token", args: []string{"--url", "$URL", "status"}, code: 1, errOut: []string{"wants a bearer token"}},
 		{name: "status-timeout", args: []string{"status", "--timeout", "300ms"}, code: 3,

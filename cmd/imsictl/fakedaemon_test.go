@@ -33,6 +33,7 @@ type fakeDaemon struct {
 	quarantine map[string]time.Time
 	block      chan struct{} // Status waits on it when set
 	operator   string        // the network's operator name, when set
+	dropped    api.Dropped
 	switches   []string
 	acked      []string
 	subs       []uint64 // the resume point of every Subscribe
@@ -98,6 +99,7 @@ func (f *fakeDaemon) Status(ctx context.Context) (api.Status, error) {
 		ActiveProfile:   api.Ptr(f.active),
 		PreviousProfile: api.Ptr("vodafone"),
 		Pin:             f.pin,
+		Dropped:         f.dropped,
 		Link: api.Link{Up: true, IP: api.Ptr("10.64.3.17"), LastProbe: &api.Probe{At: docNow.Add(-20 * time.Second), OK: true,
 			Target: "http://connectivitycheck.gstatic.com/generate_204", LatencyMS: api.Ptr(48.0)}},
 		Threat: api.Threat{Level: "none", Scores: []api.ThreatScore{{Scope: "device", Score: 0.4, Level: "none"}}},

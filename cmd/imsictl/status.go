@@ -171,6 +171,10 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 	if !st.Modem.Responding {
 		line("modem", p.red("not responding")+" "+str(st.Modem.Device))
 	}
+	if dr := st.Dropped; dr.Decisions > 0 || dr.UpstreamEvents > 0 {
+		line("not written", p.red(fmt.Sprintf("%d decisions, %d upstream events", dr.Decisions, dr.UpstreamEvents))+
+			" (the state file could not be written: is the disk full?)")
+	}
 	tw.Flush()
 }
 

@@ -97,6 +97,7 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if !st.DwellUntil.IsZero() {
 		out.SwitchBudget.DwellUntil = api.Ptr(st.DwellUntil)
 	}
+	out.Dropped = api.Dropped{Decisions: d.droppedDecisions.Load(), UpstreamEvents: d.droppedUpstream.Load()}
 	d.mu.Lock()
 	out.Threat = threatDTO(d.lastThreat)
 	d.mu.Unlock()

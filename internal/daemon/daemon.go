@@ -115,6 +115,25 @@ type Daemon struct {
 	// requeue is an operator's switch request accepted before a restart
 	// and not acted on; the first switcher gets it again.
 	requeue atomic.Pointer[manualRequest]
+
+	// Records lost to failed writes (a full disk), for status and metrics.
+	droppedDecisions, droppedUpstream atomic.Uint64
+}
+
+// noteDrop counts a record whose write failed, and reports whether it did
+// (a write refused because the daemon is stopping is not a drop).
+func (d *Daemon) noteDrop(record string, err error) bool {
+	if err == nil || errors.Is(err, store.ErrClosed) || errors.Is(err, upstream.ErrClosed) {
+		return false
+	}
+	switch record {
+	case api.DropDecision:
+		d.droppedDecisions.Add(1)
+	case api.DropUpstreamEvent:
+		d.droppedUpstream.Add(1)
+	}
+	d.metrics.AddWriteDrop(record)
+	return true
 }
 
 // New checks o; nothing runs until Run.

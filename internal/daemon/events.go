@@ -129,8 +129,8 @@ func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
 	if d.rep == nil {
 		return
 	}
-	if _, err := d.rep.Publish(typ, data); err != nil {
-		d.log.Warn("upstream outbox", "type", string(typ), "err", err)
+	if _, err := d.rep.Publish(typ, data); d.noteDrop(api.DropUpstreamEvent, err) {
+		d.log.Warn("upstream event dropped: the outbox write failed", "type", string(typ), "err", err)
 	}
 }
 
@@ -145,8 +145,8 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 	}
 	d.q.push(func() {
 		if raw, err := json.Marshal(dec); err == nil {
-			if err := d.st.PutDecision(dec.Seq, raw); err != nil && !errors.Is(err, store.ErrClosed) {
-				d.log.Warn("persist decision", "err", err)
+			if err := d.st.PutDecision(dec.Seq, raw); d.noteDrop(api.DropDecision, err) {
+				d.log.Warn("decision dropped: the state file write failed", "seq", dec.Seq, "err", err)
 			}
 		}
 		if dec.Trigger == switcher.TriggerManual {
