@@ -415,4 +415,6 @@ type Upstream struct {
 type Log struct {
 	Format LogFormat  `yaml:"format" json:"format"`
 	Level  slog.Level `yaml:"level" json:"level"`
+	// Output is where lines go and how their priority travels.
+	Output LogOutput `yaml:"output" json:"output"`
 }

@@ -102,7 +102,7 @@ func Defaults() Config {
 		},
 		StateDir:     "/var/lib/imsid",
 		PersistEvery: dur(time.Minute),
-		Log:          Log{Format: LogText, Level: slog.LevelInfo},
+		Log:          Log{Format: LogText, Level: slog.LevelInfo, Output: LogAuto},
 	}
 }
 
