@@ -393,8 +393,11 @@ type API struct {
 
 // Upstream configures fleet reporting. An empty URL disables it.
 type Upstream struct {
-	URL       string       `yaml:"url" json:"url,omitempty"`
-	Auth      UpstreamAuth `yaml:"auth" json:"auth"`
+	URL  string       `yaml:"url" json:"url,omitempty"`
+	Auth UpstreamAuth `yaml:"auth" json:"auth"`
+	// DeviceID names this device to the fleet; empty: derived from the
+	// machine id, else a random one kept in the state file.
+	DeviceID string `yaml:"device_id" json:"device_id,omitempty"`
 	TokenFile string       `yaml:"token_file" json:"token_file,omitempty"`
 	HMACKey   string       `yaml:"hmac_key_file" json:"hmac_key_file,omitempty"`
 	CAFile    string       `yaml:"ca_file" json:"ca_file,omitempty"`

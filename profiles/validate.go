@@ -594,6 +594,9 @@ func (v *validator) upstream(u *Upstream) {
 	if len(u.AdvisoryKey) > 0 && publicTestKey(u.AdvisoryKey) {
 		v.fail("upstream.advisory_key", "this is a published test key (RFC 8032 or imsid's tests): anyone can sign advisories with it; use the fleet's own key")
 	}
+	if u.DeviceID != "" && (!regionName(u.DeviceID) || placeholder(u.DeviceID)) {
+		v.fail("upstream.device_id", "want 1-64 of [A-Za-z0-9._:-], not a placeholder, got %q", u.DeviceID)
+	}
 	if u.URL == "" {
 		return
 	}

@@ -405,6 +405,11 @@ func TestValidationRules(t *testing.T) {
 			[]want{{17, "upstream.advisory_poll", "too short: at least 1m"}}},
 		{"upstream timeout floor", base + "upstream:\n  url: \"https://fleet.example.com/\"\n  token_file: t\n  fleet_salt: 0123456789abcdef\n  timeout: 1ms\n",
 			[]want{{17, "upstream.timeout", "too short: at least 1s"}}},
+		{"upstream device id", base + "upstream:\n  device_id: \"gw 1\"\n",
+			[]want{{14, "upstream.device_id", "want 1-64 of"}}},
+		{"upstream device id placeholder", base + "upstream:\n  device_id: CHANGEME\n",
+			[]want{{14, "upstream.device_id", "not a placeholder"}}},
+		{"upstream device id ok", base + "upstream:\n  device_id: store-berlin-0042\n", nil},
 		{"upstream disabled ignores the rest", base + "upstream:\n  batch_size: 0\n", nil},
 
 		// daemon

@@ -35,7 +35,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported in heartbeats.
 	Version string
-	// DeviceID names the device upstream (default: the host name).
+	// DeviceID names the device upstream (default: upstream.device_id,
+	// else derived from the machine id, else a random id kept in the state
+	// file: see deviceID).
 	DeviceID string
 	// Clock drives the switcher (default: the system clock). The simulate
 	// mode passes the simulator's accelerated clock.
@@ -158,13 +160,6 @@ func New(o Options) (*Daemon, error) {
 	}
 	if o.PersistEvery <= 0 {
 		o.PersistEvery = time.Minute
-	}
-	if o.DeviceID == "" {
-		h, err := os.Hostname()
-		if err != nil || h == "" {
-			h = "imsid"
-		}
-		o.DeviceID = h
 	}
 	d := &Daemon{o: o, log: o.Logger, persistKick: make(chan struct{}, 1), lostKick: make(chan struct{}, 1)}
 	d.cfg.Store(o.Config)
@@ -308,7 +303,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 			upstream.WithHeartbeatData(d.heartbeat),
 			upstream.WithOnAdvisories(d.onAdvisories),
 		}, d.o.UpstreamOptions...)
-		d.rep, err = upstream.New(cfg.Upstream, d.o.DeviceID, d.st, opts...)
+		d.rep, err = upstream.New(cfg.Upstream, d.deviceID(cfg), d.st, opts...)
 		if err != nil {
 			d.srv.Close()
 			d.q.close()

@@ -293,6 +293,15 @@ func (s *Store) ClearManualRequest() error {
 	}))
 }
 
+// SetDeviceID keeps the device id generated for a device without a machine
+// id.
+func (s *Store) SetDeviceID(data json.RawMessage) error {
+	return s.putBlob("set device id", keyDeviceID, data)
+}
+
+// DeviceID returns the kept device id, or ErrNotFound.
+func (s *Store) DeviceID() (json.RawMessage, error) { return s.getBlob("device id", keyDeviceID) }
+
 func (s *Store) putBlob(op string, key []byte, data json.RawMessage) error {
 	if !json.Valid(data) {
 		return opErr(op, fmt.Errorf("%w: value is not JSON", ErrInvalid))

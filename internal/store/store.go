@@ -122,6 +122,7 @@ var (
 	keySnapshot   = []byte("snapshot")
 	keyAdvisories = []byte("advisories")
 	keyRequest    = []byte("manual_request")
+	keyDeviceID   = []byte("device_id")
 	keyDropped    = []byte("outbox_dropped")
 	keySchema     = []byte("schema")
 )
