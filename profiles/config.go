@@ -397,10 +397,10 @@ type Upstream struct {
 	Auth UpstreamAuth `yaml:"auth" json:"auth"`
 	// DeviceID names this device to the fleet; empty: derived from the
 	// machine id, else a random one kept in the state file.
-	DeviceID string `yaml:"device_id" json:"device_id,omitempty"`
-	TokenFile string       `yaml:"token_file" json:"token_file,omitempty"`
-	HMACKey   string       `yaml:"hmac_key_file" json:"hmac_key_file,omitempty"`
-	CAFile    string       `yaml:"ca_file" json:"ca_file,omitempty"`
+	DeviceID  string `yaml:"device_id" json:"device_id,omitempty"`
+	TokenFile string `yaml:"token_file" json:"token_file,omitempty"`
+	HMACKey   string `yaml:"hmac_key_file" json:"hmac_key_file,omitempty"`
+	CAFile    string `yaml:"ca_file" json:"ca_file,omitempty"`
 	// HashIdentities sends IMSI/ICCID as salted hashes instead of in clear.
 	HashIdentities bool   `yaml:"hash_identities" json:"hash_identities"`
 	FleetSalt      Secret `yaml:"fleet_salt" json:"fleet_salt,omitempty"`
