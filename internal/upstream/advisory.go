@@ -158,7 +158,45 @@ func PeekID(env Envelope) string {
 	return p.ID
 }
 
+// advisoryFields are the payload's keys, spelt exactly so.
+var advisoryFields = map[string]bool{"id": true, "issued": true, "expires": true, "scope": true, "key": true, "action": true, "level": true}
+
+// strictKeys refuses a payload object whose keys repeat or are not spelt
+// exactly as advisoryFields: encoding/json would take the last of two
+// "key"s and match "KEY" to key, so a fleet-side validator reading the
+// first, or the exact spelling, could approve a different advisory than
+// the device applies.
+func strictKeys(payload []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil // not an object: the decode below says so
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k, _ := t.(string)
+		switch {
+		case seen[k]:
+			return fmt.Errorf("%w: key %q appears twice", ErrMalformed, k)
+		case !advisoryFields[k]:
+			return fmt.Errorf("%w: unknown field %q (keys are lower case: id, issued, expires, scope, key, action, level)", ErrMalformed, k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
 func parsePayload(payload []byte, now time.Time) (Advisory, error) {
+	if err := strictKeys(payload); err != nil {
+		return Advisory{}, err
+	}
 	// Unknown fields are refused: a field this build does not understand
 	// might be meant to change what the advisory does.
 	dec := json.NewDecoder(bytes.NewReader(payload))

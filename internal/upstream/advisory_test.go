@@ -79,6 +79,9 @@ func TestVerifyAdvisory(t *testing.T) {
 		{"everlasting", signed(payload(map[string]any{"expires": "2027-11-22T01:00:00Z"})), ErrMalformed, "expires"},
 		{"issued in the future", signed(payload(map[string]any{"issued": "2026-11-22T04:00:00Z", "expires": "2026-11-22T05:00:00Z"})), ErrMalformed, "issued"},
 		{"not an object", signed(`[1,2]`), ErrMalformed, ""},
+		{"duplicate key", signed(`{"id":"adv-1","issued":"2026-11-22T02:00:00Z","expires":"2026-11-23T02:00:00Z","scope":"plmn","key":"26201","key":"26202","action":"quarantine"}`), ErrMalformed, "twice"},
+		{"upper-case key", signed(`{"id":"adv-1","issued":"2026-11-22T02:00:00Z","expires":"2026-11-23T02:00:00Z","scope":"plmn","KEY":"26201","action":"quarantine"}`), ErrMalformed, `"KEY"`},
+		{"mixed-case key beside the real one", signed(`{"id":"adv-1","issued":"2026-11-22T02:00:00Z","expires":"2026-11-23T02:00:00Z","scope":"plmn","key":"26201","Key":"26202","action":"quarantine"}`), ErrMalformed, `"Key"`},
 		{"trailing data", signed(payload(nil) + `{}`), ErrMalformed, "trailing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
