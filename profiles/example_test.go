@@ -26,8 +26,10 @@ func TestExampleConfigLoadsClean(t *testing.T) {
 	}
 	// The packaged default (the .deb ships this file) names no file that
 	// a fresh install lacks: Check, imsictl config validate, accepts it.
-	if _, err := profiles.Check("../examples/imsid.yaml"); err != nil {
-		t.Errorf("examples/imsid.yaml, checked with its files:\n%v", err)
+	for _, f := range []string{"../examples/imsid.yaml", "../examples/imsid-openwrt.yaml"} {
+		if _, err := profiles.Check(f); err != nil {
+			t.Errorf("%s, checked with its files:\n%v", f, err)
+		}
 	}
 	if cfg.API.Listen != "" || cfg.Upstream.URL != "" {
 		t.Errorf("the default config turns on TCP (%q) or upstream (%q): they need files a fresh install does not have", cfg.API.Listen, cfg.Upstream.URL)
