@@ -401,18 +401,24 @@ func TestE2ESimulate(t *testing.T) {
 		st, err := getStatus(uc, base)
 		return err == nil && st.Pin != nil && st.Pin.Profile == "vodafone-uk"
 	})
-	// Metrics.
-	resp, err := uc.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`imsid_state{state="held"} 1`, `imsid_switches_total{`, `imsid_at_command_duration_seconds_bucket`, `imsid_outbox_depth`, `imsid_probe_duration_seconds`} {
-		if !strings.Contains(string(mb), want) {
-			t.Errorf("metrics lack %s", want)
+	// Metrics. The state gauge follows the transition through the
+	// daemon's event queue, a moment after the status shows the pin.
+	var mb []byte
+	wants := []string{`imsid_state{state="held"} 1`, `imsid_switches_total{`, `imsid_at_command_duration_seconds_bucket`, `imsid_outbox_depth`, `imsid_probe_duration_seconds`}
+	waitFor(t, 10*time.Second, "the metrics", func() bool {
+		resp, err := uc.Get(base + "/metrics")
+		if err != nil {
+			return false
 		}
-	}
+		mb, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range wants {
+			if !strings.Contains(string(mb), want) {
+				return false
+			}
+		}
+		return true
+	})
 
 	// SIGHUP with a broken config keeps the old one running, saying where.
 	os.WriteFile(cfgPath, []byte(good+"bogus_field: 1\n"), 0o600)

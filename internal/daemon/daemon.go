@@ -117,6 +117,9 @@ type Daemon struct {
 	// requeue is an operator's switch request accepted before a restart
 	// and not acted on; the first switcher gets it again.
 	requeue atomic.Pointer[manualRequest]
+	// journalled: a manual request is in the state file (saves a write
+	// per manual decision when there is none).
+	journalled atomic.Bool
 
 	// Records lost to failed writes (a full disk), for status and metrics.
 	droppedDecisions, droppedUpstream atomic.Uint64

@@ -28,6 +28,7 @@ func (d *Daemon) journalRequest(profile, reason string) {
 	if err == nil {
 		err = d.st.SetManualRequest(raw)
 	}
+	d.journalled.Store(err == nil)
 	if err != nil {
 		d.log.Warn("operator switch request not journalled; a restart before it is applied loses it", "profile", profile, "err", err)
 	}
@@ -35,6 +36,9 @@ func (d *Daemon) journalRequest(profile, reason string) {
 
 // forgetRequest drops the journalled request: the switcher decided on it.
 func (d *Daemon) forgetRequest() {
+	if !d.journalled.Swap(false) {
+		return
+	}
 	if err := d.st.ClearManualRequest(); err != nil && !errors.Is(err, store.ErrClosed) {
 		d.log.Warn("clear the journalled operator request", "err", err)
 	}
@@ -50,6 +54,7 @@ func (d *Daemon) journalledRequest() *manualRequest {
 		}
 		return nil
 	}
+	d.journalled.Store(true)
 	var rq manualRequest
 	if err := json.Unmarshal(raw, &rq); err != nil || rq.Profile == "" {
 		d.log.Warn("journalled operator request unreadable; dropped", "err", err)
