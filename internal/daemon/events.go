@@ -274,15 +274,30 @@ func (d *Daemon) heartbeat() upstream.Heartbeat {
 // applyAdvisories). It runs on the reporter's goroutine and must not block.
 func (d *Daemon) onAdvisories(as []upstream.Advisory) {
 	d.threat.setAdvisories(as)
+	site := d.cfg.Load().Policy.Site
 	for _, a := range as {
-		if _, ok := advisoryScope(a); !ok {
-			d.log.Warn("fleet advisory with a scope the switcher cannot apply; ignored", "id", a.ID,
-				"scope", string(a.Scope), "key", a.Key)
+		if msg, applies := advisoryEffect(a, site); !applies {
+			d.log.Info(msg, "id", a.ID, "scope", string(a.Scope), "key", a.Key, "expires", a.Expires)
 			continue
 		}
 		d.log.Info("fleet advisory in force", "id", a.ID, "scope", string(a.Scope), "key", a.Key,
 			"action", string(a.Action), "level", string(a.Level), "expires", a.Expires)
 	}
+}
+
+// advisoryEffect says whether applyAdvisories applies a (the log must say
+// what the code does), and why not when it does not.
+func advisoryEffect(a upstream.Advisory, site profiles.Site) (string, bool) {
+	if a.Scope == upstream.ScopeRegion {
+		if inRegion(site, a.Key) {
+			return "", true
+		}
+		return "fleet advisory for a region this site is not in (policy.site.regions); not applied", false
+	}
+	if _, ok := advisoryScope(a); !ok {
+		return "fleet advisory with a key the switcher cannot apply; not applied", false
+	}
+	return "", true
 }
 
 // journal is the switcher's Journal on the store: the intent is durable
