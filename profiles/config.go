@@ -409,9 +409,14 @@ type Upstream struct {
 	OutboxMax int      `yaml:"outbox_max" json:"outbox_max"`
 	Heartbeat Duration `yaml:"heartbeat" json:"heartbeat"`
 	Timeout   Duration `yaml:"timeout" json:"timeout"`
-	// AdvisoryKey verifies signed advisories; empty ignores advisories.
-	AdvisoryKey  PublicKey `yaml:"advisory_key" json:"advisory_key,omitempty"`
-	AdvisoryPoll Duration  `yaml:"advisory_poll" json:"advisory_poll"`
+	// AdvisoryKey verifies signed advisories; empty (and no AdvisoryKeys)
+	// ignores advisories.
+	AdvisoryKey PublicKey `yaml:"advisory_key" json:"advisory_key,omitempty"`
+	// AdvisoryKeys are further keys, each with the id an envelope names in
+	// "kid": a rotation adds the next key before the fleet signs with it
+	// and drops the old one after, so stored advisories are not shed.
+	AdvisoryKeys []AdvisoryKey `yaml:"advisory_keys" json:"advisory_keys,omitempty"`
+	AdvisoryPoll Duration      `yaml:"advisory_poll" json:"advisory_poll"`
 }
 
 // Log configures slog.
@@ -420,4 +425,10 @@ type Log struct {
 	Level  slog.Level `yaml:"level" json:"level"`
 	// Output is where lines go and how their priority travels.
 	Output LogOutput `yaml:"output" json:"output"`
+}
+
+// AdvisoryKey is one named advisory verification key.
+type AdvisoryKey struct {
+	ID  string    `yaml:"id" json:"id"`
+	Key PublicKey `yaml:"key" json:"key"`
 }

@@ -594,6 +594,29 @@ func (v *validator) upstream(u *Upstream) {
 	if len(u.AdvisoryKey) > 0 && publicTestKey(u.AdvisoryKey) {
 		v.fail("upstream.advisory_key", "this is a published test key (RFC 8032 or imsid's tests): anyone can sign advisories with it; use the fleet's own key")
 	}
+	ids, keys := map[string]int{}, map[string]string{}
+	if len(u.AdvisoryKey) > 0 {
+		keys[string(u.AdvisoryKey)] = "upstream.advisory_key"
+	}
+	for i, k := range u.AdvisoryKeys {
+		path := fmt.Sprintf("upstream.advisory_keys[%d]", i)
+		switch {
+		case !regionName(k.ID):
+			v.fail(path+".id", "want 1-64 of [A-Za-z0-9._:-], got %q", k.ID)
+		case ids[k.ID] > 0:
+			v.fail(path+".id", "%q already names upstream.advisory_keys[%d]", k.ID, ids[k.ID]-1)
+		}
+		ids[k.ID] = i + 1
+		switch {
+		case len(k.Key) == 0:
+			v.fail(path+".key", "required")
+		case publicTestKey(k.Key):
+			v.fail(path+".key", "this is a published test key (RFC 8032 or imsid's tests): anyone can sign advisories with it")
+		case keys[string(k.Key)] != "":
+			v.fail(path+".key", "the same key as %s", keys[string(k.Key)])
+		}
+		keys[string(k.Key)] = path + ".key"
+	}
 	if u.DeviceID != "" && (!regionName(u.DeviceID) || placeholder(u.DeviceID)) {
 		v.fail("upstream.device_id", "want 1-64 of [A-Za-z0-9._:-], not a placeholder, got %q", u.DeviceID)
 	}

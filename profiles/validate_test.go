@@ -410,6 +410,10 @@ func TestValidationRules(t *testing.T) {
 		{"upstream device id placeholder", base + "upstream:\n  device_id: CHANGEME\n",
 			[]want{{14, "upstream.device_id", "not a placeholder"}}},
 		{"upstream device id ok", base + "upstream:\n  device_id: store-berlin-0042\n", nil},
+		{"advisory keys", base + "upstream:\n  advisory_keys:\n    - {id: \"2026\", key: 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29}\n    - {id: \"2026\", key: 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29}\n    - {id: \"bad id\", key: d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a}\n",
+			[]want{{16, "upstream.advisory_keys[1].id", `"2026" already names upstream.advisory_keys[0]`}, {16, "upstream.advisory_keys[1].key", "the same key as upstream.advisory_keys[0].key"},
+				{17, "upstream.advisory_keys[2].id", "want 1-64"}, {17, "upstream.advisory_keys[2].key", "published test key"}}},
+		{"advisory keys ok", base + "upstream:\n  advisory_key: 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29\n  advisory_keys: [{id: next, key: 3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660d}]\n", nil},
 		{"upstream disabled ignores the rest", base + "upstream:\n  batch_size: 0\n", nil},
 
 		// daemon

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/imsid/imsid/profiles"
 )
 
 // Scope is what an advisory applies to.
@@ -81,6 +83,32 @@ func (a Advisory) Active(now time.Time) bool {
 type Envelope struct {
 	Payload   string `json:"payload"`
 	Signature string `json:"signature"`
+	// KeyID names the key that signed it (upstream.advisory_keys[].id);
+	// empty: any configured key may verify it.
+	KeyID string `json:"kid,omitempty"`
+}
+
+// KeySet is the advisory keys a device accepts.
+type KeySet []NamedKey
+
+// NamedKey is one advisory key; ID "" is upstream.advisory_key.
+type NamedKey struct {
+	ID  string
+	Key ed25519.PublicKey
+}
+
+// Keys is the configured key set: advisory_key (id "") and advisory_keys.
+func Keys(cfg profiles.Upstream) KeySet {
+	var ks KeySet
+	if len(cfg.AdvisoryKey) == ed25519.PublicKeySize {
+		ks = append(ks, NamedKey{Key: ed25519.PublicKey(cfg.AdvisoryKey)})
+	}
+	for _, k := range cfg.AdvisoryKeys {
+		if len(k.Key) == ed25519.PublicKeySize {
+			ks = append(ks, NamedKey{ID: k.ID, Key: ed25519.PublicKey(k.Key)})
+		}
+	}
+	return ks
 }
 
 // Reasons an advisory is rejected.
@@ -91,6 +119,7 @@ var (
 	ErrMalformed    = errors.New("advisory is malformed")
 	ErrLoosening    = errors.New("advisory would loosen policy")
 	ErrNoKey        = errors.New("no advisory key configured")
+	ErrUnknownKey   = errors.New("advisory names a key id that is not configured")
 )
 
 // AdvisoryError says which advisory was rejected and why.
@@ -124,6 +153,15 @@ func VerifyAdvisory(key []byte, env Envelope, now time.Time) (Advisory, error) {
 	if len(key) != ed25519.PublicKeySize {
 		return Advisory{}, ErrNoKey
 	}
+	return VerifyAdvisoryKeys(KeySet{{Key: ed25519.PublicKey(key)}}, env, now)
+}
+
+// VerifyAdvisoryKeys is VerifyAdvisory with a key set: an envelope naming a
+// key id is verified with that key only, one without with any key.
+func VerifyAdvisoryKeys(keys KeySet, env Envelope, now time.Time) (Advisory, error) {
+	if len(keys) == 0 {
+		return Advisory{}, ErrNoKey
+	}
 	if env.Signature == "" {
 		return Advisory{}, ErrUnsigned
 	}
@@ -135,7 +173,21 @@ func VerifyAdvisory(key []byte, env Envelope, now time.Time) (Advisory, error) {
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return Advisory{}, fmt.Errorf("%w: signature is not a base64 ed25519 signature", ErrBadSignature)
 	}
-	if !ed25519.Verify(ed25519.PublicKey(key), payload, sig) {
+	verified, named := false, false
+	for _, k := range keys {
+		if env.KeyID != "" && k.ID != env.KeyID {
+			continue
+		}
+		named = true
+		if ed25519.Verify(k.Key, payload, sig) {
+			verified = true
+			break
+		}
+	}
+	switch {
+	case !named:
+		return Advisory{}, fmt.Errorf("%w: %q", ErrUnknownKey, env.KeyID)
+	case !verified:
 		return Advisory{}, ErrBadSignature
 	}
 	return parsePayload(payload, now)

@@ -178,6 +178,7 @@ type Stats struct {
 // Reporter drains an Outbox to the upstream and pulls advisories.
 type Reporter struct {
 	cfg       profiles.Upstream
+	keys      KeySet // advisory verification keys
 	device    string
 	eventsURL string
 	advURL    string
@@ -245,7 +246,7 @@ func New(cfg profiles.Upstream, deviceID string, ob Outbox, opts ...Option) (*Re
 		o.heartbeat = cfg.Heartbeat.Std()
 	}
 	r := &Reporter{
-		cfg: cfg, device: deviceID, eventsURL: cfg.URL, ob: ob, o: o, log: o.logger,
+		cfg: cfg, keys: Keys(cfg), device: deviceID, eventsURL: cfg.URL, ob: ob, o: o, log: o.logger,
 		ids: NewIdentities(cfg), started: o.clock.Now(),
 		kick:       make(chan struct{}, 1),
 		advisories: Advisories{}, envelopes: map[string]Envelope{}, limit: max(cfg.BatchSize, 1),
@@ -308,7 +309,7 @@ func New(cfg profiles.Upstream, deviceID string, ob Outbox, opts ...Option) (*Re
 // the state file is not trusted to hold only what the fleet signed.
 func (r *Reporter) loadAdvisories() {
 	as, ok := r.ob.(AdvisoryStore)
-	if !ok || len(r.cfg.AdvisoryKey) == 0 {
+	if !ok || len(r.keys) == 0 {
 		return
 	}
 	raw, err := as.Advisories()
@@ -325,12 +326,16 @@ func (r *Reporter) loadAdvisories() {
 	}
 	now := r.o.clock.Now()
 	for _, env := range envs {
-		a, err := VerifyAdvisory(r.cfg.AdvisoryKey, env, now)
+		a, err := VerifyAdvisoryKeys(r.keys, env, now)
 		if err == nil {
 			err = r.advisories.merge(a)
 		}
 		if err != nil {
-			r.log.Info("upstream: stored advisory not restored", "id", a.ID, "err", err)
+			id := a.ID
+			if id == "" {
+				id = PeekID(env)
+			}
+			r.log.Info("upstream: stored advisory not restored", "id", id, "err", err)
 			continue
 		}
 		r.envelopes[a.ID] = env
@@ -492,7 +497,7 @@ func (r *Reporter) Run(ctx context.Context) error {
 	if r.o.heartbeat > 0 {
 		nextHB = now.Add(r.o.heartbeat)
 	}
-	polling := len(r.cfg.AdvisoryKey) > 0 && r.cfg.AdvisoryPoll > 0
+	polling := len(r.keys) > 0 && r.cfg.AdvisoryPoll > 0
 	if polling {
 		nextPoll = now // pull once at start
 	}
@@ -740,7 +745,7 @@ const maxAdvisoryBody = 1 << 20
 // come back joined in the error as *AdvisoryError values, alongside the
 // accepted ones.
 func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
-	if len(r.cfg.AdvisoryKey) == 0 {
+	if len(r.keys) == 0 {
 		return nil, ErrNoKey
 	}
 	resp, err := r.do(ctx, r.pullClient, http.MethodGet, r.advURL, nil, "")
@@ -768,7 +773,7 @@ func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
 	var errs []error
 	r.mu.Lock()
 	for i, env := range list.Advisories {
-		a, err := VerifyAdvisory(r.cfg.AdvisoryKey, env, now)
+		a, err := VerifyAdvisoryKeys(r.keys, env, now)
 		if err == nil {
 			err = r.advisories.merge(a)
 		}
