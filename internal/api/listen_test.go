@@ -360,7 +360,8 @@ func TestTCPReadsAndHostCheck(t *testing.T) {
 	pub, _ := newTestServer(t, newFake(), func(c *Config) { c.PublicReads, c.Hosts = true, []string{"gw.lan", "192.0.2.7"} })
 	for host, want := range map[string]int{
 		"gw.lan": 200, "GW.lan.:8787": 200, "192.0.2.7:8787": 200,
-		"attacker.example": 421, "attacker.example:8787": 421, "": 421,
+		"attacker.example": 421, "attacker.example:8787": 421, "": 421, "gw.lan.attacker.example": 421,
+		"10.0.0.1:8787": 200, "[::1]:8787": 200, // an IP literal cannot be rebound
 	} {
 		req := httptest.NewRequest("GET", "/v1/status", nil)
 		req.Host = host

@@ -17,7 +17,8 @@ import (
 // token, reads too unless PublicReads; /healthz and /readyz stay open for
 // supervisors and load balancers (they reveal nothing). With Hosts, a
 // request naming another Host is refused first: a page that rebinds its
-// DNS name to the gateway's address still sends its own name.
+// DNS name to the gateway's address still sends its own name. An IP
+// address as Host is always accepted: no page can rebind one.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(s.cfg.Token))
 	hosts := map[string]bool{}
@@ -31,7 +32,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if len(hosts) > 0 && !hosts[hostOnly(r.Host)] {
+		if h := hostOnly(r.Host); len(hosts) > 0 && !hosts[h] && net.ParseIP(h) == nil {
 			s.metrics.authFailures.WithLabelValues("host").Inc()
 			s.authLog.warn(s.log, "api: refused request for another host", "remote", r.RemoteAddr, "method", r.Method,
 				"path", r.URL.Path, "host", strconv.Quote(r.Host))
