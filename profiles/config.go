@@ -376,21 +376,30 @@ type API struct {
 	SocketMode FileMode `yaml:"socket_mode" json:"socket_mode"`
 	// Listen is an optional TCP address; a bare port or ":port" binds 127.0.0.1.
 	Listen string `yaml:"listen" json:"listen,omitempty"`
-	// TokenFile holds the bearer token TCP mutations must present.
+	// TokenFile holds the bearer token TCP requests must present.
 	TokenFile string `yaml:"token_file" json:"token_file,omitempty"`
-	// TokenForReads requires the token for GETs on TCP as well.
-	TokenForReads bool   `yaml:"token_for_reads" json:"token_for_reads"`
-	TLSCert       string `yaml:"tls_cert" json:"tls_cert,omitempty"`
-	TLSKey        string `yaml:"tls_key" json:"tls_key,omitempty"`
+	// TokenForReads requires the token for GETs on TCP as well (default);
+	// false makes reads public and then needs Hosts.
+	TokenForReads bool `yaml:"token_for_reads" json:"token_for_reads"`
+	// Hosts are the Host header names the TCP listener answers.
+	Hosts   []string `yaml:"hosts" json:"hosts,omitempty"`
+	TLSCert string   `yaml:"tls_cert" json:"tls_cert,omitempty"`
+	TLSKey  string   `yaml:"tls_key" json:"tls_key,omitempty"`
+	// InsecurePlaintext allows a TCP listener on a non-loopback address
+	// without TLS.
+	InsecurePlaintext bool `yaml:"insecure_plaintext" json:"insecure_plaintext"`
 }
 
 // Upstream configures fleet reporting. An empty URL disables it.
 type Upstream struct {
-	URL       string       `yaml:"url" json:"url,omitempty"`
-	Auth      UpstreamAuth `yaml:"auth" json:"auth"`
-	TokenFile string       `yaml:"token_file" json:"token_file,omitempty"`
-	HMACKey   string       `yaml:"hmac_key_file" json:"hmac_key_file,omitempty"`
-	CAFile    string       `yaml:"ca_file" json:"ca_file,omitempty"`
+	URL  string       `yaml:"url" json:"url,omitempty"`
+	Auth UpstreamAuth `yaml:"auth" json:"auth"`
+	// DeviceID names this device to the fleet; empty: derived from the
+	// machine id, else a random one kept in the state file.
+	DeviceID  string `yaml:"device_id" json:"device_id,omitempty"`
+	TokenFile string `yaml:"token_file" json:"token_file,omitempty"`
+	HMACKey   string `yaml:"hmac_key_file" json:"hmac_key_file,omitempty"`
+	CAFile    string `yaml:"ca_file" json:"ca_file,omitempty"`
 	// HashIdentities sends IMSI/ICCID as salted hashes instead of in clear.
 	HashIdentities bool   `yaml:"hash_identities" json:"hash_identities"`
 	FleetSalt      Secret `yaml:"fleet_salt" json:"fleet_salt,omitempty"`
@@ -399,13 +408,26 @@ type Upstream struct {
 	OutboxMax int      `yaml:"outbox_max" json:"outbox_max"`
 	Heartbeat Duration `yaml:"heartbeat" json:"heartbeat"`
 	Timeout   Duration `yaml:"timeout" json:"timeout"`
-	// AdvisoryKey verifies signed advisories; empty ignores advisories.
-	AdvisoryKey  PublicKey `yaml:"advisory_key" json:"advisory_key,omitempty"`
-	AdvisoryPoll Duration  `yaml:"advisory_poll" json:"advisory_poll"`
+	// AdvisoryKey verifies signed advisories; empty (and no AdvisoryKeys)
+	// ignores advisories.
+	AdvisoryKey PublicKey `yaml:"advisory_key" json:"advisory_key,omitempty"`
+	// AdvisoryKeys are further keys, each with the id an envelope names in
+	// "kid": a rotation adds the next key before the fleet signs with it
+	// and drops the old one after, so stored advisories are not shed.
+	AdvisoryKeys []AdvisoryKey `yaml:"advisory_keys" json:"advisory_keys,omitempty"`
+	AdvisoryPoll Duration      `yaml:"advisory_poll" json:"advisory_poll"`
 }
 
 // Log configures slog.
 type Log struct {
 	Format LogFormat  `yaml:"format" json:"format"`
 	Level  slog.Level `yaml:"level" json:"level"`
+	// Output is where lines go and how their priority travels.
+	Output LogOutput `yaml:"output" json:"output"`
+}
+
+// AdvisoryKey is one named advisory verification key.
+type AdvisoryKey struct {
+	ID  string    `yaml:"id" json:"id"`
+	Key PublicKey `yaml:"key" json:"key"`
 }

@@ -85,7 +85,7 @@ func Defaults() Config {
 				D10: D10SIM{Enabled: true},
 			},
 		},
-		API: API{Socket: "/run/imsid/imsid.sock", SocketMode: 0o660},
+		API: API{Socket: "/run/imsid/imsid.sock", SocketMode: 0o660, TokenForReads: true},
 		Upstream: Upstream{
 			Auth:           AuthBearer,
 			HashIdentities: true,
@@ -97,7 +97,7 @@ func Defaults() Config {
 		},
 		StateDir:     "/var/lib/imsid",
 		PersistEvery: dur(time.Minute),
-		Log:          Log{Format: LogText, Level: slog.LevelInfo},
+		Log:          Log{Format: LogText, Level: slog.LevelInfo, Output: LogAuto},
 	}
 }
 

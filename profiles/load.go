@@ -19,6 +19,19 @@ const MaxFileSize = 1 << 20
 // Load reads, decodes, defaults and validates the config file at path.
 // Problems in the file come back as a *ValidationError naming path:line.
 func Load(path string) (*Config, error) {
+	return load(path, false)
+}
+
+// Check is Load, and also opens every file the config names (token and key
+// files, certificates, the CA) the way the daemon will: a config Check
+// accepts starts, as far as its files go. A missing, unreadable, short or
+// group/world-readable secret is reported at the line of the field naming
+// it. It is `imsictl config validate`.
+func Check(path string) (*Config, error) {
+	return load(path, true)
+}
+
+func load(path string, files bool) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("profiles: load config: %w", err)
@@ -31,13 +44,17 @@ func Load(path string) (*Config, error) {
 	if len(data) > MaxFileSize {
 		return nil, &ValidationError{Errors: []FieldError{{File: path, Msg: fmt.Sprintf("file larger than %d bytes", MaxFileSize)}}}
 	}
-	return Parse(path, data)
+	return parse(path, data, files)
 }
 
 // Parse decodes, defaults and validates a config held in memory. name is
 // used in error messages and, through its directory, to resolve relative
 // paths in the file (state_dir, token files, ...).
 func Parse(name string, data []byte) (*Config, error) {
+	return parse(name, data, false)
+}
+
+func parse(name string, data []byte, files bool) (*Config, error) {
 	d := newDecoder(name)
 	fail := func(line int, msg string) (*Config, error) {
 		return nil, &ValidationError{Errors: []FieldError{{File: name, Line: line, Msg: msg}}}
@@ -86,6 +103,9 @@ func Parse(name string, data []byte) (*Config, error) {
 	}
 	v.finish(&cfg)
 	v.validate(&cfg)
+	if files {
+		v.files(&cfg)
+	}
 	if len(d.errs) > 0 {
 		slices.SortStableFunc(d.errs, func(a, b FieldError) int {
 			return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Path, b.Path))

@@ -542,6 +542,31 @@ func (f *LogFormat) UnmarshalText(b []byte) (err error) {
 	return err
 }
 
+// LogOutput is where log lines go and how their priority travels.
+type LogOutput string
+
+// Log outputs.
+const (
+	// LogAuto: LogJournald when stderr is connected to the journal
+	// (systemd sets JOURNAL_STREAM), else LogStderr.
+	LogAuto LogOutput = "auto"
+	// LogStderr: plain lines on stderr.
+	LogStderr LogOutput = "stderr"
+	// LogJournald: lines on stderr with a "<N>" syslog priority prefix,
+	// which journald turns into the entry's priority; no time field (the
+	// journal has its own).
+	LogJournald LogOutput = "journald"
+	// LogSyslog: to the local syslog socket (/dev/log) at each line's
+	// priority, facility daemon, tag imsid: OpenWrt's logd under procd.
+	LogSyslog LogOutput = "syslog"
+)
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *LogOutput) UnmarshalText(b []byte) (err error) {
+	*o, err = parseEnum(b, "log output", []LogOutput{LogAuto, LogStderr, LogJournald, LogSyslog})
+	return err
+}
+
 // UpstreamAuth is how requests to the upstream are authenticated.
 type UpstreamAuth string
 

@@ -1,6 +1,9 @@
 package profiles
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/netip"
@@ -343,9 +346,38 @@ func dupCheck[T comparable](v *validator, path string, xs []T) {
 	}
 }
 
+// MinDuration is the shortest value each timer accepts (MinTimer for the
+// ones not listed): below it a poll floods the modem or the fleet, or a
+// window is too short to mean anything. `heartbeat: 1ns` once made ~157
+// fsync'd upstream posts a second.
+var MinDuration = map[string]time.Duration{
+	"policy.probes.interval":                       5 * time.Second,
+	"policy.probes.timeout":                        500 * time.Millisecond,
+	"policy.switch_cap.window":                     time.Minute,
+	"policy.threats.window":                        time.Minute,
+	"policy.threats.d1b_rat_lock.check":            time.Minute,
+	"policy.threats.d7_neighbours.poll":            5 * time.Second,
+	"policy.threats.d10_sim.check":                 time.Minute,
+	"policy.threats.baseline_learning":             time.Minute,
+	"policy.threats.d4_cell_identity.accept_after": time.Minute,
+	"upstream.heartbeat":                           30 * time.Second,
+	"upstream.advisory_poll":                       time.Minute,
+}
+
+// MinTimer is the floor of every timer MinDuration does not name.
+const MinTimer = time.Second
+
+// positive checks a timer: positive, and not below its floor.
 func (v *validator) positive(path string, d Duration) {
-	if d <= 0 {
+	floor, ok := MinDuration[path]
+	if !ok {
+		floor = MinTimer
+	}
+	switch {
+	case d <= 0:
 		v.fail(path, "must be a positive duration, got %s", d)
+	case d < Duration(floor):
+		v.fail(path, "%s is too short: at least %s", d, Duration(floor))
 	}
 }
 
@@ -508,14 +540,33 @@ func (v *validator) api(a *API) {
 	if a.Listen != "" {
 		host, port, err := net.SplitHostPort(a.Listen)
 		n, perr := strconv.Atoi(port)
+		shaped := false
 		if err != nil || perr != nil || n < 1 || n > 65535 {
 			v.fail("api.listen", "want host:port or a port, got %q", a.Listen)
 		} else if _, err := netip.ParseAddr(host); err != nil && host != "localhost" {
 			v.fail("api.listen", "want an IP address to bind, got %q", host)
+		} else {
+			shaped = true
 		}
 		if a.TokenFile == "" {
-			v.fail("api.token_file", "required when api.listen is set: TCP mutations need a bearer token")
+			v.fail("api.token_file", "required when api.listen is set: TCP requests need a bearer token")
 		}
+		if !a.TokenForReads && len(a.Hosts) == 0 {
+			v.fail("api.token_for_reads", "public reads on TCP need api.hosts, the names clients use to reach the listener (it stops DNS rebinding)")
+		}
+		if a.TLSCert == "" && !a.InsecurePlaintext && shaped && !isLoopback(host) {
+			v.fail("api.listen", "%s is not a loopback address: set api.tls_cert and api.tls_key (or insecure_plaintext: true to send the token in clear)", a.Listen)
+		}
+	}
+	for i, h := range a.Hosts {
+		if !hostRE.MatchString(h) {
+			if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err != nil {
+				v.fail(fmt.Sprintf("api.hosts[%d]", i), "%q is not a host name or IP address (no port)", h)
+			}
+		}
+	}
+	if len(a.Hosts) > 0 && a.Listen == "" {
+		v.fail("api.hosts", "applies to the TCP listener; set api.listen")
 	}
 	if (a.TLSCert == "") != (a.TLSKey == "") {
 		v.fail("api.tls_cert", "tls_cert and tls_key go together")
@@ -526,8 +577,40 @@ func (v *validator) api(a *API) {
 }
 
 func (v *validator) upstream(u *Upstream) {
+	if len(u.AdvisoryKey) > 0 && publicTestKey(u.AdvisoryKey) {
+		v.fail("upstream.advisory_key", "this is a published test key (RFC 8032 or imsid's tests): anyone can sign advisories with it; use the fleet's own key")
+	}
+	ids, keys := map[string]int{}, map[string]string{}
+	if len(u.AdvisoryKey) > 0 {
+		keys[string(u.AdvisoryKey)] = "upstream.advisory_key"
+	}
+	for i, k := range u.AdvisoryKeys {
+		path := fmt.Sprintf("upstream.advisory_keys[%d]", i)
+		switch {
+		case !regionName(k.ID):
+			v.fail(path+".id", "want 1-64 of [A-Za-z0-9._:-], got %q", k.ID)
+		case ids[k.ID] > 0:
+			v.fail(path+".id", "%q already names upstream.advisory_keys[%d]", k.ID, ids[k.ID]-1)
+		}
+		ids[k.ID] = i + 1
+		switch {
+		case len(k.Key) == 0:
+			v.fail(path+".key", "required")
+		case publicTestKey(k.Key):
+			v.fail(path+".key", "this is a published test key (RFC 8032 or imsid's tests): anyone can sign advisories with it")
+		case keys[string(k.Key)] != "":
+			v.fail(path+".key", "the same key as %s", keys[string(k.Key)])
+		}
+		keys[string(k.Key)] = path + ".key"
+	}
+	if u.DeviceID != "" && (!regionName(u.DeviceID) || placeholder(u.DeviceID)) {
+		v.fail("upstream.device_id", "want 1-64 of [A-Za-z0-9._:-], not a placeholder, got %q", u.DeviceID)
+	}
 	if u.URL == "" {
 		return
+	}
+	if u.HashIdentities && placeholder(string(u.FleetSalt)) {
+		v.fail("upstream.fleet_salt", "a placeholder, not a salt: the same value everywhere would let anyone reverse the hashes; use a random one per fleet (head -c 24 /dev/urandom | base64)")
 	}
 	p, err := url.Parse(u.URL)
 	switch {
@@ -558,6 +641,47 @@ func (v *validator) upstream(u *Upstream) {
 	v.positive("upstream.heartbeat", u.Heartbeat)
 	v.positive("upstream.timeout", u.Timeout)
 	v.positive("upstream.advisory_poll", u.AdvisoryPoll)
+}
+
+// testKeySeeds are the private keys of published ed25519 test vectors
+// (RFC 8032 section 7.1: TEST 1, 2, 3, 1024 and SHA(abc)) and of imsid's own
+// tests: their public keys verify signatures anyone can make.
+var testKeySeeds = []string{
+	"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
+	"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
+	"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
+	"f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
+	"833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
+	hex.EncodeToString([]byte("imsid-advisory-test-key-32-bytes")),
+}
+
+func publicTestKey(k PublicKey) bool {
+	for _, s := range testKeySeeds {
+		seed, err := hex.DecodeString(s)
+		if err != nil || len(seed) != ed25519.SeedSize {
+			continue
+		}
+		if bytes.Equal(ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey), k) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeholderWords mark a value copied from an example rather than chosen.
+var placeholderWords = []string{"changeme", "change-me", "change_me", "replaceme", "replace-me", "replace_me",
+	"placeholder", "example", "your-", "your_", "todo", "xxxx"}
+
+// placeholder reports whether s looks like an example value: a placeholder
+// word, or one character repeated.
+func placeholder(s string) bool {
+	l := strings.ToLower(s)
+	for _, w := range placeholderWords {
+		if strings.Contains(l, w) {
+			return true
+		}
+	}
+	return len(s) > 0 && strings.Count(s, s[:1]) == len(s)
 }
 
 func isLoopback(host string) bool {

@@ -159,6 +159,11 @@ func cliCases(dir string) []cliCase {
 	os.WriteFile(badToken, []byte("not-the-token-at-all\n"), 0o600)
 	badConfig := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(badConfig, []byte("modem:\n  device: /dev/ttyUSB2\n  baud: fast\nsim:\n  method: teleport\n"), 0o600)
+	// The shipped example with its TCP listener turned on but no token file
+	// yet: the daemon would exit at start, so validate must refuse it.
+	example, _ := os.ReadFile("../../examples/imsid.yaml")
+	noToken := filepath.Join(dir, "no-token.yaml")
+	os.WriteFile(noToken, []byte(strings.Replace(string(example), "  # listen: \"8787\"", "  listen: \"8787\"\n  token_file: missing.token", 1)), 0o600)
 
 	return []cliCase{
 		// status
@@ -180,7 +185,39 @@ func cliCases(dir string) []cliCase {
 		{name: "status-pinned", args: []string{"status"},
 			setup: func(t *testing.T, s *served) { s.fake.Pin(t.Context(), "telekom", 2*time.Hour) },
 			out:   []string{"telekom (pinned until 14:00 UTC, in 2h; previous vodafone)"}},
-		{name: "status-tcp", args: []string{"--url", "$URL", "status"}, out: []string{"Telekom.de"}},
+		{name: "status-hostile-operator", args: []string{"status"},
+			// A broadcast operator name is the network's to choose: a fake
+			// base station can put escape sequences and bidi overrides in it.
+			setup: func(t *testing.T, s *served) {
+				s.fake.mu.Lock()
+				s.fake.operator = "Evil\x1b]0;pwned\x07\x1b[2J\u202eliah\u009b"
+				s.fake.mu.Unlock()
+			},
+			out: []string{`Evil\x1b]0;pwned\x07\x1b[2J\u202eliah\u009b (26201)`},
+			check: func(t *testing.T, _ *served, r result) {
+				if strings.ContainsAny(r.stdout, "\x1b\x07\u202e\u009b") {
+					t.Errorf("raw control or bidi characters printed:\n%q", r.stdout)
+				}
+			}},
+		{name: "events-hostile", args: []string{"events"},
+			setup: func(t *testing.T, s *served) {
+				s.fake.publish(docNow, api.EventState, api.StateChange{From: "connected", To: "x\x1b[8mhidden", Event: "\u202eevil"})
+			},
+			out: []string{`x\x1b[8mhidden`, `\u202eevil`},
+			check: func(t *testing.T, _ *served, r result) {
+				if strings.ContainsAny(r.stdout, "\x1b\u202e") {
+					t.Errorf("raw control or bidi characters printed:\n%q", r.stdout)
+				}
+			}},
+		{name: "status-dropped", args: []string{"status"},
+			setup: func(t *testing.T, s *served) {
+				s.fake.mu.Lock()
+				s.fake.dropped = api.Dropped{Decisions: 3, UpstreamEvents: 7}
+				s.fake.mu.Unlock()
+			},
+			out: []string{"not written", "3 decisions, 7 upstream events", "is the disk full?"}},
+		{name: "status-tcp", args: []string{"--url", "$URL", "--token-file", goodToken, "status"}, out: []string{"Telekom.de"}},
+		{name: "status-tcp-no-token", args: []string{"--url", "$URL", "status"}, code: 1, errOut: []string{"wants a bearer token"}},
 		{name: "status-timeout", args: []string{"status", "--timeout", "300ms"}, code: 3,
 			setup: func(t *testing.T, s *served) {
 				s.fake.mu.Lock()
@@ -327,6 +364,8 @@ func cliCases(dir string) []cliCase {
 		// config validate
 		{name: "config-valid", args: []string{"config", "validate", "../../examples/imsid.yaml"}, doc: "config-valid",
 			out: []string{"../../examples/imsid.yaml: valid"}},
+		{name: "config-missing-token-file", args: []string{"config", "validate", noToken}, code: 1,
+			errOut: []string{"api.token_file: " + filepath.Join(dir, "missing.token") + " does not exist"}},
 		{name: "config-invalid", args: []string{"config", "validate", badConfig}, code: 1, doc: "config-invalid",
 			errOut: []string{badConfig + ":3: modem.baud"}},
 		{name: "config-invalid-json", args: []string{"config", "validate", "--json", badConfig}, code: 1, doc: "config-invalid-json",

@@ -74,7 +74,7 @@ func runComplete(ctx context.Context, e *env, g *globals, args []string) int {
 		return exitFail
 	}
 	for _, p := range ps {
-		fmt.Fprintln(e.stdout, p.Name)
+		fmt.Fprintln(e.stdout, safe(p.Name))
 	}
 	return exitOK
 }

@@ -34,7 +34,7 @@ func runConfig(_ context.Context, e *env, g *globals, args []string) int {
 	}
 	file := pos[1]
 	rep := configReport{File: file, Profiles: []string{}, Errors: []configIssue{}}
-	cfg, err := profiles.Load(file)
+	cfg, err := profiles.Check(file)
 	var ve *profiles.ValidationError
 	switch {
 	case err == nil:

@@ -5,9 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
@@ -53,11 +58,10 @@ func (g *globals) resolve(e *env) (connection, error) {
 		// .ipk's config uses /var/run), else a try-out one (imsid
 		// --simulate).
 		if _, err := os.Stat(apiclient.DefaultSocket()); err != nil {
-			for _, alt := range []string{openWrtSocket, api.TryOutSocket()} {
-				if _, err := os.Stat(alt); err == nil {
-					c.opts.Socket = alt
-					break
-				}
+			if _, err := os.Stat(openWrtSocket); err == nil {
+				c.opts.Socket = openWrtSocket
+			} else if alt := api.TryOutSocket(); trustedTryOut(alt, os.Getuid()) {
+				c.opts.Socket = alt
 			}
 		}
 	}
@@ -91,7 +95,48 @@ func (g *globals) resolve(e *env) (connection, error) {
 		// needed, and not sending it keeps it off the wire.
 		c.opts.Token = ""
 	}
+	if c.opts.Token != "" {
+		if u, err := url.Parse(c.opts.URL); err == nil && strings.EqualFold(u.Scheme, "http") && !loopbackHost(u.Hostname()) {
+			return c, fmt.Errorf("%w: %s is not a loopback address; use https:// (the daemon's api.tls_cert), or a tunnel to a loopback address", ErrPlaintextToken, u.Host)
+		}
+	}
 	return c, nil
+}
+
+// ErrPlaintextToken: the bearer token would cross the network in clear.
+var ErrPlaintextToken = errors.New("refusing to send the bearer token over plain http")
+
+func loopbackHost(h string) bool {
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// trustedTryOut reports whether the try-out socket at path (in the shared
+// temporary directory, where any local user can create files) is the
+// caller's own: a socket owned by uid that no other user can reach (mode
+// 0600, or inside a directory only uid may enter). Anything else could be
+// another user impersonating the daemon, and is not used.
+func trustedTryOut(path string, uid int) bool {
+	fi, err := os.Lstat(path)
+	if err != nil || fi.Mode().Type() != fs.ModeSocket {
+		return false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok || int(st.Uid) != uid {
+		return false
+	}
+	if fi.Mode().Perm()&0o077 == 0 {
+		return true
+	}
+	di, err := os.Lstat(filepath.Dir(path))
+	if err != nil || !di.IsDir() {
+		return false
+	}
+	ds, ok := di.Sys().(*syscall.Stat_t)
+	return ok && int(ds.Uid) == uid && di.Mode().Perm()&0o077 == 0
 }
 
 func readToken(path string) (string, error) {
@@ -148,16 +193,17 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 	switch {
 	case errors.As(err, &ue):
 		info := api.ErrorInfo{Code: "unreachable", Message: ue.Error()}
+		target, cause := safe(ue.Target), safe(fmt.Sprint(ue.Err))
 		tcp := conn.opts.URL != ""
 		switch {
 		case ue.Reason == "permission":
-			fmt.Fprintf(&b, "%spermission denied on the daemon's socket %s\n", prefix, ue.Target)
+			fmt.Fprintf(&b, "%spermission denied on the daemon's socket %s\n", prefix, target)
 			b.WriteString("  the socket is for root and the imsid group: run with sudo, or add yourself to the group\n")
 		case ue.Reason == "timeout":
-			fmt.Fprintf(&b, "%simsid at %s did not answer within %s\n", prefix, ue.Target, timeoutOf(conn))
+			fmt.Fprintf(&b, "%simsid at %s did not answer within %s\n", prefix, target, timeoutOf(conn))
 			b.WriteString("  it may be busy or wedged: check 'systemctl status imsid' and 'journalctl -u imsid'; raise --timeout to wait longer\n")
 		case tcp:
-			fmt.Fprintf(&b, "%scannot reach imsid at %s: %v\n", prefix, ue.Target, ue.Err)
+			fmt.Fprintf(&b, "%scannot reach imsid at %s: %s\n", prefix, target, cause)
 			var uae x509.UnknownAuthorityError
 			if errors.As(ue.Err, &uae) {
 				b.WriteString("  the daemon's TLS certificate is not signed by a CA this machine trusts: pass it with --ca-file FILE\n")
@@ -165,14 +211,18 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 				b.WriteString("  is imsid running there with api.listen set, and is the port reachable from here?\n")
 			}
 		default:
-			fmt.Fprintf(&b, "%simsid is not running (nothing answers on %s: %v)\n", prefix, ue.Target, ue.Err)
+			fmt.Fprintf(&b, "%simsid is not running (nothing answers on %s: %s)\n", prefix, target, cause)
 			b.WriteString("  start it:        sudo systemctl start imsid\n")
 			b.WriteString("  or try it out:   imsid --simulate   (a simulated modem; imsictl finds its socket)\n")
 			b.WriteString("  another daemon?  --socket PATH or IMSICTL_SOCKET; over TCP: --url URL --token-file FILE\n")
 		}
 		return info, exitUnreachable, b.String()
 	case errors.As(err, &ae):
+		// The message and profile names come from the daemon (or whatever
+		// answers at --url): printed safe, and the JSON error carries the
+		// same text.
 		info := ae.Info
+		sanitize(&info)
 		if info.Code == "" {
 			info.Code = http.StatusText(ae.Status)
 		}
@@ -204,6 +254,9 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 					fmt.Fprintf(&b, "  %s\n", h)
 				}
 			}
+		case info.Code == api.CodeTooManyStreams:
+			fmt.Fprintf(&b, "%simsid has no event stream free: %s\n", prefix, info.Message)
+			b.WriteString("  other clients hold every stream slot; close one, or try again shortly\n")
 		case ae.Status == http.StatusServiceUnavailable:
 			fmt.Fprintf(&b, "%simsid cannot answer now: %s\n", prefix, info.Message)
 			b.WriteString("  it may be starting or have lost the modem; try again shortly, or see 'journalctl -u imsid'\n")
@@ -212,7 +265,7 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 		}
 		return info, exitFail, b.String()
 	default:
-		fmt.Fprintf(&b, "%s%v\n", prefix, err)
+		fmt.Fprintf(&b, "%s%s\n", prefix, safe(err.Error()))
 		return api.ErrorInfo{Code: "failed", Message: err.Error()}, exitFail, b.String()
 	}
 }

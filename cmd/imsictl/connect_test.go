@@ -2,6 +2,9 @@ package main
 
 import (
 	"errors"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -50,5 +53,84 @@ func TestExplain(t *testing.T) {
 				t.Error("token printed")
 			}
 		})
+	}
+}
+
+// A full event-stream table is not a modem problem: the hint must not say so.
+func TestExplainTooManyStreams(t *testing.T) {
+	e := &env{now: func() time.Time { return docNow }}
+	sock := connection{opts: apiclient.Options{Socket: "/run/imsid/imsid.sock"}}
+	err := &apiclient.APIError{Op: "events", Status: 503, Info: api.ErrorInfo{Code: api.CodeTooManyStreams,
+		Message: "already 32 event streams open on the unix socket; the limit is 32"}}
+	_, code, text := explainDaemonErr(e, sock, "events", err, nil)
+	if code != exitFail || strings.Contains(text, "modem") || !strings.Contains(text, "no event stream free") {
+		t.Fatalf("%d %q", code, text)
+	}
+}
+
+// The try-out socket lives in the shared temporary directory: only one the
+// caller owns and nobody else can reach is trusted.
+func TestTrustedTryOut(t *testing.T) {
+	uid := os.Getuid()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	listen := func(path string, mode os.FileMode) string {
+		l, err := net.Listen("unix", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { l.Close() })
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	private := listen(filepath.Join(dir, "p.sock"), 0o600)
+	shared := listen(filepath.Join(dir, "s.sock"), 0o666)
+	file := filepath.Join(dir, "f.sock")
+	os.WriteFile(file, nil, 0o600)
+	privDir := filepath.Join(dir, "priv")
+	os.Mkdir(privDir, 0o700)
+	inPrivDir := listen(filepath.Join(privDir, "x.sock"), 0o660)
+	for _, tc := range []struct {
+		path string
+		uid  int
+		want bool
+	}{
+		{private, uid, true},
+		{inPrivDir, uid, true},
+		{shared, uid, false},
+		{private, uid + 1, false}, // someone else's
+		{file, uid, false},
+		{filepath.Join(dir, "missing.sock"), uid, false},
+	} {
+		if got := trustedTryOut(tc.path, tc.uid); got != tc.want {
+			t.Errorf("%s uid %d: %v, want %v", tc.path, tc.uid, got, tc.want)
+		}
+	}
+}
+
+// The bearer token never goes over plain http to another host.
+func TestTokenNotSentInClear(t *testing.T) {
+	e := &env{getenv: func(string) string { return "" }, now: func() time.Time { return docNow }}
+	for u, ok := range map[string]bool{
+		"http://192.0.2.1:8787": false, "http://gw.lan:8787": false, "HTTP://gw.lan": false,
+		"http://127.0.0.1:8787": true, "http://localhost:8787": true, "http://[::1]:8787": true,
+		"https://gw.lan:8787": true,
+	} {
+		g := &globals{url: u, token: testToken}
+		_, err := g.resolve(e)
+		if (err == nil) != ok || (!ok && !errors.Is(err, ErrPlaintextToken)) {
+			t.Errorf("%s: %v", u, err)
+		}
+		if err != nil && strings.Contains(err.Error(), testToken) {
+			t.Error("token in the error")
+		}
+	}
+	// Without a token nothing secret is sent: allowed.
+	if _, err := (&globals{url: "http://192.0.2.1:8787"}).resolve(e); err != nil {
+		t.Error(err)
 	}
 }

@@ -58,6 +58,7 @@ func runDecisions(ctx context.Context, e *env, g *globals, args []string) int {
 		fmt.Fprintln(e.stderr, "no decisions in that period (widen it: --since 168h, or --since all)")
 		return exitOK
 	}
+	sanitize(&page)
 	printDecisions(e.stdout, page.Decisions)
 	return exitOK
 }

@@ -51,6 +51,7 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 			fmt.Fprintf(e.stdout, "%s\n", b)
 			return
 		}
+		sanitize(&ev)
 		fmt.Fprintln(e.stdout, eventLine(newPalette(e, g), ev))
 	}
 	if !follow {
@@ -74,10 +75,10 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 			if err != nil && !errors.Is(err, io.EOF) {
 				why = err.Error()
 			}
-			fmt.Fprintf(e.stderr, "imsictl events: %s; reconnecting in %s (after event %d)\n", why, human(delay), from)
+			fmt.Fprintf(e.stderr, "imsictl events: %s; reconnecting in %s (after event %d)\n", safe(why), human(delay), from)
 		},
 		OnBadFrame: func(fe *apiclient.FrameError) {
-			fmt.Fprintf(e.stderr, "imsictl events: skipped a bad event: %v\n", fe)
+			fmt.Fprintf(e.stderr, "imsictl events: skipped a bad event: %s\n", safe(fe.Error()))
 		},
 	}, func(ev api.Event) error {
 		if !expectedGap(ev) {

@@ -32,6 +32,8 @@ type fakeDaemon struct {
 	capUntil   time.Time
 	quarantine map[string]time.Time
 	block      chan struct{} // Status waits on it when set
+	operator   string        // the network's operator name, when set
+	dropped    api.Dropped
 	switches   []string
 	acked      []string
 	subs       []uint64 // the resume point of every Subscribe
@@ -82,17 +84,22 @@ func (f *fakeDaemon) Status(ctx context.Context) (api.Status, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	operator := "Telekom.de"
+	if f.operator != "" {
+		operator = f.operator
+	}
 	st := api.Status{
 		At: docNow, State: "connected", Ready: true,
 		Modem: api.ModemInfo{Manufacturer: api.Ptr("Quectel"), Model: api.Ptr("EG25"), Revision: api.Ptr("EG25GGBR07A08M2G"),
 			Dialect: api.Ptr("quectel"), Device: api.Ptr("/dev/serial/by-id/usb-Quectel_EG25-if02-port0"), Responding: true},
 		SIM: api.SIMInfo{State: api.Ptr("ready"), Method: "applet", IMSI: api.Ptr("262011*******90"), ICCID: api.Ptr("8949020**********890")},
-		Registration: api.Registration{Status: api.Ptr("home"), PLMN: api.Ptr("26201"), Operator: api.Ptr("Telekom.de"),
+		Registration: api.Registration{Status: api.Ptr("home"), PLMN: api.Ptr("26201"), Operator: api.Ptr(operator),
 			Tech: api.Ptr("LTE"), TAC: api.Ptr("DE10"), CellID: api.Ptr("5A29C0B")},
 		Signal:          api.Signal{RSSI: api.Ptr(-60.0), RSRP: api.Ptr(-88.0), RSRQ: api.Ptr(-9.0), SINR: api.Ptr(15.0), Bars: api.Ptr(4)},
 		ActiveProfile:   api.Ptr(f.active),
 		PreviousProfile: api.Ptr("vodafone"),
 		Pin:             f.pin,
+		Dropped:         f.dropped,
 		Link: api.Link{Up: true, IP: api.Ptr("10.64.3.17"), LastProbe: &api.Probe{At: docNow.Add(-20 * time.Second), OK: true,
 			Target: "http://connectivitycheck.gstatic.com/generate_204", LatencyMS: api.Ptr(48.0)}},
 		Threat: api.Threat{Level: "none", Scores: []api.ThreatScore{{Scope: "device", Score: 0.4, Level: "none"}}},

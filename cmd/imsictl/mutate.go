@@ -111,7 +111,7 @@ func runThreat(ctx context.Context, e *env, g *globals, args []string) int {
 		writeJSON(e.stdout, ack)
 		return exitOK
 	}
-	fmt.Fprintln(e.stdout, ack.Message)
+	fmt.Fprintln(e.stdout, safe(ack.Message))
 	return exitOK
 }
 
@@ -141,6 +141,7 @@ func printAck(e *env, g *globals, ack api.Ack) int {
 		writeJSON(e.stdout, ack)
 		return exitOK
 	}
+	sanitize(&ack)
 	writeAck(e.stdout, ack, e.now())
 	return exitOK
 }

@@ -95,6 +95,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 		}
 		return exitOK
 	}
+	sanitize(rep)
 	writeTable(e.stdout, rep)
 	return exitOK
 }

@@ -31,6 +31,7 @@ func runProfiles(ctx context.Context, e *env, g *globals, args []string) int {
 		writeJSON(e.stdout, api.ProfileList{Profiles: ps})
 		return exitOK
 	}
+	sanitize(ps)
 	printProfiles(e.stdout, newPalette(e, g), ps, e.now())
 	return exitOK
 }

@@ -36,6 +36,7 @@ func runStatus(ctx context.Context, e *env, g *globals, args []string) int {
 	if now.IsZero() {
 		now = e.now()
 	}
+	sanitize(&st)
 	printStatus(e.stdout, newPalette(e, g), st, now)
 	return exitOK
 }
@@ -169,6 +170,10 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 	}
 	if !st.Modem.Responding {
 		line("modem", p.red("not responding")+" "+str(st.Modem.Device))
+	}
+	if dr := st.Dropped; dr.Decisions > 0 || dr.UpstreamEvents > 0 {
+		line("not written", p.red(fmt.Sprintf("%d decisions, %d upstream events", dr.Decisions, dr.UpstreamEvents))+
+			" (the state file could not be written: is the disk full?)")
 	}
 	tw.Flush()
 }

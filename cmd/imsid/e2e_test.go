@@ -201,6 +201,15 @@ func on(c *http.Client, base, profile string) func() bool {
 	}
 }
 
+// bearer is a transport adding the API token.
+type bearer string
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
 func post(t *testing.T, c *http.Client, url, token, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
@@ -302,7 +311,7 @@ func TestE2ESimulate(t *testing.T) {
 	tokenFile := filepath.Join(dir, "api.token")
 	upTokenFile := filepath.Join(dir, "up.token")
 	os.WriteFile(tokenFile, []byte(token+"\n"), 0o600)
-	os.WriteFile(upTokenFile, []byte("upstream-token\n"), 0o600)
+	os.WriteFile(upTokenFile, []byte("upstream-token-0123456789\n"), 0o600)
 	good := ""
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -333,9 +342,12 @@ func TestE2ESimulate(t *testing.T) {
 		t.Fatalf("socket mode %v, want 0660 socket", fi.Mode())
 	}
 
-	// Status over TCP; mutations there need the token.
+	// Status over TCP needs the token by default, and so do mutations.
 	tcp := "http://" + tcpAddr
-	if !on(http.DefaultClient, tcp, "telekom-de")() {
+	if _, err := getStatus(http.DefaultClient, tcp); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("status over TCP without a token: %v", err)
+	}
+	if !on(&http.Client{Transport: bearer(token)}, tcp, "telekom-de")() {
 		t.Fatal("status over TCP")
 	}
 	if code, body := post(t, http.DefaultClient, tcp+"/v1/switch", "", `{"profile":"vodafone-uk","reason":"e2e"}`); code != http.StatusUnauthorized {
@@ -400,18 +412,24 @@ func TestE2ESimulate(t *testing.T) {
 		st, err := getStatus(uc, base)
 		return err == nil && st.Pin != nil && st.Pin.Profile == "vodafone-uk"
 	})
-	// Metrics.
-	resp, err := uc.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	mb, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`imsid_state{state="held"} 1`, `imsid_switches_total{`, `imsid_at_command_duration_seconds_bucket`, `imsid_outbox_depth`, `imsid_probe_duration_seconds`} {
-		if !strings.Contains(string(mb), want) {
-			t.Errorf("metrics lack %s", want)
+	// Metrics. The state gauge follows the transition through the
+	// daemon's event queue, a moment after the status shows the pin.
+	var mb []byte
+	wants := []string{`imsid_state{state="held"} 1`, `imsid_switches_total{`, `imsid_at_command_duration_seconds_bucket`, `imsid_outbox_depth`, `imsid_probe_duration_seconds`}
+	waitFor(t, 10*time.Second, "the metrics", func() bool {
+		resp, err := uc.Get(base + "/metrics")
+		if err != nil {
+			return false
 		}
-	}
+		mb, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, want := range wants {
+			if !strings.Contains(string(mb), want) {
+				return false
+			}
+		}
+		return true
+	})
 
 	// SIGHUP with a broken config keeps the old one running, saying where.
 	os.WriteFile(cfgPath, []byte(good+"bogus_field: 1\n"), 0o600)
@@ -422,6 +440,15 @@ func TestE2ESimulate(t *testing.T) {
 	if st, err := getStatus(uc, base); !p.running() || err != nil || !st.Ready {
 		t.Fatalf("not serving after a bad reload: %v", err)
 	}
+	// So is a timer below its floor: a reload must not flood the modem.
+	if !strings.Contains(good, "  signal_poll: 10s\n") {
+		t.Fatal("the generated config has no signal_poll: 10s line")
+	}
+	os.WriteFile(cfgPath, []byte(strings.Replace(good, "  signal_poll: 10s\n", "  signal_poll: 1ns\n", 1)), 0o600)
+	p.signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "the rejected signal_poll reload in the log", func() bool {
+		return strings.Contains(p.stderr.String(), "policy.signal_poll: 1ns is too short")
+	})
 	os.WriteFile(cfgPath, []byte(good), 0o600)
 	p.signal(syscall.SIGHUP)
 	waitFor(t, 10*time.Second, "the good reload", func() bool { return strings.Contains(p.stderr.String(), "config reloaded") })

@@ -137,9 +137,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-
 	return serve(ctx, o, dopts, reload, func() (*profiles.Config, error) { return loadConfig(o) }, stderr)
 }
 
-// loadConfig reads --config and applies the overrides given as flags.
+// loadConfig reads --config and applies the overrides given as flags. It
+// opens the files the config names as `imsictl config validate` does, so a
+// missing, short or world-readable token is reported at its line, on start
+// and on reload.
 func loadConfig(o *options) (*profiles.Config, error) {
-	cfg, err := profiles.Load(o.config)
+	cfg, err := profiles.Check(o.config)
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,9 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 			if err == nil && tryOut {
 				// A plain `imsictl status` in another terminal finds it.
 				cfg.API.Socket = api.TryOutSocket()
+				// Only this user: imsictl trusts a socket in the shared
+				// temporary directory only when nobody else can reach it.
+				cfg.API.SocketMode = 0o600
 			}
 			return cfg, err
 		}

@@ -131,6 +131,15 @@ type Status struct {
 
 	LastSwitch   *LastSwitch  `json:"last_switch"`
 	SwitchBudget SwitchBudget `json:"switch_budget"`
+	// Dropped counts what the daemon could not write to its state file
+	// since it started (a full or failing disk).
+	Dropped Dropped `json:"dropped"`
+}
+
+// Dropped counts records lost to failed writes since the daemon started.
+type Dropped struct {
+	Decisions      uint64 `json:"decisions"`
+	UpstreamEvents uint64 `json:"upstream_events"`
 }
 
 // ModemInfo identifies the modem.

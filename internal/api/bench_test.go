@@ -13,7 +13,7 @@ import (
 // path a dashboard or imsictl polls.
 func BenchmarkStatus(b *testing.B) {
 	f := newFake()
-	s, err := New(f, Config{Listen: "127.0.0.1:0", Token: testToken, TokenForReads: true})
+	s, err := New(f, Config{Listen: "127.0.0.1:0", Token: testToken})
 	if err != nil {
 		b.Fatal(err)
 	}

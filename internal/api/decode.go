@@ -110,17 +110,33 @@ func stringField(fields map[string]json.RawMessage, name string) (string, bool, 
 }
 
 // checkText bounds a free-text field and keeps control characters (log
-// injection, terminal escapes) out of logs and the decision log.
+// injection, terminal escapes) and bidirectional overrides (text that reads
+// differently from what it says) out of logs and the decision log.
 func checkText(field, s string, maxLen int) error {
 	if len(s) > maxLen {
 		return badRequest(CodeInvalidField, field, "%s is %d bytes; the limit is %d", field, len(s), maxLen)
 	}
 	for i, r := range s {
-		if unicode.IsControl(r) || r == unicode.ReplacementChar {
-			return badRequest(CodeInvalidField, field, "%s has a control or invalid character at byte %d", field, i)
+		if UnsafeRune(r) || r == unicode.ReplacementChar {
+			return badRequest(CodeInvalidField, field, "%s has a control, bidirectional-override or invalid character (U+%04X) at byte %d", field, r, i)
 		}
 	}
 	return nil
+}
+
+// UnsafeRune reports whether r must not reach a terminal or a log as is: C0
+// and C1 controls (escape sequences start with one), bidirectional controls
+// such as U+202E RIGHT-TO-LEFT OVERRIDE, line and paragraph separators, and
+// the other invisible format characters but the zero-width (non-)joiners
+// that emoji and some scripts need.
+func UnsafeRune(r rune) bool {
+	switch {
+	case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
+		return true
+	case r == '\u200c' || r == '\u200d':
+		return false
+	}
+	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
 }
 
 // profileField reads a required profile name.

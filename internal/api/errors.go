@@ -38,6 +38,7 @@ const (
 	CodeBodyTooLarge     = "body_too_large"
 	CodeUnsupportedMedia = "unsupported_media_type"
 	CodeUnauthorized     = "unauthorized"
+	CodeWrongHost        = "wrong_host"
 	CodeNotFound         = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeNotReady         = "not_ready"

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,7 +143,7 @@ func TestUnixSocketStaleAndLive(t *testing.T) {
 func TestTCPAuth(t *testing.T) {
 	for _, forReads := range []bool{false, true} {
 		f := newFake()
-		s, _, logs := startServer(t, f, func(c *Config) { c.TokenForReads = forReads })
+		s, _, logs := startServer(t, f, func(c *Config) { c.PublicReads, c.Hosts = !forReads, []string{"127.0.0.1"} })
 		base := "http://" + s.TCPAddr().String()
 		c := &http.Client{Timeout: 5 * time.Second}
 		for _, tc := range []struct {
@@ -219,7 +220,7 @@ func TestTLS(t *testing.T) {
 	pool.AppendCertsFromPEM(pemBytes)
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	base := "https://" + s.TCPAddr().String()
-	if code, _, b := get(t, c, "GET", base+"/v1/status", "", ""); code != 200 {
+	if code, _, b := get(t, c, "GET", base+"/v1/status", "", testToken); code != 200 {
 		t.Fatal(code, string(b))
 	}
 	if code, _, _ := get(t, c, "POST", base+"/v1/unpin", "", ""); code != 401 {
@@ -280,7 +281,7 @@ func TestConfigFrom(t *testing.T) {
 	os.WriteFile(tok, []byte(testToken+"\n"), 0o600)
 	a := apiSection(dir, tok)
 	c, err := ConfigFrom(a)
-	if err != nil || c.Token != testToken || c.SocketMode != 0o660 || !c.TokenForReads {
+	if err != nil || c.Token != testToken || c.SocketMode != 0o660 || c.PublicReads {
 		t.Fatalf("%+v %v", c, err)
 	}
 	os.WriteFile(tok, []byte(" \n"), 0o600)
@@ -327,5 +328,79 @@ func TestRemoteHandlerWithoutTokenFailsClosed(t *testing.T) {
 		if rec := do(s.RemoteHandler(), "POST", "/v1/unpin", "", "Authorization", hdr); rec.Code != 401 {
 			t.Errorf("Authorization %q: %d", hdr, rec.Code)
 		}
+	}
+}
+
+// Idle TCP connections past the limit wait in the backlog: they hold no
+// slot, and the unix socket is always served (its own server, no limit).
+func TestIdleTCPConnectionsLeaveUnixSocketServed(t *testing.T) {
+	s, sock, _ := startServer(t, newFake(), func(c *Config) { c.MaxTCPConns = 4 })
+	for range 40 {
+		c, err := net.Dial("tcp", s.TCPAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	if code, _, b := get(t, unixClient(sock), "GET", "http://imsid/v1/status", "", ""); code != 200 {
+		t.Fatal(code, string(b))
+	}
+}
+
+// Reads on TCP need the token unless public reads are configured, and those
+// need Hosts: a request naming another Host (DNS rebinding) is refused.
+func TestTCPReadsAndHostCheck(t *testing.T) {
+	s, _ := newTestServer(t, newFake(), nil)
+	if rec := do(s.RemoteHandler(), "GET", "/v1/status", ""); rec.Code != 401 {
+		t.Fatalf("default: unauthenticated TCP read answered %d", rec.Code)
+	}
+	if _, err := New(newFake(), Config{Listen: "127.0.0.1:0", Token: testToken, PublicReads: true}); err == nil {
+		t.Fatal("public reads without hosts accepted")
+	}
+	pub, _ := newTestServer(t, newFake(), func(c *Config) { c.PublicReads, c.Hosts = true, []string{"gw.lan", "192.0.2.7"} })
+	for host, want := range map[string]int{
+		"gw.lan": 200, "GW.lan.:8787": 200, "192.0.2.7:8787": 200,
+		"attacker.example": 421, "attacker.example:8787": 421, "": 421, "gw.lan.attacker.example": 421,
+		"10.0.0.1:8787": 200, "[::1]:8787": 200, // an IP literal cannot be rebound
+	} {
+		req := httptest.NewRequest("GET", "/v1/status", nil)
+		req.Host = host
+		rec := httptest.NewRecorder()
+		pub.RemoteHandler().ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Host %q: %d, want %d", host, rec.Code, want)
+		}
+		if want == 421 && errInfo(t, rec).Code != CodeWrongHost {
+			t.Errorf("Host %q: %s", host, rec.Body)
+		}
+	}
+	// The token does not excuse a wrong Host, and health stays open.
+	req := httptest.NewRequest("POST", "/v1/unpin", nil)
+	req.Host = "attacker.example"
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	rec := httptest.NewRecorder()
+	pub.RemoteHandler().ServeHTTP(rec, req)
+	if rec.Code != 421 {
+		t.Errorf("wrong Host with token: %d", rec.Code)
+	}
+	if rec := do(pub.RemoteHandler(), "GET", "/healthz", ""); rec.Code != 200 {
+		t.Errorf("healthz: %d", rec.Code)
+	}
+}
+
+// A TCP listener off loopback needs TLS unless InsecurePlaintext.
+func TestNonLoopbackListenerNeedsTLS(t *testing.T) {
+	for addr, ok := range map[string]bool{"0.0.0.0:0": false, "192.0.2.1:8787": false, "[::]:0": false,
+		"127.0.0.1:0": true, "[::1]:0": true, "localhost:0": true} {
+		_, err := New(newFake(), Config{Listen: addr, Token: testToken})
+		if (err == nil) != ok {
+			t.Errorf("%s without TLS: err %v", addr, err)
+		}
+	}
+	if _, err := New(newFake(), Config{Listen: "0.0.0.0:0", Token: testToken, InsecurePlaintext: true}); err != nil {
+		t.Errorf("insecure_plaintext: %v", err)
+	}
+	if _, err := New(newFake(), Config{Listen: "0.0.0.0:0", Token: testToken, TLSCert: "c.pem", TLSKey: "k.pem"}); err != nil {
+		t.Errorf("with TLS: %v", err)
 	}
 }

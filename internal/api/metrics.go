@@ -27,6 +27,7 @@ type Metrics struct {
 	atErrors               *prometheus.CounterVec
 	outbox                 prometheus.Gauge
 	outboxDropped          prometheus.Counter
+	writeDrops             *prometheus.CounterVec
 	apiRequests            *prometheus.CounterVec
 	apiLatency             *prometheus.HistogramVec
 	sseClients             prometheus.Gauge
@@ -66,6 +67,11 @@ func NewMetrics(states ...string) *Metrics {
 	m.outbox = g("outbox_depth", "Events waiting in the upstream outbox.")
 	m.outboxDropped = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "outbox_dropped_total",
 		Help: "Events dropped from the full upstream outbox (oldest first)."})
+	m.writeDrops = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "state_write_drops_total",
+		Help: "Records the daemon could not write to its state file (a full or failing disk), by record: decision, upstream_event."}, []string{"record"})
+	for _, r := range []string{DropDecision, DropUpstreamEvent} {
+		m.writeDrops.WithLabelValues(r)
+	}
 	m.apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "api_requests_total",
 		Help: "HTTP API requests, by route pattern and status code."}, []string{"route", "code"})
 	m.apiLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "api_request_duration_seconds",
@@ -77,7 +83,7 @@ func NewMetrics(states ...string) *Metrics {
 
 	m.reg.MustRegister(m.rssi, m.rsrp, m.rsrq, m.sinr, m.state, m.switches, m.threat, m.probe,
 		m.atLatency, m.atErrors, m.outbox, m.outboxDropped, m.apiRequests, m.apiLatency, m.sseClients,
-		m.authFailures,
+		m.authFailures, m.writeDrops,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.SetSignal(nil, nil, nil, nil)
@@ -201,3 +207,13 @@ func (m *Metrics) SetOutboxDepth(n int) { m.outbox.Set(float64(n)) }
 
 // AddOutboxDropped counts events dropped from the outbox.
 func (m *Metrics) AddOutboxDropped(n uint64) { m.outboxDropped.Add(float64(n)) }
+
+// Records counted by AddWriteDrop.
+const (
+	DropDecision      = "decision"
+	DropUpstreamEvent = "upstream_event"
+)
+
+// AddWriteDrop counts a record that could not be written (DropDecision,
+// DropUpstreamEvent).
+func (m *Metrics) AddWriteDrop(record string) { m.writeDrops.WithLabelValues(record).Inc() }

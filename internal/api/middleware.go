@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"fmt"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -11,15 +13,34 @@ import (
 	"time"
 )
 
-// authenticate guards the TCP listener. Mutations always need the bearer
-// token, reads only with TokenForReads; /healthz and /readyz stay open for
-// supervisors and load balancers (they reveal nothing).
+// authenticate guards the TCP listener. Every request needs the bearer
+// token, reads too unless PublicReads; /healthz and /readyz stay open for
+// supervisors and load balancers (they reveal nothing). With Hosts, a
+// request naming another Host is refused first: a page that rebinds its
+// DNS name to the gateway's address still sends its own name. An IP
+// address as Host is always accepted: no page can rebind one.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(s.cfg.Token))
+	hosts := map[string]bool{}
+	for _, h := range s.cfg.Hosts {
+		hosts[strings.ToLower(strings.TrimSuffix(h, "."))] = true
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		read := r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions
 		open := r.URL.Path == "/healthz" || r.URL.Path == "/readyz"
-		if open || (read && !s.cfg.TokenForReads) {
+		if open {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if h := hostOnly(r.Host); len(hosts) > 0 && !hosts[h] && net.ParseIP(h) == nil {
+			s.metrics.authFailures.WithLabelValues("host").Inc()
+			s.authLog.warn(s.log, "api: refused request for another host", "remote", r.RemoteAddr, "method", r.Method,
+				"path", r.URL.Path, "host", strconv.Quote(r.Host))
+			writeError(w, http.StatusMisdirectedRequest, ErrorInfo{Code: CodeWrongHost,
+				Message: "this listener does not answer for that Host name (api.hosts)"})
+			return
+		}
+		if read && s.cfg.PublicReads {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -50,7 +71,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		s.metrics.authFailures.WithLabelValues(why).Inc()
-		s.log.Warn("api: refused unauthenticated request", "remote", r.RemoteAddr, "method", r.Method,
+		s.authLog.warn(s.log, "api: refused unauthenticated request", "remote", r.RemoteAddr, "method", r.Method,
 			"path", r.URL.Path, "token", why)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="imsid"`)
 		msg := map[string]string{
@@ -89,6 +110,7 @@ func (s *Server) instrument(next http.Handler, listener string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
+		r = r.WithContext(context.WithValue(r.Context(), listenerKey{}, listener))
 		next.ServeHTTP(sw, r)
 		route := r.Pattern
 		if route == "" {
@@ -125,4 +147,23 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// listenerKey tags a request's context with the listener that accepted it
+// ("unix" or "tcp").
+type listenerKey struct{}
+
+// remoteRequest says whether r came in on the TCP listener.
+func remoteRequest(r *http.Request) bool {
+	l, _ := r.Context().Value(listenerKey{}).(string)
+	return l == "tcp"
+}
+
+// hostOnly is a Host header's name, lower-cased, without port or final dot.
+func hostOnly(h string) string {
+	if host, _, err := net.SplitHostPort(h); err == nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(strings.TrimSuffix(h, "]"), "["), ".")
+	return strings.ToLower(h)
 }

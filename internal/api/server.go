@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -28,12 +29,20 @@ type Config struct {
 	SocketMode fs.FileMode
 	// Listen is an optional TCP address ("127.0.0.1:8787", ":0" in tests).
 	Listen string
-	// Token is the bearer token TCP requests must present: mutations always,
-	// reads too when TokenForReads. Required with Listen.
-	Token         string
-	TokenForReads bool
-	// TLSCert and TLSKey (PEM files) turn TLS on for the TCP listener.
-	TLSCert, TLSKey string
+	// Token is the bearer token every TCP request but /healthz and /readyz
+	// must present. Required with Listen.
+	Token string
+	// PublicReads lets GETs on TCP through without the token. It needs
+	// Hosts: a public read is what a DNS-rebinding page would make.
+	PublicReads bool
+	// Hosts, when set, are the only Host header names (port ignored) the
+	// TCP listener answers.
+	Hosts []string
+	// TLSCert and TLSKey (PEM files) turn TLS on for the TCP listener. A
+	// listener on an address other than loopback needs them, unless
+	// InsecurePlaintext.
+	TLSCert, TLSKey   string
+	InsecurePlaintext bool
 
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
@@ -41,9 +50,21 @@ type Config struct {
 	MaxPin time.Duration
 	// Heartbeat is the SSE comment interval (default 15 s).
 	Heartbeat time.Duration
-	// MaxStreams bounds concurrent GET /v1/events streams (default 32): a
-	// gateway has little memory and each stream holds a buffer.
-	MaxStreams int
+	// MaxStreams bounds concurrent GET /v1/events streams on the unix
+	// socket (default 32): a gateway has little memory and each stream holds
+	// a buffer. MaxTCPStreams bounds them on the TCP listener (default 8),
+	// separately, so remote readers cannot take the local operator's slots.
+	MaxStreams    int
+	MaxTCPStreams int
+	// MaxTCPConns bounds the connections the TCP listener holds open at a
+	// time (default 64); more wait in the kernel's backlog. The unix socket
+	// has its own server and is always served.
+	MaxTCPConns int
+	// TCPIdleTimeout closes idle TCP keep-alive connections (default 30 s).
+	TCPIdleTimeout time.Duration
+	// LogEvery bounds how often refused requests and accept errors are
+	// logged (default 10 s): one WARN line, then a count of those held back.
+	LogEvery time.Duration
 	// BackendTimeout bounds each Backend call (default 10 s).
 	BackendTimeout time.Duration
 	// ShutdownGrace bounds Close's graceful phase (default 5 s).
@@ -61,22 +82,28 @@ const (
 	DefaultMaxPin                     = 30 * 24 * time.Hour
 	DefaultHeartbeat                  = 15 * time.Second
 	DefaultMaxStreams                 = 32
+	DefaultMaxTCPStreams              = 8
 	DefaultBackendTimeout             = 10 * time.Second
+	DefaultMaxTCPConns                = 64
+	DefaultTCPIdleTimeout             = 30 * time.Second
+	DefaultLogEvery                   = 10 * time.Second
 	DefaultShutdownGrace              = 5 * time.Second
 	// MinTokenLen is the shortest bearer token accepted.
-	MinTokenLen = 16
+	MinTokenLen = profiles.MinSecretLen
 )
 
 // ConfigFrom turns the config file's api section into a Config, reading the
 // token file. Logger, Metrics and Now are left for the caller.
 func ConfigFrom(a profiles.API) (Config, error) {
 	c := Config{
-		Socket:        a.Socket,
-		SocketMode:    fs.FileMode(a.SocketMode),
-		Listen:        a.Listen,
-		TokenForReads: a.TokenForReads,
-		TLSCert:       a.TLSCert,
-		TLSKey:        a.TLSKey,
+		Socket:            a.Socket,
+		SocketMode:        fs.FileMode(a.SocketMode),
+		Listen:            a.Listen,
+		PublicReads:       !a.TokenForReads,
+		Hosts:             a.Hosts,
+		TLSCert:           a.TLSCert,
+		TLSKey:            a.TLSKey,
+		InsecurePlaintext: a.InsecurePlaintext,
 	}
 	if a.TokenFile != "" {
 		b, err := os.ReadFile(a.TokenFile)
@@ -106,6 +133,12 @@ func (c *Config) validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("api: tls_cert and tls_key go together")
 	}
+	if c.Listen != "" && c.PublicReads && len(c.Hosts) == 0 {
+		return errors.New("api: public reads on TCP (token_for_reads: false) need api.hosts, the names the listener answers")
+	}
+	if c.Listen != "" && c.TLSCert == "" && !c.InsecurePlaintext && !LoopbackAddr(c.Listen) {
+		return fmt.Errorf("api: listen %s is not a loopback address: it needs tls_cert and tls_key (or insecure_plaintext: true)", c.Listen)
+	}
 	if c.TLSCert != "" && c.Listen == "" {
 		return errors.New("api: tls_cert without a TCP listen address")
 	}
@@ -123,6 +156,18 @@ func (c *Config) validate() error {
 	}
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.MaxTCPStreams <= 0 {
+		c.MaxTCPStreams = DefaultMaxTCPStreams
+	}
+	if c.MaxTCPConns <= 0 {
+		c.MaxTCPConns = DefaultMaxTCPConns
+	}
+	if c.TCPIdleTimeout <= 0 {
+		c.TCPIdleTimeout = DefaultTCPIdleTimeout
+	}
+	if c.LogEvery <= 0 {
+		c.LogEvery = DefaultLogEvery
 	}
 	if c.BackendTimeout <= 0 {
 		c.BackendTimeout = DefaultBackendTimeout
@@ -142,6 +187,19 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// LoopbackAddr reports whether a host:port binds only loopback.
+func LoopbackAddr(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Server serves the API on its listeners. Start it once; Shutdown or Close
 // stops it.
 type Server struct {
@@ -153,7 +211,10 @@ type Server struct {
 	local  http.Handler // unix socket: no token
 	remote http.Handler // TCP: bearer token
 
-	streams atomic.Int64
+	// Event streams open per listener: each has its own limit.
+	localStreams, remoteStreams atomic.Int64
+	// authLog and netLog bound the WARN lines a remote client can cause.
+	authLog, netLog *rateLog
 
 	mu       sync.Mutex
 	started  bool
@@ -181,6 +242,8 @@ func New(b Backend, cfg Config) (*Server, error) {
 		metrics:  cfg.Metrics,
 		stopping: make(chan struct{}),
 		done:     make(chan struct{}),
+		authLog:  newRateLog(cfg.Now, cfg.LogEvery),
+		netLog:   newRateLog(cfg.Now, cfg.LogEvery),
 	}
 	mux := s.routes()
 	s.local = s.instrument(s.recoverer(mux), "unix")
@@ -228,10 +291,11 @@ func (s *Server) Start() error {
 		handlers = append(handlers, s.local)
 	}
 	if s.cfg.Listen != "" {
-		l, err := net.Listen("tcp", s.cfg.Listen)
+		tl, err := net.Listen("tcp", s.cfg.Listen)
 		if err != nil {
 			return fail(fmt.Errorf("api: listen %s: %w", s.cfg.Listen, err))
 		}
+		l := net.Listener(newLimitListener(tl, s.cfg.MaxTCPConns, s.log, s.netLog))
 		lns = append(lns, l)
 		if s.cfg.TLSCert != "" {
 			cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
@@ -289,10 +353,15 @@ func (s *Server) httpServer(h http.Handler, l net.Listener) *http.Server {
 		WriteTimeout:      30 * time.Second, // SSE lifts it per stream
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if _, ok := l.(*net.UnixListener); ok {
 		hs.ConnContext = peerCredContext
+		hs.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+	} else {
+		// Remote clients cause these lines (accept errors, TLS handshake
+		// failures): WARN, at a bounded rate. Idle keep-alives go sooner.
+		hs.ErrorLog = log.New(&rateWriter{log: s.log, rate: s.netLog, addr: l.Addr().String()}, "", 0)
+		hs.IdleTimeout = s.cfg.TCPIdleTimeout
 	}
 	return hs
 }

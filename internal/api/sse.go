@@ -31,14 +31,18 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if n := s.streams.Add(1); n > int64(s.cfg.MaxStreams) {
-		s.streams.Add(-1)
+	counter, limit, where := &s.localStreams, s.cfg.MaxStreams, "unix socket"
+	if remoteRequest(r) {
+		counter, limit, where = &s.remoteStreams, s.cfg.MaxTCPStreams, "TCP listener"
+	}
+	if n := counter.Add(1); n > int64(limit) {
+		counter.Add(-1)
 		w.Header().Set("Retry-After", "30")
 		writeError(w, http.StatusServiceUnavailable, ErrorInfo{Code: CodeTooManyStreams,
-			Message: fmt.Sprintf("already %d event streams open; the limit is %d", n-1, s.cfg.MaxStreams)})
+			Message: fmt.Sprintf("already %d event streams open on the %s; the limit is %d (close another 'imsictl events' or try later)", n-1, where, limit)})
 		return
 	}
-	defer s.streams.Add(-1)
+	defer counter.Add(-1)
 	rc := http.NewResponseController(w)
 	ctx := r.Context()
 	events, cancel, err := s.backend.Subscribe(ctx, after)

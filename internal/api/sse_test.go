@@ -34,8 +34,14 @@ type stream struct {
 	done   chan struct{}
 }
 
-// openStream runs GET /v1/events in the background.
+// openStream runs GET /v1/events on the unix socket's handler in the
+// background.
 func openStream(s *Server, hdr ...string) *stream {
+	return openStreamOn(s.LocalHandler(), hdr...)
+}
+
+// openStreamOn runs GET /v1/events on h in the background.
+func openStreamOn(h http.Handler, hdr ...string) *stream {
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithCancel(context.Background())
 	req := httptest.NewRequestWithContext(ctx, "GET", "/v1/events", nil)
@@ -45,7 +51,7 @@ func openStream(s *Server, hdr ...string) *stream {
 	st := &stream{r: bufio.NewReader(pr), w: &streamWriter{hdr: http.Header{}, pw: pw}, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(st.done)
-		s.LocalHandler().ServeHTTP(st.w, req)
+		h.ServeHTTP(st.w, req)
 		pw.Close()
 	}()
 	return st
@@ -262,7 +268,9 @@ func TestSSESlowClientDropped(t *testing.T) {
 func TestSSEOverTCP(t *testing.T) {
 	f := newFake()
 	s, _, _ := startServer(t, f, nil)
-	resp, err := http.Get("http://" + s.TCPAddr().String() + "/v1/events")
+	req, _ := http.NewRequest("GET", "http://"+s.TCPAddr().String()+"/v1/events", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,6 +320,35 @@ func TestSSEStreamLimit(t *testing.T) {
 		c := openStream(s) // a's slot is free again
 		c.frame(t)
 		for _, st := range []*stream{b, c} {
+			st.cancel()
+			io.Copy(io.Discard, st.r)
+			<-st.done
+		}
+	})
+}
+
+// TCP readers have their own slots: filling them leaves the unix socket's
+// streams available, and the 503 names the listener, not the modem.
+func TestSSEStreamLimitPerListener(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		s, _ := newTestServer(t, f, func(c *Config) { c.MaxStreams = 1; c.MaxTCPStreams = 2 })
+		auth := []string{"Authorization", "Bearer " + testToken}
+		a, b := openStreamOn(s.RemoteHandler(), auth...), openStreamOn(s.RemoteHandler(), auth...)
+		a.frame(t)
+		b.frame(t)
+		rec := do(s.RemoteHandler(), "GET", "/v1/events", "", auth...)
+		e := errInfo(t, rec)
+		if rec.Code != 503 || e.Code != CodeTooManyStreams || !strings.Contains(e.Message, "TCP listener") || strings.Contains(e.Message, "modem") {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		local := openStream(s) // the unix socket still has its slot
+		local.frame(t)
+		rec = do(s.LocalHandler(), "GET", "/v1/events", "")
+		if e := errInfo(t, rec); rec.Code != 503 || !strings.Contains(e.Message, "unix socket") {
+			t.Fatalf("%d %s", rec.Code, rec.Body)
+		}
+		for _, st := range []*stream{a, b, local} {
 			st.cancel()
 			io.Copy(io.Discard, st.r)
 			<-st.done

@@ -161,8 +161,8 @@ func TestClientRefusals(t *testing.T) {
 func TestClientTCPToken(t *testing.T) {
 	_, _, url := serve(t)
 	anon, _ := New(Options{URL: url})
-	if _, err := anon.Status(t.Context()); err != nil {
-		t.Fatalf("reads need no token: %v", err)
+	if _, err := anon.Status(t.Context()); !errors.Is(err, ErrUnauthorized) {
+		t.Fatalf("reads on TCP need the token by default: %v", err)
 	}
 	_, err := anon.Switch(t.Context(), "a", "")
 	if !errors.Is(err, ErrUnauthorized) {
@@ -259,7 +259,7 @@ func TestFollowResumes(t *testing.T) {
 func TestFollowStopsOnUnauthorized(t *testing.T) {
 	dir := t.TempDir()
 	f := &fakeBackend{hub: api.NewHub(4, 4, nil), subscribed: make(chan uint64, 4)}
-	srv, err := api.New(f, api.Config{Socket: filepath.Join(dir, "s"), Listen: "127.0.0.1:0", Token: testToken, TokenForReads: true})
+	srv, err := api.New(f, api.Config{Socket: filepath.Join(dir, "s"), Listen: "127.0.0.1:0", Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,11 @@ func TestApplyRegionAdvisories(t *testing.T) {
 			if len(r.Response.Quarantine) != 0 {
 				t.Errorf("region advisory quarantined %+v", r.Response.Quarantine)
 			}
+			// The log says what the code does: "in force" exactly when it
+			// raised the level.
+			if msg, applies := advisoryEffect(tc.a, site); applies != (tc.want != threat.SeverityNone) || applies == (msg != "") {
+				t.Errorf("advisoryEffect = %q, %v; applied level %v", msg, applies, tc.want)
+			}
 		})
 	}
 }

@@ -97,6 +97,7 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if !st.DwellUntil.IsZero() {
 		out.SwitchBudget.DwellUntil = api.Ptr(st.DwellUntil)
 	}
+	out.Dropped = api.Dropped{Decisions: d.droppedDecisions.Load(), UpstreamEvents: d.droppedUpstream.Load()}
 	d.mu.Lock()
 	out.Threat = threatDTO(d.lastThreat)
 	d.mu.Unlock()
@@ -246,7 +247,11 @@ func (b *backend) Switch(_ context.Context, profile, reason string) (api.Ack, er
 	if err != nil {
 		return api.Ack{}, err
 	}
+	// Durable before the 202: a restart before the switcher's next step
+	// queues it again (requeueRequest).
+	b.d.journalRequest(profile, reason)
 	if err := sw.Force(profile, reason); err != nil {
+		b.d.forgetRequest()
 		return api.Ack{}, b.refusal(err)
 	}
 	b.d.log.Info("operator switch requested", "profile", profile, "reason", reason)

@@ -35,7 +35,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported in heartbeats.
 	Version string
-	// DeviceID names the device upstream (default: the host name).
+	// DeviceID names the device upstream (default: upstream.device_id,
+	// else derived from the machine id, else a random id kept in the state
+	// file: see deviceID).
 	DeviceID string
 	// Clock drives the switcher (default: the system clock). The simulate
 	// mode passes the simulator's accelerated clock.
@@ -111,6 +113,32 @@ type Daemon struct {
 
 	persistKick chan struct{}
 	lostKick    chan struct{}
+
+	// requeue is an operator's switch request accepted before a restart
+	// and not acted on; the first switcher gets it again.
+	requeue atomic.Pointer[manualRequest]
+	// journalled: a manual request is in the state file (saves a write
+	// per manual decision when there is none).
+	journalled atomic.Bool
+
+	// Records lost to failed writes (a full disk), for status and metrics.
+	droppedDecisions, droppedUpstream atomic.Uint64
+}
+
+// noteDrop counts a record whose write failed, and reports whether it did
+// (a write refused because the daemon is stopping is not a drop).
+func (d *Daemon) noteDrop(record string, err error) bool {
+	if err == nil || errors.Is(err, store.ErrClosed) || errors.Is(err, upstream.ErrClosed) {
+		return false
+	}
+	switch record {
+	case api.DropDecision:
+		d.droppedDecisions.Add(1)
+	case api.DropUpstreamEvent:
+		d.droppedUpstream.Add(1)
+	}
+	d.metrics.AddWriteDrop(record)
+	return true
 }
 
 // New checks o; nothing runs until Run.
@@ -135,13 +163,6 @@ func New(o Options) (*Daemon, error) {
 	}
 	if o.PersistEvery <= 0 {
 		o.PersistEvery = time.Minute
-	}
-	if o.DeviceID == "" {
-		h, err := os.Hostname()
-		if err != nil || h == "" {
-			h = "imsid"
-		}
-		o.DeviceID = h
 	}
 	d := &Daemon{o: o, log: o.Logger, persistKick: make(chan struct{}, 1), lostKick: make(chan struct{}, 1)}
 	d.cfg.Store(o.Config)
@@ -193,7 +214,7 @@ func restartOnly(a, b *profiles.Config) []string {
 	if a.Modem != b.Modem {
 		out = append(out, "modem")
 	}
-	if a.API != b.API {
+	if !sameJSON(a.API, b.API) {
 		out = append(out, "api")
 	}
 	if !sameJSON(a.Upstream, b.Upstream) {
@@ -285,7 +306,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 			upstream.WithHeartbeatData(d.heartbeat),
 			upstream.WithOnAdvisories(d.onAdvisories),
 		}, d.o.UpstreamOptions...)
-		d.rep, err = upstream.New(cfg.Upstream, d.o.DeviceID, d.st, opts...)
+		d.rep, err = upstream.New(cfg.Upstream, d.deviceID(cfg), d.st, opts...)
 		if err != nil {
 			d.srv.Close()
 			d.q.close()
@@ -349,6 +370,7 @@ func (d *Daemon) restore(cfg *profiles.Config) (*switcher.Snapshot, error) {
 		return nil, fmt.Errorf("state store: %w", err)
 	}
 	d.jour = &journal{d: d, byRef: map[uint64]switcher.Intent{}}
+	d.requeue.Store(d.journalledRequest())
 	if snap != nil {
 		snap.Pending = nil
 	}
@@ -554,7 +576,14 @@ func (d *Daemon) newSwitcher(a *driverModem, restore *switcher.Snapshot) (*switc
 		switcher.WithOnThreat(d.onThreat),
 		// Persist after the tick has published its view: a kick from a
 		// decision, mid-tick, would still export the state before it.
-		switcher.WithOnTick(d.kickPersist),
+		switcher.WithOnTick(func() {
+			d.kickPersist()
+			if sw := d.sw.Load(); sw != nil && d.requeue.Load() != nil {
+				// After the tick has published its view, so the request
+				// sees the settled state; outside the switcher's goroutine.
+				go d.requeueRequest(sw)
+			}
+		}),
 		switcher.WithOnModemLost(func() {
 			select {
 			case d.lostKick <- struct{}{}:

@@ -405,3 +405,52 @@ func TestDecisionHistorySurvivesRestart(t *testing.T) {
 	}
 	h.stop()
 }
+
+// A switch the API accepted (202) just before the daemon died is not lost:
+// the journalled request is queued again on start, and forgotten once the
+// switcher has acted on it.
+func TestAcceptedSwitchSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := jsonMarshal(manualRequest{Profile: "vodafone-uk", Reason: "before the crash", At: time.Now()})
+	if err := s.SetManualRequest(raw); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	h := start(t, dir)
+	h.waitFor("on vodafone-uk", 40*time.Second, h.on("vodafone-uk"))
+	h.stop()
+	s, err = store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ManualRequest(); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the request is still journalled after it was applied: %v", err)
+	}
+	if !strings.Contains(h.logs.String(), "queued again") {
+		t.Error("the requeue was not logged")
+	}
+}
+
+// A request from long ago is dropped, not applied.
+func TestStaleRequestDropped(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := jsonMarshal(manualRequest{Profile: "vodafone-uk", At: time.Now().Add(-2 * maxRequestAge)})
+	s.SetManualRequest(raw)
+	s.Close()
+	h := start(t, dir)
+	h.waitFor("connected", 20*time.Second, h.on("telekom-de"))
+	if !strings.Contains(h.logs.String(), "too old to apply") {
+		t.Error("the stale request was not dropped")
+	}
+	h.stop()
+}

@@ -129,8 +129,8 @@ func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
 	if d.rep == nil {
 		return
 	}
-	if _, err := d.rep.Publish(typ, data); err != nil {
-		d.log.Warn("upstream outbox", "type", string(typ), "err", err)
+	if _, err := d.rep.Publish(typ, data); d.noteDrop(api.DropUpstreamEvent, err) {
+		d.log.Warn("upstream event dropped: the outbox write failed", "type", string(typ), "err", err)
 	}
 }
 
@@ -145,9 +145,14 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 	}
 	d.q.push(func() {
 		if raw, err := json.Marshal(dec); err == nil {
-			if err := d.st.PutDecision(dec.Seq, raw); err != nil && !errors.Is(err, store.ErrClosed) {
-				d.log.Warn("persist decision", "err", err)
+			if err := d.st.PutDecision(dec.Seq, raw); d.noteDrop(api.DropDecision, err) {
+				d.log.Warn("decision dropped: the state file write failed", "seq", dec.Seq, "err", err)
 			}
+		}
+		if dec.Trigger == switcher.TriggerManual {
+			// The switcher acted on the operator's request (a switch is
+			// journalled as an intent from here on) or refused it.
+			d.forgetRequest()
 		}
 		_, _ = d.hub.Publish(api.EventDecision, decisionDTO(dec))
 		if dec.Kind == switcher.KindSwitch {
@@ -269,15 +274,30 @@ func (d *Daemon) heartbeat() upstream.Heartbeat {
 // applyAdvisories). It runs on the reporter's goroutine and must not block.
 func (d *Daemon) onAdvisories(as []upstream.Advisory) {
 	d.threat.setAdvisories(as)
+	site := d.cfg.Load().Policy.Site
 	for _, a := range as {
-		if _, ok := advisoryScope(a); !ok {
-			d.log.Warn("fleet advisory with a scope the switcher cannot apply; ignored", "id", a.ID,
-				"scope", string(a.Scope), "key", a.Key)
+		if msg, applies := advisoryEffect(a, site); !applies {
+			d.log.Info(msg, "id", a.ID, "scope", string(a.Scope), "key", a.Key, "expires", a.Expires)
 			continue
 		}
 		d.log.Info("fleet advisory in force", "id", a.ID, "scope", string(a.Scope), "key", a.Key,
 			"action", string(a.Action), "level", string(a.Level), "expires", a.Expires)
 	}
+}
+
+// advisoryEffect says whether applyAdvisories applies a (the log must say
+// what the code does), and why not when it does not.
+func advisoryEffect(a upstream.Advisory, site profiles.Site) (string, bool) {
+	if a.Scope == upstream.ScopeRegion {
+		if inRegion(site, a.Key) {
+			return "", true
+		}
+		return "fleet advisory for a region this site is not in (policy.site.regions); not applied", false
+	}
+	if _, ok := advisoryScope(a); !ok {
+		return "fleet advisory with a key the switcher cannot apply; not applied", false
+	}
+	return "", true
 }
 
 // journal is the switcher's Journal on the store: the intent is durable

@@ -2,13 +2,19 @@ package daemon
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/http/httptest"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/store"
+	"github.com/imsid/imsid/internal/upstream"
 	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher"
@@ -173,5 +179,38 @@ func TestThreatAcknowledgement(t *testing.T) {
 	raw, err := lt.baselineJSON()
 	if err != nil || !strings.Contains(string(raw), "356938035640000") {
 		t.Fatalf("the accepted IMEI is not in the baseline: %s %v", raw, err)
+	}
+}
+
+// A write that fails on a full disk is counted (status and metrics); one
+// refused because the daemon is stopping is not.
+func TestWriteDropsCounted(t *testing.T) {
+	d := &Daemon{metrics: api.NewMetrics()}
+	full := &os.PathError{Op: "write", Path: "imsid.db", Err: syscall.ENOSPC}
+	for _, tc := range []struct {
+		record string
+		err    error
+		want   bool
+	}{
+		{api.DropDecision, nil, false},
+		{api.DropDecision, store.ErrClosed, false},
+		{api.DropUpstreamEvent, fmt.Errorf("outbox: %w", upstream.ErrClosed), false},
+		{api.DropDecision, full, true},
+		{api.DropDecision, full, true},
+		{api.DropUpstreamEvent, fmt.Errorf("upstream: enqueue: %w", full), true},
+	} {
+		if got := d.noteDrop(tc.record, tc.err); got != tc.want {
+			t.Errorf("%s %v: %v", tc.record, tc.err, got)
+		}
+	}
+	if d.droppedDecisions.Load() != 2 || d.droppedUpstream.Load() != 1 {
+		t.Fatalf("counted %d decisions, %d upstream events", d.droppedDecisions.Load(), d.droppedUpstream.Load())
+	}
+	rec := httptest.NewRecorder()
+	d.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{`imsid_state_write_drops_total{record="decision"} 2`, `imsid_state_write_drops_total{record="upstream_event"} 1`} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 }

@@ -273,6 +273,35 @@ func (s *Store) SetAdvisories(data json.RawMessage) error {
 // Advisories returns the stored advisories, or ErrNotFound.
 func (s *Store) Advisories() (json.RawMessage, error) { return s.getBlob("advisories", keyAdvisories) }
 
+// SetManualRequest journals an operator's switch request the API accepted
+// (202) but the switcher has not acted on yet, so a restart in between does
+// not lose it.
+func (s *Store) SetManualRequest(data json.RawMessage) error {
+	return s.putBlob("set manual request", keyRequest, data)
+}
+
+// ManualRequest returns the journalled request, or ErrNotFound.
+func (s *Store) ManualRequest() (json.RawMessage, error) {
+	return s.getBlob("manual request", keyRequest)
+}
+
+// ClearManualRequest forgets the journalled request (acted on, refused or
+// stale).
+func (s *Store) ClearManualRequest() error {
+	return opErr("clear manual request", s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bktMeta).Delete(keyRequest)
+	}))
+}
+
+// SetDeviceID keeps the device id generated for a device without a machine
+// id.
+func (s *Store) SetDeviceID(data json.RawMessage) error {
+	return s.putBlob("set device id", keyDeviceID, data)
+}
+
+// DeviceID returns the kept device id, or ErrNotFound.
+func (s *Store) DeviceID() (json.RawMessage, error) { return s.getBlob("device id", keyDeviceID) }
+
 func (s *Store) putBlob(op string, key []byte, data json.RawMessage) error {
 	if !json.Valid(data) {
 		return opErr(op, fmt.Errorf("%w: value is not JSON", ErrInvalid))

@@ -121,6 +121,8 @@ var (
 	keyLedger     = []byte("ledger")
 	keySnapshot   = []byte("snapshot")
 	keyAdvisories = []byte("advisories")
+	keyRequest    = []byte("manual_request")
+	keyDeviceID   = []byte("device_id")
 	keyDropped    = []byte("outbox_dropped")
 	keySchema     = []byte("schema")
 )

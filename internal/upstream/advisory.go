@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/imsid/imsid/profiles"
 )
 
 // Scope is what an advisory applies to.
@@ -81,6 +83,32 @@ func (a Advisory) Active(now time.Time) bool {
 type Envelope struct {
 	Payload   string `json:"payload"`
 	Signature string `json:"signature"`
+	// KeyID names the key that signed it (upstream.advisory_keys[].id);
+	// empty: any configured key may verify it.
+	KeyID string `json:"kid,omitempty"`
+}
+
+// KeySet is the advisory keys a device accepts.
+type KeySet []NamedKey
+
+// NamedKey is one advisory key; ID "" is upstream.advisory_key.
+type NamedKey struct {
+	ID  string
+	Key ed25519.PublicKey
+}
+
+// Keys is the configured key set: advisory_key (id "") and advisory_keys.
+func Keys(cfg profiles.Upstream) KeySet {
+	var ks KeySet
+	if len(cfg.AdvisoryKey) == ed25519.PublicKeySize {
+		ks = append(ks, NamedKey{Key: ed25519.PublicKey(cfg.AdvisoryKey)})
+	}
+	for _, k := range cfg.AdvisoryKeys {
+		if len(k.Key) == ed25519.PublicKeySize {
+			ks = append(ks, NamedKey{ID: k.ID, Key: ed25519.PublicKey(k.Key)})
+		}
+	}
+	return ks
 }
 
 // Reasons an advisory is rejected.
@@ -91,6 +119,7 @@ var (
 	ErrMalformed    = errors.New("advisory is malformed")
 	ErrLoosening    = errors.New("advisory would loosen policy")
 	ErrNoKey        = errors.New("no advisory key configured")
+	ErrUnknownKey   = errors.New("advisory names a key id that is not configured")
 )
 
 // AdvisoryError says which advisory was rejected and why.
@@ -124,6 +153,15 @@ func VerifyAdvisory(key []byte, env Envelope, now time.Time) (Advisory, error) {
 	if len(key) != ed25519.PublicKeySize {
 		return Advisory{}, ErrNoKey
 	}
+	return VerifyAdvisoryKeys(KeySet{{Key: ed25519.PublicKey(key)}}, env, now)
+}
+
+// VerifyAdvisoryKeys is VerifyAdvisory with a key set: an envelope naming a
+// key id is verified with that key only, one without with any key.
+func VerifyAdvisoryKeys(keys KeySet, env Envelope, now time.Time) (Advisory, error) {
+	if len(keys) == 0 {
+		return Advisory{}, ErrNoKey
+	}
 	if env.Signature == "" {
 		return Advisory{}, ErrUnsigned
 	}
@@ -135,13 +173,82 @@ func VerifyAdvisory(key []byte, env Envelope, now time.Time) (Advisory, error) {
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return Advisory{}, fmt.Errorf("%w: signature is not a base64 ed25519 signature", ErrBadSignature)
 	}
-	if !ed25519.Verify(ed25519.PublicKey(key), payload, sig) {
+	verified, named := false, false
+	for _, k := range keys {
+		if env.KeyID != "" && k.ID != env.KeyID {
+			continue
+		}
+		named = true
+		if ed25519.Verify(k.Key, payload, sig) {
+			verified = true
+			break
+		}
+	}
+	switch {
+	case !named:
+		return Advisory{}, fmt.Errorf("%w: %q", ErrUnknownKey, env.KeyID)
+	case !verified:
 		return Advisory{}, ErrBadSignature
 	}
 	return parsePayload(payload, now)
 }
 
+// PeekID is the id an envelope's payload claims, for logging a rejected
+// advisory: "" when the payload cannot be read or the id is not a valid one
+// (it may be unsigned, so it is only trusted as a label).
+func PeekID(env Envelope) string {
+	payload, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		return ""
+	}
+	var p struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(payload, &p) != nil || !idRe.MatchString(p.ID) {
+		return ""
+	}
+	return p.ID
+}
+
+// advisoryFields are the payload's keys, spelt exactly so.
+var advisoryFields = map[string]bool{"id": true, "issued": true, "expires": true, "scope": true, "key": true, "action": true, "level": true}
+
+// strictKeys refuses a payload object whose keys repeat or are not spelt
+// exactly as advisoryFields: encoding/json would take the last of two
+// "key"s and match "KEY" to key, so a fleet-side validator reading the
+// first, or the exact spelling, could approve a different advisory than
+// the device applies.
+func strictKeys(payload []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(payload))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil // not an object: the decode below says so
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		k, _ := t.(string)
+		switch {
+		case seen[k]:
+			return fmt.Errorf("%w: key %q appears twice", ErrMalformed, k)
+		case !advisoryFields[k]:
+			return fmt.Errorf("%w: unknown field %q (keys are lower case: id, issued, expires, scope, key, action, level)", ErrMalformed, k)
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
 func parsePayload(payload []byte, now time.Time) (Advisory, error) {
+	if err := strictKeys(payload); err != nil {
+		return Advisory{}, err
+	}
 	// Unknown fields are refused: a field this build does not understand
 	// might be meant to change what the advisory does.
 	dec := json.NewDecoder(bytes.NewReader(payload))

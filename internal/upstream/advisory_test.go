@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imsid/imsid/profiles"
 )
 
 var (
@@ -79,6 +81,9 @@ func TestVerifyAdvisory(t *testing.T) {
 		{"everlasting", signed(payload(map[string]any{"expires": "2027-11-22T01:00:00Z"})), ErrMalformed, "expires"},
 		{"issued in the future", signed(payload(map[string]any{"issued": "2026-11-22T04:00:00Z", "expires": "2026-11-22T05:00:00Z"})), ErrMalformed, "issued"},
 		{"not an object", signed(`[1,2]`), ErrMalformed, ""},
+		{"duplicate key", signed(`{"id":"adv-1","issued":"2026-11-22T02:00:00Z","expires":"2026-11-23T02:00:00Z","scope":"plmn","key":"26201","key":"26202","action":"quarantine"}`), ErrMalformed, "twice"},
+		{"upper-case key", signed(`{"id":"adv-1","issued":"2026-11-22T02:00:00Z","expires":"2026-11-23T02:00:00Z","scope":"plmn","KEY":"26201","action":"quarantine"}`), ErrMalformed, `"KEY"`},
+		{"mixed-case key beside the real one", signed(`{"id":"adv-1","issued":"2026-11-22T02:00:00Z","expires":"2026-11-23T02:00:00Z","scope":"plmn","key":"26201","Key":"26202","action":"quarantine"}`), ErrMalformed, `"Key"`},
 		{"trailing data", signed(payload(nil) + `{}`), ErrMalformed, "trailing"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -140,6 +145,12 @@ func TestPullMergesTightenOnly(t *testing.T) {
 	var ae *AdvisoryError
 	if !errors.As(err, &ae) || !errors.Is(err, ErrUnsigned) || !errors.Is(err, ErrLoosening) {
 		t.Fatalf("err = %v, want the unsigned and the loosening one named", err)
+	}
+	// Every rejection names the advisory it rejects, never "id ?".
+	for _, id := range []string{"(id adv-3)", "(id adv-4)"} {
+		if !strings.Contains(err.Error(), id) {
+			t.Errorf("err = %v: lacks %s", err, id)
+		}
 	}
 	if len(pushed) != 2 {
 		t.Errorf("callback got %d", len(pushed))
@@ -218,4 +229,64 @@ func FuzzVerifyAdvisory(f *testing.F) {
 			t.Fatalf("accepted an over-long advisory: %+v", a)
 		}
 	})
+}
+
+// Key rotation: an envelope naming a key id is verified with that key only;
+// one without, with any configured key; stored advisories signed with a key
+// still configured survive a restart with a new primary key.
+func TestAdvisoryKeyRotation(t *testing.T) {
+	next := ed25519.NewKeyFromSeed([]byte("imsid-next-fleet-key-32-bytes-ok"))
+	nextPub := next.Public().(ed25519.PublicKey)
+	signWith := func(k ed25519.PrivateKey, kid, p string) Envelope {
+		return Envelope{Payload: base64.StdEncoding.EncodeToString([]byte(p)),
+			Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(k, []byte(p))), KeyID: kid}
+	}
+	ks := KeySet{{Key: advPub}, {ID: "2027", Key: nextPub}}
+	for name, tc := range map[string]struct {
+		env  Envelope
+		want error
+	}{
+		"old key, no kid":         {signWith(advPriv, "", payload(nil)), nil},
+		"next key, no kid":        {signWith(next, "", payload(nil)), nil},
+		"next key, its kid":       {signWith(next, "2027", payload(nil)), nil},
+		"old key under next's id": {signWith(advPriv, "2027", payload(nil)), ErrBadSignature},
+		"unknown kid":             {signWith(next, "2030", payload(nil)), ErrUnknownKey},
+	} {
+		if _, err := VerifyAdvisoryKeys(ks, tc.env, t0); !errors.Is(err, tc.want) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+
+	var list []Envelope
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(advisoryList{Advisories: list})
+	}))
+	defer srv.Close()
+	cfg := baseConfig(srv.URL + "/v1/events")
+	cfg.AdvisoryKey = []byte(advPub)
+	clk := &instantClock{now: t0}
+	ob := newOutbox(t)
+	r, err := New(cfg, "gw", ob, WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	list = []Envelope{signed(payload(nil))}
+	if active, err := r.Pull(context.Background()); err != nil || len(active) != 1 {
+		t.Fatalf("%v %v", active, err)
+	}
+	srv.Close()
+	// The fleet rotates: the new key becomes primary, the old one stays
+	// listed for the transition.
+	cfg.AdvisoryKey = []byte(nextPub)
+	cfg.AdvisoryKeys = []profiles.AdvisoryKey{{ID: "2026", Key: profiles.PublicKey(advPub)}}
+	r2, _ := New(cfg, "gw", ob, WithClock(clk))
+	if got := r2.Advisories(clk.Now()); len(got) != 1 {
+		t.Fatalf("rotation shed the stored advisory: %+v", got)
+	}
+	// Once the old key is dropped, what only it signed is gone.
+	cfg.AdvisoryKeys = nil
+	r3, _ := New(cfg, "gw", ob, WithClock(clk))
+	if got := r3.Advisories(clk.Now()); len(got) != 0 {
+		t.Fatalf("kept an advisory no configured key signed: %+v", got)
+	}
 }

@@ -178,6 +178,7 @@ type Stats struct {
 // Reporter drains an Outbox to the upstream and pulls advisories.
 type Reporter struct {
 	cfg       profiles.Upstream
+	keys      KeySet // advisory verification keys
 	device    string
 	eventsURL string
 	advURL    string
@@ -245,7 +246,7 @@ func New(cfg profiles.Upstream, deviceID string, ob Outbox, opts ...Option) (*Re
 		o.heartbeat = cfg.Heartbeat.Std()
 	}
 	r := &Reporter{
-		cfg: cfg, device: deviceID, eventsURL: cfg.URL, ob: ob, o: o, log: o.logger,
+		cfg: cfg, keys: Keys(cfg), device: deviceID, eventsURL: cfg.URL, ob: ob, o: o, log: o.logger,
 		ids: NewIdentities(cfg), started: o.clock.Now(),
 		kick:       make(chan struct{}, 1),
 		advisories: Advisories{}, envelopes: map[string]Envelope{}, limit: max(cfg.BatchSize, 1),
@@ -308,7 +309,7 @@ func New(cfg profiles.Upstream, deviceID string, ob Outbox, opts ...Option) (*Re
 // the state file is not trusted to hold only what the fleet signed.
 func (r *Reporter) loadAdvisories() {
 	as, ok := r.ob.(AdvisoryStore)
-	if !ok || len(r.cfg.AdvisoryKey) == 0 {
+	if !ok || len(r.keys) == 0 {
 		return
 	}
 	raw, err := as.Advisories()
@@ -325,12 +326,16 @@ func (r *Reporter) loadAdvisories() {
 	}
 	now := r.o.clock.Now()
 	for _, env := range envs {
-		a, err := VerifyAdvisory(r.cfg.AdvisoryKey, env, now)
+		a, err := VerifyAdvisoryKeys(r.keys, env, now)
 		if err == nil {
 			err = r.advisories.merge(a)
 		}
 		if err != nil {
-			r.log.Info("upstream: stored advisory not restored", "id", a.ID, "err", err)
+			id := a.ID
+			if id == "" {
+				id = PeekID(env)
+			}
+			r.log.Info("upstream: stored advisory not restored", "id", id, "err", err)
 			continue
 		}
 		r.envelopes[a.ID] = env
@@ -359,7 +364,11 @@ func (r *Reporter) saveAdvisories(now time.Time) {
 
 func (r *Reporter) newClient(transport http.RoundTripper, cfg profiles.Upstream, o options, retryMax int) *retryablehttp.Client {
 	return &retryablehttp.Client{
-		HTTPClient:   &http.Client{Transport: transport, Timeout: cfg.Timeout.Std()},
+		HTTPClient: &http.Client{Transport: transport, Timeout: cfg.Timeout.Std(),
+			// A redirect is never followed: it would re-send the bearer
+			// token (or the signed batch) to wherever the Location points.
+			// The 3xx comes back as a StatusError; events stay queued.
+			CheckRedirect: noRedirects},
 		RetryWaitMin: o.waitMin,
 		RetryWaitMax: o.waitMax,
 		RetryMax:     retryMax,
@@ -376,6 +385,8 @@ func (r *Reporter) newClient(transport http.RoundTripper, cfg profiles.Upstream,
 		PrepareRetry: r.sign,
 	}
 }
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 func readSecret(field, path string) (string, error) {
 	b, err := os.ReadFile(path)
@@ -486,7 +497,7 @@ func (r *Reporter) Run(ctx context.Context) error {
 	if r.o.heartbeat > 0 {
 		nextHB = now.Add(r.o.heartbeat)
 	}
-	polling := len(r.cfg.AdvisoryKey) > 0 && r.cfg.AdvisoryPoll > 0
+	polling := len(r.keys) > 0 && r.cfg.AdvisoryPoll > 0
 	if polling {
 		nextPoll = now // pull once at start
 	}
@@ -734,7 +745,7 @@ const maxAdvisoryBody = 1 << 20
 // come back joined in the error as *AdvisoryError values, alongside the
 // accepted ones.
 func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
-	if len(r.cfg.AdvisoryKey) == 0 {
+	if len(r.keys) == 0 {
 		return nil, ErrNoKey
 	}
 	resp, err := r.do(ctx, r.pullClient, http.MethodGet, r.advURL, nil, "")
@@ -762,12 +773,16 @@ func (r *Reporter) Pull(ctx context.Context) ([]Advisory, error) {
 	var errs []error
 	r.mu.Lock()
 	for i, env := range list.Advisories {
-		a, err := VerifyAdvisory(r.cfg.AdvisoryKey, env, now)
+		a, err := VerifyAdvisoryKeys(r.keys, env, now)
 		if err == nil {
 			err = r.advisories.merge(a)
 		}
 		if err != nil {
-			errs = append(errs, &AdvisoryError{Index: i, ID: a.ID, Err: err})
+			id := a.ID
+			if id == "" {
+				id = PeekID(env)
+			}
+			errs = append(errs, &AdvisoryError{Index: i, ID: id, Err: err})
 			continue
 		}
 		r.envelopes[a.ID] = env

@@ -345,3 +345,41 @@ func TestRunCloseLifecycle(t *testing.T) {
 		t.Errorf("Run after Close: %v", err)
 	}
 }
+
+// A fleet server that redirects (a moved endpoint, or a hijacked one) must
+// not make the device re-send its token and batch to the redirect target.
+func TestRedirectNotFollowed(t *testing.T) {
+	target := newFleet(t)
+	var leaked []string
+	target.check = func(r *http.Request, _ []byte) error {
+		leaked = append(leaked, r.Header.Get("Authorization"))
+		return nil
+	}
+	for _, code := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		origin := newFleet(t)
+		origin.respond = func(int, *http.Request, []Event) (int, http.Header) {
+			return code, http.Header{"Location": {target.URL()}}
+		}
+		ob := newOutbox(t)
+		cfg := baseConfig(origin.URL())
+		cfg.TokenFile = writeFile(t, "token", "fleet-token-0123456789")
+		r, err := New(cfg, "gw-2", ob, WithHeartbeat(0, nil), WithRetryMax(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = r.Publish(TypeHeartbeat, Heartbeat{})
+		err = r.Flush(context.Background())
+		var se *StatusError
+		if !errors.As(err, &se) || se.Code != code || se.Permanent() {
+			t.Fatalf("%d: Flush: %v", code, err)
+		}
+		if ob.Len() != 1 {
+			t.Fatalf("%d: a redirect must keep the events; queued %d", code, ob.Len())
+		}
+	}
+	target.mu.Lock()
+	defer target.mu.Unlock()
+	if target.reqs != 0 {
+		t.Fatalf("the redirect target saw %d requests (Authorization %q)", target.reqs, leaked)
+	}
+}
