@@ -155,8 +155,11 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 	sit := situation{now: now, active: s.active, autonomous: s.cfg.SIM.Method == profiles.MethodAutonomous,
 		registered: s.obs.registered, unknown: s.active == "", pin: s.pin, criticalOverridesPin: pol.CriticalOverridesPin,
 		suspended: s.suspended, margin: margin(pol.Thresholds), selectRetry: s.selRefused.until}
-	if !s.noServiceSince.IsZero() && now.Sub(s.noServiceSince) >= pol.NoServiceTrigger.Std() {
-		r := reason(CodeNoService, "no service for %s", now.Sub(s.noServiceSince).Round(time.Second))
+	if d := now.Sub(s.noServiceSince); !s.noServiceSince.IsZero() && d >= pol.NoServiceTrigger.Std() {
+		r := reason(CodeNoService, "no service for %s", d.Round(time.Second))
+		sit.noService = &r
+	} else if !s.noServiceSince.IsZero() && s.lossEvidence >= lossEvidencePolls && d >= lossEvidenceMin {
+		r := reason(CodeNoService, "no service for %s: %s", d.Round(time.Second), s.lossWhy)
 		sit.noService = &r
 	}
 	if n := pol.Probes.FailuresToDown; n > 0 && s.probeFails >= n {
@@ -441,6 +444,14 @@ func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualR
 		return
 	}
 	if !back {
+		// Any profile the liveness rule may still enter (one left for a
+		// lost network, say), then a quarantined one.
+		ranked := s.rank(s.scores)
+		if c, _ := pick(s.situation(now, ranked), classLiveness); c != "" && !s.selRefused.until.After(now) &&
+			s.cfg.SIM.Method != profiles.MethodAutonomous {
+			s.beginSwitch(ctx, now, c, TriggerHard, []Reason{reason(CodeExhausted, "retrying: %q may serve again", c)}, ranked)
+			return
+		}
 		if s.lastResort(ctx, now) {
 			return
 		}

@@ -437,24 +437,38 @@ func (c *checker) end(ds []switcher.Decision) {
 		}
 	}
 	// A profile left for a dead core or a threat is not re-entered by
-	// score or cost within the hour.
-	left := map[string]time.Time{}
-	for _, d := range ds {
+	// score or cost within the hour onto the same network (a profile
+	// that can use several may come back held to another).
+	type dep struct {
+		at   time.Time
+		plmn string
+	}
+	left := map[string]dep{}
+	for i, d := range ds {
 		if d.Kind == switcher.KindVerified && !d.Has(switcher.CodeRolledBack) {
 			delete(left, d.To) // it carried data again
 		}
 		if d.Kind != switcher.KindSwitch {
 			continue
 		}
+		if l, ok := left[d.To]; ok && d.Trigger == switcher.TriggerSoft && d.Time.Sub(l.at) < time.Hour {
+			on := ""
+			for _, v := range ds[i+1:] {
+				if v.Kind == switcher.KindVerified && v.To == d.To {
+					on = v.Inputs.PLMN
+					break
+				}
+			}
+			if on == "" || on == l.plmn {
+				c.fail(d.Time, "no_early_return", "back on %q (network %q) %s after leaving it there for a dead core or a threat",
+					d.To, on, d.Time.Sub(l.at).Round(time.Second))
+			}
+		}
 		switch {
 		case d.Has(switcher.CodeThreatCritical) || d.Has(switcher.CodeDataPathDead) || d.Has(switcher.CodeNoDataSession):
-			left[d.From] = d.Time
+			left[d.From] = dep{d.Time, d.Inputs.PLMN}
 		default:
 			delete(left, d.From)
-		}
-		if at, ok := left[d.To]; ok && d.Trigger == switcher.TriggerSoft && d.Time.Sub(at) < time.Hour {
-			c.fail(d.Time, "no_early_return", "back on %q %s after leaving it for a dead core or a threat",
-				d.To, d.Time.Sub(at).Round(time.Second))
 		}
 	}
 }

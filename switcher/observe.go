@@ -3,6 +3,7 @@ package switcher
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -169,7 +170,7 @@ func laterOf(a, b time.Time) time.Time {
 
 func (s *Switcher) trackService(now time.Time) {
 	if s.obs.registered {
-		s.noServiceSince = time.Time{}
+		s.noServiceSince, s.lossEvidence = time.Time{}, 0
 		if s.active != "" && s.lc.Current() != StateSwitching {
 			t := s.sig[s.active]
 			if t == nil {
@@ -190,8 +191,43 @@ func (s *Switcher) trackService(now time.Time) {
 			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 		}
 	}
+	if why := s.lossEvident(); why != "" {
+		s.lossEvidence++
+		s.lossWhy = why
+	} else {
+		s.lossEvidence = 0
+	}
 	// The next registration is a new one: it gets a fresh data attempt.
 	s.pdpUp, s.pdpTried = false, false
+}
+
+// lossEvidencePolls and lossEvidenceMin: a loss of service the modem
+// explains (a reject, or limited service on a network the profile may not
+// use) is confirmed after this many polls in a row and this long, instead
+// of waiting out no_service_trigger: the modem has already looked for the
+// profile's network and not found it.
+const (
+	lossEvidencePolls = 2
+	lossEvidenceMin   = 5 * time.Second
+)
+
+// lossEvident says why this poll proves the active profile's network is not
+// serving it ("" if it does not): a registration reject, or the modem camped
+// in limited service on a network outside the profile's allowlist.
+func (s *Switcher) lossEvident() string {
+	for _, r := range s.obs.regs {
+		if r.Status == modem.RegDenied {
+			if r.RejectCause != nil {
+				return fmt.Sprintf("registration rejected (cause %d)", *r.RejectCause)
+			}
+			return "registration rejected"
+		}
+	}
+	p := s.cfg.Profile(s.active)
+	if p != nil && s.obs.serving != nil && !s.obs.serving.PLMN.IsZero() && !p.AllowsPLMN(profiles.PLMN(s.obs.serving.PLMN.String())) {
+		return "camped on " + s.obs.serving.PLMN.String() + ", which the profile may not use"
+	}
+	return ""
 }
 
 // resetAllowed says whether our own CFUN cycle or reset may run now.

@@ -99,7 +99,9 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 			cause = departThreat
 		case has(CodeDataPathDead) || has(CodeNoDataSession):
 			cause = departDeadCore
-		case has(CodeNoService) && !s.obs.identityRefused():
+		case has(CodeNoService) && s.obs.identityRefused():
+			cause = departRefused
+		case has(CodeNoService):
 			cause = departGone
 		}
 		s.left[s.active] = departure{At: now, Cause: cause}

@@ -47,6 +47,7 @@ const (
 	departGone                 // its network was gone: a scan that sees it is evidence it is back
 	departDeadCore             // registered, but no data passed: only time says the core is back
 	departThreat               // left on a threat: no automatic return while the hold lasts
+	departRefused              // its network refused the identity itself (#2, #3, #6, #7, #8)
 	departOther                // any other hard cause
 )
 
@@ -58,6 +59,8 @@ func (c departCause) String() string {
 		return "dead data path"
 	case departThreat:
 		return "threat"
+	case departRefused:
+		return "identity refused"
 	case departOther:
 		return "hard trigger"
 	}
@@ -334,7 +337,7 @@ func pickPass(sit situation, class ruleClass, fresh bool) (string, Reason) {
 		if !c.Eligible {
 			continue
 		}
-		if fresh && c.left != nil && !c.seenBack && (c.left.Cause == departGone || c.left.Cause == departDeadCore) {
+		if fresh && c.left != nil && !c.seenBack && (c.left.Cause == departGone || c.left.Cause == departDeadCore || c.left.Cause == departRefused) {
 			continue
 		}
 		if b := c.barred(class, sit.now); b != "" {

@@ -338,6 +338,8 @@ type Switcher struct {
 	lastProbeAt      time.Time
 	noServiceSince   time.Time
 	noDataSince      time.Time // registered, no data session since
+	lossEvidence     int       // polls in a row that explained the loss of service
+	lossWhy          string    // the last explanation
 	sickTicks        int
 	failBackoff      time.Duration
 	failedUntil      time.Time
@@ -574,6 +576,10 @@ func (s *Switcher) Run(ctx context.Context) error {
 		if interval <= 0 {
 			interval = fastPoll
 		}
+		// Wake at the next deadline, not at the next poll after it.
+		if d, ok := s.nextDue(s.clock.Now()); ok {
+			interval = min(interval, d)
+		}
 		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
@@ -586,6 +592,40 @@ func (s *Switcher) Run(ctx context.Context) error {
 			// Tick re-reads the modem; the event itself is only a hint.
 		}
 	}
+}
+
+// nextDue is the time until the earliest deadline the next tick must not
+// be late for: a trigger confirming, a verification ending, a back-off or
+// a pin running out. Caller holds s.mu.
+func (s *Switcher) nextDue(now time.Time) (time.Duration, bool) {
+	var due []time.Time
+	if !s.noServiceSince.IsZero() {
+		due = append(due, s.noServiceSince.Add(s.cfg.Policy.NoServiceTrigger.Std()))
+		if s.lossEvidence > 0 {
+			due = append(due, s.noServiceSince.Add(lossEvidenceMin))
+		}
+	}
+	if !s.noDataSince.IsZero() {
+		due = append(due, s.noDataSince.Add(noDataTrigger))
+	}
+	switch s.lc.Current() {
+	case StateSwitching, StateVerifying, StateRollingBack:
+		due = append(due, s.deadline)
+	case StateFailed:
+		due = append(due, s.failedUntil)
+	}
+	if s.pin != nil && !s.pin.Until.IsZero() {
+		due = append(due, s.pin.Until)
+	}
+	var best time.Duration
+	found := false
+	for _, t := range due {
+		if d := t.Sub(now); d > 0 && (!found || d < best) {
+			// A tick a hair after the instant, so it sees it as reached.
+			best, found = d+10*time.Millisecond, true
+		}
+	}
+	return best, found
 }
 
 // Close stops Run and refuses further ticks. It is idempotent.
