@@ -356,8 +356,6 @@ var MinDuration = map[string]time.Duration{
 	"policy.switch_cap.window":                     time.Minute,
 	"policy.threats.window":                        time.Minute,
 	"policy.threats.d1b_rat_lock.check":            time.Minute,
-	"policy.threats.d7_neighbours.poll":            5 * time.Second,
-	"policy.threats.d10_sim.check":                 time.Minute,
 	"policy.threats.baseline_learning":             time.Minute,
 	"policy.threats.d4_cell_identity.accept_after": time.Minute,
 	"upstream.heartbeat":                           30 * time.Second,
