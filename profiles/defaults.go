@@ -38,7 +38,7 @@ func Defaults() Config {
 		Policy: Policy{
 			Probes: Probes{
 				HTTP:           []string{DefaultProbeURL},
-				Interval:       dur(60 * time.Second),
+				Interval:       dur(15 * time.Second),
 				Timeout:        dur(5 * time.Second),
 				FailuresToDown: 3,
 				Retry:          dur(5 * time.Second),

@@ -197,6 +197,7 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 	sit.ref = s.recentBest(now, sit.act)
 	if !s.lastSwitch.IsZero() {
 		sit.dwellUntil = s.lastSwitch.Add(pol.MinDwell.Std())
+		sit.failBackUntil = s.lastSwitch.Add(min(failBackDwell, pol.MinDwell.Std()))
 	}
 	if ok, at := s.budget.allow(now, pol.SwitchCap.Max, pol.SwitchCap.Window.Std()); !ok {
 		sit.capRetry = at
@@ -355,6 +356,11 @@ func (s *Switcher) waitsForNetwork(p string, now time.Time) bool {
 	return ok && d.Cause == departGone && now.Sub(d.At) < departureTTL && !s.seenInScan[p].After(d.At)
 }
 
+// failBackDwell is how long after a switch a cheaper profile, left because
+// its network was gone and seen back in a scan, may be returned to: a short
+// outage costs minutes on the dearer profile, not min_dwell.
+const failBackDwell = 2 * time.Minute
+
 // failBackCheck scans for a cheaper profile that is not usable now (left
 // on a hard trigger, or barred by an older scan), once min_dwell has passed
 // since the last switch, then every fail_back.scan_every, doubling up to
@@ -366,7 +372,7 @@ func (s *Switcher) failBackCheck(ctx context.Context, now time.Time) {
 		s.cfg.SIM.Method == profiles.MethodAutonomous {
 		return
 	}
-	if !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < s.cfg.Policy.MinDwell.Std() {
+	if !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < min(failBackDwell, s.cfg.Policy.MinDwell.Std()) {
 		return
 	}
 	act := s.cfg.Profile(s.active)

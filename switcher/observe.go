@@ -201,6 +201,25 @@ func (s *Switcher) trackService(now time.Time) {
 	s.pdpUp, s.pdpTried = false, false
 }
 
+// refusedByOwnNetwork reports a reject that came from a network the active
+// profile may use (or from one the modem did not name): its network is
+// there and refuses it. A reject from a network outside the allowlist is
+// what a modem collects once its own network has vanished.
+func (s *Switcher) refusedByOwnNetwork() bool {
+	denied := false
+	for _, r := range s.obs.regs {
+		denied = denied || r.Status == modem.RegDenied
+	}
+	if !denied {
+		return false
+	}
+	p := s.cfg.Profile(s.active)
+	if p == nil || s.obs.serving == nil || s.obs.serving.PLMN.IsZero() {
+		return true
+	}
+	return p.AllowsPLMN(profiles.PLMN(s.obs.serving.PLMN.String()))
+}
+
 // lossEvidencePolls and lossEvidenceMin: a loss of service the modem
 // explains (a reject, or limited service on a network the profile may not
 // use) is confirmed after this many polls in a row and this long, instead

@@ -99,7 +99,9 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 			cause = departThreat
 		case has(CodeDataPathDead) || has(CodeNoDataSession):
 			cause = departDeadCore
-		case has(CodeNoService) && s.obs.identityRefused():
+		case has(CodeNoService) && (s.obs.identityRefused() || s.refusedByOwnNetwork()):
+			// The network is there and said no: a scan that sees it says
+			// nothing about whether it would say yes now.
 			cause = departRefused
 		case has(CodeNoService):
 			cause = departGone
@@ -131,6 +133,14 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 
 func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles.Profile, rollback bool) bool {
 	c, cancel := s.step(ctx)
+	if !s.opt.externalData {
+		// The attach after the refresh brings up the default bearer with
+		// context 1's APN: define the target's before, so it attaches with
+		// the right one and data needs no second round.
+		if err := s.m.DefinePDP(c, s.pdpSpec(p)); err != nil && classify(err) == healthOK {
+			s.log.Debug("switcher: pre-define PDP", "profile", p.Name, "err", err)
+		}
+	}
 	err := s.m.SelectProfile(c, s.selector(p))
 	cancel()
 	switch classify(err) {

@@ -90,6 +90,12 @@ type candidate struct {
 	sameNet bool
 }
 
+// failsBack: c was left because its network was gone, and a scan since has
+// seen it back.
+func (c *candidate) failsBack() bool {
+	return c != nil && c.left != nil && c.left.Cause == departGone && c.seenBack
+}
+
 // barred says why class may not enter c automatically at now ("" if it may).
 func (c candidate) barred(class ruleClass, now time.Time) string {
 	if c.left == nil {
@@ -141,6 +147,10 @@ type situation struct {
 	// Memory.
 	suspended   bool      // jamming is being observed
 	dwellUntil  time.Time // no soft switch before
+	// failBackUntil: no soft return before, to a profile left because its
+	// network was gone that a scan has seen back (a blip must not buy
+	// min_dwell on a dearer profile).
+	failBackUntil time.Time
 	capRetry    time.Time // the automatic budget is spent until (zero: it fits)
 	selectRetry time.Time // the modem or card refused a selection: none before
 
@@ -304,7 +314,9 @@ func decide(sit situation) verdict {
 		v.whyBest = []Reason{reason(CodeExhausted, "no eligible profile to switch to")}
 	case !sit.capRetry.IsZero() && sit.capRetry.After(sit.now):
 		v.whyBest = []Reason{reason(CodeSwitchCap, "the automatic switch budget is used; next allowed at %s", sit.capRetry.UTC().Format(time.RFC3339))}
-	case sit.dwellUntil.After(sit.now):
+	case best.failsBack() && sit.failBackUntil.After(sit.now):
+		v.whyBest = []Reason{reason(CodeDwell, "on %q until at least %s (fail-back dwell)", sit.active, sit.failBackUntil.UTC().Format(time.RFC3339))}
+	case !best.failsBack() && sit.dwellUntil.After(sit.now):
 		v.whyBest = []Reason{reason(CodeDwell, "on %q until at least %s (minimum dwell)", sit.active, sit.dwellUntil.UTC().Format(time.RFC3339))}
 	case sit.selectRetry.After(sit.now):
 		v.whyBest = []Reason{reason(CodeBusy, "the modem refused the last selection; next attempt at %s", sit.selectRetry.UTC().Format(time.RFC3339))}
