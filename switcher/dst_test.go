@@ -679,7 +679,7 @@ func TestDSTReplay(t *testing.T) {
 			t.Logf("finding %s %s %s %s: %s", f.At.Format(time.TimeOnly), f.Rule, f.Severity, f.Scope.Key(), f.Message)
 		}
 	}
-	dstOpts = []switcher.Option{switcher.WithLogger(slog.New(slog.NewTextHandler(os.Stdout, nil)))}
+	dstOpts = []switcher.Option{switcher.WithLogger(slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug})))}
 	defer func() { dstDebug, dstOpts = nil, nil }()
 	vs, ds := runDST(t, w)
 	t.Logf("violations: %v\n%s\ndecisions:\n%s", vs, w.scenario(t), dump(ds))

@@ -145,14 +145,14 @@ type situation struct {
 	margin  float64
 
 	// Memory.
-	suspended   bool      // jamming is being observed
-	dwellUntil  time.Time // no soft switch before
+	suspended  bool      // jamming is being observed
+	dwellUntil time.Time // no soft switch before
 	// failBackUntil: no soft return before, to a profile left because its
 	// network was gone that a scan has seen back (a blip must not buy
 	// min_dwell on a dearer profile).
 	failBackUntil time.Time
-	capRetry    time.Time // the automatic budget is spent until (zero: it fits)
-	selectRetry time.Time // the modem or card refused a selection: none before
+	capRetry      time.Time // the automatic budget is spent until (zero: it fits)
+	selectRetry   time.Time // the modem or card refused a selection: none before
 
 	cands []candidate // ranked, best first, active excluded
 }
@@ -238,8 +238,13 @@ func decide(sit situation) verdict {
 			// Isolate and keep searching: no data on a network the
 			// operator did not allow.
 			v.act = actIsolate
+			return v
 		}
-		return v
+		// Nowhere safer to go: stay (restricted) unless the profile has
+		// also lost its service or data path, which liveness judges.
+		if sit.noService == nil && sit.dataDead == nil && !sit.unknown {
+			return v
+		}
 	}
 
 	// 2. Liveness.

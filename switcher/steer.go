@@ -22,10 +22,7 @@ func (s *Switcher) steerWant(p *profiles.Profile, serving modem.PLMN, now time.T
 	if p == nil || (len(p.MCCs) == 0 && len(p.PLMNs) <= 1) {
 		return modem.PLMN{} // one network: the SIM's own selection finds it
 	}
-	avoided := func(x modem.PLMN) bool {
-		_, q := s.quar.active(now, "plmn:"+x.String())
-		return q
-	}
+	avoided := func(x modem.PLMN) bool { return s.netAvoided(x, now) }
 	ok := func(x modem.PLMN) bool { return !x.IsZero() && p.AllowsPLMN(profiles.PLMN(x.String())) && !avoided(x) }
 	if !serving.IsZero() && ok(serving) {
 		return modem.PLMN{}
@@ -52,11 +49,7 @@ func (s *Switcher) needsSteer(p *profiles.Profile, serving modem.PLMN, now time.
 		return false
 	}
 	if !serving.IsZero() && p.Name == s.active {
-		if !p.AllowsPLMN(profiles.PLMN(serving.String())) {
-			return true
-		}
-		_, q := s.quar.active(now, "plmn:"+serving.String())
-		return q
+		return !p.AllowsPLMN(profiles.PLMN(serving.String())) || s.netAvoided(serving, now)
 	}
 	for _, e := range s.quar.list(now) {
 		if len(e.Key) > 5 && e.Key[:5] == "plmn:" && p.AllowsPLMN(profiles.PLMN(e.Key[5:])) {
@@ -64,6 +57,15 @@ func (s *Switcher) needsSteer(p *profiles.Profile, serving modem.PLMN, now time.
 		}
 	}
 	return false
+}
+
+// netAvoided: plmn is quarantined, or carried no data for us lately.
+func (s *Switcher) netAvoided(plmn modem.PLMN, now time.Time) bool {
+	if _, q := s.quar.active(now, "plmn:"+plmn.String()); q {
+		return true
+	}
+	at, ok := s.deadNet[plmn]
+	return ok && now.Sub(at) < deadCoreRetry
 }
 
 // applySteer sends the selection if it differs from what the modem was
@@ -95,7 +97,25 @@ func (s *Switcher) applySteer(ctx context.Context, want modem.PLMN) bool {
 func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
 	p := s.cfg.Profile(s.active)
 	serving := s.obs.plmn()
-	if p == nil || !s.obs.registered || s.cfg.SIM.Method == profiles.MethodAutonomous || !s.needsSteer(p, serving, now) {
+	if p == nil || !s.obs.registered || s.cfg.SIM.Method == profiles.MethodAutonomous {
+		return false
+	}
+	// A network that carries no data for us (a dead core, every context
+	// refused) is avoided a while: another allowed one may.
+	dead := (s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown) ||
+		(!s.noDataSince.IsZero() && now.Sub(s.noDataSince) >= noDataTrigger)
+	if dead && !serving.IsZero() {
+		if s.deadNet == nil {
+			s.deadNet = map[modem.PLMN]time.Time{}
+		}
+		for k, at := range s.deadNet {
+			if now.Sub(at) >= deadCoreRetry {
+				delete(s.deadNet, k)
+			}
+		}
+		s.deadNet[serving] = now
+	}
+	if !s.needsSteer(p, serving, now) {
 		return false
 	}
 	if s.scanAt.IsZero() || now.Sub(s.scanAt) >= scanMaxAge {
@@ -104,6 +124,7 @@ func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
 		}
 	}
 	want := s.steerWant(p, serving, now)
+	s.log.Debug("switcher: steering", "profile", p.Name, "serving", serving.String(), "want", want.String(), "scan", len(s.scan))
 	if want.IsZero() || (s.steerKnown && want == s.steer) {
 		return false
 	}
@@ -111,7 +132,7 @@ func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
 		return false
 	}
 	s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{
-		reason(CodeSteered, "%q held to network %s: %s is outside its allowlist or quarantined", s.active, want, serving)}}, false)
-	s.pdpUp, s.pdpTried = false, false
+		reason(CodeSteered, "%q held to network %s: %s is outside its allowlist, quarantined or carried no data", s.active, want, serving)}}, false)
+	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
 	return true
 }

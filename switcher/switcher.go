@@ -27,7 +27,7 @@ const (
 	// failBackoffMin/Max bound the back-off in the failed state: the
 	// device is offline there, so a retry costs nothing it has.
 	failBackoffMin = 30 * time.Second
-	failBackoffMax = 4 * time.Minute
+	failBackoffMax = 2 * time.Minute
 	// fastPoll is the tick interval while something is in flight.
 	fastPoll = 5 * time.Second
 	// pdpCID is the context the switcher brings up.
@@ -307,9 +307,10 @@ type Switcher struct {
 	budget           switchBudget // automatic switches (the anti-flap cap)
 	opBudget         switchBudget // operator switches: a separate budget, so they never block a failover
 	selRefused       selectBackoff
-	isolated         bool       // data held off: the serving network is outside the allowlist
-	steer            modem.PLMN // the network the modem was told to hold (zero: automatic)
-	steerKnown       bool       // steer is what the modem has (false after a reset or reopen)
+	isolated         bool                     // data held off: the serving network is outside the allowlist
+	steer            modem.PLMN               // the network the modem was told to hold (zero: automatic)
+	steerKnown       bool                     // steer is what the modem has (false after a reset or reopen)
+	deadNet          map[modem.PLMN]time.Time // networks that carried no data for us lately (steering avoids them)
 	lastSwitch       time.Time
 	quar             quarantines
 	pin              *Pin

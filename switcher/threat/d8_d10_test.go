@@ -153,6 +153,11 @@ func TestD9(t *testing.T) {
 			o.Signal.RSRP = dbm(-115)
 			return o
 		}), rule: "D9a", want: never},
+		{name: "FP registration losses while the modem reports jamming (D8 explains them)", steps: every(0, 2*time.Minute, 5, func(int) Observation {
+			o := detach()
+			o.Events = append(o.Events, Event{Kind: EventJamming, Jammed: true})
+			return o
+		}), rule: "D9a", want: never},
 		{name: "FP detaches during our own switches", steps: every(0, time.Minute, 5, func(int) Observation {
 			o := detach()
 			o.Events = append(o.Events, Event{Kind: EventOwnCFUN})

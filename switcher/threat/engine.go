@@ -202,6 +202,9 @@ type env struct {
 	stationary  bool
 	acked       map[modem.ICCID]bool
 	engine      *Engine
+	// jamming: D8 (which runs before D9) sees jamming in this observation
+	// or is confirming it; registration losses are then the jammer's.
+	jamming bool
 }
 
 func (e *env) known(k CellKey) bool { return e.fleet[k] || e.base.trusted(k, &e.cfg.Baseline) }
@@ -331,6 +334,12 @@ func (e *Engine) Observe(o Observation) (Result, error) {
 			if f.Score > 0 && (info.ID == D6 || info.ID == D8) {
 				anomaly = true
 			}
+			if f.Score > 0 && info.ID == D8 {
+				en.jamming = true
+			}
+		}
+		if d8, ok := d.(*d8); ok && d8.pending() {
+			en.jamming = true
 		}
 	}
 	if d8, ok := e.detectors[7].(*d8); ok && d8.pending() {
