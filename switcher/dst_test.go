@@ -36,13 +36,14 @@ import (
 )
 
 var (
-	dstSeeds  = flag.Int("dst.seeds", 200, "DST: how many seeds")
-	dstFrom   = flag.Uint64("dst.from", 1, "DST: first seed")
-	dstLength = flag.Duration("dst.length", 2*time.Hour, "DST: scenario time per seed")
-	dstOut    = flag.String("dst.out", "", "DST: directory for shrunk failing scenarios (default: the test's temp dir)")
-	dstShrink = flag.Bool("dst.shrink", true, "DST: shrink failing timelines")
-	dstStrict = flag.Bool("dst.strict", false, "DST: treat the seeds of known-failing.txt like any other")
-	dstReplay = flag.String("dst.replay", "", "DST: replay one shrunk world (a .json written by -dst.out) with every finding and decision logged")
+	dstSeeds   = flag.Int("dst.seeds", 200, "DST: how many seeds")
+	dstFrom    = flag.Uint64("dst.from", 1, "DST: first seed")
+	dstLength  = flag.Duration("dst.length", 2*time.Hour, "DST: scenario time per seed")
+	dstOut     = flag.String("dst.out", "", "DST: directory for shrunk failing scenarios (default: the test's temp dir)")
+	dstShrink  = flag.Bool("dst.shrink", true, "DST: shrink failing timelines")
+	dstMaxFail = flag.Int("dst.maxfail", 5, "DST: stop after this many failing seeds (0: never)")
+	dstStrict  = flag.Bool("dst.strict", false, "DST: treat the seeds of known-failing.txt like any other")
+	dstReplay  = flag.String("dst.replay", "", "DST: replay one shrunk world (a .json written by -dst.out) with every finding and decision logged")
 )
 
 // Bounds the invariants are checked against (docs/switcher.md states them).
@@ -652,7 +653,7 @@ func TestDST(t *testing.T) {
 			t.Logf("seed %d: %s; shrunk from %d to %d events: %s\n%s\nviolations: %v\ndecisions:\n%s", seed, vs[0].name,
 				len(w.Events), len(m.Events), p, m.scenario(t), mv, dump(md))
 		}
-		if len(failed) >= 5 {
+		if *dstMaxFail > 0 && len(failed) >= *dstMaxFail {
 			t.Fatalf("stopping after 5 failing seeds: %v", failed)
 		}
 	}
