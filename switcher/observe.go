@@ -125,7 +125,15 @@ func (s *Switcher) drainEvents(now time.Time) []ModemEvent {
 		return nil
 	}
 	ch := s.m.Events()
-	var out []ModemEvent
+	s.reqMu.Lock()
+	out := s.stashed
+	s.stashed = nil
+	s.reqMu.Unlock()
+	for i := range out {
+		if out[i].At.IsZero() {
+			out[i].At = now
+		}
+	}
 	for range 256 {
 		select {
 		case e, ok := <-ch:

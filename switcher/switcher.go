@@ -365,9 +365,10 @@ type Switcher struct {
 	logMu     sync.Mutex
 	decisions *DecisionLog
 
-	reqMu sync.Mutex
-	reqs  []manualReq
-	wake  chan struct{}
+	reqMu   sync.Mutex
+	reqs    []manualReq
+	stashed []ModemEvent // taken off the channel by Run, for the next tick
+	wake    chan struct{}
 
 	pub    atomic.Pointer[published]
 	closed atomic.Bool
@@ -552,6 +553,7 @@ func (s *Switcher) Tick(ctx context.Context) error {
 // Close is called.
 func (s *Switcher) Run(ctx context.Context) error {
 	for {
+		lastTick := s.clock.Now()
 		if err := s.Tick(ctx); errors.Is(err, ErrClosed) {
 			return nil
 		}
@@ -589,9 +591,35 @@ func (s *Switcher) Run(ctx context.Context) error {
 			return nil
 		case <-s.wake:
 		case <-s.clock.After(interval):
-		case <-events:
-			// Tick re-reads the modem; the event itself is only a hint.
+		case e, ok := <-events:
+			// Tick re-reads the modem; the event is kept for it. A chatty
+			// modem wakes the loop at most every urcGap: URCs still force a
+			// re-read within a second, but cannot drive a poll per URC.
+			if ok {
+				s.stash(e)
+			}
+			if wait := urcGap - s.clock.Now().Sub(lastTick); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-s.done:
+					return nil
+				case <-s.clock.After(wait):
+				}
+			}
 		}
+	}
+}
+
+// urcGap is the least time between a tick and a tick a URC wakes.
+const urcGap = time.Second
+
+// stash keeps an event Run took off the channel for the next tick's drain.
+func (s *Switcher) stash(e ModemEvent) {
+	s.reqMu.Lock()
+	defer s.reqMu.Unlock()
+	if len(s.stashed) < 256 {
+		s.stashed = append(s.stashed, e)
 	}
 }
 
