@@ -20,10 +20,10 @@ archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(amd64 arm64 arm7 mipsle)
 read -r -a packagers <<<"${PACKAGERS:-deb ipk}"
 
-# dpkg wants versions that start with a digit: v1.2.3-4-gabc -> 1.2.3-4-gabc,
-# a bare commit hash -> 0.0.0~gHASH.
-pkgver=${VERSION#v}
-[[ $pkgver =~ ^[0-9] ]] || pkgver="0.0.0~g${pkgver}"
+# The package version (scripts/pkgversion.sh): v1.2.3 -> 1.2.3,
+# v1.2.3-4-gabc -> 1.2.3+4.gabc, an untagged abc1234 -> 0.0.0~gabc1234 (below
+# any release), -dirty -> ~dirty.
+pkgver=$(sh scripts/pkgversion.sh "$VERSION") || exit 2
 
 declare -A target=([amd64]=linux/amd64 [arm64]=linux/arm64 [arm7]=linux/arm/7 [mipsle]=linux/mipsle/softfloat)
 declare -A dist=([amd64]=linux-amd64 [arm64]=linux-arm64 [arm7]=linux-arm [mipsle]=linux-mipsle)
