@@ -36,6 +36,7 @@ type options struct {
 	speed       float64
 	duration    time.Duration
 	stateDir    string
+	device      string
 	printConfig bool
 	probeIface  string
 	version     bool
@@ -46,7 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("imsid", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE\n       imsid --simulate [SCENARIO] [--speed N] [--duration D] [--config FILE] [--state-dir DIR] [--print-config]")
+		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE [--device PATH] [--probe-interface IFACE]\n       imsid --simulate [SCENARIO] [--speed N] [--duration D] [--config FILE] [--state-dir DIR] [--print-config]")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.config, "config", "", "configuration file (required without --simulate), e.g. /etc/imsid/imsid.yaml")
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Float64Var(&o.speed, "speed", 10, "with --simulate: scenario seconds per real second")
 	fs.DurationVar(&o.duration, "duration", 0, "with --simulate: stop after this much scenario time (0: run until stopped)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "override state_dir (with --simulate the default is a fresh temporary directory)")
+	fs.StringVar(&o.device, "device", "", "override modem.device, the modem's AT port (OpenWrt: option device in /etc/config/imsid)")
 	fs.BoolVar(&o.printConfig, "print-config", false, "print the configuration in force (with --simulate: the one generated from the scenario) and exit")
 	fs.StringVar(&o.probeIface, "probe-interface", "", "bind data-path probes to this interface (e.g. wwan0; needs CAP_NET_RAW)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -81,6 +83,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, usageError(fs, "unexpected argument %q (a SCENARIO goes with --simulate)", pos[0])
 	case !o.simulate && o.config == "":
 		return nil, usageError(fs, "--config FILE is required (or --simulate to try it without a modem)")
+	case o.simulate && o.device != "":
+		return nil, usageError(fs, "--device goes with --config: the simulator brings its own port")
 	case o.simulate && o.speed <= 0:
 		return nil, usageError(fs, "--speed %v: must be positive", o.speed)
 	}
@@ -148,6 +152,9 @@ func loadConfig(o *options) (*profiles.Config, error) {
 	}
 	if o.stateDir != "" {
 		cfg.StateDir = o.stateDir
+	}
+	if o.device != "" {
+		cfg.Modem.Device = o.device
 	}
 	return cfg, nil
 }
