@@ -40,6 +40,26 @@ for a in "${archs[@]}"; do
 done
 scripts/cross.sh "$VERSION" "${need[@]}" || exit 1
 
+# Architecture-independent files made per build (NFPM_GEN): the man pages
+# gzip'd (packaging/man/, kept current by `make man` and TestManPage), the
+# shell completions from imsictl itself, the Debian changelog.
+gen=$DIST/gen
+rm -rf "$gen"
+mkdir -p "$gen"
+gzip -9n <packaging/man/imsid.8 >"$gen/imsid.8.gz" &&
+	gzip -9n <packaging/man/imsictl.1 >"$gen/imsictl.1.gz" &&
+	sh scripts/changelog.sh "$pkgver" | gzip -9n >"$gen/changelog.gz" || {
+	echo "package: man pages or changelog failed" >&2
+	exit 1
+}
+for sh in bash zsh fish; do
+	if ! $GO run ./cmd/imsictl completion "$sh" >"$gen/imsictl.$sh"; then
+		echo "package: imsictl completion $sh failed" >&2
+		exit 1
+	fi
+done
+export NFPM_GEN=$gen
+
 out=$DIST/packages
 mkdir -p "$out"
 rm -f "$out"/imsid_*.deb "$out"/imsid_*.ipk # only this run's packages in the listing
