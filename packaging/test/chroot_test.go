@@ -125,6 +125,16 @@ func TestDebInChroot(t *testing.T) {
 		t.Error("the install enabled imsid.service; the config must be edited first")
 	}
 
+	// The completion loads in the chroot's bash; the docs are where dpkg put them.
+	if _, code := in("bash", "-c", ". /usr/share/bash-completion/completions/imsictl && complete -p imsictl"); code != 0 {
+		t.Error("the installed bash completion does not load")
+	}
+	for _, doc := range []string{"usr/share/doc/imsid/copyright", "usr/share/doc/imsid/changelog.gz", "usr/share/man/man8/imsid.8.gz", "usr/share/man/man1/imsictl.1.gz"} {
+		if _, err := os.Stat(filepath.Join(root, doc)); err != nil {
+			t.Errorf("/%s: %v", doc, err)
+		}
+	}
+
 	// The shipped config: valid, or refused with a reason naming the line.
 	out, code := in("imsictl", "config", "validate", "/etc/imsid/imsid.yaml")
 	switch {
