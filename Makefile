@@ -115,3 +115,11 @@ bench:
 	@cat $(BIN)/bench-micro.txt
 	$(GO) test -count=1 -timeout 30m -run '^TestBench$$' -v ./internal/bench \
 		-bench.full -bench.docs $(CURDIR) -bench.micro $(CURDIR)/$(BIN)/bench-micro.txt
+
+# The man pages, from the commands' definitions (imsid --man, imsictl
+# __man); the packages ship them and TestManPage fails when they are stale.
+.PHONY: man
+man:
+	@mkdir -p packaging/man
+	$(GO) run ./cmd/imsid --man > packaging/man/imsid.8
+	$(GO) run ./cmd/imsictl __man > packaging/man/imsictl.1

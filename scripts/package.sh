@@ -20,10 +20,10 @@ archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(amd64 arm64 arm7 mipsle)
 read -r -a packagers <<<"${PACKAGERS:-deb ipk}"
 
-# dpkg wants versions that start with a digit: v1.2.3-4-gabc -> 1.2.3-4-gabc,
-# a bare commit hash -> 0.0.0~gHASH.
-pkgver=${VERSION#v}
-[[ $pkgver =~ ^[0-9] ]] || pkgver="0.0.0~g${pkgver}"
+# The package version (scripts/pkgversion.sh): v1.2.3 -> 1.2.3,
+# v1.2.3-4-gabc -> 1.2.3+4.gabc, an untagged abc1234 -> 0.0.0~gabc1234 (below
+# any release), -dirty -> ~dirty.
+pkgver=$(sh scripts/pkgversion.sh "$VERSION") || exit 2
 
 declare -A target=([amd64]=linux/amd64 [arm64]=linux/arm64 [arm7]=linux/arm/7 [mipsle]=linux/mipsle/softfloat)
 declare -A dist=([amd64]=linux-amd64 [arm64]=linux-arm64 [arm7]=linux-arm [mipsle]=linux-mipsle)
@@ -39,6 +39,26 @@ for a in "${archs[@]}"; do
 	need+=("${target[$a]}")
 done
 scripts/cross.sh "$VERSION" "${need[@]}" || exit 1
+
+# Architecture-independent files made per build (NFPM_GEN): the man pages
+# gzip'd (packaging/man/, kept current by `make man` and TestManPage), the
+# shell completions from imsictl itself, the Debian changelog.
+gen=$DIST/gen
+rm -rf "$gen"
+mkdir -p "$gen"
+gzip -9n <packaging/man/imsid.8 >"$gen/imsid.8.gz" &&
+	gzip -9n <packaging/man/imsictl.1 >"$gen/imsictl.1.gz" &&
+	sh scripts/changelog.sh "$pkgver" | gzip -9n >"$gen/changelog.gz" || {
+	echo "package: man pages or changelog failed" >&2
+	exit 1
+}
+for sh in bash zsh fish; do
+	if ! $GO run ./cmd/imsictl completion "$sh" >"$gen/imsictl.$sh"; then
+		echo "package: imsictl completion $sh failed" >&2
+		exit 1
+	fi
+done
+export NFPM_GEN=$gen
 
 out=$DIST/packages
 mkdir -p "$out"

@@ -33,6 +33,10 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on the whole probe after this long")
 	fs.BoolVar(&f.trace, "trace", false, "copy the AT traffic to stderr (unmasked: IMSI and ICCID appear in clear)")
 	fs.StringVar(&f.dialect, "dialect", "", "force the vendor dialect (generic, quectel, simcom, ublox, telit, sierra, huawei) instead of detecting it")
+	if e.defs != nil {
+		e.defs("probe", fs)
+		return exitOK
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK

@@ -50,6 +50,7 @@ func init() {
 		{"completion", "bash|zsh|fish", "print a shell completion script", false, false, runCompletion},
 		{"help", "[COMMAND]", "show help for imsictl or one command", false, false, runHelp},
 		{"__complete", "profiles", "list profile names for shell completion", true, true, runComplete},
+		{"__man", "", "print the man page (imsictl.1) from these definitions", true, false, runMan},
 	}
 }
 
@@ -71,6 +72,9 @@ type env struct {
 	now            func() time.Time
 	// tty: stdout is a terminal (colour allowed unless turned off).
 	tty bool
+	// defs, when set, receives each command's own flag set instead of the
+	// command running (the man page generator, man.go).
+	defs func(name string, fs *flag.FlagSet)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -177,6 +181,10 @@ func parseCommand(e *env, g *globals, name string, args []string, define func(fs
 	fs := newFlagSet(e, "imsictl "+name, nil)
 	if define != nil {
 		define(fs)
+	}
+	if e.defs != nil {
+		e.defs(name, fs)
+		return nil, exitOK, true
 	}
 	own := map[string]bool{}
 	fs.VisitAll(func(f *flag.Flag) { own[f.Name] = true })

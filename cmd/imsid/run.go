@@ -36,6 +36,7 @@ type options struct {
 	speed       float64
 	duration    time.Duration
 	stateDir    string
+	device      string
 	printConfig bool
 	probeIface  string
 	version     bool
@@ -46,17 +47,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("imsid", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE\n       imsid --simulate [SCENARIO] [--speed N] [--duration D] [--config FILE] [--state-dir DIR] [--print-config]")
+		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE [--device PATH] [--probe-interface IFACE]\n       imsid --simulate [SCENARIO] [--speed N] [--duration D] [--config FILE] [--state-dir DIR] [--print-config]")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&o.config, "config", "", "configuration file (required without --simulate), e.g. /etc/imsid/imsid.yaml")
-	fs.BoolVar(&o.simulate, "simulate", false, "run against the built-in modem simulator on a pty; SCENARIO defaults to "+DefaultScenario)
-	fs.Float64Var(&o.speed, "speed", 10, "with --simulate: scenario seconds per real second")
-	fs.DurationVar(&o.duration, "duration", 0, "with --simulate: stop after this much scenario time (0: run until stopped)")
-	fs.StringVar(&o.stateDir, "state-dir", "", "override state_dir (with --simulate the default is a fresh temporary directory)")
-	fs.BoolVar(&o.printConfig, "print-config", false, "print the configuration in force (with --simulate: the one generated from the scenario) and exit")
-	fs.StringVar(&o.probeIface, "probe-interface", "", "bind data-path probes to this interface (e.g. wwan0; needs CAP_NET_RAW)")
-	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	defineFlags(fs, o)
 	// Flags may follow the SCENARIO argument: parse again after each
 	// positional one.
 	var pos []string
@@ -81,6 +75,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, usageError(fs, "unexpected argument %q (a SCENARIO goes with --simulate)", pos[0])
 	case !o.simulate && o.config == "":
 		return nil, usageError(fs, "--config FILE is required (or --simulate to try it without a modem)")
+	case o.simulate && o.device != "":
+		return nil, usageError(fs, "--device goes with --config: the simulator brings its own port")
 	case o.simulate && o.speed <= 0:
 		return nil, usageError(fs, "--speed %v: must be positive", o.speed)
 	}
@@ -93,6 +89,20 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
+// defineFlags defines imsid's flags on fs (also read by the man page,
+// man.go).
+func defineFlags(fs *flag.FlagSet, o *options) {
+	fs.StringVar(&o.config, "config", "", "configuration `FILE` (required without --simulate), e.g. /etc/imsid/imsid.yaml")
+	fs.BoolVar(&o.simulate, "simulate", false, "run against the built-in modem simulator on a pty; SCENARIO defaults to "+DefaultScenario)
+	fs.Float64Var(&o.speed, "speed", 10, "with --simulate: `N` scenario seconds per real second")
+	fs.DurationVar(&o.duration, "duration", 0, "with --simulate: stop after this much scenario time (0: run until stopped)")
+	fs.StringVar(&o.stateDir, "state-dir", "", "override state_dir with `DIR` (with --simulate the default is a fresh temporary directory)")
+	fs.StringVar(&o.device, "device", "", "override modem.device with `PATH`, the modem's AT port (OpenWrt: option device in /etc/config/imsid)")
+	fs.BoolVar(&o.printConfig, "print-config", false, "print the configuration in force (with --simulate: the one generated from the scenario) and exit")
+	fs.StringVar(&o.probeIface, "probe-interface", "", "bind data-path probes to interface `IFACE` (e.g. wwan0; needs CAP_NET_RAW)")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+}
+
 func usageError(fs *flag.FlagSet, format string, args ...any) error {
 	fmt.Fprintf(fs.Output(), "imsid: "+format+"\n", args...)
 	fs.Usage()
@@ -102,6 +112,11 @@ func usageError(fs *flag.FlagSet, format string, args ...any) error {
 // run is main without the process: flags in, exit code out. reload delivers
 // SIGHUP.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-chan struct{}) int {
+	// Hidden: the man page, from the flags' definitions (make man).
+	if len(args) == 1 && args[0] == "--man" {
+		fmt.Fprint(stdout, manPage())
+		return exitOK
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) && isHelp(args) {
@@ -148,6 +163,9 @@ func loadConfig(o *options) (*profiles.Config, error) {
 	}
 	if o.stateDir != "" {
 		cfg.StateDir = o.stateDir
+	}
+	if o.device != "" {
+		cfg.Modem.Device = o.device
 	}
 	return cfg, nil
 }

@@ -116,8 +116,10 @@ func TestIPK(t *testing.T) {
 		if d, ok := fields["Depends"]; ok {
 			t.Errorf("control Depends = %q; the static binaries need none", d)
 		}
-		if !strings.Contains(string(control["conffiles"].body), "/etc/imsid/imsid.yaml") {
-			t.Errorf("conffiles = %q, want /etc/imsid/imsid.yaml: an upgrade must keep the operator's config", control["conffiles"].body)
+		for _, c := range []string{"/etc/imsid/imsid.yaml", "/etc/config/imsid"} {
+			if !strings.Contains(string(control["conffiles"].body), c) {
+				t.Errorf("conffiles = %q, want %s: an upgrade must keep the operator's config", control["conffiles"].body, c)
+			}
 		}
 		scripts := t.TempDir()
 		for _, s := range []string{"postinst", "prerm", "postrm"} {
@@ -154,6 +156,7 @@ func TestIPK(t *testing.T) {
 			"etc/init.d/imsid":         0o755,
 			"lib/upgrade/keep.d/imsid": 0o644,
 			"etc/profile.d/imsictl.sh": 0o644,
+			"etc/config/imsid":         0o644,
 		}
 		for p, mode := range want {
 			e, ok := data[p]
@@ -184,6 +187,7 @@ func TestIPK(t *testing.T) {
 		for dst, src := range map[string]string{
 			"etc/imsid/imsid.yaml": "../../examples/imsid-openwrt.yaml",
 			"etc/init.d/imsid":     "../openwrt/imsid.init",
+			"etc/config/imsid":     "../openwrt/imsid.uci",
 		} {
 			b, _ := os.ReadFile(src)
 			if !bytes.Equal(b, data[dst].body) {
@@ -215,6 +219,11 @@ func TestIPK(t *testing.T) {
 		cfg, err := profiles.Load(conf)
 		if err != nil {
 			t.Fatalf("the shipped /etc/imsid/imsid.yaml does not load: %v", err)
+		}
+		// procd files all of stderr as daemon.err; the daemon writes to
+		// logd itself, at each line's priority.
+		if cfg.Log.Output != profiles.LogSyslog {
+			t.Errorf("config log.output = %q, want syslog (procd would log every line as daemon.err)", cfg.Log.Output)
 		}
 		if cfg.StateDir != v["STATE_DIR"] {
 			t.Errorf("config state_dir %q, init script makes %q", cfg.StateDir, v["STATE_DIR"])

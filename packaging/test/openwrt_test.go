@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/imsid/imsid/profiles"
 )
 
 const initScript = "../openwrt/imsid.init"
@@ -134,14 +136,118 @@ func TestOpenWrtInitRefuses(t *testing.T) {
 	}
 }
 
+// TestOpenWrtInitReload: reload registers the instance again (rc.common's
+// reload without a reload_service), so that procd restarts it on a new
+// command line and sends the HUP it was given as reload_signal when only
+// the YAML file changed (imsid re-reads its config on SIGHUP).
 func TestOpenWrtInitReload(t *testing.T) {
-	calls, out, err := runInit(t, "reload")
+	calls, out, err := runInit(t, "reload", "STUB_USERS=root imsid")
 	if err != nil {
 		t.Fatalf("reload: %v\n%s", err, out)
 	}
-	// imsid re-reads its config on SIGHUP (cmd/imsid/main.go).
-	if !contains(calls, "procd_send_signal imsid * HUP") {
-		t.Errorf("reload did not send SIGHUP; calls:\n%s", strings.Join(calls, "\n"))
+	for _, want := range []string{
+		"procd_set_param command /usr/bin/imsid --config /etc/imsid/imsid.yaml",
+		"procd_set_param file /etc/imsid/imsid.yaml",
+		"procd_set_param reload_signal HUP",
+		"procd_add_reload_trigger imsid",
+	} {
+		if !contains(calls, want) {
+			t.Errorf("reload did not call %q; calls:\n%s", want, strings.Join(calls, "\n"))
+		}
+	}
+}
+
+// uciDir writes an /etc/config holding imsid: the shipped
+// packaging/openwrt/imsid.uci with its options replaced as given.
+func uciDir(t *testing.T, set map[string]string) string {
+	t.Helper()
+	b, err := os.ReadFile("../openwrt/imsid.uci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) >= 2 && f[0] == "option" {
+			if v, ok := set[f[1]]; ok {
+				lines[i] = "\toption " + f[1] + " '" + v + "'"
+			}
+		}
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "imsid"), []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestOpenWrtUCI: /etc/config/imsid's enabled, device and config reach the
+// procd instance, as shipped and after `uci set ...; uci commit; reload_config`
+// (which runs reload: the trigger registered by service_triggers).
+func TestOpenWrtUCI(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		set      map[string]string
+		want     []string
+		not      []string
+		instance bool
+	}{
+		{"as shipped", nil, []string{
+			"config_load imsid",
+			"imsictl config validate /etc/imsid/imsid.yaml",
+			"procd_set_param command /usr/bin/imsid --config /etc/imsid/imsid.yaml",
+			"procd_set_param file /etc/imsid/imsid.yaml",
+		}, []string{"procd_append_param command --device"}, true},
+		{"device", map[string]string{"device": "/dev/ttyS1"}, []string{
+			"procd_set_param command /usr/bin/imsid --config /etc/imsid/imsid.yaml",
+			"procd_append_param command --device /dev/ttyS1",
+		}, nil, true},
+		{"config file", map[string]string{"config": "/etc/imsid/site.yaml"}, []string{
+			"imsictl config validate /etc/imsid/site.yaml",
+			"procd_set_param command /usr/bin/imsid --config /etc/imsid/site.yaml",
+			"procd_set_param file /etc/imsid/site.yaml",
+		}, nil, true},
+		{"disabled", map[string]string{"enabled": "0"}, []string{"procd_add_reload_trigger imsid"}, nil, false},
+	} {
+		for _, action := range []string{"start", "reload"} {
+			t.Run(tc.name+"/"+action, func(t *testing.T) {
+				calls, out, err := runInit(t, action, "STUB_USERS=root imsid", "STUB_UCI_DIR="+uciDir(t, tc.set))
+				if err != nil {
+					t.Fatalf("%s: %v\n%s", action, err, out)
+				}
+				for _, w := range tc.want {
+					if !contains(calls, w) {
+						t.Errorf("%s did not call %q; calls:\n%s", action, w, strings.Join(calls, "\n"))
+					}
+				}
+				for _, n := range tc.not {
+					for _, c := range calls {
+						if strings.HasPrefix(c, n) {
+							t.Errorf("%s called %q", action, c)
+						}
+					}
+				}
+				if got := contains(calls, "procd_open_instance"); got != tc.instance {
+					t.Errorf("instance registered: %v, want %v; calls:\n%s", got, tc.instance, strings.Join(calls, "\n"))
+				}
+				if !tc.instance && !strings.Contains(out, "disabled in /etc/config/imsid") {
+					t.Errorf("enabled 0: output %q does not say so", out)
+				}
+			})
+		}
+	}
+}
+
+// TestOpenWrtLogsToSyslog: the .ipk's config sends the daemon's lines to
+// logd at their own priority (log.output: syslog); under procd, stderr
+// would land as daemon.err whatever the level.
+func TestOpenWrtLogsToSyslog(t *testing.T) {
+	cfg, err := profiles.Load("../../examples/imsid-openwrt.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Log.Output != profiles.LogSyslog {
+		t.Errorf("examples/imsid-openwrt.yaml log.output = %q, want syslog", cfg.Log.Output)
 	}
 }
 

@@ -148,6 +148,7 @@ func TestDeb(t *testing.T) {
 			"usr/lib/systemd/system/imsid.service": 0o644,
 			"usr/lib/sysusers.d/imsid.conf":        0o644,
 			"usr/lib/tmpfiles.d/imsid.conf":        0o644,
+			"usr/share/doc/imsid/examples/imsid.service.d/uart.conf": 0o644,
 		}
 		for p, mode := range want {
 			fi, err := os.Lstat(filepath.Join(root, p))
