@@ -254,6 +254,9 @@ func (m *Manager) Status() Status {
 }
 
 func (m *Manager) push(it item) {
+	if m == nil {
+		return // a daemon without a datalink (tests)
+	}
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -628,3 +631,16 @@ func KernelAddrs(iface string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// ProbeInterface is the interface the probes bind to: link.interface when
+// link.bind_probes is set, else "" (unbound).
+func ProbeInterface(l profiles.Link) string {
+	if l.BindProbes {
+		return l.Interface
+	}
+	return ""
+}
+
+// External reports whether another program owns the data session, so the
+// switcher must be built with switcher.WithExternalDataSession.
+func External(l profiles.Link) bool { return l.Owner == profiles.LinkOwnerExternal }
