@@ -216,7 +216,9 @@ func (m *Manager) OnDecision(d switcher.Decision) {
 func (m *Manager) OnTick(st switcher.Status) { m.push(item{kind: "tick", st: st}) }
 
 // OnThreat takes a threat alert: the rule and its severity.
-func (m *Manager) OnThreat(rule, level string) { m.push(item{kind: "threat", text: rule, level: level}) }
+func (m *Manager) OnThreat(rule, level string) {
+	m.push(item{kind: "threat", text: rule, level: level})
+}
 
 // OnPin takes an operator's pin (on) or unpin of profile.
 func (m *Manager) OnPin(profile string, on bool) { m.push(item{kind: "pin", text: profile, on: on}) }

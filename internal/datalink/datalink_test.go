@@ -110,7 +110,9 @@ func TestIMSIDOwnerDialsAndRenews(t *testing.T) {
 		Link: profiles.Link{Owner: profiles.LinkOwnerIMSID, Interface: "wwan0", BindProbes: true, DataCall: true, Renew: profiles.RenewDHCP,
 			DHCPCommand: []string{dhcp, "-i", "{iface}"}, HooksDir: dir, HookTimeout: profiles.Duration(10 * time.Second)},
 		Modem: func() DataCaller { return fm },
-		Addrs: func(string) ([]netip.Prefix, error) { return []netip.Prefix{netip.MustParsePrefix("10.1.0.50/24")}, nil },
+		Addrs: func(string) ([]netip.Prefix, error) {
+			return []netip.Prefix{netip.MustParsePrefix("10.1.0.50/24")}, nil
+		},
 		Clock: clk,
 	})
 	defer m.Close()
