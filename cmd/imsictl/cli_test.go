@@ -181,6 +181,18 @@ func cliCases(dir string) []cliCase {
 			setup: func(t *testing.T, s *served) { s.fake.Pin(t.Context(), "telekom", 2*time.Hour) },
 			out:   []string{"telekom (pinned until 14:00 UTC, in 2h; previous vodafone)"}},
 		{name: "status-tcp", args: []string{"--url", "$URL", "status"}, out: []string{"Telekom.de"}},
+		{name: "status-waiting-external", args: []string{"status"},
+			setup: func(t *testing.T, s *served) {
+				s.fake.mu.Lock()
+				defer s.fake.mu.Unlock()
+				s.fake.link = func(l *api.Link) {
+					*l = api.Link{Owner: "external", Interface: api.Ptr("wwan0"), ProbesBound: true,
+						Waiting:  api.Ptr("registered, waiting for the data session owned by external on wwan0: probes fail: timeout"),
+						LastHook: &api.HookRun{Hook: "50-nmcli", Event: "link-reconnect", At: docNow.Add(-time.Minute), Result: "ok"}}
+				}
+			},
+			out: []string{"owned by external on wwan0, probes bound; last hook 50-nmcli link-reconnect: ok, 1m ago",
+				"registered, waiting for the data session owned by external on wwan0: probes fail: timeout"}},
 		{name: "status-timeout", args: []string{"status", "--timeout", "300ms"}, code: 3,
 			setup: func(t *testing.T, s *served) {
 				s.fake.mu.Lock()
