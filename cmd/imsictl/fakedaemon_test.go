@@ -31,7 +31,7 @@ type fakeDaemon struct {
 	pin        *api.Pin
 	capUntil   time.Time
 	quarantine map[string]time.Time
-	block      chan struct{} // Status waits on it when set
+	block      chan struct{}   // Status waits on it when set
 	link       func(*api.Link) // edits the status's link section when set
 	switches   []string
 	acked      []string
