@@ -216,6 +216,9 @@ type State struct {
 	// DataCall: the dialect's data-call command (+QNETDEVCTL, $QCRMCALL,
 	// #ECM) bound a context to the host interface since the last reset.
 	DataCall bool
+	// CoreDown: the registered network is in a core outage (registration
+	// works, no data passes).
+	CoreDown bool
 	TxBytes  int64
 	RxBytes  int64
 	Serving  bool // a port connection is being served
@@ -249,6 +252,7 @@ func (m *Modem) Snapshot() State {
 	}
 	if n := m.reg.net; n != nil {
 		s.PLMN, s.RAT, s.TAC, s.CI = n.plmn, n.rat(), uint64(n.cell.TAC), uint64(n.cell.CI)
+		s.CoreDown = n.coreDown
 	}
 	if n := m.campedNetwork(); n != nil {
 		s.Signal = m.radio(n)

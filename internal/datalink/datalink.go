@@ -147,6 +147,8 @@ type Manager struct {
 	linkUp     bool
 	lastSwitch switcher.Decision
 	waitingLog string
+	// linkPLMN is the network the last successful bring-up was made on.
+	linkPLMN string
 }
 
 // New starts the Manager's goroutine. With owner imsid a first bring-up is
@@ -345,6 +347,14 @@ func (m *Manager) handle(ctx context.Context, it item) {
 	case "tick":
 		m.last, m.haveLast = it.st, true
 		m.explain()
+		// A bring-up made on the registration a switch had not yet
+		// replaced (or a rollback returning) is stale once the modem
+		// registers elsewhere: do it again on the new network.
+		st := it.st
+		if m.pending == "" && m.linkPLMN != "" && st.Registered && st.PLMN != "" && st.PLMN != m.linkPLMN &&
+			(st.State == switcher.StateVerifying || st.State == switcher.StateRollingBack || st.State == switcher.StateRegistering) {
+			m.setPending("network_changed")
+		}
 	case "decision":
 		if it.dec.Kind == switcher.KindSwitch {
 			m.lastSwitch = it.dec
@@ -379,7 +389,7 @@ func (m *Manager) transition(ctx context.Context, from, to switcher.State, ev sw
 			f.Reason = string(m.lastSwitch.Reasons[0].Code)
 		}
 		m.runHooks(ctx, f)
-	case switcher.EvSwitched, switcher.EvReopened, switcher.EvModemOK, switcher.EvRolledBack:
+	case switcher.EvSwitched, switcher.EvReopened, switcher.EvModemOK, switcher.EvVerifyFailed:
 		// A new identity (or the old one back) or a modem that was reset:
 		// the data call is gone and the address may be stale.
 		m.setPending(string(ev))
@@ -437,7 +447,7 @@ func (m *Manager) ready() bool {
 		return false
 	}
 	switch m.last.State {
-	case switcher.StateSwitching, switcher.StateRollingBack, switcher.StateModemLost, switcher.StateStarting, switcher.StateProbing:
+	case switcher.StateSwitching, switcher.StateModemLost, switcher.StateStarting, switcher.StateProbing:
 		return false
 	}
 	return m.o.Link.Owner == profiles.LinkOwnerExternal || m.last.PDPUp
@@ -459,8 +469,9 @@ func (m *Manager) maybeBringUp(ctx context.Context) {
 	}
 	switch {
 	case err == nil:
-		m.log.Info("data link brought up", "owner", string(m.o.Link.Owner), "interface", m.o.Link.Interface, "trigger", m.pending)
-		m.pending = ""
+		m.log.Info("data link brought up", "owner", string(m.o.Link.Owner), "interface", m.o.Link.Interface,
+			"trigger", m.pending, "plmn", m.last.PLMN)
+		m.pending, m.linkPLMN = "", m.last.PLMN
 	case m.attempts >= m.o.Attempts:
 		m.log.Warn("data link bring-up failed; giving up until the next switch or reset",
 			"trigger", m.pending, "attempts", m.attempts, "err", err)

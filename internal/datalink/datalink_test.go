@@ -288,3 +288,27 @@ func TestQueueBounded(t *testing.T) {
 		t.Error("nothing dropped")
 	}
 }
+
+// A bring-up made on the registration a switch had not yet replaced is
+// done again once the modem registers on the new network.
+func TestBringUpAgainOnNewNetwork(t *testing.T) {
+	clk := &fakeClock{now: time.Unix(1e9, 0)}
+	fm := &fakeModem{}
+	m := New(Options{Link: profiles.Link{Owner: profiles.LinkOwnerIMSID, Interface: "wwan0", DataCall: true},
+		Modem: func() DataCaller { return fm }, Addrs: func(string) ([]netip.Prefix, error) { return nil, nil }, Clock: clk})
+	defer m.Close()
+	m.OnTick(registered(switcher.StateConnected, true)) // 26201: the first bring-up
+	m.OnTransition(switcher.StateSwitching, switcher.StateVerifying, switcher.EvSwitched)
+	m.OnTick(registered(switcher.StateVerifying, true)) // stale: still 26201
+	st := registered(switcher.StateVerifying, true)
+	st.PLMN = "23415"
+	m.OnTick(st)
+	m.OnTick(st)
+	flush(t, m)
+	if fm.n() != 3 {
+		t.Fatalf("data calls %v, want 3 (start, after the switch, on the new network)", fm.calls)
+	}
+	if b := m.Status().LastBringUp; b == nil || b.Trigger != "network_changed" || !b.OK {
+		t.Errorf("last bring-up %+v", b)
+	}
+}
