@@ -266,14 +266,12 @@ func (m *Manager) push(it item) {
 		m.mu.Unlock()
 		return
 	}
-	if it.kind == "tick" {
-		// Only the newest tick matters: replace a queued one.
-		for i := len(m.queue) - 1; i >= 0; i-- {
-			if m.queue[i].kind == "tick" {
-				m.queue = append(m.queue[:i], m.queue[i+1:]...)
-				break
-			}
-		}
+	if n := len(m.queue); it.kind == "tick" && n > 0 && m.queue[n-1].kind == "tick" {
+		// Of ticks in a row only the newest matters; a tick between two
+		// transitions is kept, in order.
+		m.queue[n-1] = it
+		m.mu.Unlock()
+		return
 	}
 	if len(m.queue) >= maxQueue {
 		for i, q := range m.queue {

@@ -300,6 +300,7 @@ func TestBringUpAgainOnNewNetwork(t *testing.T) {
 	m.OnTick(registered(switcher.StateConnected, true)) // 26201: the first bring-up
 	m.OnTransition(switcher.StateSwitching, switcher.StateVerifying, switcher.EvSwitched)
 	m.OnTick(registered(switcher.StateVerifying, true)) // stale: still 26201
+	flush(t, m)
 	st := registered(switcher.StateVerifying, true)
 	st.PLMN = "23415"
 	m.OnTick(st)
