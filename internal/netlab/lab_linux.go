@@ -66,6 +66,7 @@ type Lab struct {
 	servers  []*http.Server
 	wg       sync.WaitGroup
 	logf     func(format string, args ...any)
+	attached bool
 }
 
 // New builds the lab: name prefixes every namespace (keep it unique per
@@ -98,6 +99,10 @@ func New(ctx context.Context, name string, carriers []Carrier, logf func(string,
 			{"netns", "add", ns},
 			{"-n", ns, "link", "set", "lo", "up"},
 			{"-n", ns, "addr", "add", strings.Split(Target, ":")[0] + "/32", "dev", "lo"},
+			// The local table's rule moves from 0 to 10, so a core
+			// outage's drop rule (5) comes before local delivery.
+			{"-n", ns, "rule", "add", "pref", "10", "lookup", "local"},
+			{"-n", ns, "rule", "del", "pref", "0", "lookup", "local"},
 		} {
 			if err := l.ip(ctx, args...); err != nil {
 				return nil, err
@@ -128,6 +133,9 @@ func (l *Lab) NS(plmn string) string { return l.ns[plmn] }
 
 // Close stops the servers and removes every namespace. Idempotent.
 func (l *Lab) Close() {
+	if l.attached {
+		return
+	}
 	for _, s := range l.servers {
 		s.Close()
 	}
@@ -187,7 +195,7 @@ func (l *Lab) dnsmasq(ns string, c Carrier) error {
 	hi := netip.AddrFrom4([4]byte{base[0], base[1], base[2], 199})
 	cmd := exec.Command("ip", "netns", "exec", ns, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null",
 		"--no-resolv", "--no-hosts", "--port=0", "--bind-dynamic", "--interface="+PeerIface, "--user=root",
-		"--dhcp-authoritative", "--dhcp-range="+lo.String()+","+hi.String()+",255.255.255.0,2m",
+		"--dhcp-authoritative", "--no-ping", "--dhcp-range="+lo.String()+","+hi.String()+",255.255.255.0,2m",
 		"--dhcp-option=option:router,"+c.Gateway().String(), "--dhcp-leasefile="+filepath.Join(l.dir, ns+".leases"),
 		"--pid-file="+filepath.Join(l.dir, ns+".pid"), "--log-facility=-", "--log-dhcp")
 	var out bytes.Buffer
@@ -332,9 +340,9 @@ func (d *Driver) apply(ctx context.Context, acts []Action) error {
 		case OpDown:
 			err = IP(ctx, "-n", ns, "link", "set", PeerIface, "down")
 		case OpDrop:
-			err = IP(ctx, "-n", ns, "rule", "add", "pref", "100", "iif", PeerIface, "blackhole")
+			err = IP(ctx, "-n", ns, "rule", "add", "pref", "5", "iif", PeerIface, "blackhole")
 		case OpUndrop:
-			err = IP(ctx, "-n", ns, "rule", "del", "pref", "100")
+			err = IP(ctx, "-n", ns, "rule", "del", "pref", "5")
 		}
 		if err != nil {
 			return err
@@ -347,4 +355,14 @@ func (d *Driver) apply(ctx context.Context, acts []Action) error {
 		}
 	}
 	return nil
+}
+
+// Attach is a view of a lab another process built with New(name,
+// carriers): enough for a Driver, owning nothing (Close is a no-op).
+func Attach(name string, carriers []Carrier) *Lab {
+	l := &Lab{GW: name + "-gw", Carriers: map[string]Carrier{}, ns: map[string]string{}, attached: true}
+	for _, c := range carriers {
+		l.Carriers[c.PLMN], l.ns[c.PLMN] = c, name+"-c"+c.PLMN
+	}
+	return l
 }
