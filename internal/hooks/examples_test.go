@@ -30,6 +30,8 @@ func TestExampleHooks(t *testing.T) {
 		{"50-nmcli", LinkRenew, nil},
 		{"50-ifup", LinkReconnect, []string{"ifup wwan"}},
 		{"50-ifup", Threat, nil},
+		{"50-pppd", LinkReconnect, []string{"poff cellular", "pon cellular"}},
+		{"50-pppd", LinkDown, nil},
 	} {
 		t.Run(tc.hook+"/"+string(tc.event), func(t *testing.T) {
 			path := filepath.Join(dir, tc.hook)
@@ -40,7 +42,7 @@ func TestExampleHooks(t *testing.T) {
 				t.Fatalf("not executable: %v", err)
 			}
 			bin, log := t.TempDir(), filepath.Join(t.TempDir(), "calls")
-			for _, tool := range []string{"udhcpc", "dhclient", "nmcli", "ifup"} {
+			for _, tool := range []string{"udhcpc", "dhclient", "nmcli", "ifup", "poff", "pon"} {
 				stub := "#!/bin/sh\necho \"" + tool + " $*\" >> " + log + "\n"
 				if err := os.WriteFile(filepath.Join(bin, tool), []byte(stub), 0o755); err != nil {
 					t.Fatal(err)
