@@ -149,6 +149,7 @@ type Manager struct {
 	waitingLog string
 	// linkPLMN is the network the last successful bring-up was made on.
 	linkPLMN string
+	isolated bool
 }
 
 // New starts the Manager's goroutine. With owner imsid a first bring-up is
@@ -345,6 +346,9 @@ func (m *Manager) handle(ctx context.Context, it item) {
 	case "tick":
 		m.last, m.haveLast = it.st, true
 		m.explain()
+		if it.st.Isolated != m.isolated {
+			m.isolate(ctx, it.st.Isolated)
+		}
 		// A bring-up made on the registration a switch had not yet
 		// replaced (or a rollback returning) is stale once the modem
 		// registers elsewhere: do it again on the new network.
@@ -410,6 +414,34 @@ func (m *Manager) transition(ctx context.Context, from, to switcher.State, ev sw
 		f := m.facts(ev)
 		f.Reason = string(ev)
 		m.runHooks(ctx, f)
+	}
+}
+
+// isolate takes the data session down while no data may flow (the modem
+// is registered outside the allowlist with nowhere allowed to go): the
+// data call is released (owner imsid) and the hooks are told (owner
+// external: the owner takes its session down). When it ends, the link is
+// brought up again.
+func (m *Manager) isolate(ctx context.Context, on bool) {
+	m.isolated = on
+	f := m.facts(hooks.LinkIsolate)
+	f.Result = "off"
+	if on {
+		f.Result = "on"
+		m.log.Warn("isolated: no data may flow; taking the data session down", "owner", string(m.o.Link.Owner))
+		if m.o.Link.Owner == profiles.LinkOwnerIMSID && m.o.Link.DataCall {
+			if dm := m.o.Modem(); dm != nil {
+				cctx, cancel := context.WithTimeout(ctx, m.o.StepTimeout)
+				if err := dm.DataCall(cctx, DataCID, false); err != nil && !errors.Is(err, modem.ErrNotSupported) {
+					m.log.Warn("isolated: releasing the data call failed", "err", err)
+				}
+				cancel()
+			}
+		}
+	}
+	m.runHooks(ctx, f)
+	if !on {
+		m.setPending("isolation_ended")
 	}
 }
 

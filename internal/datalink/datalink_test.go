@@ -313,3 +313,35 @@ func TestBringUpAgainOnNewNetwork(t *testing.T) {
 		t.Errorf("last bring-up %+v", b)
 	}
 }
+
+// Isolation (registered outside the allowlist, nowhere to go) takes the
+// session down: the data call is released and the hooks told; when it
+// ends the link is brought up again.
+func TestIsolation(t *testing.T) {
+	dir, logf := t.TempDir(), filepath.Join(t.TempDir(), "log")
+	recorder(t, dir, "10-rec", logf, 0)
+	clk := &fakeClock{now: time.Unix(1e9, 0)}
+	fm := &fakeModem{}
+	m := New(Options{Link: profiles.Link{Owner: profiles.LinkOwnerIMSID, Interface: "wwan0", DataCall: true, HooksDir: dir,
+		HookTimeout: profiles.Duration(10 * time.Second)},
+		Modem: func() DataCaller { return fm }, Addrs: func(string) ([]netip.Prefix, error) { return nil, nil }, Clock: clk})
+	defer m.Close()
+	m.OnTick(registered(switcher.StateConnected, true))
+	flush(t, m)
+	iso := registered(switcher.StateConnected, true)
+	iso.Isolated = true
+	m.OnTick(iso)
+	flush(t, m)
+	m.OnTick(registered(switcher.StateConnected, true))
+	flush(t, m)
+	if got := strings.Join(fm.calls, " "); got != "up:1 down:1 up:1" {
+		t.Errorf("data calls %q, want up, down while isolated, up again", got)
+	}
+	got := strings.Join(readLog(t, logf), "\n")
+	if !strings.Contains(got, "link-isolate home on wwan0") || !strings.Contains(got, "link-isolate home off wwan0") {
+		t.Errorf("hooks:\n%s", got)
+	}
+	if b := m.Status().LastBringUp; b == nil || b.Trigger != "isolation_ended" || !b.OK {
+		t.Errorf("bring-up %+v", b)
+	}
+}

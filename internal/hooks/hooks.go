@@ -30,6 +30,11 @@ const (
 	// LinkRenew: owner imsid with renew: hook; the session is up, renew
 	// the interface's address (DHCP, ifup).
 	LinkRenew Event = "link-renew"
+	// LinkIsolate: registered outside the allowlist with nowhere allowed
+	// to go, no data may flow (IMSID_RESULT=on): take the session down;
+	// IMSID_RESULT=off when it may flow again (a link-reconnect or
+	// bring-up follows).
+	LinkIsolate Event = "link-isolate"
 	// SwitchStart: a profile switch begins (IMSID_FROM, IMSID_TO).
 	SwitchStart Event = "switch-start"
 	// SwitchEnd: a switch ended; IMSID_RESULT is verified, rolled-back,
