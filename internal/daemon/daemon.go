@@ -256,6 +256,22 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}
 	d.prober = &meteredProber{m: d.metrics, clock: d.o.Clock}
 	d.prober.set(base)
+	// The datalink exists before anything can call into it (the API's
+	// status and pin handlers, the switcher's callbacks).
+	d.link = datalink.New(datalink.Options{
+		Link:    cfg.Link,
+		Profile: func(name string) *profiles.Profile { return d.cfg.Load().Profile(name) },
+		Modem: func() datalink.DataCaller {
+			if a := d.cur.Load(); a != nil {
+				return a.Driver()
+			}
+			return nil
+		},
+		Clock: d.o.Clock,
+		Log:   d.log.With("component", "datalink"),
+	})
+	defer d.link.Close()
+	registerLinkMetrics(d.metrics, d.link)
 
 	acfg, err := api.ConfigFrom(cfg.API)
 	if err != nil {
@@ -306,19 +322,6 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	go func() { defer wg.Done(); d.metricsLoop(runCtx) }()
 	go func() { defer wg.Done(); d.watchdogLoop(runCtx) }()
 
-	d.link = datalink.New(datalink.Options{
-		Link:    cfg.Link,
-		Profile: func(name string) *profiles.Profile { return d.cfg.Load().Profile(name) },
-		Modem: func() datalink.DataCaller {
-			if a := d.cur.Load(); a != nil {
-				return a.Driver()
-			}
-			return nil
-		},
-		Clock: d.o.Clock,
-		Log:   d.log.With("component", "datalink"),
-	})
-	registerLinkMetrics(d.metrics, d.link)
 	sessErr := d.session(runCtx, restore)
 	// The switcher is stopped: no callback feeds the datalink any more.
 	d.link.Close()
