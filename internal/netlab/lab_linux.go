@@ -293,12 +293,12 @@ func (d *Driver) Run(ctx context.Context, m *simulator.Modem, interval time.Dura
 	for p := range d.Lab.Carriers {
 		carriers[p] = true
 	}
-	// The far end starts in the first carrier's namespace, down.
+	// The far end starts where New put it (the first carrier), down.
 	for p := range d.Lab.Carriers {
-		if _, err := os.Stat("/var/run/netns/" + d.Lab.ns[p]); err == nil && d.cur.Carrier == "" {
-			if d.hasPeer(ctx, p) {
-				d.cur = LinkState{Carrier: p}
-			}
+		if d.Current().Carrier == "" && d.hasPeer(ctx, p) {
+			d.mu.Lock()
+			d.cur = LinkState{Carrier: p}
+			d.mu.Unlock()
 		}
 	}
 	t := time.NewTicker(interval)
