@@ -391,9 +391,15 @@ func (m *Manager) transition(ctx context.Context, from, to switcher.State, ev sw
 			f.Reason = string(m.lastSwitch.Reasons[0].Code)
 		}
 		m.runHooks(ctx, f)
-	case switcher.EvSwitched, switcher.EvReopened, switcher.EvModemOK, switcher.EvVerifyFailed:
-		// A new identity (or the old one back) or a modem that was reset:
-		// the data call is gone and the address may be stale.
+	case switcher.EvSwitched, switcher.EvReopened, switcher.EvModemOK, switcher.EvVerifyFailed,
+		switcher.EvServiceLost, switcher.EvSIMReady:
+		// A new identity (or the old one back), a modem that was reset
+		// (the SIM comes ready again; a spontaneous reset keeps the port)
+		// or service lost and found again: the data call is gone and the
+		// address may be stale.
+		if ev == switcher.EvSIMReady && m.pending == "start" {
+			break // the first bring-up is already due
+		}
 		m.setPending(string(ev))
 	}
 	if res := switchResult(ev); res != "" {

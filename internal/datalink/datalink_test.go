@@ -345,3 +345,29 @@ func TestIsolation(t *testing.T) {
 		t.Errorf("bring-up %+v", b)
 	}
 }
+
+// A spontaneous modem reset keeps the port: the switcher sees the SIM come
+// ready again (or service lost and found). Quectel's +QNETDEVCTL does not
+// survive it, so the data call is sent again once registered.
+func TestRedialAfterSpontaneousReset(t *testing.T) {
+	fm := &fakeModem{}
+	m := New(Options{Link: profiles.Link{Owner: profiles.LinkOwnerIMSID, Interface: "wwan0", DataCall: true},
+		Modem: func() DataCaller { return fm }, Addrs: func(string) ([]netip.Prefix, error) { return nil, nil }, Clock: &fakeClock{}})
+	defer m.Close()
+	m.OnTransition(switcher.StateProbing, switcher.StateRegistering, switcher.EvSIMReady) // boot: the first bring-up is due anyway
+	m.OnTick(registered(switcher.StateConnected, true))
+	flush(t, m)
+	for i, ev := range []switcher.Event{switcher.EvSIMReady, switcher.EvServiceLost} {
+		m.OnTransition(switcher.StateConnected, switcher.StateRegistering, ev)
+		m.OnTick(switcher.Status{State: switcher.StateRegistering})
+		flush(t, m)
+		if fm.n() != i+1 {
+			t.Fatalf("%s: dialled before registration: %v", ev, fm.calls)
+		}
+		m.OnTick(registered(switcher.StateRegistering, true))
+		flush(t, m)
+		if fm.n() != i+2 {
+			t.Fatalf("%s: not re-dialled: %v", ev, fm.calls)
+		}
+	}
+}

@@ -282,6 +282,22 @@ func TestKernelLinkChild(t *testing.T) {
 	t.Logf("core outage detected after %s", time.Since(real).Round(time.Millisecond))
 	connectedOn("failed over from the core outage", "", "vodafone-uk", at)
 
+	// 4. A spontaneous modem reset (the port stays): registration and, on
+	// this ECM modem, the data call are lost. imsid re-dials and renews
+	// (owner imsid) or asks the owner to reconnect (owner external).
+	if err := sim.RunEvent(simulator.Event{Kind: "reset"}); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(10 * time.Second); drv.Current().Up; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("the link stayed up through a modem reset")
+		}
+	}
+	connectedOn("back after a modem reset", "", "", clk.Now())
+	if spec.Owner == "imsid" && !sim.Snapshot().DataCall {
+		t.Error("no data call after the modem reset")
+	}
+
 	b, _ := os.ReadFile(hookLog)
 	hl := string(b)
 	for _, want := range []string{"switch-start", "switch-end vodafone-uk verified wwan0 " + spec.Owner, "link-up"} {
