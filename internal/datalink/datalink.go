@@ -128,6 +128,12 @@ type Manager struct {
 	o     Options
 	log   *slog.Logger
 	hooks *hooks.Runner
+	// The link settings, read from Options.Link once, in New.
+	external bool
+	iface    string
+	dataCall bool
+	renew    profiles.Renew
+	dhcp     []string
 
 	mu      sync.Mutex
 	queue   []item
@@ -176,13 +182,15 @@ func New(o Options) *Manager {
 	if o.Modem == nil {
 		o.Modem = func() DataCaller { return nil }
 	}
+	l := o.Link
 	h := o.Hooks
 	if h == nil {
-		h = &hooks.Runner{Dir: o.Link.HooksDir, Timeout: o.Link.HookTimeout.Std(), Log: o.Log.With("component", "hooks"), Now: o.Clock.Now}
+		h = &hooks.Runner{Dir: l.HooksDir, Timeout: l.HookTimeout.Std(), Log: o.Log.With("component", "hooks"), Now: o.Clock.Now}
 	}
-	m := &Manager{o: o, log: o.Log, hooks: h, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
-	m.status = Status{Owner: string(o.Link.Owner), Interface: o.Link.Interface, Bound: o.Link.BindProbes && o.Link.Interface != ""}
-	if o.Link.Owner == profiles.LinkOwnerIMSID && (o.Link.DataCall || o.Link.Renew != profiles.RenewNone) {
+	m := &Manager{o: o, log: o.Log, hooks: h, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		external: External(l), iface: l.Interface, dataCall: l.DataCall, renew: l.Renew, dhcp: l.DHCPCommand}
+	m.status = Status{Owner: m.owner(), Interface: m.iface, Bound: ProbeInterface(l) != ""}
+	if !m.external && (m.dataCall || m.renew != profiles.RenewNone) {
 		m.pending = "start"
 		m.status.Pending = true
 	}
@@ -434,8 +442,8 @@ func (m *Manager) isolate(ctx context.Context, on bool) {
 	f.Result = "off"
 	if on {
 		f.Result = "on"
-		m.log.Warn("isolated: no data may flow; taking the data session down", "owner", string(m.o.Link.Owner))
-		if m.o.Link.Owner == profiles.LinkOwnerIMSID && m.o.Link.DataCall {
+		m.log.Warn("isolated: no data may flow; taking the data session down", "owner", m.owner())
+		if !m.external && m.dataCall {
 			if dm := m.o.Modem(); dm != nil {
 				cctx, cancel := context.WithTimeout(ctx, m.o.StepTimeout)
 				if err := dm.DataCall(cctx, DataCID, false); err != nil && !errors.Is(err, modem.ErrNotSupported) {
@@ -466,7 +474,7 @@ func switchResult(ev switcher.Event) string {
 }
 
 func (m *Manager) setPending(trigger string) {
-	if m.o.Link.Owner == profiles.LinkOwnerIMSID && !m.o.Link.DataCall && m.o.Link.Renew == profiles.RenewNone {
+	if !m.external && !m.dataCall && m.renew == profiles.RenewNone {
 		return // nothing to do on the host side
 	}
 	m.pending, m.attempts, m.retryAt = trigger, 0, time.Time{}
@@ -486,7 +494,7 @@ func (m *Manager) ready() bool {
 	case switcher.StateSwitching, switcher.StateModemLost, switcher.StateStarting, switcher.StateProbing:
 		return false
 	}
-	return m.o.Link.Owner == profiles.LinkOwnerExternal || m.last.PDPUp
+	return m.external || m.last.PDPUp
 }
 
 func (m *Manager) maybeBringUp(ctx context.Context) {
@@ -505,7 +513,7 @@ func (m *Manager) maybeBringUp(ctx context.Context) {
 	}
 	switch {
 	case err == nil:
-		m.log.Info("data link brought up", "owner", string(m.o.Link.Owner), "interface", m.o.Link.Interface,
+		m.log.Info("data link brought up", "owner", m.owner(), "interface", m.iface,
 			"trigger", m.pending, "plmn", m.last.PLMN)
 		m.pending, m.linkPLMN = "", m.last.PLMN
 	case m.attempts >= m.o.Attempts:
@@ -525,8 +533,7 @@ func (m *Manager) maybeBringUp(ctx context.Context) {
 // bringUp does one attempt: owner imsid dials and renews, owner external
 // asks the owner to reconnect.
 func (m *Manager) bringUp(ctx context.Context) error {
-	l := m.o.Link
-	if l.Owner == profiles.LinkOwnerExternal {
+	if m.external {
 		res := m.runHooks(ctx, m.facts(hooks.LinkReconnect))
 		for _, r := range res {
 			if !r.OK() {
@@ -535,7 +542,7 @@ func (m *Manager) bringUp(ctx context.Context) error {
 		}
 		return nil
 	}
-	if l.DataCall {
+	if m.dataCall {
 		dm := m.o.Modem()
 		if dm == nil {
 			return ErrNoModem
@@ -547,11 +554,11 @@ func (m *Manager) bringUp(ctx context.Context) error {
 			return fmt.Errorf("data call: %w", err)
 		}
 	}
-	switch l.Renew {
+	switch m.renew {
 	case profiles.RenewDHCP:
-		argv := make([]string, len(l.DHCPCommand))
-		for i, a := range l.DHCPCommand {
-			argv[i] = strings.ReplaceAll(a, "{iface}", l.Interface)
+		argv := make([]string, len(m.dhcp))
+		for i, a := range m.dhcp {
+			argv[i] = strings.ReplaceAll(a, "{iface}", m.iface)
 		}
 		r := m.hooks.Exec(ctx, argv, m.facts(hooks.LinkRenew))
 		m.noteHook(r)
@@ -569,7 +576,7 @@ func (m *Manager) bringUp(ctx context.Context) error {
 }
 
 func (m *Manager) facts(ev hooks.Event) hooks.Facts {
-	f := hooks.Facts{Event: ev, Interface: m.o.Link.Interface, Owner: string(m.o.Link.Owner)}
+	f := hooks.Facts{Event: ev, Interface: m.iface, Owner: m.owner()}
 	if m.haveLast {
 		f.Profile, f.PLMN = m.last.Active, m.last.PLMN
 	}
@@ -610,7 +617,7 @@ func (m *Manager) explain() {
 	st := m.last
 	w := ""
 	if st.Registered && !st.Isolated && (st.State == switcher.StateRegistering || st.State == switcher.StateVerifying) {
-		w = Waiting(string(m.o.Link.Owner), m.o.Link.Interface, st)
+		w = Waiting(m.owner(), m.iface, st)
 	}
 	m.mu.Lock()
 	m.status.Waiting = w
@@ -640,10 +647,10 @@ func Waiting(owner, iface string, st switcher.Status) string {
 }
 
 func (m *Manager) refreshAddrs() {
-	if m.o.Link.Interface == "" {
+	if m.iface == "" {
 		return
 	}
-	ps, err := m.o.Addrs(m.o.Link.Interface)
+	ps, err := m.o.Addrs(m.iface)
 	var out []string
 	if err == nil {
 		for _, p := range ps {
@@ -679,6 +686,14 @@ func KernelAddrs(iface string) ([]netip.Prefix, error) {
 		}
 	}
 	return out, nil
+}
+
+// owner names who owns the session, as status and the hooks say it.
+func (m *Manager) owner() string {
+	if m.external {
+		return string(profiles.LinkOwnerExternal)
+	}
+	return string(profiles.LinkOwnerIMSID)
 }
 
 // ProbeInterface is the interface the probes bind to: link.interface when
