@@ -52,6 +52,9 @@ func TestKernelLink(t *testing.T) {
 	if os.Getenv(childEnv) != "" {
 		t.Skip("in the child")
 	}
+	if testing.Short() {
+		t.Skip("kernel-interface test: about a minute of real time (not in -short)")
+	}
 	if err := Check(); err != nil {
 		if os.Getenv("IMSID_NETNS_REQUIRED") == "1" {
 			t.Fatalf("the kernel-interface test cannot run: %v", err)
