@@ -27,6 +27,11 @@ func TestExampleConfigLoadsClean(t *testing.T) {
 	if cfg.API.Listen != "127.0.0.1:8787" {
 		t.Errorf("api.listen = %q, want 127.0.0.1:8787", cfg.API.Listen)
 	}
+	// The shipped config keeps imsid's own session and binds nothing: an
+	// interface name that is wrong for the gateway would fail every probe.
+	if cfg.Link.Owner != profiles.LinkOwnerIMSID || cfg.Link.Interface != "" {
+		t.Errorf("link = %+v", cfg.Link)
+	}
 }
 
 func ExampleParse() {
