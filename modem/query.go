@@ -695,6 +695,23 @@ func (m *Modem) SetPDPActive(ctx context.Context, cid int, active bool) error {
 	return err
 }
 
+// DataCall sends the family's data-call command (Quectel +QNETDEVCTL,
+// SIMCom $QCRMCALL, Telit #ECM, u-blox +UCEDATA) that binds context cid to
+// the host's network interface in ECM/RNDIS/NCM mode; up false releases
+// it. A family without one answers ErrNotSupported without a command sent.
+func (m *Modem) DataCall(ctx context.Context, cid int, up bool) error {
+	if cid < 1 || cid > 255 {
+		return &OpError{Cmd: "data call", Err: fmt.Errorf("%w: cid %d", ErrIncorrectParameters, cid)}
+	}
+	q := m.qc(ctx)
+	f := q.v().dataCall
+	if f == nil {
+		return &OpError{Cmd: "data call", Err: fmt.Errorf("%w: %s has no data-call command", ErrNotSupported, q.d)}
+	}
+	_, err := q.run(ctx, f(cid, up))
+	return err
+}
+
 // PDPActive reads which contexts are active (+CGACT?).
 func (m *Modem) PDPActive(ctx context.Context) (map[int]bool, error) { return m.q().pdpActive(ctx) }
 

@@ -56,6 +56,11 @@ type vendor struct {
 	simSlot      func(context.Context, querier) (int, error)
 	setSIMSlot   func(context.Context, querier, int) error
 	rejectCauses func(context.Context, querier) (map[string]int, error)
+	// dataCall is the family's data-call command for modems in
+	// ECM/RNDIS/NCM (or RmNet-over-AT) mode, without the "AT" prefix: up
+	// binds context cid to the host interface, !up releases it. nil: the
+	// family has none (PDP activation is all there is).
+	dataCall func(cid int, up bool) string
 }
 
 // registry holds every registered family, in registration order.

@@ -455,6 +455,7 @@ func init() {
 		setRATLock:   quectelSetRATLock,
 		simSlot:      quectelSIMSlot,
 		setSIMSlot:   quectelSetSIMSlot,
+		dataCall:     quectelDataCall,
 		rejectCauses: quectelRejectCauses,
 	})
 }
@@ -652,4 +653,15 @@ func ParseQCSQ(line string) (Signal, error) {
 		return Signal{}, perr("+QCSQ", "sysmode", line, "unknown system mode")
 	}
 	return s, nil
+}
+
+// quectelDataCall: AT+QNETDEVCTL=<op>,<cid>,<urc_en> (ECM/RNDIS/NCM
+// usbnet modes). op 1 connects and the module re-dials by itself while it
+// stays up; the setting does not survive a modem reset (reference §7.1),
+// so imsid sends it again after every reset and switch. op 0 disconnects.
+func quectelDataCall(cid int, up bool) string {
+	if up {
+		return fmt.Sprintf("+QNETDEVCTL=1,%d,1", cid)
+	}
+	return fmt.Sprintf("+QNETDEVCTL=0,%d,0", cid)
 }

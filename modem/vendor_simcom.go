@@ -213,6 +213,7 @@ const DialectSIMCom Dialect = "simcom"
 func init() {
 	register(&vendor{
 		dialect:       DialectSIMCom,
+		dataCall:      simcomDataCall,
 		aliases:       []string{"simtech"},
 		manufacturers: []string{"simcom", "simtech"},
 		models:        []string{"sim7", "sim8", "sim5", "a76"},
@@ -268,4 +269,20 @@ func simcomRATLock(ctx context.Context, q querier) (RATMode, error) {
 		return "", opErr("+CNMP?", err)
 	}
 	return simcomCNMP.mode(strconv.Itoa(n)), nil
+}
+
+// simcomDataCall: AT$QCRMCALL=<action>,<instance>[,<IP type>,<act>,<umts
+// profile>] starts the RmNet/NDIS call over the AT port (reference §7.1,
+// from a SIM7600 NDIS recipe): action 1 up, 0 down; instance 1; IP type 1
+// IPv4; act 2 3GPP; the profile is the PDP context. Context 1 is the
+// default and is sent in the short form the recipe uses.
+func simcomDataCall(cid int, up bool) string {
+	action := "0"
+	if up {
+		action = "1"
+	}
+	if cid == 1 {
+		return "$QCRMCALL=" + action + ",1"
+	}
+	return "$QCRMCALL=" + action + ",1,1,2," + strconv.Itoa(cid)
 }

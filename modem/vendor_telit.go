@@ -293,6 +293,7 @@ const DialectTelit Dialect = "telit"
 func init() {
 	register(&vendor{
 		dialect:       DialectTelit,
+		dataCall:      telitDataCall,
 		manufacturers: []string{"telit"},
 		models:        []string{"le910", "le866", "me910", "ln920", "fn980", "lm960", "ul865", "he910"},
 		// #QSS SIM status URCs including READY.
@@ -328,4 +329,15 @@ func telitServingCell(ctx context.Context, q querier) (ServingCell, []Neighbour,
 	}
 	sc, err2 := ParseSERVINFO(lines)
 	return sc, nil, opErr("#SERVINFO", err2)
+}
+
+// telitDataCall: AT#ECM=<instance>,<did> sets the ECM call up on the
+// context #ECM uses (instance 1, did 0 as Telit's LE910 manual writes it);
+// AT#ECMD=<instance> takes it down. Telit's ECM call always uses the
+// context configured for it, so cid is not on the command line.
+func telitDataCall(_ int, up bool) string {
+	if up {
+		return "#ECM=1,0"
+	}
+	return "#ECMD=0"
 }

@@ -263,6 +263,7 @@ const DialectUBlox Dialect = "ublox"
 func init() {
 	register(&vendor{
 		dialect:       DialectUBlox,
+		dataCall:      ubloxDataCall,
 		manufacturers: []string{"u-blox", "ublox", "u_blox"},
 		models:        []string{"sara-", "lara-", "toby-", "lisa-", "lena-"},
 		// +UUSIMSTAT: SIM state (bit 0) and STK REFRESH results (bit 2).
@@ -331,4 +332,18 @@ func ucgedDisabled(lines []string) bool {
 		}
 	}
 	return false
+}
+
+// ubloxDataCall: on TOBY/LARA modules in bridge mode (AT+UBMCONF=2, a
+// persistent setting imsid never writes) +UCEDATA=<cid>,<enable> maps the
+// PDP context onto the USB Ethernet interface. In router mode
+// (AT+UBMCONF=1) the module routes the active context itself and the
+// command is refused, which the driver reports as ErrNotSupported-like
+// ERROR; the PDP activation alone is enough there.
+func ubloxDataCall(cid int, up bool) string {
+	en := "0"
+	if up {
+		en = "1"
+	}
+	return "+UCEDATA=" + strconv.Itoa(cid) + "," + en
 }

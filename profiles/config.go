@@ -11,6 +11,8 @@ type Config struct {
 	Policy   Policy    `yaml:"policy" json:"policy"`
 	API      API       `yaml:"api" json:"api"`
 	Upstream Upstream  `yaml:"upstream" json:"upstream"`
+	// Link is who owns the data link and how it comes back after a switch.
+	Link Link `yaml:"link" json:"link"`
 	// StateDir holds the bbolt database (usage, quarantines, journal, outbox).
 	StateDir string `yaml:"state_dir" json:"state_dir"`
 	// PersistEvery is how often state that changed is written to the

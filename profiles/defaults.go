@@ -95,6 +95,7 @@ func Defaults() Config {
 			Timeout:        dur(10 * time.Second),
 			AdvisoryPoll:   dur(15 * time.Minute),
 		},
+		Link:         defaultLink(),
 		StateDir:     "/var/lib/imsid",
 		PersistEvery: dur(time.Minute),
 		Log:          Log{Format: LogText, Level: slog.LevelInfo, Output: LogAuto},

@@ -34,6 +34,11 @@ func TestExampleConfigLoadsClean(t *testing.T) {
 	if cfg.API.Listen != "" || cfg.Upstream.URL != "" {
 		t.Errorf("the default config turns on TCP (%q) or upstream (%q): they need files a fresh install does not have", cfg.API.Listen, cfg.Upstream.URL)
 	}
+	// The shipped config keeps imsid's own session and binds nothing: an
+	// interface name that is wrong for the gateway would fail every probe.
+	if cfg.Link.Owner != profiles.LinkOwnerIMSID || cfg.Link.Interface != "" {
+		t.Errorf("link = %+v", cfg.Link)
+	}
 }
 
 func ExampleParse() {

@@ -93,6 +93,7 @@ func (v *validator) validate(c *Config) {
 	v.policy(c)
 	v.api(&c.API)
 	v.upstream(&c.Upstream)
+	v.link(&c.Link)
 	if c.StateDir == "" {
 		v.fail("state_dir", "required")
 	}

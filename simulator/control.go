@@ -213,10 +213,16 @@ type State struct {
 	Signal      Radio // of the camped cell
 	PDP         map[int]string
 	DataUp      bool // PDP active and the serving core passes traffic
-	TxBytes     int64
-	RxBytes     int64
-	Serving     bool // a port connection is being served
-	PortDown    time.Duration
+	// DataCall: the dialect's data-call command (+QNETDEVCTL, $QCRMCALL,
+	// #ECM) bound a context to the host interface since the last reset.
+	DataCall bool
+	// CoreDown: the registered network is in a core outage (registration
+	// works, no data passes).
+	CoreDown bool
+	TxBytes  int64
+	RxBytes  int64
+	Serving  bool // a port connection is being served
+	PortDown time.Duration
 }
 
 var simStateNames = map[simState]string{simAbsent: "absent", simOff: "off", simBusy: "busy", simReady: "ready"}
@@ -239,12 +245,14 @@ func (m *Modem) Snapshot() State {
 		Serving:     m.conn != nil,
 		PortDown:    m.portDown,
 		DataUp:      m.usage.flowing,
+		DataCall:    m.vol[volDataCall] != "",
 	}
 	if card := m.activeCard(); card != nil && m.sim == simReady {
 		s.IMSI, s.ICCID, s.ModemIMSI = card.IMSI(), card.ICCID(), m.simIMSI
 	}
 	if n := m.reg.net; n != nil {
 		s.PLMN, s.RAT, s.TAC, s.CI = n.plmn, n.rat(), uint64(n.cell.TAC), uint64(n.cell.CI)
+		s.CoreDown = n.coreDown
 	}
 	if n := m.campedNetwork(); n != nil {
 		s.Signal = m.radio(n)

@@ -162,3 +162,8 @@ func init() {
 		Commands:     map[string]CommandSpec{"+WS46": {Handle: cmdWS46}},
 	})
 }
+
+// volDataCall is the volatile setting (m.vol, cleared by every reset) in
+// which a dialect's data-call command records the call it set up, in the
+// dialect's own read syntax; empty or absent: no call.
+const volDataCall = "datacall"

@@ -31,19 +31,20 @@ var quectelCMEText = map[int]string{
 
 func quectelCommands(slotSpelling string) map[string]CommandSpec {
 	return map[string]CommandSpec{
-		"+QCCID":    {Handle: cmdQCCID, NeedSIM: true},
-		"+QENG":     {Handle: cmdQENG},
-		"+QNWINFO":  {Handle: cmdQNWINFO},
-		"+QCSQ":     {Handle: cmdQCSQ},
-		"+QCFG":     {Handle: cmdQCFG},
-		"+QUIMSLOT": {Handle: qslot(slotSpelling)},
-		"+QGDCNT":   {Handle: cmdQGDCNT},
-		"+QINISTAT": {Handle: cmdQINISTAT},
-		"+QSIMSTAT": {Handle: cmdQSIMSTAT},
-		"+QNETRC":   {Handle: cmdQNETRC},
-		"+QURCCFG":  {Handle: cmdQStore("urccfg")},
-		"+QSIMDET":  {Handle: cmdQStore("simdet")},
-		"+QINDCFG":  {Handle: cmdQINDCFG},
+		"+QCCID":      {Handle: cmdQCCID, NeedSIM: true},
+		"+QENG":       {Handle: cmdQENG},
+		"+QNWINFO":    {Handle: cmdQNWINFO},
+		"+QCSQ":       {Handle: cmdQCSQ},
+		"+QCFG":       {Handle: cmdQCFG},
+		"+QUIMSLOT":   {Handle: qslot(slotSpelling)},
+		"+QGDCNT":     {Handle: cmdQGDCNT},
+		"+QINISTAT":   {Handle: cmdQINISTAT},
+		"+QSIMSTAT":   {Handle: cmdQSIMSTAT},
+		"+QNETRC":     {Handle: cmdQNETRC},
+		"+QURCCFG":    {Handle: cmdQStore("urccfg")},
+		"+QSIMDET":    {Handle: cmdQStore("simdet")},
+		"+QINDCFG":    {Handle: cmdQINDCFG},
+		"+QNETDEVCTL": {Handle: cmdQNETDEVCTL},
 		// Retry counters come from +QPINC on Quectel (EC25/EG25 AT manual,
 		// AT+QPINC; ModemManager's quectel plugin reads them there), not
 		// from 27.007 +CPINR.
@@ -595,4 +596,54 @@ func quectelObserve(m *Modem) {
 			m.urc(`+QIND: "act",` + act)
 		}
 	}
+}
+
+// cmdQNETDEVCTL: AT+QNETDEVCTL=<op>,<cid>,<urc_en> connects (op 1) or
+// disconnects (op 0) the ECM/RNDIS data call on a defined context. The
+// state is volatile: a reset forgets it, as on the real module. Read:
+// "+QNETDEVCTL: <op>,<cid>,<urc_en>,<state>", state 1 while the context is
+// active.
+func cmdQNETDEVCTL(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{"+QNETDEVCTL: (0-3),(1-16),(0,1)"}, nil
+	case OpRead:
+		v := m.vol[volDataCall]
+		if v == "" {
+			return []string{"+QNETDEVCTL: 0,0,0,0"}, nil
+		}
+		var cid int
+		fmt.Sscanf(v, "1,%d", &cid)
+		st := 0
+		if _, ok := m.pdp[cid]; ok {
+			st = 1
+		}
+		return []string{fmt.Sprintf("+QNETDEVCTL: %s,%d", v, st)}, nil
+	case OpExec:
+		return nil, errPlain
+	}
+	args, err := needArgs(c, 2, 3)
+	if err != nil {
+		return nil, err
+	}
+	op, ok1 := argInt(args[0], 0, 3)
+	cid, ok2 := argInt(args[1], 1, 16)
+	if !ok1 || !ok2 {
+		return nil, badParams()
+	}
+	if _, ok := m.nvm.cgdcont[cid]; !ok && op != 0 {
+		return nil, badParams()
+	}
+	urc := 0
+	if len(args) == 3 {
+		if urc, ok1 = argInt(args[2], 0, 1); !ok1 {
+			return nil, badParams()
+		}
+	}
+	if op == 0 {
+		delete(m.vol, volDataCall)
+		return nil, nil
+	}
+	m.vol[volDataCall] = fmt.Sprintf("1,%d,%d", cid, urc)
+	return nil, nil
 }

@@ -37,9 +37,10 @@ func init() {
 		// SIM7600 answers CCHO with the bare session id, as 27.007 shows it.
 		CCHOLine: func(ch int) string { return fmt.Sprint(ch) },
 		Commands: map[string]CommandSpec{
-			"+CPSI":   {Handle: cmdCPSI},
-			"+CNMP":   {Handle: cmdCNMP},
-			"+CICCID": {Handle: cmdCICCID, NeedSIM: true},
+			"+CPSI":     {Handle: cmdCPSI},
+			"+CNMP":     {Handle: cmdCNMP},
+			"+CICCID":   {Handle: cmdCICCID, NeedSIM: true},
+			"$QCRMCALL": {Handle: cmdQCRMCALL},
 		},
 	}, "simcom", "simcom-sim7600e-h")
 }
@@ -115,4 +116,39 @@ func cmdCPSI(m *Modem, c Command) ([]string, error) {
 	return []string{fmt.Sprintf("+CPSI: LTE,%s,%s,0x%04X,%d,%d,EUTRAN-BAND%d,%d,5,5,%d,%d,%d,%d",
 		mode, op, cl.TAC, cl.CI, cl.PCI, cl.Band, cl.EARFCN,
 		round(r.RSRQ*10), round(r.RSRP*10), round(r.RSSI*10), round(r.SINR))}, nil
+}
+
+// cmdQCRMCALL: AT$QCRMCALL=<action>,<instance>[,<ip type>[,<act>[,<umts
+// profile>]]] starts (1) or stops (0) the RmNet call; the start answers
+// "$QCRMCALL: <instance>,V4" before OK and needs service. Volatile.
+func cmdQCRMCALL(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{"$QCRMCALL: (0-1),(1-2),(1-3),(1-2),(1-16),(1-16)"}, nil
+	case OpRead:
+		if m.vol[volDataCall] == "" {
+			return nil, nil
+		}
+		return []string{"$QCRMCALL: " + m.vol[volDataCall]}, nil
+	case OpExec:
+		return nil, errPlain
+	}
+	args, err := needArgs(c, 2, 6)
+	if err != nil {
+		return nil, err
+	}
+	action, ok1 := argInt(args[0], 0, 1)
+	inst, ok2 := argInt(args[1], 1, 2)
+	if !ok1 || !ok2 {
+		return nil, badParams()
+	}
+	if action == 0 {
+		delete(m.vol, volDataCall)
+		return nil, nil
+	}
+	if m.reg.net == nil {
+		return nil, errPlain
+	}
+	m.vol[volDataCall] = fmt.Sprintf("%d,V4", inst)
+	return []string{"$QCRMCALL: " + m.vol[volDataCall]}, nil
 }

@@ -46,6 +46,8 @@ func init() {
 			"#RFSTS":    {Handle: cmdRFSTS},
 			"+WS46":     {Handle: cmdWS46},
 			"#QSS":      {Handle: cmdQSS},
+			"#ECM":      {Handle: cmdECM},
+			"#ECMD":     {Handle: cmdECMD},
 		},
 	}, "telit")
 }
@@ -213,4 +215,46 @@ func telitOnSIM(m *Modem, ev SIMEvent) {
 			m.urc("#QSS: 3")
 		}
 	}
+}
+
+// cmdECM: AT#ECM=<instance>,<did>[,<user>,<pwd>,<auth>] brings the ECM
+// call up (instance 1 only here); read "#ECM: <instance>,<state>". The
+// call needs service and is forgotten at reset.
+func cmdECM(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{"#ECM: (1),(0)"}, nil
+	case OpRead:
+		st := 0
+		if m.vol[volDataCall] != "" {
+			st = 1
+		}
+		return []string{fmt.Sprintf("#ECM: 1,%d", st)}, nil
+	case OpExec:
+		return nil, errPlain
+	}
+	args, err := needArgs(c, 2, 5)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := argInt(args[0], 1, 1); !ok {
+		return nil, badParams()
+	}
+	if m.reg.net == nil {
+		return nil, errPlain
+	}
+	m.vol[volDataCall] = "1"
+	return nil, nil
+}
+
+// cmdECMD: AT#ECMD=<instance> takes the ECM call down.
+func cmdECMD(m *Modem, c Command) ([]string, error) {
+	if c.Op == OpTest {
+		return []string{"#ECMD: (0)"}, nil
+	}
+	if c.Op != OpSet {
+		return nil, errPlain
+	}
+	delete(m.vol, volDataCall)
+	return nil, nil
 }

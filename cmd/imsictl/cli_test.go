@@ -218,6 +218,18 @@ func cliCases(dir string) []cliCase {
 			out: []string{"not written", "3 decisions, 7 upstream events", "is the disk full?"}},
 		{name: "status-tcp", args: []string{"--url", "$URL", "--token-file", goodToken, "status"}, out: []string{"Telekom.de"}},
 		{name: "status-tcp-no-token", args: []string{"--url", "$URL", "status"}, code: 1, errOut: []string{"wants a bearer token"}},
+		{name: "status-waiting-external", args: []string{"status"},
+			setup: func(t *testing.T, s *served) {
+				s.fake.mu.Lock()
+				defer s.fake.mu.Unlock()
+				s.fake.link = func(l *api.Link) {
+					*l = api.Link{Owner: "external", Interface: api.Ptr("wwan0"), ProbesBound: true,
+						Waiting:  api.Ptr("registered, waiting for the data session owned by external on wwan0: probes fail: timeout"),
+						LastHook: &api.HookRun{Hook: "50-nmcli", Event: "link-reconnect", At: docNow.Add(-time.Minute), Result: "ok"}}
+				}
+			},
+			out: []string{"owned by external on wwan0, probes bound; last hook 50-nmcli link-reconnect: ok, 1m ago",
+				"registered, waiting for the data session owned by external on wwan0: probes fail: timeout"}},
 		{name: "status-timeout", args: []string{"status", "--timeout", "300ms"}, code: 3,
 			setup: func(t *testing.T, s *served) {
 				s.fake.mu.Lock()

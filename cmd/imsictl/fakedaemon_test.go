@@ -31,9 +31,10 @@ type fakeDaemon struct {
 	pin        *api.Pin
 	capUntil   time.Time
 	quarantine map[string]time.Time
-	block      chan struct{} // Status waits on it when set
-	operator   string        // the network's operator name, when set
+	block      chan struct{}   // Status waits on it when set
+	operator   string          // the network's operator name, when set
 	dropped    api.Dropped
+	link       func(*api.Link) // edits the status's link section when set
 	switches   []string
 	acked      []string
 	subs       []uint64 // the resume point of every Subscribe
@@ -109,6 +110,9 @@ func (f *fakeDaemon) Status(ctx context.Context) (api.Status, error) {
 			Reasons:     []api.Reason{{Code: "better_signal", Message: "telekom scores 82.5, vodafone 55.0 (RSRP -88 vs -109 dBm)"}},
 			DecisionSeq: 41},
 		SwitchBudget: api.SwitchBudget{Used: 1, Max: 3, Window: "1h0m0s"},
+	}
+	if f.link != nil {
+		f.link(&st.Link)
 	}
 	return st, nil
 }

@@ -135,6 +135,12 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 		link += fmt.Sprintf("; %d probe failures in a row", l.ProbeFailures)
 	}
 	line("link", link)
+	if dl := dataLink(l, now); dl != "" {
+		line("data", dl)
+	}
+	if l.Waiting != nil {
+		line("waiting", p.yellow(*l.Waiting))
+	}
 
 	threat := p.level(st.Threat.Level)
 	var top []string
@@ -192,4 +198,36 @@ func shortWindow(s string) string {
 		return orDash(s)
 	}
 	return human(d)
+}
+
+// dataLink is the data link's owner, interface and the last hook or
+// bring-up, when the daemon reports them (link section of the config).
+func dataLink(l api.Link, now time.Time) string {
+	if l.Owner == "" {
+		return ""
+	}
+	out := "owned by " + l.Owner
+	if l.Interface != nil {
+		out += " on " + *l.Interface
+		if len(l.Addresses) > 0 {
+			out += " " + strings.Join(l.Addresses, " ")
+		}
+		if l.ProbesBound {
+			out += ", probes bound"
+		}
+	}
+	if b := l.LastBringUp; b != nil {
+		res := "ok"
+		if !b.OK {
+			res = "failed"
+			if b.Detail != "" {
+				res += " (" + b.Detail + ")"
+			}
+		}
+		out += fmt.Sprintf("; brought up after %s: %s, %s", b.Trigger, res, ago(b.At, now))
+	}
+	if h := l.LastHook; h != nil {
+		out += fmt.Sprintf("; last hook %s %s: %s, %s", h.Hook, h.Event, h.Result, ago(h.At, now))
+	}
+	return out
 }

@@ -199,6 +199,41 @@ type Link struct {
 	// counters showed data arriving (policy.probes.traffic_aware).
 	ProbesSaved uint64 `json:"probes_saved"`
 	LastProbe   *Probe `json:"last_probe"`
+	// Owner is who owns the data session (link.owner): imsid or external.
+	Owner string `json:"owner,omitempty"`
+	// Interface is the host's cellular interface (link.interface) and
+	// Addresses its addresses as the kernel has them.
+	Interface *string  `json:"interface,omitempty"`
+	Addresses []string `json:"addresses,omitempty"`
+	// ProbesBound: probes are bound to Interface (SO_BINDTODEVICE).
+	ProbesBound bool `json:"probes_bound,omitempty"`
+	// Waiting explains, while registered without a working data path,
+	// what the daemon waits for.
+	Waiting *string `json:"waiting,omitempty"`
+	// LastHook is the last hook (or DHCP client) run; LastBringUp the
+	// last attempt to bring the link back after a switch or reset.
+	LastHook    *HookRun `json:"last_hook,omitempty"`
+	LastBringUp *BringUp `json:"last_bring_up,omitempty"`
+}
+
+// HookRun is one run of a hook from link.hooks_dir (or the DHCP client).
+type HookRun struct {
+	Hook     string    `json:"hook"`
+	Event    string    `json:"event"`
+	At       time.Time `json:"at"`
+	Result   string    `json:"result"` // ok, failed, timeout
+	ExitCode int       `json:"exit_code"`
+	Output   string    `json:"output,omitempty"`
+}
+
+// BringUp is an attempt to bring the data link back after a switch or a
+// modem reset (data call and renewal, or the owner's reconnect hooks).
+type BringUp struct {
+	At      time.Time `json:"at"`
+	Trigger string    `json:"trigger"`
+	OK      bool      `json:"ok"`
+	Detail  string    `json:"detail,omitempty"`
+	Attempt int       `json:"attempt"`
 }
 
 // Probe is one data-path check.

@@ -82,6 +82,7 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if len(st.Addrs) > 0 {
 		out.Link.IP = api.Ptr(st.Addrs[0].String())
 	}
+	linkDTO(&out.Link, d.link)
 	if out.Signal.RSRP == nil && st.RSRP != nil {
 		out.Signal.RSRP = st.RSRP
 	}
@@ -268,6 +269,7 @@ func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api
 		return api.Ack{}, b.refusal(err)
 	}
 	b.d.log.Info("operator pin", "profile", profile, "for", dur)
+	b.d.link.OnPin(profile, true)
 	ack := api.Ack{Op: "pin", Profile: api.Ptr(profile), Status: "accepted", Message: "pinned"}
 	if dur > 0 {
 		ack.Until = api.Ptr(b.d.o.Clock.Now().Add(dur))
@@ -286,6 +288,7 @@ func (b *backend) Unpin(context.Context) (api.Ack, error) {
 		return api.Ack{}, b.refusal(err)
 	}
 	b.d.log.Info("operator unpin")
+	b.d.link.OnPin("", false)
 	_, _ = b.d.hub.Publish(api.EventPin, nil)
 	b.d.kickPersist()
 	return api.Ack{Op: "unpin", Status: "done", Message: "unpinned"}, nil

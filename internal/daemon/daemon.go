@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/datalink"
 	"github.com/imsid/imsid/internal/probe"
 	"github.com/imsid/imsid/internal/store"
 	"github.com/imsid/imsid/internal/upstream"
@@ -94,6 +95,7 @@ type Daemon struct {
 	threat   *lockedThreat
 	ledger   *lockedLedger
 	prober   *meteredProber
+	link     *datalink.Manager
 	jour     *journal
 	q        *queue
 	started  time.Time
@@ -188,7 +190,7 @@ func (d *Daemon) Reload(cfg *profiles.Config) error {
 	}
 	d.cfg.Store(cfg)
 	if d.prober != nil && d.o.Prober == nil {
-		d.prober.set(probe.New(cfg.Policy.Probes))
+		d.prober.set(probe.New(cfg.Policy.Probes, probe.WithInterface(datalink.ProbeInterface(cfg.Link))))
 	}
 	if d.threat != nil && (!sameJSON(old.Policy.Threats, cfg.Policy.Threats) || !sameJSON(old.Policy.Site, cfg.Policy.Site)) {
 		if err := d.threat.reload(cfg); err != nil {
@@ -219,6 +221,9 @@ func restartOnly(a, b *profiles.Config) []string {
 	}
 	if !sameJSON(a.Upstream, b.Upstream) {
 		out = append(out, "upstream")
+	}
+	if !sameJSON(a.Link, b.Link) {
+		out = append(out, "link")
 	}
 	if a.StateDir != b.StateDir {
 		out = append(out, "state_dir")
@@ -268,10 +273,26 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	d.metrics = api.NewMetrics(states...)
 	base := d.o.Prober
 	if base == nil {
-		base = probe.New(cfg.Policy.Probes)
+		base = probe.New(cfg.Policy.Probes, probe.WithInterface(datalink.ProbeInterface(cfg.Link)))
 	}
 	d.prober = &meteredProber{m: d.metrics, clock: d.o.Clock}
 	d.prober.set(base)
+	// The datalink exists before anything can call into it (the API's
+	// status and pin handlers, the switcher's callbacks).
+	d.link = datalink.New(datalink.Options{
+		Link:    cfg.Link,
+		Profile: func(name string) *profiles.Profile { return d.cfg.Load().Profile(name) },
+		Modem: func() datalink.DataCaller {
+			if a := d.cur.Load(); a != nil {
+				return a.Driver()
+			}
+			return nil
+		},
+		Clock: d.o.Clock,
+		Log:   d.log.With("component", "datalink"),
+	})
+	defer d.link.Close()
+	registerLinkMetrics(d.metrics, d.link)
 
 	acfg, err := api.ConfigFrom(cfg.API)
 	if err != nil {
@@ -323,6 +344,8 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	go func() { defer wg.Done(); d.watchdogLoop(runCtx) }()
 
 	sessErr := d.session(runCtx, restore)
+	// The switcher is stopped: no callback feeds the datalink any more.
+	d.link.Close()
 
 	// Shutdown, in dependency order.
 	d.notify("STOPPING=1")
@@ -576,20 +599,16 @@ func (d *Daemon) newSwitcher(a *driverModem, restore *switcher.Snapshot) (*switc
 		switcher.WithOnThreat(d.onThreat),
 		// Persist after the tick has published its view: a kick from a
 		// decision, mid-tick, would still export the state before it.
-		switcher.WithOnTick(func() {
-			d.kickPersist()
-			if sw := d.sw.Load(); sw != nil && d.requeue.Load() != nil {
-				// After the tick has published its view, so the request
-				// sees the settled state; outside the switcher's goroutine.
-				go d.requeueRequest(sw)
-			}
-		}),
+		switcher.WithOnTick(d.onTick),
 		switcher.WithOnModemLost(func() {
 			select {
 			case d.lostKick <- struct{}{}:
 			default:
 			}
 		}),
+	}
+	if datalink.External(cfg.Link) {
+		opts = append(opts, switcher.WithExternalDataSession())
 	}
 	if restore != nil {
 		opts = append(opts, switcher.WithRestore(*restore))
@@ -612,6 +631,24 @@ func (d *Daemon) notify(state string) {
 type written struct {
 	core, snap, pin, quar, ledger, baseline []byte
 	active                                  string
+}
+
+// onTick runs at the end of every switcher tick: persist what changed and
+// hand the published status to the datalink (neither blocks).
+func (d *Daemon) onTick() {
+	d.kickPersist()
+	sw := d.sw.Load()
+	if sw == nil {
+		return
+	}
+	if d.link != nil {
+		d.link.OnTick(sw.Status())
+	}
+	if d.requeue.Load() != nil {
+		// After the tick has published its view, so the request sees the
+		// settled state; outside the switcher's goroutine.
+		go d.requeueRequest(sw)
+	}
 }
 
 func (d *Daemon) kickPersist() {

@@ -81,6 +81,7 @@ func linkUp(s switcher.State) bool {
 
 func (d *Daemon) onTransition(from, to switcher.State, ev switcher.Event) {
 	d.alive()
+	d.link.OnTransition(from, to, ev)
 	d.q.push(func() {
 		d.metrics.SetState(string(to))
 		_, _ = d.hub.Publish(api.EventState, api.StateChange{From: string(from), To: string(to), Event: string(ev)})
@@ -136,6 +137,7 @@ func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
 
 func (d *Daemon) onDecision(dec switcher.Decision) {
 	d.alive()
+	d.link.OnDecision(dec)
 	switch dec.Kind {
 	case switcher.KindVerified, switcher.KindAdopt, switcher.KindRollback:
 		if dec.To != "" {
@@ -192,6 +194,7 @@ func (d *Daemon) onThreat(r threat.Result) {
 		_, _ = d.hub.Publish(api.EventThreat, threatDTO(&r))
 		for _, a := range r.Alerts {
 			f := a.Finding
+			d.link.OnThreat(f.Rule, f.Severity.String())
 			d.log.Warn("threat alert", "rule", f.Rule, "severity", f.Severity.String(), "scope", f.Scope.Key(), "folded", a.Folded)
 			d.progressf(Progress{Kind: "threat", Code: f.Rule, Reason: string(f.Reason)}, "alert %s (%s) on %s: %s", f.Rule, f.Severity, f.Scope.Key(), f.Message)
 			d.publishUpstream(upstream.TypeThreatAlert, alertData{At: f.At, Detector: string(f.Detector), Rule: f.Rule,
