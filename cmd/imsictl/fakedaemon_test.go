@@ -31,8 +31,8 @@ type fakeDaemon struct {
 	pin        *api.Pin
 	capUntil   time.Time
 	quarantine map[string]time.Time
-	block      chan struct{}   // Status waits on it when set
-	operator   string          // the network's operator name, when set
+	block      chan struct{} // Status waits on it when set
+	operator   string        // the network's operator name, when set
 	dropped    api.Dropped
 	link       func(*api.Link) // edits the status's link section when set
 	switches   []string
