@@ -43,6 +43,17 @@ func (q *quarantines) add(now time.Time, key string, base, maxTTL time.Duration,
 	return ne
 }
 
+// prune forgets entries that expired more than maxTTL ago: add would start
+// their count over anyway, so they say nothing any more. It keeps the book
+// (and what is persisted and published every tick) bounded.
+func (q *quarantines) prune(now time.Time, maxTTL time.Duration) {
+	for k, e := range q.m {
+		if now.Sub(e.Until) >= maxTTL {
+			delete(q.m, k)
+		}
+	}
+}
+
 // active returns the entry for key if it has not expired at now.
 func (q *quarantines) active(now time.Time, key string) (*QuarantineEntry, bool) {
 	e := q.m[key]

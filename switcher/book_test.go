@@ -1,6 +1,7 @@
 package switcher
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -52,5 +53,22 @@ func TestSwitchBudget(t *testing.T) {
 	}
 	if ok, _ := b.allow(t0.Add(time.Hour), 3, time.Hour); !ok {
 		t.Fatal("window did not slide")
+	}
+}
+
+func TestQuarantineBookPruned(t *testing.T) {
+	q := newQuarantines()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 1000 {
+		q.add(t0.Add(time.Duration(i)*time.Minute), fmt.Sprintf("cell:310260/%x", i), time.Minute, time.Hour, Reason{})
+	}
+	q.prune(t0.Add(1000*time.Minute), time.Hour)
+	if n := len(q.m); n > 62 {
+		t.Fatalf("%d entries kept; only those that expired within the last hour say anything", n)
+	}
+	// A repeat within maxTTL of the expiry still doubles.
+	e := q.add(t0.Add(1000*time.Minute), "cell:310260/3e7", time.Minute, time.Hour, Reason{})
+	if e.Count != 2 {
+		t.Fatalf("count %d after pruning, want 2", e.Count)
 	}
 }

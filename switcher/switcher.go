@@ -723,6 +723,7 @@ func (s *Switcher) Decisions(after uint64, limit int) []Decision {
 func (s *Switcher) State() State { return s.pub.Load().status.State }
 
 func (s *Switcher) publish(now time.Time) {
+	s.quar.prune(now, s.cfg.Policy.Quarantine.Max.Std())
 	st := Status{
 		At: now, State: s.lc.Current(), Active: s.active, Previous: s.prev, Method: s.cfg.SIM.Method,
 		IMSI: s.obs.imsi.String(), ICCID: s.obs.iccid.String(), Registered: s.obs.registered,
