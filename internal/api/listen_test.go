@@ -404,3 +404,50 @@ func TestNonLoopbackListenerNeedsTLS(t *testing.T) {
 		t.Errorf("with TLS: %v", err)
 	}
 }
+
+// Issue 16's acceptance: 40 unauthenticated TCP event streams (public
+// reads on) and 2000 idle TCP connections leave the unix socket serving
+// status and the event stream.
+func TestTCPFloodLeavesUnixSocketServed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	s, sock, _ := startServer(t, newFake(), func(c *Config) {
+		c.PublicReads = true
+		c.Hosts = []string{"127.0.0.1"}
+	})
+	addr := s.TCPAddr().String()
+	// 40 unauthenticated event streams: each either holds one of the TCP
+	// listener's own slots or is turned away; none takes a unix slot.
+	for range 40 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		fmt.Fprintf(c, "GET /v1/events HTTP/1.1\r\nHost: %s\r\nAccept: text/event-stream\r\n\r\n", addr)
+	}
+	// 2000 idle connections that never send a byte.
+	for i := range 2000 {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	uc := unixClient(sock)
+	if code, _, b := get(t, uc, "GET", "http://imsid/v1/status", "", ""); code != 200 {
+		t.Fatalf("status on the unix socket: %d %s", code, b)
+	}
+	req, _ := http.NewRequest("GET", "http://imsid/v1/events", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := uc.Do(req.WithContext(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("event stream on the unix socket: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
