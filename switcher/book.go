@@ -2,15 +2,72 @@ package switcher
 
 import (
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/switcher/threat"
 
 	"github.com/imsid/imsid/profiles"
 )
 
+// QuarantineKind is what a quarantine keeps out of selection.
+type QuarantineKind string
+
+// Quarantine kinds.
+const (
+	QuarantineProfile QuarantineKind = "profile"
+	QuarantinePLMN    QuarantineKind = "plmn"
+	QuarantineCell    QuarantineKind = "cell"
+)
+
+// QuarantineKey names one quarantined scope. It is written "kind:name"
+// ("profile:home", "plmn:310260", "cell:310260/1452808") on the wire and in
+// the store; code builds and reads it through the constructors and
+// accessors, never by string surgery.
+type QuarantineKey string
+
+// ProfileKey, PLMNKey and CellKey build keys.
+func ProfileKey(name string) QuarantineKey { return QuarantineKey(string(QuarantineProfile) + ":" + name) }
+
+// PLMNKey is the key of a network.
+func PLMNKey(p modem.PLMN) QuarantineKey { return QuarantineKey(string(QuarantinePLMN) + ":" + p.String()) }
+
+// CellKey is the key of a cell.
+func CellKey(k threat.CellKey) QuarantineKey {
+	return QuarantineKey(string(QuarantineCell) + ":" + k.String())
+}
+
+// Kind is the key's kind ("" if it has none).
+func (k QuarantineKey) Kind() QuarantineKind {
+	kind, _, ok := strings.Cut(string(k), ":")
+	if !ok {
+		return ""
+	}
+	return QuarantineKind(kind)
+}
+
+// Name is the key without its kind: a profile name, a PLMN, a cell.
+func (k QuarantineKey) Name() string {
+	_, name, _ := strings.Cut(string(k), ":")
+	return name
+}
+
+// PLMN is the network of a plmn key (zero for other kinds).
+func (k QuarantineKey) PLMN() modem.PLMN {
+	if k.Kind() != QuarantinePLMN {
+		return modem.PLMN{}
+	}
+	p, err := modem.ParsePLMN(k.Name())
+	if err != nil {
+		return modem.PLMN{}
+	}
+	return p
+}
+
 // QuarantineEntry keeps one scope out of selection until Until.
 type QuarantineEntry struct {
-	// Key is "profile:<name>", "plmn:<mccmnc>" or "cell:<plmn>/<ci>".
-	Key    string    `json:"key"`
+	Key    QuarantineKey `json:"key"`
 	Until  time.Time `json:"until"`
 	Count  int       `json:"count"` // consecutive quarantines; the TTL doubles with it
 	Since  time.Time `json:"since"`
@@ -20,14 +77,14 @@ type QuarantineEntry struct {
 // quarantines is the quarantine book. A repeat within forgetAfter of the
 // previous expiry doubles the TTL; a longer quiet spell starts over.
 type quarantines struct {
-	m map[string]*QuarantineEntry
+	m map[QuarantineKey]*QuarantineEntry
 }
 
-func newQuarantines() quarantines { return quarantines{m: map[string]*QuarantineEntry{}} }
+func newQuarantines() quarantines { return quarantines{m: map[QuarantineKey]*QuarantineEntry{}} }
 
 // add quarantines key with TTL base·2^(n−1) capped at maxTTL, where n
 // counts recent repeats; it never shortens a running quarantine.
-func (q *quarantines) add(now time.Time, key string, base, maxTTL time.Duration, why Reason) *QuarantineEntry {
+func (q *quarantines) add(now time.Time, key QuarantineKey, base, maxTTL time.Duration, why Reason) *QuarantineEntry {
 	e := q.m[key]
 	n := 1
 	if e != nil && now.Sub(e.Until) < maxTTL {
@@ -55,7 +112,7 @@ func (q *quarantines) prune(now time.Time, maxTTL time.Duration) {
 }
 
 // active returns the entry for key if it has not expired at now.
-func (q *quarantines) active(now time.Time, key string) (*QuarantineEntry, bool) {
+func (q *quarantines) active(now time.Time, key QuarantineKey) (*QuarantineEntry, bool) {
 	e := q.m[key]
 	if e == nil || !now.Before(e.Until) {
 		return nil, false
@@ -102,7 +159,7 @@ func (q *quarantines) all() []QuarantineEntry {
 	return out
 }
 
-func profileKey(name string) string { return "profile:" + name }
+func profileKey(name string) QuarantineKey { return ProfileKey(name) }
 
 // switchBudget is the anti-flap cap: at most max switches per window.
 type switchBudget struct {

@@ -60,7 +60,7 @@ func TestQuarantineBookPruned(t *testing.T) {
 	q := newQuarantines()
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 1000 {
-		q.add(t0.Add(time.Duration(i)*time.Minute), fmt.Sprintf("cell:310260/%x", i), time.Minute, time.Hour, Reason{})
+		q.add(t0.Add(time.Duration(i)*time.Minute), QuarantineKey(fmt.Sprintf("cell:310260/%x", i)), time.Minute, time.Hour, Reason{})
 	}
 	q.prune(t0.Add(1000*time.Minute), time.Hour)
 	if n := len(q.m); n > 62 {

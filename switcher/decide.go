@@ -57,12 +57,12 @@ func (s *Switcher) activeAvoided(now time.Time) bool {
 		return true
 	}
 	if p := s.obs.plmn(); !p.IsZero() {
-		if _, ok := s.quar.active(now, "plmn:"+p.String()); ok {
+		if _, ok := s.quar.active(now, PLMNKey(p)); ok {
 			return true
 		}
 		if s.obs.serving != nil && s.obs.serving.CellID != nil {
 			k := threat.CellKey{PLMN: p, CI: *s.obs.serving.CellID}
-			if _, ok := s.quar.active(now, "cell:"+k.String()); ok {
+			if _, ok := s.quar.active(now, CellKey(k)); ok {
 				return true
 			}
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/imsid/imsid/modem"
@@ -112,8 +111,8 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 			// the hour by every profile that could use them: steering
 			// keeps a profile with other networks off them.
 			for _, a := range s.threatRes.PLMNs {
-				if a.Level == threat.SeverityCritical && strings.HasPrefix(a.Scope, "plmn:") {
-					s.quar.add(now, a.Scope, departureTTL, departureTTL, reason(CodeThreatCritical, "left on a Critical threat"))
+				if k := QuarantineKey(a.Scope); a.Level == threat.SeverityCritical && k.Kind() == QuarantinePLMN {
+					s.quar.add(now, k, departureTTL, departureTTL, reason(CodeThreatCritical, "left on a Critical threat"))
 				}
 			}
 		}

@@ -259,7 +259,7 @@ func TestScenario2GDowngrade(t *testing.T) {
 		}
 		found := false
 		for _, q := range st.Quarantines {
-			found = found || strings.HasPrefix(q.Key, "cell:310260/")
+			found = found || q.Key.Kind() == switcher.QuarantineCell && strings.HasPrefix(q.Key.Name(), "310260/")
 		}
 		if !found {
 			w.t.Fatalf("2G cell not quarantined: %+v", st.Quarantines)

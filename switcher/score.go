@@ -219,7 +219,7 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 			// while that network's data path is dead (it may share the fault)
 			// or while a threat response has the network quarantined.
 			dataDead := s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown
-			_, avoided := s.quar.active(now, "plmn:"+servingPLMN.String())
+			_, avoided := s.quar.active(now, PLMNKey(servingPLMN))
 			if activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered && !dataDead && !avoided && !suspect &&
 				p.AllowsPLMN(profiles.PLMN(servingPLMN.String())) {
 				if v, ok := signalPoints(activeTrack, th); ok {
@@ -378,7 +378,7 @@ func (s *Switcher) allPLMNsAvoided(p *profiles.Profile, now time.Time) bool {
 		return false
 	}
 	for _, c := range cands {
-		if _, ok := s.quar.active(now, "plmn:"+c); !ok {
+		if _, ok := s.quar.active(now, QuarantineKey(string(QuarantinePLMN)+":"+c)); !ok {
 			return false
 		}
 	}

@@ -240,7 +240,7 @@ func TestSequenceForeignSIM(t *testing.T) {
 		// The threat response may quarantine what D10 names; nothing is
 		// quarantined because the card refused a selection.
 		for _, q := range st.Quarantines {
-			if strings.HasPrefix(q.Key, "profile:") && !strings.HasPrefix(string(q.Reason.Code), "threat_") {
+			if q.Key.Kind() == switcher.QuarantineProfile && !strings.HasPrefix(string(q.Reason.Code), "threat_") {
 				t.Fatalf("a profile quarantined for a foreign card's refusal: %+v\n%s", st.Quarantines, dump(w.s.Decisions(0, 0)))
 			}
 		}

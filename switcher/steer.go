@@ -52,7 +52,7 @@ func (s *Switcher) needsSteer(p *profiles.Profile, serving modem.PLMN, now time.
 		return !p.AllowsPLMN(profiles.PLMN(serving.String())) || s.netAvoided(serving, now)
 	}
 	for _, e := range s.quar.list(now) {
-		if len(e.Key) > 5 && e.Key[:5] == "plmn:" && p.AllowsPLMN(profiles.PLMN(e.Key[5:])) {
+		if e.Key.Kind() == QuarantinePLMN && p.AllowsPLMN(profiles.PLMN(e.Key.Name())) {
 			return true
 		}
 	}
@@ -61,7 +61,7 @@ func (s *Switcher) needsSteer(p *profiles.Profile, serving modem.PLMN, now time.
 
 // netAvoided: plmn is quarantined, or carried no data for us lately.
 func (s *Switcher) netAvoided(plmn modem.PLMN, now time.Time) bool {
-	if _, q := s.quar.active(now, "plmn:"+plmn.String()); q {
+	if _, q := s.quar.active(now, PLMNKey(plmn)); q {
 		return true
 	}
 	at, ok := s.deadNet[plmn]

@@ -185,7 +185,19 @@ func (s *Switcher) feedThreat(now time.Time, evs []ModemEvent) {
 	}
 }
 
-func scopeKey(sc threat.Scope) string { return sc.Key() }
+// scopeKey is the quarantine key of a threat scope ("" for the device,
+// which is never quarantined).
+func scopeKey(sc threat.Scope) QuarantineKey {
+	switch sc.Kind {
+	case threat.ScopeProfile:
+		return ProfileKey(sc.Profile)
+	case threat.ScopePLMN:
+		return PLMNKey(sc.PLMN)
+	case threat.ScopeCell:
+		return CellKey(sc.Cell)
+	}
+	return ""
+}
 
 // jamHold is how long switching stays suspended after the last finding
 // that asked for it (D8): long enough to bridge the polls in which a
@@ -215,13 +227,17 @@ func (s *Switcher) applyThreat(ctx context.Context, now time.Time) {
 	maxTTL := s.cfg.Policy.Quarantine.Max.Std()
 	for _, q := range resp.Quarantine {
 		key := scopeKey(q.Scope)
-		if q.Scope.Kind == threat.ScopeDevice {
+		if key == "" {
 			continue // quarantining the device would be self-inflicted denial of service
 		}
 		if _, ok := s.quar.active(now, key); ok {
 			continue
 		}
-		s.quar.add(now, key, q.TTL, max(maxTTL, q.TTL), reason(Code("threat_"+string(q.Reason)), "threat response for %s", key))
+		why := string(q.Reason)
+		if why == "" {
+			why = "response"
+		}
+		s.quar.add(now, key, q.TTL, max(maxTTL, q.TTL), reason(Code("threat_"+why), "threat response for %s", key))
 	}
 	once := func(a threat.Action) bool {
 		if !resp.Actions.Has(a) || s.actedEpisode[a] == ep {

@@ -154,7 +154,9 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 	}
 	quar := map[string]switcher.QuarantineEntry{}
 	for _, q := range st.Quarantines {
-		quar[strings.TrimPrefix(q.Key, "profile:")] = q
+		if q.Key.Kind() == switcher.QuarantineProfile {
+			quar[q.Key.Name()] = q
+		}
 	}
 	now := d.o.Clock.Now()
 	out := make([]api.ProfileView, 0, len(cfg.Profiles))
@@ -164,7 +166,7 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 		v := api.ProfileView{Name: p.Name, Active: p.Name == st.Active, Pinned: st.Pin != nil && st.Pin.Profile == p.Name,
 			Priority: p.Priority, Eligible: ok && s.Eligible, Reasons: reasonsDTO(s.Reasons),
 			Score: api.Score{Signal: s.Signal, Cost: s.Cost, Threat: s.Threat, Health: s.Health, Total: s.Total}}
-		if q, ok := quar[p.Name]; ok && strings.HasPrefix(q.Key, "profile:") {
+		if q, ok := quar[p.Name]; ok {
 			v.Quarantine = &api.Quarantine{Until: q.Until, Since: q.Since, Count: q.Count, Reason: reasonDTO(q.Reason)}
 		}
 		r := d.ledger.Report(p, now)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -756,9 +755,9 @@ func (d *Daemon) persistFull() {
 func (d *Daemon) persistQuarantines(qs []switcher.QuarantineEntry) error {
 	out := make([]store.Quarantine, 0, len(qs))
 	for _, q := range qs {
-		scope, key, ok := strings.Cut(q.Key, ":")
-		if !ok {
-			scope, key = "profile", q.Key
+		scope, key := string(q.Key.Kind()), q.Key.Name()
+		if scope == "" {
+			scope, key = string(switcher.QuarantineProfile), string(q.Key)
 		}
 		out = append(out, store.Quarantine{Scope: scope, Key: key, Until: q.Until, Count: q.Count, Since: q.Since,
 			Reason: string(q.Reason.Code)})
