@@ -28,10 +28,14 @@ const (
 type QuarantineKey string
 
 // ProfileKey, PLMNKey and CellKey build keys.
-func ProfileKey(name string) QuarantineKey { return QuarantineKey(string(QuarantineProfile) + ":" + name) }
+func ProfileKey(name string) QuarantineKey {
+	return QuarantineKey(string(QuarantineProfile) + ":" + name)
+}
 
 // PLMNKey is the key of a network.
-func PLMNKey(p modem.PLMN) QuarantineKey { return QuarantineKey(string(QuarantinePLMN) + ":" + p.String()) }
+func PLMNKey(p modem.PLMN) QuarantineKey {
+	return QuarantineKey(string(QuarantinePLMN) + ":" + p.String())
+}
 
 // CellKey is the key of a cell.
 func CellKey(k threat.CellKey) QuarantineKey {
@@ -68,10 +72,10 @@ func (k QuarantineKey) PLMN() modem.PLMN {
 // QuarantineEntry keeps one scope out of selection until Until.
 type QuarantineEntry struct {
 	Key    QuarantineKey `json:"key"`
-	Until  time.Time `json:"until"`
-	Count  int       `json:"count"` // consecutive quarantines; the TTL doubles with it
-	Since  time.Time `json:"since"`
-	Reason Reason    `json:"reason"`
+	Until  time.Time     `json:"until"`
+	Count  int           `json:"count"` // consecutive quarantines; the TTL doubles with it
+	Since  time.Time     `json:"since"`
+	Reason Reason        `json:"reason"`
 }
 
 // quarantines is the quarantine book. A repeat within forgetAfter of the
