@@ -100,6 +100,7 @@ func (f *fakeDaemon) Status(ctx context.Context) (api.Status, error) {
 		PreviousProfile: api.Ptr("vodafone"),
 		Pin:             f.pin,
 		Dropped:         f.dropped,
+		Quarantines:     []api.QuarantineEntry{},
 		Link: api.Link{Up: true, IP: api.Ptr("10.64.3.17"), LastProbe: &api.Probe{At: docNow.Add(-20 * time.Second), OK: true,
 			Target: "http://connectivitycheck.gstatic.com/generate_204", LatencyMS: api.Ptr(48.0)}},
 		Threat: api.Threat{Level: "none", Scores: []api.ThreatScore{{Scope: "device", Score: 0.4, Level: "none"}}},

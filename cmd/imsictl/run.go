@@ -41,6 +41,7 @@ func init() {
 		{"switch", "PROFILE [--reason TEXT]", "switch to a profile now", false, true, runSwitch},
 		{"pin", "PROFILE [--for DURATION]", "hold a profile (until unpinned, or for a while)", false, true, runPin},
 		{"unpin", "", "release the pin; automatic selection resumes", false, true, runUnpin},
+		{"threats", "", "the threat findings (what was seen, where, how often, what was done) and the quarantines in force", false, true, runThreats},
 		{"threat", "ack --reason TEXT", "acknowledge a latched tamper alarm (a modem or SIM changed on purpose)", false, true, runThreat},
 		{"events", "[--follow]", "the daemon's recent events; --follow streams new ones", false, true, runEvents},
 		{"decisions", "[--since DURATION|TIME] [--limit N]", "the decision log: what the daemon chose and why", false, true, runDecisions},

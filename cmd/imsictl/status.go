@@ -147,6 +147,19 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 		threat += " (" + strings.Join(top, ", ") + ")"
 	}
 	line("threat", threat)
+	if t := st.Threat.Top; t != nil {
+		line("finding", t.Sentence)
+	}
+	for _, q := range st.Quarantines {
+		if q.Until.After(now) {
+			line("quarantine", quarantineText(q, now))
+		}
+	}
+	if rc := st.Recovery; rc.Step != "" {
+		line("recovery", p.yellow("in progress: "+rc.Step)+fmt.Sprintf(" (rungs taken: %s)", rungs(rc)))
+	} else if rc.Runs > 0 {
+		line("recovery", fmt.Sprintf("%d runs, %d recovered (rungs taken: %s)", rc.Runs, rc.Recovered, rungs(rc)))
+	}
 
 	b := st.SwitchBudget
 	budget := fmt.Sprintf("%d of %d used in %s", b.Used, b.Max, shortWindow(b.Window))
@@ -168,8 +181,17 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 	} else {
 		line("last switch", "none yet")
 	}
-	if !st.Modem.Responding {
-		line("modem", p.red("not responding")+" "+str(st.Modem.Device))
+	if m := st.Modem; m.LastError != nil {
+		v := p.red("not available") + " " + orDash(str(m.Device)) + ": " + *m.LastError
+		if m.LastErrorAt != nil {
+			v += "; last try " + ago(*m.LastErrorAt, now)
+		}
+		if m.NextRetry != nil {
+			v += ", next " + relative(*m.NextRetry, now)
+		}
+		line("modem", v)
+	} else if !m.Responding {
+		line("modem", p.red("not responding")+" "+str(m.Device))
 	}
 	if dr := st.Dropped; dr.Decisions > 0 || dr.UpstreamEvents > 0 {
 		line("not written", p.red(fmt.Sprintf("%d decisions, %d upstream events", dr.Decisions, dr.UpstreamEvents))+

@@ -131,6 +131,12 @@ type Status struct {
 
 	LastSwitch   *LastSwitch  `json:"last_switch"`
 	SwitchBudget SwitchBudget `json:"switch_budget"`
+	// Quarantines are every quarantine in force (profile, PLMN, cell), each
+	// with its expiry.
+	Quarantines []QuarantineEntry `json:"quarantines"`
+	// Recovery is the modem recovery ladder: the rung in progress and the
+	// rungs taken since the daemon started.
+	Recovery Recovery `json:"recovery"`
 	// Dropped counts what the daemon could not write to its state file
 	// since it started (a full or failing disk).
 	Dropped Dropped `json:"dropped"`
@@ -152,6 +158,12 @@ type ModemInfo struct {
 	Device *string `json:"device"`
 	// Responding is false while the AT channel is failing or the port is lost.
 	Responding bool `json:"responding"`
+	// LastError is the last failure to open the port or to start the AT
+	// session, while there is no session; NextRetry when the daemon tries
+	// again.
+	LastError   *string    `json:"last_error"`
+	LastErrorAt *time.Time `json:"last_error_at"`
+	NextRetry   *time.Time `json:"next_retry"`
 }
 
 // SIMInfo is the SIM as the modem reports it. IMSI and ICCID are masked.
@@ -214,6 +226,26 @@ type Probe struct {
 type Threat struct {
 	Level  string        `json:"level"` // none, low, medium, high, critical
 	Scores []ThreatScore `json:"scores"`
+	// Top is the most severe active finding (GET /v1/threats lists all);
+	// nil when none is active. Findings is set only in threat events: the
+	// findings of the observation that raised the alert.
+	Top      *FindingRef  `json:"top"`
+	Findings []FindingRef `json:"findings,omitempty"`
+}
+
+// Recovery is the modem recovery ladder (requery, resync, CFUN, reset,
+// reopen): Step is the rung in progress ("" when none), the counts are the
+// rungs taken since the daemon started.
+type Recovery struct {
+	Step      string     `json:"step"`
+	Runs      int        `json:"runs"`
+	Requery   int        `json:"requery"`
+	Resync    int        `json:"resync"`
+	CFUN      int        `json:"cfun"`
+	Reset     int        `json:"reset"`
+	Reopen    int        `json:"reopen"`
+	Recovered int        `json:"recovered"`
+	LastAt    *time.Time `json:"last_at"`
 }
 
 // ThreatAck is the data of a threat_ack event: when a person acknowledged
@@ -320,6 +352,9 @@ type Decision struct {
 	Inputs  Inputs    `json:"inputs"`
 	Scores  []Ranked  `json:"scores"`
 	WhyNot  []WhyNot  `json:"why_not"`
+	// Finding is, for a decision taken because of a threat, the finding it
+	// acted on.
+	Finding *FindingRef `json:"finding,omitempty"`
 }
 
 // Inputs are the observations a decision was based on.

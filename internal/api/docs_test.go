@@ -33,6 +33,8 @@ func TestDocExamples(t *testing.T) {
 		switch {
 		case has(top, "error"):
 			v, complete = new(ErrorBody), false // omitempty by design
+		case has(top, "findings"):
+			v = new(ThreatList)
 		case has(top, "profiles"):
 			v = new(ProfileList)
 		case has(top, "decisions"):

@@ -22,6 +22,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("GET /v1/status", s.handleStatus)
 	mux.HandleFunc("GET /v1/profiles", s.handleProfiles)
 	mux.HandleFunc("GET /v1/decisions", s.handleDecisions)
+	mux.HandleFunc("GET /v1/threats", s.handleThreats)
 	mux.HandleFunc(routeEvents, s.handleEvents)
 	mux.HandleFunc("POST /v1/switch", s.handleSwitch)
 	mux.HandleFunc("POST /v1/pin", s.handlePin)

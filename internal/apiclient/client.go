@@ -155,6 +155,13 @@ func (c *Client) Profiles(ctx context.Context) ([]api.ProfileView, error) {
 	return pl.Profiles, err
 }
 
+// Threats is GET /v1/threats: the findings and the quarantines in force.
+func (c *Client) Threats(ctx context.Context) (api.ThreatList, error) {
+	var l api.ThreatList
+	err := c.do(ctx, "threats", http.MethodGet, "/v1/threats", nil, nil, &l)
+	return l, err
+}
+
 // DecisionQuery selects a page of GET /v1/decisions. Zero fields are left
 // to the daemon's defaults.
 type DecisionQuery struct {

@@ -30,6 +30,15 @@ func (b *backend) switcher() (*switcher.Switcher, error) {
 	return sw, nil
 }
 
+// up is nil once Run has set up what reads need (store, ledger, prober,
+// findings); reads then answer with or without a modem session.
+func (b *backend) up() error {
+	if !b.d.serving.Load() {
+		return fmt.Errorf("%w: starting", api.ErrUnavailable)
+	}
+	return nil
+}
+
 func (b *backend) Ready() error {
 	if !b.d.ready.Load() {
 		return fmt.Errorf("%w: no modem session", api.ErrUnavailable)
@@ -37,14 +46,26 @@ func (b *backend) Ready() error {
 	return nil
 }
 
+// status is the switcher's published view or, before the first modem
+// session, one that says so: reads answer whether or not there is a modem.
+func (b *backend) status() (*switcher.Switcher, switcher.Status) {
+	if sw := b.d.sw.Load(); sw != nil {
+		return sw, sw.Status()
+	}
+	st := switcher.Status{At: b.d.o.Clock.Now(), State: switcher.StateStarting, Method: b.d.cfg.Load().SIM.Method}
+	if err, _, _, _ := b.d.port.snapshot(); err != nil {
+		st.State = switcher.StateModemLost
+	}
+	return nil, st
+}
+
 func (b *backend) Status(context.Context) (api.Status, error) {
-	sw, err := b.switcher()
-	if err != nil {
+	if err := b.up(); err != nil {
 		return api.Status{}, err
 	}
 	d := b.d
 	cfg := d.cfg.Load()
-	st := sw.Status()
+	sw, st := b.status()
 	out := api.Status{
 		At: st.At, State: string(st.State), Ready: d.ready.Load(),
 		ActiveProfile: api.NonEmpty(st.Active), PreviousProfile: api.NonEmpty(st.Previous),
@@ -56,6 +77,11 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 		SwitchBudget: api.SwitchBudget{Used: st.Switches, Max: cfg.Policy.SwitchCap.Max, Window: cfg.Policy.SwitchCap.Window.Std().String()},
 	}
 	out.Modem.Device = api.NonEmpty(cfg.Modem.Device)
+	if err, at, next, _ := d.port.snapshot(); err != nil {
+		out.Modem.LastError = api.Ptr(err.Error())
+		out.Modem.LastErrorAt = api.Ptr(at)
+		out.Modem.NextRetry = api.Ptr(next)
+	}
 	if a := d.cur.Load(); a != nil {
 		o, id := a.snapshot()
 		out.Modem.Manufacturer, out.Modem.Model, out.Modem.Revision = api.NonEmpty(id.Manufacturer), api.NonEmpty(id.Model), api.NonEmpty(id.Revision)
@@ -97,6 +123,8 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if !st.DwellUntil.IsZero() {
 		out.SwitchBudget.DwellUntil = api.Ptr(st.DwellUntil)
 	}
+	out.Quarantines = quarantinesDTO(st.Quarantines)
+	out.Recovery = recoveryDTO(st.Recovery)
 	out.Dropped = api.Dropped{Decisions: d.droppedDecisions.Load(), UpstreamEvents: d.droppedUpstream.Load()}
 	d.mu.Lock()
 	out.Threat = threatDTO(d.lastThreat)
@@ -104,6 +132,7 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if out.Threat.Level == "none" && st.ThreatLevel != "" {
 		out.Threat.Level = strings.ToLower(st.ThreatLevel)
 	}
+	out.Threat.Top = d.findings.top(d.o.Clock.Now())
 	now := d.o.Clock.Now()
 	for i := range cfg.Profiles {
 		p := &cfg.Profiles[i]
@@ -113,6 +142,9 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 			u.CapBytes = api.Ptr(int64(r.Cap))
 		}
 		out.Usage = append(out.Usage, u)
+	}
+	if sw == nil {
+		return out, nil
 	}
 	for _, dec := range lastSwitch(sw) {
 		out.LastSwitch = &api.LastSwitch{At: dec.Time, From: dec.From, To: dec.To, Trigger: string(dec.Trigger),
@@ -140,13 +172,12 @@ func clampInt64(u uint64) int64 {
 }
 
 func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
-	sw, err := b.switcher()
-	if err != nil {
+	if err := b.up(); err != nil {
 		return nil, err
 	}
 	d := b.d
 	cfg := d.cfg.Load()
-	st := sw.Status()
+	sw, st := b.status()
 	scores := map[string]switcher.Score{}
 	for _, s := range st.Scores {
 		scores[s.Profile] = s
@@ -163,6 +194,9 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 		v := api.ProfileView{Name: p.Name, Active: p.Name == st.Active, Pinned: st.Pin != nil && st.Pin.Profile == p.Name,
 			Priority: p.Priority, Eligible: ok && s.Eligible, Reasons: reasonsDTO(s.Reasons),
 			Score: api.Score{Signal: s.Signal, Cost: s.Cost, Threat: s.Threat, Health: s.Health, Total: s.Total}}
+		if sw == nil {
+			v.Reasons = []api.Reason{{Code: "no_modem", Message: "not scored: no modem session yet (imsictl status says why)"}}
+		}
 		if q, ok := quar[p.Name]; ok && strings.HasPrefix(q.Key, "profile:") {
 			v.Quarantine = &api.Quarantine{Until: q.Until, Since: q.Since, Count: q.Count, Reason: reasonDTO(q.Reason)}
 		}
@@ -180,17 +214,20 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 }
 
 func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decision, error) {
-	sw, err := b.switcher()
-	if err != nil {
+	if err := b.up(); err != nil {
 		return nil, err
 	}
+	// Before the first modem session the log is what earlier runs stored.
+	sw := b.d.sw.Load()
 	out := []api.Decision{}
 	after := q.After
 	// What the switcher no longer holds (earlier runs, or beyond its ring)
 	// comes from the store, which numbers decisions the same way.
 	firstMem := uint64(math.MaxUint64)
-	if ds := sw.Decisions(0, 1); len(ds) > 0 {
-		firstMem = ds[0].Seq
+	if sw != nil {
+		if ds := sw.Decisions(0, 1); len(ds) > 0 {
+			firstMem = ds[0].Seq
+		}
 	}
 	for len(out) < q.Limit && after+1 < firstMem {
 		recs, err := b.d.st.Decisions(after, q.Limit)
@@ -208,18 +245,20 @@ func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decis
 				break
 			}
 			after = r.Seq
-			var dec switcher.Decision
-			if json.Unmarshal(r.Data, &dec) != nil || (!q.Since.IsZero() && dec.Time.Before(q.Since)) {
+			var sd storedDecision
+			if json.Unmarshal(r.Data, &sd) != nil || (!q.Since.IsZero() && sd.Time.Before(q.Since)) {
 				continue
 			}
-			dec.Seq = r.Seq
-			out = append(out, decisionDTO(dec))
+			sd.Seq = r.Seq
+			dto := decisionDTO(sd.Decision)
+			dto.Finding = sd.Finding
+			out = append(out, dto)
 			if len(out) == q.Limit {
 				return out, nil
 			}
 		}
 	}
-	for len(out) < q.Limit {
+	for sw != nil && len(out) < q.Limit {
 		ds := sw.Decisions(after, q.Limit)
 		if len(ds) == 0 {
 			break
@@ -229,13 +268,40 @@ func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decis
 			if !q.Since.IsZero() && dec.Time.Before(q.Since) {
 				continue
 			}
-			out = append(out, decisionDTO(dec))
+			dto := decisionDTO(dec)
+			dto.Finding = b.d.findings.refOf(dec.Seq)
+			out = append(out, dto)
 			if len(out) == q.Limit {
 				break
 			}
 		}
 	}
 	return out, nil
+}
+
+func (b *backend) Threats(context.Context) (api.ThreatList, error) {
+	if err := b.up(); err != nil {
+		return api.ThreatList{}, err
+	}
+	d := b.d
+	now := d.o.Clock.Now()
+	out := api.ThreatList{At: now, Level: "none", Findings: d.findings.list(now), Quarantines: []api.QuarantineEntry{}}
+	d.mu.Lock()
+	out.Level = threatDTO(d.lastThreat).Level
+	d.mu.Unlock()
+	if sw := d.sw.Load(); sw != nil {
+		out.Quarantines = quarantinesDTO(sw.Status().Quarantines)
+	}
+	return out, nil
+}
+
+func recoveryDTO(r switcher.RecoveryStats) api.Recovery {
+	out := api.Recovery{Step: r.Step, Runs: r.Runs, Requery: r.Requery, Resync: r.Resync, CFUN: r.CFUN,
+		Reset: r.Reset, Reopen: r.Reopen, Recovered: r.Recovered}
+	if !r.LastAt.IsZero() {
+		out.LastAt = api.Ptr(r.LastAt)
+	}
+	return out
 }
 
 func (b *backend) Subscribe(ctx context.Context, after uint64) (<-chan api.Event, func(), error) {

@@ -134,8 +134,21 @@ func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
 	}
 }
 
+// storedDecision is a decision as the state file keeps it: the switcher's
+// record and, for a threat decision, the finding it acted on.
+type storedDecision struct {
+	switcher.Decision
+	Finding *api.FindingRef `json:"finding,omitempty"`
+}
+
 func (d *Daemon) onDecision(dec switcher.Decision) {
 	d.alive()
+	var finding *api.FindingRef
+	if dec.Trigger == switcher.TriggerThreat && dec.Kind != switcher.KindStay {
+		// The finding is the daemon's to add: the switcher's rule says
+		// "Critical threat on the active profile", the finding says what.
+		finding = d.findings.decided(dec.Seq, dec.Time)
+	}
 	switch dec.Kind {
 	case switcher.KindVerified, switcher.KindAdopt, switcher.KindRollback:
 		if dec.To != "" {
@@ -144,7 +157,7 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 		}
 	}
 	d.q.push(func() {
-		if raw, err := json.Marshal(dec); err == nil {
+		if raw, err := json.Marshal(storedDecision{dec, finding}); err == nil {
 			if err := d.st.PutDecision(dec.Seq, raw); d.noteDrop(api.DropDecision, err) {
 				d.log.Warn("decision dropped: the state file write failed", "seq", dec.Seq, "err", err)
 			}
@@ -154,7 +167,9 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 			// journalled as an intent from here on) or refused it.
 			d.forgetRequest()
 		}
-		_, _ = d.hub.Publish(api.EventDecision, decisionDTO(dec))
+		dto := decisionDTO(dec)
+		dto.Finding = finding
+		_, _ = d.hub.Publish(api.EventDecision, dto)
 		if dec.Kind == switcher.KindSwitch {
 			code := ""
 			if len(dec.Reasons) > 0 {
@@ -173,7 +188,13 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 			if len(dec.Reasons) > 0 {
 				p.Reason = string(dec.Reasons[0].Code)
 			}
-			d.progressf(p, "%s %s", dec.Kind, reasonText(dec.Reasons))
+			text := reasonText(dec.Reasons)
+			if finding != nil {
+				text += " — " + finding.Sentence
+				d.log.Info("decision on a threat: "+finding.Sentence, "seq", dec.Seq, "kind", string(dec.Kind),
+					"from", dec.From, "to", dec.To, "rule", finding.Rule, "scope", finding.Scope)
+			}
+			d.progressf(p, "%s %s", dec.Kind, text)
 			d.kickPersist()
 		}
 	})
@@ -189,14 +210,22 @@ func (d *Daemon) onThreat(r threat.Result) {
 		if len(r.Alerts) == 0 {
 			return
 		}
-		_, _ = d.hub.Publish(api.EventThreat, threatDTO(&r))
+		ev := threatDTO(&r)
+		ev.Top = d.findings.top(d.o.Clock.Now())
 		for _, a := range r.Alerts {
 			f := a.Finding
-			d.log.Warn("threat alert", "rule", f.Rule, "severity", f.Severity.String(), "scope", f.Scope.Key(), "folded", a.Folded)
-			d.progressf(Progress{Kind: "threat", Code: f.Rule, Reason: string(f.Reason)}, "alert %s (%s) on %s: %s", f.Rule, f.Severity, f.Scope.Key(), f.Message)
+			ev.Findings = append(ev.Findings, api.FindingRef{Rule: f.Rule, Severity: strings.ToLower(f.Severity.String()),
+				Scope: scopeKey(f.Scope), Sentence: d.findings.sentenceOf(f)})
+		}
+		_, _ = d.hub.Publish(api.EventThreat, ev)
+		for i, a := range r.Alerts {
+			f := a.Finding
+			text := ev.Findings[i].Sentence
+			d.log.Warn("threat alert: "+text, "rule", f.Rule, "severity", f.Severity.String(), "scope", scopeKey(f.Scope), "folded", a.Folded)
+			d.progressf(Progress{Kind: "threat", Code: f.Rule, Reason: string(f.Reason)}, "alert %s", text)
 			d.publishUpstream(upstream.TypeThreatAlert, alertData{At: f.At, Detector: string(f.Detector), Rule: f.Rule,
-				Reason: string(f.Reason), Severity: f.Severity.String(), Score: f.Score, Scope: f.Scope.Key(),
-				Message: f.Message, Folded: a.Folded})
+				Reason: string(f.Reason), Severity: f.Severity.String(), Score: f.Score, Scope: scopeKey(f.Scope),
+				Message: text, Folded: a.Folded})
 		}
 	})
 }
@@ -377,16 +406,23 @@ type lockedThreat struct {
 	e    *threat.Engine
 	adv  []upstream.Advisory
 	site profiles.Site // for region advisories
+	book *findingBook  // nil in tests that need no findings
 }
 
 func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r, err := t.e.Observe(o)
-	if err != nil || len(t.adv) == 0 {
+	if err != nil {
 		return r, err
 	}
-	return applyAdvisories(r, o, t.adv, t.site, time.Now()), nil
+	if len(t.adv) > 0 {
+		r = applyAdvisories(r, o, t.adv, t.site, time.Now())
+	}
+	if t.book != nil {
+		t.book.add(o, r.Findings)
+	}
+	return r, nil
 }
 
 // acknowledge clears a latched tamper Critical, accepting the current
