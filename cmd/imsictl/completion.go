@@ -21,7 +21,7 @@ var (
 		"pin":       {"--for"},
 		"events":    {"--follow", "--last", "--after"},
 		"decisions": {"--since", "--limit"},
-		"probe":     {"--device", "--baud", "--json", "--reveal", "--timeout", "--trace", "--dialect"},
+		"probe":     {"--device", "--baud", "--json", "--reveal", "--timeout", "--trace", "--dialect", "--socket"},
 	}
 	dialects = "generic quectel simcom ublox telit sierra huawei"
 )

@@ -20,6 +20,7 @@ type probeFlags struct {
 	timeout time.Duration
 	trace   bool
 	dialect string
+	socket  string
 }
 
 func runProbe(ctx context.Context, e *env, args []string) int {
@@ -32,6 +33,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.reveal, "reveal", false, "show IMSI and ICCID in clear")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on the whole probe after this long")
 	fs.BoolVar(&f.trace, "trace", false, "copy the AT traffic to stderr (unmasked: IMSI and ICCID appear in clear)")
+	fs.StringVar(&f.socket, "socket", "", "also ask the imsid daemon on this socket `PATH` whether it holds the port (the usual sockets are always asked)")
 	fs.StringVar(&f.dialect, "dialect", "", "force the vendor dialect (generic, quectel, simcom, ublox, telit, sierra, huawei) instead of detecting it")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -59,6 +61,16 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	}
 	if f.trace {
 		opts = append(opts, modem.WithTrace(e.stderr))
+	}
+
+	// A running daemon owns the port: a second AT session on it would
+	// interleave with the daemon's commands and look like a modem fault.
+	holderOf := e.holderOf
+	if holderOf == nil {
+		holderOf = func(ctx context.Context, device, socket string) (holder, bool) { return findHolder(ctx, e, device, socket) }
+	}
+	if h, held := holderOf(ctx, f.device, f.socket); held {
+		return refuseHeld(e, f.device, h)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)

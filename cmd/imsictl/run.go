@@ -45,7 +45,7 @@ func init() {
 		{"threat", "ack --reason TEXT", "acknowledge a latched tamper alarm (a modem or SIM changed on purpose)", false, true, runThreat},
 		{"events", "[--follow]", "the daemon's recent events; --follow streams new ones", false, true, runEvents},
 		{"decisions", "[--since DURATION|TIME] [--limit N]", "the decision log: what the daemon chose and why", false, true, runDecisions},
-		{"probe", "--device PATH [flags]", "identify a modem directly and show what it sees (daemon stopped)", false, false, runProbeCmd},
+		{"probe", "--device PATH [flags]", "identify a modem directly and show what it sees (refuses a port a daemon holds)", false, false, runProbeCmd},
 		{"config", "validate FILE", "check a config file without starting the daemon", false, false, runConfig},
 		{"version", "", "print the version", false, false, runVersion},
 		{"completion", "bash|zsh|fish", "print a shell completion script", false, false, runCompletion},
@@ -72,6 +72,8 @@ type env struct {
 	now            func() time.Time
 	// tty: stdout is a terminal (colour allowed unless turned off).
 	tty bool
+	// holderOf says who holds a modem port (default findHolder).
+	holderOf func(ctx context.Context, device, socket string) (holder, bool)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imsid/imsid/internal/api"
+)
+
+// startDaemon runs imsid --simulate SCENARIO in a fresh state directory and
+// returns a runner on its socket and the state directory.
+func startDaemon(t *testing.T, scenario string) (runner, string, *lockedBuffer) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("e2e: builds and runs the daemon")
+	}
+	dir := t.TempDir()
+	ctl := ctlBinary(t, dir)
+	imsid := filepath.Join(dir, "imsid")
+	if out, err := exec.Command("go", "build", "-o", imsid, "../imsid").CombinedOutput(); err != nil {
+		t.Fatalf("cannot build imsid: %v\n%s", err, out)
+	}
+	stateDir, err := shortTempDir(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemon := exec.Command(imsid, "--simulate", scenario, "--speed", "20", "--state-dir", stateDir)
+	dlog := &lockedBuffer{}
+	daemon.Stdout, daemon.Stderr = dlog, dlog
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		daemon.Process.Signal(syscall.SIGTERM)
+		daemon.Wait()
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", dlog.String())
+		}
+	})
+	return runner{bin: ctl, socket: filepath.Join(stateDir, "imsid.sock")}, stateDir, dlog
+}
+
+func waitUntil(t *testing.T, what string, d time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// imsictl probe on the daemon's own port refuses within a second, naming
+// the daemon, and the daemon notices nothing (issue 15, item 5).
+func TestE2EProbeRefusesTheDaemonsPort(t *testing.T) {
+	r, stateDir, _ := startDaemon(t, "../../simulator/scenarios/basic.yaml")
+	status := func() api.Status {
+		res := r.run(t, []string{"IMSICTL_NOW="}, "status", "--json")
+		var st api.Status
+		json.Unmarshal([]byte(res.stdout), &st)
+		return st
+	}
+	waitUntil(t, "connected", 30*time.Second, func() bool { return status().State == "connected" })
+	decisions := func() int {
+		res := r.run(t, nil, "decisions", "--json", "--since", "all")
+		var p api.DecisionPage
+		json.Unmarshal([]byte(res.stdout), &p)
+		return len(p.Decisions)
+	}
+	before := decisions()
+	for _, args := range [][]string{
+		{"probe", "--device", filepath.Join(stateDir, "modem")},
+		// Without the daemon's socket in the environment: the open file
+		// descriptor still names it.
+		{"probe", "--device", filepath.Join(stateDir, "modem"), "--socket", "/nonexistent.sock"},
+	} {
+		start := time.Now()
+		env := []string{}
+		if len(args) > 3 {
+			env = append(env, "IMSICTL_SOCKET=")
+		}
+		res := r.run(t, env, args...)
+		if took := time.Since(start); took > time.Second {
+			t.Errorf("%v took %s", args, took)
+		}
+		if res.code != exitFail || !strings.Contains(res.stderr, "in use by imsid (pid ") {
+			t.Errorf("%v: exit %d, stderr:\n%s", args, res.code, res.stderr)
+		}
+	}
+	time.Sleep(time.Second)
+	if st := status(); st.State != "connected" || !st.Modem.Responding {
+		t.Errorf("the daemon noticed: state %s, responding %v", st.State, st.Modem.Responding)
+	}
+	if after := decisions(); after != before {
+		t.Errorf("%d decisions after the probe, %d before", after, before)
+	}
+}
