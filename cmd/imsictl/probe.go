@@ -67,7 +67,9 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	// interleave with the daemon's commands and look like a modem fault.
 	holderOf := e.holderOf
 	if holderOf == nil {
-		holderOf = func(ctx context.Context, device, socket string) (holder, bool) { return findHolder(ctx, e, device, socket) }
+		holderOf = func(ctx context.Context, device, socket string) (holder, bool) {
+			return findHolder(ctx, e, device, socket)
+		}
 	}
 	if h, held := holderOf(ctx, f.device, f.socket); held {
 		return refuseHeld(e, f.device, h)
