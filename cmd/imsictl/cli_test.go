@@ -251,7 +251,7 @@ func cliCases(dir string) []cliCase {
 
 		// switch
 		{name: "switch", args: []string{"switch", "vodafone", "--reason", "field test"}, doc: "switch",
-			out: []string{"switch to vodafone: accepted"},
+			out: []string{"switch to vodafone: queued, not yet done"},
 			check: func(t *testing.T, s *served, r result) {
 				s.fake.mu.Lock()
 				defer s.fake.mu.Unlock()
@@ -295,11 +295,11 @@ func cliCases(dir string) []cliCase {
 		{name: "bad-url", args: []string{"--url", "ftp://gw", "status"}, code: 2, errOut: []string{"want http:// or https://"}},
 
 		// pin / unpin
-		{name: "pin", args: []string{"pin", "vodafone", "--for", "2h"}, doc: "pin", out: []string{"pin on vodafone until 14:00 UTC (in 2h): accepted"}},
+		{name: "pin", args: []string{"pin", "vodafone", "--for", "2h"}, doc: "pin", out: []string{"pin on vodafone until 14:00 UTC (in 2h): queued, not yet done"}},
 		{name: "pin-json", args: []string{"pin", "vodafone", "--for", "2h", "--json"}, doc: "pin-json",
 			out: []string{`"op": "pin"`, `"until": "2026-03-01T14:00:00Z"`}},
 		{name: "pin-forever", args: []string{"pin", "telekom"}, out: []string{"until 'imsictl unpin'"}},
-		{name: "pin-bad-for", args: []string{"pin", "telekom", "--for", "soon"}, code: 2, errOut: []string{"invalid value \"soon\" for flag -for"}},
+		{name: "pin-bad-for", args: []string{"pin", "telekom", "--for", "soon"}, code: 2, errOut: []string{"--for \"soon\": want a duration such as 90s, 2h or 7d"}},
 		{name: "pin-unknown", args: []string{"pin", "tmobile"}, code: 1, errOut: []string{"profiles: telekom, vodafone, o2"}},
 		{name: "unpin", args: []string{"unpin"}, doc: "unpin", out: []string{"unpin: done"}},
 		{name: "unpin-json", args: []string{"unpin", "--json"}, doc: "unpin-json", out: []string{`"op": "unpin"`, `"status": "done"`}},

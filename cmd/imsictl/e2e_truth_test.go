@@ -101,3 +101,41 @@ func TestE2EProbeRefusesTheDaemonsPort(t *testing.T) {
 		t.Errorf("%d decisions after the probe, %d before", after, before)
 	}
 }
+
+// Mutations answer their real outcome: --wait follows a switch to
+// verified; a switch away from a pin is refused (409 pinned); pin --for 0
+// is refused; pin takes the config's duration syntax (issue 15, item 2).
+func TestE2EHonestMutations(t *testing.T) {
+	r, _, _ := startDaemon(t, "../../simulator/scenarios/basic.yaml")
+	status := func() api.Status {
+		res := r.run(t, []string{"IMSICTL_NOW="}, "status", "--json")
+		var st api.Status
+		json.Unmarshal([]byte(res.stdout), &st)
+		return st
+	}
+	waitUntil(t, "connected", 30*time.Second, func() bool { return status().State == "connected" })
+
+	res := r.run(t, []string{"IMSICTL_NOW="}, "switch", "vodafone-uk", "--wait", "--wait-timeout", "60s")
+	if res.code != exitOK || !strings.Contains(res.stdout, "queued") || !strings.Contains(res.stdout, "min_dwell (10m)") ||
+		!strings.Contains(res.stdout, "verified at decision #") {
+		t.Fatalf("switch --wait: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if st := status(); st.ActiveProfile == nil || *st.ActiveProfile != "vodafone-uk" {
+		t.Fatalf("after switch --wait: %+v", st.ActiveProfile)
+	}
+	res = r.run(t, nil, "pin", "vodafone-uk", "--for", "0")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "no time") {
+		t.Errorf("pin --for 0: exit %d\n%s", res.code, res.stderr)
+	}
+	res = r.run(t, []string{"IMSICTL_NOW="}, "pin", "vodafone-uk", "--for", "1d", "--wait", "--wait-timeout", "60s")
+	if res.code != exitOK || !strings.Contains(res.stdout, "done at decision #") {
+		t.Fatalf("pin --for 1d --wait: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = r.run(t, nil, "switch", "telekom-de")
+	if res.code != exitFail || !strings.Contains(res.stderr, "pinned") {
+		t.Errorf("switch away from a pin: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	if st := status(); st.Pin == nil || st.Pin.Profile != "vodafone-uk" || st.Pin.Until == nil {
+		t.Errorf("the pin did not survive: %+v", st.Pin)
+	}
+}

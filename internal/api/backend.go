@@ -404,6 +404,13 @@ type Ack struct {
 	Until   *time.Time `json:"until"`  // pin only
 	Status  string     `json:"status"` // "accepted" (queued) or "done"
 	Message string     `json:"message"`
+	// RequestID names a queued request in the daemon's log. AfterSeq is
+	// the newest decision when it was queued: its outcome is the first
+	// decision with trigger "manual" after it (a stay with the refusal, a
+	// hold, or a switch followed by verified, rollback or fail);
+	// imsictl switch/pin --wait follows it.
+	RequestID string `json:"request_id,omitempty"`
+	AfterSeq  uint64 `json:"after_seq"`
 }
 
 // Ptr returns a pointer to v, for filling the nullable DTO fields.

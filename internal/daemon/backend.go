@@ -308,11 +308,69 @@ func (b *backend) Subscribe(ctx context.Context, after uint64) (<-chan api.Event
 	return b.d.hub.Subscribe(ctx, after)
 }
 
+// lastSeq is the newest decision's number: a queued request's outcome is
+// the first manual decision after it.
+func lastSeq(sw *switcher.Switcher) uint64 {
+	if ds := sw.Decisions(0, 0); len(ds) > 0 {
+		return ds[len(ds)-1].Seq
+	}
+	return 0
+}
+
+// requestID names a queued request in the log and the answer.
+func (d *Daemon) requestID() string {
+	return fmt.Sprintf("r%d", d.reqSeq.Add(1)+uint64(d.started.Unix())<<20)
+}
+
+// precheck refuses what api.md promises to refuse before anything is
+// queued: a switch away from a pinned profile (unpin or move the pin
+// first) and a switch to a profile over its data cap.
+func (b *backend) precheck(st switcher.Status, profile string, isSwitch bool) error {
+	d := b.d
+	cfg := d.cfg.Load()
+	p := cfg.Profile(profile)
+	if p == nil || profile == st.Active {
+		return nil // the switcher names unknown profiles; staying needs no check
+	}
+	if isSwitch && st.Pin != nil && st.Pin.Profile != profile {
+		return &api.RefusedError{Code: api.CodePinned, Message: fmt.Sprintf("%q is pinned; 'imsictl unpin' first, or 'imsictl pin %s' to move the pin", st.Pin.Profile, profile)}
+	}
+	if r := d.ledger.Report(p, d.o.Clock.Now()); r.OverCap {
+		return &api.RefusedError{Code: api.CodeOverCap, RetryAt: r.Period.End,
+			Message: fmt.Sprintf("%q has used its data cap (%s of %s) in this billing period", profile, bytesText(r.Total()), bytesText(uint64(max(r.Cap, 0))))}
+	}
+	return nil
+}
+
+// bytesText is the one format for byte counts: decimal units, 3 digits.
+func bytesText(n uint64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
+	for v >= unit && i < len(units)-1 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", v, units[i])
+}
+
 func (b *backend) Switch(_ context.Context, profile, reason string) (api.Ack, error) {
 	sw, err := b.switcher()
 	if err != nil {
 		return api.Ack{}, err
 	}
+	st := sw.Status()
+	if err := b.precheck(st, profile, true); err != nil {
+		return api.Ack{}, err
+	}
+	if st.Active == profile && b.d.cfg.Load().Profile(profile) != nil {
+		return api.Ack{Op: "switch", Profile: api.Ptr(profile), Reason: api.NonEmpty(reason), Status: "done", AfterSeq: lastSeq(sw),
+			Message: fmt.Sprintf("already on %s; nothing to do", profile)}, nil
+	}
+	after := lastSeq(sw)
 	// Durable before the 202: a restart before the switcher's next step
 	// queues it again (requeueRequest).
 	b.d.journalRequest(profile, reason)
@@ -320,9 +378,12 @@ func (b *backend) Switch(_ context.Context, profile, reason string) (api.Ack, er
 		b.d.forgetRequest()
 		return api.Ack{}, b.refusal(err)
 	}
-	b.d.log.Info("operator switch requested", "profile", profile, "reason", reason)
-	return api.Ack{Op: "switch", Profile: api.Ptr(profile), Reason: api.NonEmpty(reason), Status: "accepted",
-		Message: "queued; the next control-loop step applies it"}, nil
+	id := b.d.requestID()
+	b.d.log.Info("operator switch requested", "profile", profile, "reason", reason, "request", id)
+	dwell := roundDuration(b.d.cfg.Load().Policy.MinDwell.Std())
+	return api.Ack{Op: "switch", Profile: api.Ptr(profile), Reason: api.NonEmpty(reason), Status: "accepted", RequestID: id, AfterSeq: after,
+		Message: fmt.Sprintf("queued as %s, decided at the next control-loop step; once %s is verified, imsid may move to a better-scoring profile after min_dwell (%s): to hold it, imsictl pin %s --for DURATION",
+			id, profile, dwell, profile)}, nil
 }
 
 func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api.Ack, error) {
@@ -330,15 +391,27 @@ func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api
 	if err != nil {
 		return api.Ack{}, err
 	}
+	st := sw.Status()
+	if err := b.precheck(st, profile, false); err != nil {
+		return api.Ack{}, err
+	}
+	after := lastSeq(sw)
 	if err := sw.Pin(profile, dur); err != nil {
 		return api.Ack{}, b.refusal(err)
 	}
-	b.d.log.Info("operator pin", "profile", profile, "for", dur)
-	ack := api.Ack{Op: "pin", Profile: api.Ptr(profile), Status: "accepted", Message: "pinned"}
+	id := b.d.requestID()
+	b.d.log.Info("operator pin requested", "profile", profile, "for", dur, "request", id)
+	ack := api.Ack{Op: "pin", Profile: api.Ptr(profile), Status: "accepted", RequestID: id, AfterSeq: after,
+		Message: fmt.Sprintf("queued as %s, decided at the next control-loop step", id)}
+	if profile != st.Active {
+		ack.Message += fmt.Sprintf(" (a switch to %s, verified before the pin holds)", profile)
+	}
 	if dur > 0 {
 		ack.Until = api.Ptr(b.d.o.Clock.Now().Add(dur))
 	}
-	_, _ = b.d.hub.Publish(api.EventPin, api.Pin{Profile: profile, Since: b.d.o.Clock.Now(), Until: ack.Until})
+	// The pin event goes out when the switcher applies it (onDecision),
+	// not now: it may still be refused.
+	b.d.pinFor.Store(&pinRequest{profile: profile, dur: dur})
 	b.d.kickPersist()
 	return ack, nil
 }

@@ -99,7 +99,9 @@ type Daemon struct {
 	q        *queue
 	started  time.Time
 	ready    atomic.Bool
-	serving  atomic.Bool  // Run has set up what the API reads
+	serving  atomic.Bool   // Run has set up what the API reads
+	reqSeq   atomic.Uint64 // numbers operator requests
+	pinFor   atomic.Pointer[pinRequest]
 	progress atomic.Int64 // wall-clock unix nanos of the last sign of life
 
 	// activeHint is the profile the newest verified/adopted/rolled-back

@@ -134,6 +134,12 @@ func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
 	}
 }
 
+// pinRequest is an operator's pin waiting for the switcher's next step.
+type pinRequest struct {
+	profile string
+	dur     time.Duration
+}
+
 // storedDecision is a decision as the state file keeps it: the switcher's
 // record and, for a threat decision, the finding it acted on.
 type storedDecision struct {
@@ -166,6 +172,15 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 			// The switcher acted on the operator's request (a switch is
 			// journalled as an intent from here on) or refused it.
 			d.forgetRequest()
+			if pr := d.pinFor.Load(); pr != nil && dec.Has(switcher.CodePin) && dec.To == pr.profile {
+				// The pin holds from now: tell the subscribers.
+				p := api.Pin{Profile: pr.profile, Since: dec.Time}
+				if pr.dur > 0 {
+					p.Until = api.Ptr(dec.Time.Add(pr.dur))
+				}
+				_, _ = d.hub.Publish(api.EventPin, p)
+				d.pinFor.CompareAndSwap(pr, nil)
+			}
 		}
 		dto := decisionDTO(dec)
 		dto.Finding = finding
