@@ -181,3 +181,50 @@ func TestE2ENoModem(t *testing.T) {
 		t.Errorf("retries logged:\n%s", log)
 	}
 }
+
+// imsid --simulate runs from any directory (the scenarios are built in),
+// --list-scenarios names them, and a second try-out daemon takes its own
+// socket instead of failing on the first one's (issue 15, item 9).
+func TestE2ESimulateAnywhere(t *testing.T) {
+	bin := filepath.Join(binaries(t), "imsid")
+	elsewhere := t.TempDir()
+	out, err := exec.Command(bin, "--list-scenarios").Output()
+	if err != nil || !strings.Contains(string(out), "downgrade-2g ") || !strings.Contains(string(out), "basic ") {
+		t.Fatalf("--list-scenarios: %v\n%s", err, out)
+	}
+	for _, sc := range []string{"downgrade-2g", "simulator/scenarios/basic.yaml"} {
+		cmd := exec.Command(bin, "--simulate", sc, "--print-config")
+		cmd.Dir = elsewhere
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "profiles:") {
+			t.Errorf("--simulate %s from %s: %v\n%s", sc, elsewhere, err, out)
+		}
+	}
+	tmp := t.TempDir()
+	start := func() *proc {
+		p := &proc{t: t, cmd: exec.Command(bin, "--simulate", "--speed", "20"), done: make(chan struct{})}
+		p.cmd.Dir = elsewhere
+		p.cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { defer close(p.done); _ = p.cmd.Wait() }()
+		t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
+		return p
+	}
+	first := start()
+	sock1 := filepath.Join(tmp, fmt.Sprintf("imsid-sim-%d.sock", os.Getuid()))
+	waitFor(t, 20*time.Second, "the first try-out daemon serving", func() bool {
+		_, err := getStatus(unixClient(sock1), "http://imsid")
+		return err == nil
+	})
+	second := start()
+	sock2 := filepath.Join(tmp, fmt.Sprintf("imsid-sim-%d-2.sock", os.Getuid()))
+	waitFor(t, 20*time.Second, "the second try-out daemon on its own socket", func() bool {
+		_, err := getStatus(unixClient(sock2), "http://imsid")
+		return err == nil && strings.Contains(second.stdout.String(), "imsictl --socket "+sock2)
+	})
+	if !first.running() || !second.running() {
+		t.Fatal("a try-out daemon stopped")
+	}
+}
