@@ -236,7 +236,8 @@ func cliCases(dir string) []cliCase {
 
 		// profiles
 		{name: "profiles", args: []string{"profiles"}, doc: "profiles", quietErr: true,
-			out: []string{"* telekom", "82.5", "quarantined until 12:45 UTC (in 45m)", "1.2 GB of 5.0 GB", "signal_weak: RSRP -109 dBm"}},
+			out: []string{"* telekom", "82.5", "quarantined until 12:45 UTC (in 45m)", "1.2 GB / 5.0 GB", "-109 dBm", "9.90 EUR/mo",
+				"6.20 EUR", "registration rejected (EMM cause 15)", "the cap runs out Sat 21 Mar 18:00 UTC"}},
 		{name: "profiles-json", args: []string{"profiles", "--json"}, doc: "profiles-json", quietErr: true,
 			check: func(t *testing.T, s *served, r result) {
 				var got api.ProfileList

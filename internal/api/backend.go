@@ -270,6 +270,11 @@ type Usage struct {
 	UsedBytes   int64     `json:"used_bytes"`
 	// CapBytes is nil when the plan has no cap.
 	CapBytes *int64 `json:"cap_bytes"`
+	// Spend is what the period has cost so far; CapRunsOutAt the
+	// forecast's date for the cap at this period's rate (null: not within
+	// the period, or not forecast yet).
+	Spend        string     `json:"spend"`
+	CapRunsOutAt *time.Time `json:"cap_runs_out_at"`
 }
 
 // LastSwitch is the newest completed or attempted switch.
@@ -312,6 +317,42 @@ type ProfileView struct {
 	Reasons    []Reason    `json:"reasons"`
 	Quarantine *Quarantine `json:"quarantine"`
 	Cap        Cap         `json:"cap"`
+	// Signal is the profile's smoothed raw signal where it was last
+	// measured (its own network); nil fields were never measured.
+	Signal ProfileSignal `json:"signal"`
+	// Tariff is the configured cost; Spend what this billing period has
+	// cost so far (fee + per-MB + roaming), as "12.34 EUR".
+	Tariff Tariff `json:"tariff"`
+	Spend  string `json:"spend"`
+	// Forecast extrapolates this period's burn rate; nil until the period
+	// has been observed long enough.
+	Forecast *Forecast `json:"forecast"`
+}
+
+// ProfileSignal is a profile's smoothed signal and when it was measured.
+type ProfileSignal struct {
+	RSRP *float64   `json:"rsrp_dbm"`
+	SINR *float64   `json:"sinr_db"`
+	RSSI *float64   `json:"rssi_dbm"`
+	At   *time.Time `json:"at"`
+}
+
+// Tariff is a profile's configured cost ("" when not set).
+type Tariff struct {
+	PerMB        string `json:"per_mb"`
+	PerMonth     string `json:"per_month"`
+	RoamingPerMB string `json:"roaming_per_mb"`
+}
+
+// Forecast is the period's projection at the burn rate so far.
+type Forecast struct {
+	BytesPerDay uint64 `json:"bytes_per_day"`
+	// TotalBytes and Cost are projected to the end of the period.
+	TotalBytes uint64 `json:"total_bytes"`
+	Cost       string `json:"cost"`
+	// CapRunsOutAt is when the cap runs out at this rate, if within the
+	// period; null otherwise.
+	CapRunsOutAt *time.Time `json:"cap_runs_out_at"`
 }
 
 // Score parts are 0 (worst) to 100 (best); Total is their weighted sum.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/imsid/imsid/internal/api"
 	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher"
 	"github.com/imsid/imsid/switcher/threat"
 )
@@ -137,9 +138,13 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	for i := range cfg.Profiles {
 		p := &cfg.Profiles[i]
 		r := d.ledger.Report(p, now)
-		u := api.Usage{Profile: p.Name, PeriodStart: r.Period.Start, PeriodEnd: r.Period.End, UsedBytes: clampInt64(r.Total())}
+		u := api.Usage{Profile: p.Name, PeriodStart: r.Period.Start, PeriodEnd: r.Period.End, UsedBytes: clampInt64(r.Total()),
+			Spend: moneyText(r.Cost)}
 		if r.Cap > 0 {
 			u.CapBytes = api.Ptr(int64(r.Cap))
+		}
+		if r.Forecast != nil && r.Forecast.CapReached != nil {
+			u.CapRunsOutAt = api.Ptr(*r.Forecast.CapReached)
 		}
 		out.Usage = append(out.Usage, u)
 	}
@@ -164,6 +169,15 @@ func lastSwitch(sw *switcher.Switcher) []switcher.Decision {
 	return nil
 }
 
+// moneyText is a tariff or spend for people ("" when zero and without a
+// currency: not configured).
+func moneyText(m profiles.Money) string {
+	if m.IsZero() && m.Currency == "" {
+		return ""
+	}
+	return m.String()
+}
+
 func clampInt64(u uint64) int64 {
 	if u > math.MaxInt64 {
 		return math.MaxInt64
@@ -178,6 +192,10 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 	d := b.d
 	cfg := d.cfg.Load()
 	sw, st := b.status()
+	var tracks map[string]switcher.SignalTrack
+	if sw != nil {
+		tracks = sw.Export().Signal
+	}
 	scores := map[string]switcher.Score{}
 	for _, s := range st.Scores {
 		scores[s.Profile] = s
@@ -201,6 +219,28 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 			v.Quarantine = &api.Quarantine{Until: q.Until, Since: q.Since, Count: q.Count, Reason: reasonDTO(q.Reason)}
 		}
 		r := d.ledger.Report(p, now)
+		v.Tariff = api.Tariff{PerMB: moneyText(p.Cost.PerMB), PerMonth: moneyText(p.Cost.PerMonth), RoamingPerMB: moneyText(p.Cost.RoamingPerMB)}
+		v.Spend = moneyText(r.Cost)
+		if f := r.Forecast; f != nil {
+			v.Forecast = &api.Forecast{BytesPerDay: f.BytesPerDay, TotalBytes: f.Total, Cost: moneyText(f.Cost)}
+			if f.CapReached != nil {
+				v.Forecast.CapRunsOutAt = api.Ptr(*f.CapReached)
+			}
+		}
+		if t, ok := tracks[p.Name]; ok {
+			if t.HaveRSRP {
+				v.Signal.RSRP = api.Ptr(t.RSRP)
+			}
+			if t.HaveSINR {
+				v.Signal.SINR = api.Ptr(t.SINR)
+			}
+			if t.HaveRSSI {
+				v.Signal.RSSI = api.Ptr(t.RSSI)
+			}
+			if !t.At.IsZero() {
+				v.Signal.At = api.Ptr(t.At)
+			}
+		}
 		v.Cap = api.Cap{UsedBytes: clampInt64(r.Total()), Reached: r.OverCap}
 		if r.Cap > 0 {
 			v.Cap.CapBytes = api.Ptr(int64(r.Cap))
