@@ -67,6 +67,16 @@ func TestE2EProbeRefusesTheDaemonsPort(t *testing.T) {
 		return st
 	}
 	waitUntil(t, "connected", 30*time.Second, func() bool { return status().State == "connected" })
+	// Usage is sampled at every poll that reads the counters (issue 15,
+	// item 3), not every five persist rounds.
+	waitUntil(t, "usage counted within seconds", 10*time.Second, func() bool {
+		for _, u := range status().Usage {
+			if u.Profile == "telekom-de" && u.UsedBytes > 0 && u.Spend != "" {
+				return true
+			}
+		}
+		return false
+	})
 	decisions := func() int {
 		res := r.run(t, nil, "decisions", "--json", "--since", "all")
 		var p api.DecisionPage

@@ -498,6 +498,11 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 			d.log.Warn("modem identity unavailable", "err", err)
 		}
 		a := newDriverModem(m, id, d.sampleUsage)
+		a.onCounters = func(c modem.DataCounters) {
+			if sw := d.sw.Load(); sw != nil {
+				d.recordCounters(a, sw.Status().Active, c)
+			}
+		}
 		d.cur.Store(a)
 		d.log.Info("modem session up", "manufacturer", id.Manufacturer, "model", id.Model,
 			"revision", id.Revision, "dialect", string(m.Dialect()))
@@ -745,6 +750,15 @@ func (d *Daemon) sampleUsage(ctx context.Context) {
 	c, err := a.Driver().DataCounters(cctx)
 	cancel()
 	if err != nil {
+		return
+	}
+	d.recordCounters(a, st.Active, c)
+}
+
+// recordCounters charges a counter reading to profile in the ledger.
+func (d *Daemon) recordCounters(a *driverModem, profile string, c modem.DataCounters) {
+	p := d.cfg.Load().Profile(profile)
+	if p == nil {
 		return
 	}
 	o, _ := a.snapshot()
