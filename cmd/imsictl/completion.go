@@ -14,8 +14,9 @@ var (
 	globalFlags = []string{"--socket", "--url", "--token", "--token-file", "--ca-file", "--timeout", "--json", "--no-color"}
 	// valueFlags take a value, so the word after them is not a command.
 	valueFlags = []string{"--socket", "--url", "--token", "--token-file", "--ca-file", "--timeout", "--reason", "--for", "--since",
-		"--limit", "--last", "--after", "--device", "--baud", "--dialect", "--wait-timeout"}
+		"--limit", "--last", "--after", "--device", "--baud", "--dialect", "--wait-timeout", "--every"}
 	commandFlags = map[string][]string{
+		"status":    {"--watch", "--every"},
 		"switch":    {"--reason", "--wait", "--wait-timeout"},
 		"threat":    {"--reason"},
 		"pin":       {"--for", "--wait", "--wait-timeout"},

@@ -148,4 +148,21 @@ func TestE2EHonestMutations(t *testing.T) {
 	if st := status(); st.Pin == nil || st.Pin.Profile != "vodafone-uk" || st.Pin.Until == nil {
 		t.Errorf("the pin did not survive: %+v", st.Pin)
 	}
+
+	// status --watch refreshes until interrupted, then exits 0 (item 6).
+	cmd := exec.Command(r.bin, "status", "--watch", "--every", "200ms")
+	cmd.Env = r.env(nil)
+	var out lockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "three refreshes", 10*time.Second, func() bool { return strings.Count(out.String(), "--- ") >= 3 })
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("status --watch after SIGINT: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "pinned until") {
+		t.Errorf("status --watch output:\n%s", out.String())
+	}
 }

@@ -93,7 +93,7 @@ func TestCompletionFlagsMatch(t *testing.T) {
 			t.Errorf("%s: help lists %v, completion has %v", c.name, got, want)
 		}
 		for _, f := range want {
-			if f != "--json" && f != "--reveal" && f != "--trace" && f != "--follow" && f != "--wait" && !contains(valueFlags, f) {
+			if f != "--json" && f != "--reveal" && f != "--trace" && f != "--follow" && f != "--wait" && f != "--watch" && !contains(valueFlags, f) {
 				t.Errorf("%s %s: a flag that takes a value must be in valueFlags", c.name, f)
 			}
 		}
