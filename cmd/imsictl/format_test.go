@@ -99,3 +99,14 @@ func TestCompletionFlagsMatch(t *testing.T) {
 		}
 	}
 }
+
+// Every command's help shows examples (issue 15, item 6).
+func TestHelpHasExamples(t *testing.T) {
+	for _, c := range visibleCommands() {
+		var out bytes.Buffer
+		runEnv(t.Context(), &env{stdout: &out, stderr: &out}, []string{"help", c.name})
+		if !strings.Contains(out.String(), "\nexamples:\n  imsictl "+c.name) {
+			t.Errorf("imsictl help %s has no examples:\n%s", c.name, out.String())
+		}
+	}
+}

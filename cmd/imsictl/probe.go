@@ -35,6 +35,13 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.trace, "trace", false, "copy the AT traffic to stderr (unmasked: IMSI and ICCID appear in clear)")
 	fs.StringVar(&f.socket, "socket", "", "also ask the imsid daemon on this socket `PATH` whether it holds the port (the usual sockets are always asked)")
 	fs.StringVar(&f.dialect, "dialect", "", "force the vendor dialect (generic, quectel, simcom, ublox, telit, sierra, huawei) instead of detecting it")
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: imsictl probe --device PATH [flags]\n\nidentify a modem directly and show what it sees; refuses a port a running imsid holds")
+		fmt.Fprintln(w, "\nexamples:\n  imsictl probe --device /dev/serial/by-id/usb-Quectel_EG25-if02-port0\n  imsictl probe --device /dev/ttyUSB2 --json\n  imsictl probe --device /dev/ttyUSB2 --trace   # the AT traffic on stderr")
+		fmt.Fprintln(w, "\nflags:")
+		printFlags(w, fs, nil)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK

@@ -36,10 +36,10 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"status", "", "a summary of the daemon: state, profile, network, signal, link, threat, last switch", false, true, runStatus},
+		{"status", "[--watch [--every D]]", "a summary of the daemon: state, profile, network, signal, link, threat, last switch", false, true, runStatus},
 		{"profiles", "", "the profiles with their scores and why, quarantines and data caps", false, true, runProfiles},
-		{"switch", "PROFILE [--reason TEXT]", "switch to a profile now", false, true, runSwitch},
-		{"pin", "PROFILE [--for DURATION]", "hold a profile (until unpinned, or for a while)", false, true, runPin},
+		{"switch", "PROFILE [--reason TEXT] [--wait]", "switch to a profile now", false, true, runSwitch},
+		{"pin", "PROFILE [--for DURATION] [--wait]", "hold a profile (until unpinned, or for a while)", false, true, runPin},
 		{"unpin", "", "release the pin; automatic selection resumes", false, true, runUnpin},
 		{"threats", "", "the threat findings (what was seen, where, how often, what was done) and the quarantines in force", false, true, runThreats},
 		{"threat", "ack --reason TEXT", "acknowledge a latched tamper alarm (a modem or SIM changed on purpose)", false, true, runThreat},
@@ -52,6 +52,24 @@ func init() {
 		{"help", "[COMMAND]", "show help for imsictl or one command", false, false, runHelp},
 		{"__complete", "profiles", "list profile names for shell completion", true, true, runComplete},
 	}
+}
+
+// examples are shown in each command's help (imsictl help COMMAND).
+var examples = map[string][]string{
+	"status":    {"imsictl status", "imsictl status --json", "imsictl status --watch --every 5s", "imsictl --url https://gw:8787 --token-file /etc/imsid/api.token status"},
+	"profiles":  {"imsictl profiles", "imsictl profiles --json"},
+	"threats":   {"imsictl threats", "imsictl threats --json"},
+	"switch":    {"imsictl switch fallback --reason 'field test'", "imsictl switch fallback --wait   # exit 0 once verified, 1 if refused or rolled back"},
+	"pin":       {"imsictl pin fallback --for 4h --wait   # carrier maintenance: hold the other carrier", "imsictl pin home --for 1d", "imsictl pin home   # until 'imsictl unpin'"},
+	"unpin":     {"imsictl unpin"},
+	"threat":    {"imsictl threat ack --reason 'modem replaced by J. Doe, ticket 4711'"},
+	"events":    {"imsictl events", "imsictl events --follow", "imsictl events --follow --json"},
+	"decisions": {"imsictl decisions", "imsictl decisions --since 2h", "imsictl decisions --since all --limit 500 --json"},
+	"config":    {"imsictl config validate /etc/imsid/imsid.yaml"},
+	"version":   {"imsictl version"},
+	"completion": {"imsictl completion bash > /etc/bash_completion.d/imsictl", "imsictl completion zsh > \"${fpath[1]}/_imsictl\"",
+		"imsictl completion fish > ~/.config/fish/completions/imsictl.fish"},
+	"help": {"imsictl help", "imsictl help switch"},
 }
 
 func lookup(name string) (command, bool) {
@@ -193,6 +211,12 @@ func parseCommand(e *env, g *globals, name string, args []string, define func(fs
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "usage: imsictl %s %s\n\n%s\n", name, c.args, c.summary)
+		if ex := examples[name]; len(ex) > 0 {
+			fmt.Fprintln(w, "\nexamples:")
+			for _, x := range ex {
+				fmt.Fprintf(w, "  %s\n", x)
+			}
+		}
 		if len(own) > 0 {
 			fmt.Fprintln(w, "\nflags:")
 			printFlags(w, fs, globalNames)
