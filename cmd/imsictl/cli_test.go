@@ -234,6 +234,11 @@ func cliCases(dir string) []cliCase {
 		{name: "tcp-refused", args: []string{"status", "--url", "http://127.0.0.1:1"}, code: 3,
 			errOut: []string{"cannot reach imsid at http://127.0.0.1:1", "api.listen"}},
 
+		// threats
+		{name: "threats", args: []string{"threats"}, doc: "threats", quietErr: true,
+			out: []string{"critical D1a on cell:26201/F1E: active", "seen on 2G (GSM), network 26201 (Telekom.de)", "cell F1E",
+				"response: alert, leave_now", "cell 26201/F1E until 12:40 UTC (in 40m)"}},
+
 		// profiles
 		{name: "profiles", args: []string{"profiles"}, doc: "profiles", quietErr: true,
 			out: []string{"* telekom", "82.5", "quarantined until 12:45 UTC (in 45m)", "1.2 GB / 5.0 GB", "-109 dBm", "9.90 EUR/mo",

@@ -103,6 +103,18 @@ func TestE2EProbeRefusesTheDaemonsPort(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr:\n%s", args, res.code, res.stderr)
 		}
 	}
+	// The daemon's own queue answers instead, identities masked.
+	res := r.run(t, nil, "at", "AT+CSQ")
+	if res.code != exitOK || !strings.Contains(res.stdout, "+CSQ: ") || !strings.HasSuffix(res.stdout, "OK\n") {
+		t.Errorf("at AT+CSQ: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = r.run(t, nil, "at", "AT+CIMI")
+	if res.code != exitOK || strings.Contains(res.stdout, "262011234567890") || !strings.Contains(res.stdout, "262011*******90") {
+		t.Errorf("at AT+CIMI: exit %d, IMSI not masked:\n%s", res.code, res.stdout)
+	}
+	if res = r.run(t, nil, "at", "AT+NOPE"); res.code != exitFail {
+		t.Errorf("at AT+NOPE: exit %d", res.code)
+	}
 	time.Sleep(time.Second)
 	if st := status(); st.State != "connected" || !st.Modem.Responding {
 		t.Errorf("the daemon noticed: state %s, responding %v", st.State, st.Modem.Responding)

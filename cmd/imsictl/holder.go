@@ -155,7 +155,7 @@ func openBy(device string) (holder, bool) {
 func refuseHeld(e *env, device string, h holder) int {
 	fmt.Fprintf(e.stderr, "imsictl probe: %s is in use by %s; opening it would disturb that process's AT session, so probe does not.\n", safe(device), safe(h.String()))
 	if h.Socket != "" {
-		fmt.Fprintf(e.stderr, "  ask the daemon instead:  imsictl --socket %s status\n", safe(h.Socket))
+		fmt.Fprintf(e.stderr, "  ask the daemon instead:  imsictl --socket %s status   (or: imsictl --socket %s at 'AT+CSQ')\n", safe(h.Socket), safe(h.Socket))
 	}
 	fmt.Fprintln(e.stderr, "  or stop it first:        sudo systemctl stop imsid")
 	return exitFail

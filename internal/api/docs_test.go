@@ -31,6 +31,8 @@ func TestDocExamples(t *testing.T) {
 		var v any
 		complete := true
 		switch {
+		case has(top, "command"):
+			v = new(ATReply)
 		case has(top, "error"):
 			v, complete = new(ErrorBody), false // omitempty by design
 		case has(top, "findings"):

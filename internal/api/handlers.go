@@ -28,6 +28,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/pin", s.handlePin)
 	mux.HandleFunc("POST /v1/unpin", s.handleUnpin)
 	mux.HandleFunc("POST /v1/threat/ack", s.handleAckThreat)
+	mux.HandleFunc("POST /v1/at", s.handleAT)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
