@@ -309,7 +309,7 @@ func (f *fakeDaemon) Threats(context.Context) (api.ThreatList, error) {
 	seen := docNow.Add(-20 * time.Minute)
 	return api.ThreatList{At: docNow, Level: "critical", Findings: []api.Finding{
 		{Rule: "D1a", Detector: "D1", Reason: "rat_2g_under_lte_policy", Severity: "critical", Scope: "cell:26201/F1E",
-			Sentence: "D1a (critical): registered on 2G although the profile's policy is LTE/NR only: the RAT lock failed or was tampered with; seen on 2G (GSM), network 26201 (Telekom.de), TAC 7FFE, cell F1E, RSSI -51 dBm",
+			Sentence:  "D1a (critical): registered on 2G although the profile's policy is LTE/NR only: the RAT lock failed or was tampered with; seen on 2G (GSM), network 26201 (Telekom.de), TAC 7FFE, cell F1E, RSSI -51 dBm",
 			FirstSeen: seen, LastSeen: seen, Count: 1, Active: true,
 			Response: []string{"alert", "leave_now", "forbid_2g", "check_rat_lock", "quarantine cell:26201/F1E for 1h"}, DecisionSeq: api.Ptr[uint64](41)},
 	}, Quarantines: []api.QuarantineEntry{
