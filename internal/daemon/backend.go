@@ -54,7 +54,7 @@ func (b *backend) status() (*switcher.Switcher, switcher.Status) {
 		return sw, sw.Status()
 	}
 	st := switcher.Status{At: b.d.o.Clock.Now(), State: switcher.StateStarting, Method: b.d.cfg.Load().SIM.Method}
-	if err, _, _, _ := b.d.port.snapshot(); err != nil {
+	if _, failed := b.d.port.snapshot(); failed {
 		st.State = switcher.StateModemLost
 	}
 	return nil, st
@@ -78,10 +78,10 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 		SwitchBudget: api.SwitchBudget{Used: st.Switches, Max: cfg.Policy.SwitchCap.Max, Window: cfg.Policy.SwitchCap.Window.Std().String()},
 	}
 	out.Modem.Device = api.NonEmpty(cfg.Modem.Device)
-	if err, at, next, _ := d.port.snapshot(); err != nil {
-		out.Modem.LastError = api.Ptr(err.Error())
-		out.Modem.LastErrorAt = api.Ptr(at)
-		out.Modem.NextRetry = api.Ptr(next)
+	if f, failed := d.port.snapshot(); failed {
+		out.Modem.LastError = api.Ptr(f.err.Error())
+		out.Modem.LastErrorAt = api.Ptr(f.at)
+		out.Modem.NextRetry = api.Ptr(f.next)
 	}
 	if a := d.cur.Load(); a != nil {
 		o, id := a.snapshot()

@@ -50,11 +50,19 @@ func (p *portState) opened() int {
 	return n
 }
 
-// snapshot is the last failure, nil when the port is open or never failed.
-func (p *portState) snapshot() (err error, at, next time.Time, attempts int) {
+// portFailure is the last failure to open the port.
+type portFailure struct {
+	err      error
+	at, next time.Time
+	attempts int
+}
+
+// snapshot is the last failure; ok is false when the port is open or
+// never failed.
+func (p *portState) snapshot() (portFailure, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.err, p.at, p.next, p.attempts
+	return portFailure{p.err, p.at, p.next, p.attempts}, p.err != nil
 }
 
 // connect opens the port and starts an AT session, retrying with backoff
