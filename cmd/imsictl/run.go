@@ -161,7 +161,7 @@ func usage(w io.Writer) {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	(&globals{}).register(fs)
 	printFlags(w, fs, nil)
-	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 failed or refused, 2 usage, 3 daemon unreachable")
+	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 failed or refused, 2 usage, 3 daemon unreachable, 4 --wait gave up before an outcome")
 	fmt.Fprintln(w, "Run 'imsictl help COMMAND' for a command's flags; docs/cli.md has examples.")
 }
 
