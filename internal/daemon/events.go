@@ -305,6 +305,26 @@ func (d *Daemon) heartbeat() upstream.Heartbeat {
 	if sw := d.sw.Load(); sw != nil {
 		st := sw.Status()
 		hb.Active, hb.State, hb.ThreatLevel = st.Active, string(st.State), st.ThreatLevel
+		for _, q := range quarantinesDTO(st.Quarantines) {
+			hb.Quarantines = append(hb.Quarantines, upstream.HeartbeatQuarantine{Kind: q.Kind, Key: q.Key, Until: q.Until, Reason: q.Reason.Code})
+		}
+		hb.RecoveryStep, hb.RecoveryRuns = st.Recovery.Step, st.Recovery.Runs
+	}
+	now := d.o.Clock.Now()
+	if top := d.findings.top(now); top != nil {
+		hb.Finding = top.Sentence
+	}
+	if d.ledger != nil {
+		cfg := d.cfg.Load()
+		for i := range cfg.Profiles {
+			p := &cfg.Profiles[i]
+			r := d.ledger.Report(p, now)
+			u := upstream.HeartbeatUsage{Profile: p.Name, UsedBytes: clampInt64(r.Total()), CapBytes: int64(max(r.Cap, 0)), Spend: moneyText(r.Cost)}
+			if r.Forecast != nil && r.Forecast.CapReached != nil {
+				u.CapRunsOutAt = api.Ptr(*r.Forecast.CapReached)
+			}
+			hb.Usage = append(hb.Usage, u)
+		}
 	}
 	if a := d.cur.Load(); a != nil && d.rep != nil {
 		o, _ := a.snapshot()
