@@ -246,9 +246,15 @@ func cliCases(dir string) []cliCase {
 		{name: "tcp-refused", args: []string{"status", "--url", "http://127.0.0.1:1"}, code: 3,
 			errOut: []string{"cannot reach imsid at http://127.0.0.1:1", "api.listen"}},
 
+		// threats
+		{name: "threats", args: []string{"threats"}, doc: "threats", quietErr: true,
+			out: []string{"critical D1a on cell:26201/F1E: active", "seen on 2G (GSM), network 26201 (Telekom.de)", "cell F1E",
+				"response: alert, leave_now", "cell 26201/F1E until 12:40 UTC (in 40m)"}},
+
 		// profiles
 		{name: "profiles", args: []string{"profiles"}, doc: "profiles", quietErr: true,
-			out: []string{"* telekom", "82.5", "quarantined until 12:45 UTC (in 45m)", "1.2 GB of 5.0 GB", "signal_weak: RSRP -109 dBm"}},
+			out: []string{"* telekom", "82.5", "quarantined until 12:45 UTC (in 45m)", "1.2 GB / 5.0 GB", "-109 dBm", "9.90 EUR/mo",
+				"6.20 EUR", "registration rejected (EMM cause 15)", "the cap runs out Sat 21 Mar 18:00 UTC"}},
 		{name: "profiles-json", args: []string{"profiles", "--json"}, doc: "profiles-json", quietErr: true,
 			check: func(t *testing.T, s *served, r result) {
 				var got api.ProfileList
@@ -263,7 +269,7 @@ func cliCases(dir string) []cliCase {
 
 		// switch
 		{name: "switch", args: []string{"switch", "vodafone", "--reason", "field test"}, doc: "switch",
-			out: []string{"switch to vodafone: accepted"},
+			out: []string{"switch to vodafone: queued, not yet done"},
 			check: func(t *testing.T, s *served, r result) {
 				s.fake.mu.Lock()
 				defer s.fake.mu.Unlock()
@@ -307,11 +313,11 @@ func cliCases(dir string) []cliCase {
 		{name: "bad-url", args: []string{"--url", "ftp://gw", "status"}, code: 2, errOut: []string{"want http:// or https://"}},
 
 		// pin / unpin
-		{name: "pin", args: []string{"pin", "vodafone", "--for", "2h"}, doc: "pin", out: []string{"pin on vodafone until 14:00 UTC (in 2h): accepted"}},
+		{name: "pin", args: []string{"pin", "vodafone", "--for", "2h"}, doc: "pin", out: []string{"pin on vodafone until 14:00 UTC (in 2h): queued, not yet done"}},
 		{name: "pin-json", args: []string{"pin", "vodafone", "--for", "2h", "--json"}, doc: "pin-json",
 			out: []string{`"op": "pin"`, `"until": "2026-03-01T14:00:00Z"`}},
 		{name: "pin-forever", args: []string{"pin", "telekom"}, out: []string{"until 'imsictl unpin'"}},
-		{name: "pin-bad-for", args: []string{"pin", "telekom", "--for", "soon"}, code: 2, errOut: []string{"invalid value \"soon\" for flag -for"}},
+		{name: "pin-bad-for", args: []string{"pin", "telekom", "--for", "soon"}, code: 2, errOut: []string{"--for \"soon\": want a duration such as 90s, 2h or 7d"}},
 		{name: "pin-unknown", args: []string{"pin", "tmobile"}, code: 1, errOut: []string{"profiles: telekom, vodafone, o2"}},
 		{name: "unpin", args: []string{"unpin"}, doc: "unpin", out: []string{"unpin: done"}},
 		{name: "unpin-json", args: []string{"unpin", "--json"}, doc: "unpin-json", out: []string{`"op": "unpin"`, `"status": "done"`}},

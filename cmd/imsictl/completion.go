@@ -14,14 +14,15 @@ var (
 	globalFlags = []string{"--socket", "--url", "--token", "--token-file", "--ca-file", "--timeout", "--json", "--no-color"}
 	// valueFlags take a value, so the word after them is not a command.
 	valueFlags = []string{"--socket", "--url", "--token", "--token-file", "--ca-file", "--timeout", "--reason", "--for", "--since",
-		"--limit", "--last", "--after", "--device", "--baud", "--dialect"}
+		"--limit", "--last", "--after", "--device", "--baud", "--dialect", "--wait-timeout", "--every"}
 	commandFlags = map[string][]string{
-		"switch":    {"--reason"},
+		"status":    {"--watch", "--every"},
+		"switch":    {"--reason", "--wait", "--wait-timeout"},
 		"threat":    {"--reason"},
-		"pin":       {"--for"},
+		"pin":       {"--for", "--wait", "--wait-timeout"},
 		"events":    {"--follow", "--last", "--after"},
 		"decisions": {"--since", "--limit"},
-		"probe":     {"--device", "--baud", "--json", "--reveal", "--timeout", "--trace", "--dialect"},
+		"probe":     {"--device", "--baud", "--json", "--reveal", "--timeout", "--trace", "--dialect", "--socket"},
 	}
 	dialects = "generic quectel simcom ublox telit sierra huawei"
 )

@@ -94,7 +94,12 @@ func printDecisions(w io.Writer, ds []api.Decision) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tKIND\tPROFILE\tTRIGGER\tWHY")
 	for _, d := range ds {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", d.Seq, stamp(d.Time), d.Kind, change(d), orDash(str(d.Trigger)), orDash(reasonsText(d.Reasons)))
+		why := orDash(reasonsText(d.Reasons))
+		if d.Finding != nil {
+			// The finding the threat decision acted on: what was seen, where.
+			why += " — " + d.Finding.Sentence
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", d.Seq, stamp(d.Time), d.Kind, change(d), orDash(str(d.Trigger)), why)
 	}
 	tw.Flush()
 }

@@ -101,6 +101,7 @@ func (f *fakeDaemon) Status(ctx context.Context) (api.Status, error) {
 		PreviousProfile: api.Ptr("vodafone"),
 		Pin:             f.pin,
 		Dropped:         f.dropped,
+		Quarantines:     []api.QuarantineEntry{},
 		Link: api.Link{Up: true, IP: api.Ptr("10.64.3.17"), LastProbe: &api.Probe{At: docNow.Add(-20 * time.Second), OK: true,
 			Target: "http://connectivitycheck.gstatic.com/generate_204", LatencyMS: api.Ptr(48.0)}},
 		Threat: api.Threat{Level: "none", Scores: []api.ThreatScore{{Scope: "device", Score: 0.4, Level: "none"}}},
@@ -125,17 +126,24 @@ func (f *fakeDaemon) Profiles(context.Context) ([]api.ProfileView, error) {
 		{Name: "telekom", Priority: 1, Eligible: true,
 			Score:   api.Score{Signal: 90, Cost: 70, Threat: 100, Health: 60, Total: 82.5},
 			Reasons: []api.Reason{{Code: "signal_good", Message: "RSRP -88 dBm, SINR 15 dB"}, {Code: "cost", Message: "home tariff, 25% of the cap used"}},
-			Cap:     api.Cap{UsedBytes: 1_234_000_000, CapBytes: api.Ptr[int64](5_000_000_000), ResetsAt: &resets}},
+			Cap:     api.Cap{UsedBytes: 1_234_000_000, CapBytes: api.Ptr[int64](5_000_000_000), ResetsAt: &resets},
+			Signal:  api.ProfileSignal{RSRP: api.Ptr(-88.0), SINR: api.Ptr(15.0), At: api.Ptr(docNow)},
+			Tariff:  api.Tariff{PerMonth: "9.90 EUR", PerMB: "0.00 EUR"}, Spend: "9.90 EUR",
+			Forecast: &api.Forecast{BytesPerDay: 190_000_000, TotalBytes: 5_900_000_000, Cost: "9.90 EUR",
+				CapRunsOutAt: api.Ptr(time.Date(2026, 3, 21, 18, 0, 0, 0, time.UTC))}},
 		{Name: "vodafone", Priority: 2, Eligible: true,
 			Score:   api.Score{Signal: 40, Cost: 80, Threat: 100, Health: 20, Total: 55},
 			Reasons: []api.Reason{{Code: "signal_weak", Message: "RSRP -109 dBm, 6 dB under the good threshold"}},
-			Cap:     api.Cap{UsedBytes: 310_000_000, ResetsAt: &resets}},
+			Cap:     api.Cap{UsedBytes: 310_000_000, ResetsAt: &resets},
+			Signal:  api.ProfileSignal{RSRP: api.Ptr(-109.0), SINR: api.Ptr(4.0), At: api.Ptr(docNow.Add(-12 * time.Minute))},
+			Tariff:  api.Tariff{PerMB: "0.02 EUR"}, Spend: "6.20 EUR"},
 		{Name: "o2", Priority: 3, Eligible: false,
 			Score:   api.Score{Signal: 70, Cost: 50, Threat: 0, Health: 0, Total: 0},
 			Reasons: []api.Reason{{Code: "quarantined", Message: "registration rejected (EMM cause 15) twice"}},
 			Quarantine: &api.Quarantine{Until: f.quarantine["o2"], Since: docNow.Add(-15 * time.Minute), Count: 2,
 				Reason: api.Reason{Code: "reject", Message: "registration rejected (EMM cause 15)"}},
-			Cap: api.Cap{UsedBytes: 0, CapBytes: api.Ptr[int64](1_000_000_000), ResetsAt: &resets}},
+			Cap:    api.Cap{UsedBytes: 0, CapBytes: api.Ptr[int64](1_000_000_000), ResetsAt: &resets},
+			Tariff: api.Tariff{PerMonth: "5.00 EUR"}, Spend: "5.00 EUR"},
 	}
 	for i := range ps {
 		ps[i].Active = ps[i].Name == f.active
@@ -297,4 +305,21 @@ func shortTempDir(t *testing.T) (string, error) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	return dir, nil
+}
+
+// Threats is GET /v1/threats: a 2G downgrade as the real daemon words it
+// (TestE2EDowngradeNamesWhatWasSeen in cmd/imsid checks the real one).
+func (f *fakeDaemon) Threats(context.Context) (api.ThreatList, error) {
+	seen := docNow.Add(-20 * time.Minute)
+	return api.ThreatList{At: docNow, Level: "critical", Findings: []api.Finding{
+		{Rule: "D1a", Detector: "D1", Reason: "rat_2g_under_lte_policy", Severity: "critical", Scope: "cell:26201/F1E",
+			Sentence:  "D1a (critical): registered on 2G although the profile's policy is LTE/NR only: the RAT lock failed or was tampered with; seen on 2G (GSM), network 26201 (Telekom.de), TAC 7FFE, cell F1E, RSSI -51 dBm",
+			FirstSeen: seen, LastSeen: seen, Count: 1, Active: true,
+			Response: []string{"alert", "leave_now", "forbid_2g", "check_rat_lock", "quarantine cell:26201/F1E for 1h"}, DecisionSeq: api.Ptr[uint64](41)},
+	}, Quarantines: []api.QuarantineEntry{
+		{Kind: "cell", Key: "26201/F1E", Since: seen, Until: seen.Add(time.Hour), Count: 1,
+			Reason: api.Reason{Code: "threat_rat_2g_under_lte_policy", Message: "threat response for cell:26201/F1E"}},
+		{Kind: "profile", Key: "o2", Since: docNow.Add(-15 * time.Minute), Until: f.quarantine["o2"], Count: 2,
+			Reason: api.Reason{Code: "reject", Message: "registration rejected (EMM cause 15)"}},
+	}}, nil
 }

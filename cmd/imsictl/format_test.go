@@ -93,9 +93,20 @@ func TestCompletionFlagsMatch(t *testing.T) {
 			t.Errorf("%s: help lists %v, completion has %v", c.name, got, want)
 		}
 		for _, f := range want {
-			if f != "--json" && f != "--reveal" && f != "--trace" && f != "--follow" && !contains(valueFlags, f) {
+			if f != "--json" && f != "--reveal" && f != "--trace" && f != "--follow" && f != "--wait" && f != "--watch" && !contains(valueFlags, f) {
 				t.Errorf("%s %s: a flag that takes a value must be in valueFlags", c.name, f)
 			}
+		}
+	}
+}
+
+// Every command's help shows examples (issue 15, item 6).
+func TestHelpHasExamples(t *testing.T) {
+	for _, c := range visibleCommands() {
+		var out bytes.Buffer
+		runEnv(t.Context(), &env{stdout: &out, stderr: &out}, []string{"help", c.name})
+		if !strings.Contains(out.String(), "\nexamples:\n  imsictl "+c.name) {
+			t.Errorf("imsictl help %s has no examples:\n%s", c.name, out.String())
 		}
 	}
 }

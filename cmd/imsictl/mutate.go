@@ -10,12 +10,15 @@ import (
 
 	"github.com/imsid/imsid/internal/api"
 	"github.com/imsid/imsid/internal/apiclient"
+	"github.com/imsid/imsid/profiles"
 )
 
 func runSwitch(ctx context.Context, e *env, g *globals, args []string) int {
 	var reason string
+	var w waitFlags
 	pos, code, done := parseCommand(e, g, "switch", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&reason, "reason", "", "why: `TEXT` for the decision log and upstream (up to 200 characters)")
+		w.register(fs)
 	})
 	if done {
 		return code
@@ -32,13 +35,18 @@ func runSwitch(ctx context.Context, e *env, g *globals, args []string) int {
 	if err != nil {
 		return failure(e, g, conn, "switch", err, refusalHint)
 	}
-	return printAck(e, g, ack)
+	if code := printAck(e, g, ack); code != exitOK || !w.wait {
+		return code
+	}
+	return waitOutcome(ctx, e, g, cl, conn, ack, w.timeout)
 }
 
 func runPin(ctx context.Context, e *env, g *globals, args []string) int {
-	var d time.Duration
+	var forStr string
+	var w waitFlags
 	pos, code, done := parseCommand(e, g, "pin", args, func(fs *flag.FlagSet) {
-		fs.DurationVar(&d, "for", 0, "pin for `DURATION` (30m, 2h, 72h); without it the pin lasts until 'imsictl unpin'")
+		fs.StringVar(&forStr, "for", "", "pin for `DURATION` (30m, 2h, 1d, 1d12h: the config's syntax); without it the pin lasts until 'imsictl unpin'")
+		w.register(fs)
 	})
 	if done {
 		return code
@@ -46,8 +54,15 @@ func runPin(ctx context.Context, e *env, g *globals, args []string) int {
 	if len(pos) != 1 || pos[0] == "" {
 		return usageError(e, "pin", "name one profile (imsictl profiles lists them)")
 	}
-	if d < 0 {
-		return usageError(e, "pin", "--for must be positive; leave it out to pin until unpinned")
+	var d time.Duration
+	if forStr != "" {
+		var pd profiles.Duration
+		if err := pd.UnmarshalText([]byte(forStr)); err != nil {
+			return usageError(e, "pin", "--for %q: %v", forStr, err)
+		}
+		if d = pd.Std(); d <= 0 {
+			return usageError(e, "pin", "--for %s would pin for no time; leave --for out to pin until 'imsictl unpin'", forStr)
+		}
 	}
 	cl, conn, code := dial(e, g, "pin")
 	if cl == nil {
@@ -58,7 +73,10 @@ func runPin(ctx context.Context, e *env, g *globals, args []string) int {
 	if err != nil {
 		return failure(e, g, conn, "pin", err, refusalHint)
 	}
-	return printAck(e, g, ack)
+	if code := printAck(e, g, ack); code != exitOK || !w.wait {
+		return code
+	}
+	return waitOutcome(ctx, e, g, cl, conn, ack, w.timeout)
 }
 
 func runUnpin(ctx context.Context, e *env, g *globals, args []string) int {
@@ -166,10 +184,15 @@ func writeAck(w io.Writer, ack api.Ack, now time.Time) {
 	}
 	if ack.Status == "done" {
 		fmt.Fprintf(w, "%s: done\n", what)
-	} else {
-		fmt.Fprintf(w, "%s: accepted; the daemon applies it on its next step\n", what)
+		if ack.Message != "" {
+			fmt.Fprintf(w, "  %s\n", ack.Message)
+		}
+		return
 	}
-	if ack.Op == "switch" || ack.Status != "done" {
-		fmt.Fprintln(w, "  follow the outcome: imsictl events --follow (or imsictl decisions --since 10m)")
+	// Not done yet: say so, and what it will mean.
+	fmt.Fprintf(w, "%s: queued, not yet done\n", what)
+	if ack.Message != "" {
+		fmt.Fprintf(w, "  %s\n", ack.Message)
 	}
+	fmt.Fprintln(w, "  follow the outcome: add --wait, or imsictl decisions --since 10m")
 }

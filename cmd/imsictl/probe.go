@@ -20,6 +20,7 @@ type probeFlags struct {
 	timeout time.Duration
 	trace   bool
 	dialect string
+	socket  string
 }
 
 func runProbe(ctx context.Context, e *env, args []string) int {
@@ -32,10 +33,18 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	fs.BoolVar(&f.reveal, "reveal", false, "show IMSI and ICCID in clear")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on the whole probe after this long")
 	fs.BoolVar(&f.trace, "trace", false, "copy the AT traffic to stderr (unmasked: IMSI and ICCID appear in clear)")
+	fs.StringVar(&f.socket, "socket", "", "also ask the imsid daemon on this socket `PATH` whether it holds the port (the usual sockets are always asked)")
 	fs.StringVar(&f.dialect, "dialect", "", "force the vendor dialect (generic, quectel, simcom, ublox, telit, sierra, huawei) instead of detecting it")
 	if e.defs != nil {
 		e.defs("probe", fs)
 		return exitOK
+	}
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintln(w, "usage: imsictl probe --device PATH [flags]\n\nidentify a modem directly and show what it sees; refuses a port a running imsid holds")
+		fmt.Fprintln(w, "\nexamples:\n  imsictl probe --device /dev/serial/by-id/usb-Quectel_EG25-if02-port0\n  imsictl probe --device /dev/ttyUSB2 --json\n  imsictl probe --device /dev/ttyUSB2 --trace   # the AT traffic on stderr")
+		fmt.Fprintln(w, "\nflags:")
+		printFlags(w, fs, nil)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -63,6 +72,18 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	}
 	if f.trace {
 		opts = append(opts, modem.WithTrace(e.stderr))
+	}
+
+	// A running daemon owns the port: a second AT session on it would
+	// interleave with the daemon's commands and look like a modem fault.
+	holderOf := e.holderOf
+	if holderOf == nil {
+		holderOf = func(ctx context.Context, device, socket string) (holder, bool) {
+			return findHolder(ctx, e, device, socket)
+		}
+	}
+	if h, held := holderOf(ctx, f.device, f.socket); held {
+		return refuseHeld(e, f.device, h)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
@@ -36,35 +37,89 @@ func runProfiles(ctx context.Context, e *env, g *globals, args []string) int {
 	return exitOK
 }
 
-// printProfiles is a table of scores with each profile's reasons beneath
-// it, so the "why" sits next to the number it explains.
+// printProfiles is one table: score, raw signal, tariff, data used of the
+// cap, spend this period, state (eligible, quarantined until) and, for a
+// profile not in use, the one reason that matters most.
 func printProfiles(w io.Writer, p palette, ps []api.ProfileView, now time.Time) {
 	if len(ps) == 0 {
 		fmt.Fprintln(w, "no profiles configured")
 		return
 	}
-	nameW := len("PROFILE")
-	for _, v := range ps {
-		nameW = max(nameW, len(v.Name))
-	}
-	fmt.Fprintf(w, "  %-*s  %5s  %6s  %4s  %6s  %6s\n", nameW, "PROFILE", "SCORE", "SIGNAL", "COST", "THREAT", "HEALTH")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PROFILE\tSCORE\tSIGNAL\tTARIFF\tDATA\tSPEND\tSTATE\tWHY NOT")
 	for _, v := range ps {
 		mark := " "
 		if v.Active {
 			mark = "*"
 		}
-		s := v.Score
-		fmt.Fprintf(w, "%s %-*s  %5.1f  %6.0f  %4.0f  %6.0f  %6.0f\n", mark, nameW, v.Name, s.Total, s.Signal, s.Cost, s.Threat, s.Health)
+		fmt.Fprintf(tw, "%s %s\t%.1f\t%s\t%s\t%s\t%s\t%s\t%s\n", mark, v.Name, v.Score.Total, signalCell(v.Signal),
+			orDash(tariffCell(v.Tariff)), dataCell(v.Cap), orDash(v.Spend), profileState(p, v, now), orDash(whyNot(v)))
 	}
-	// The free-text detail would break the table's columns, so it follows
-	// the table, one block per profile.
+	tw.Flush()
+	var notes []string
 	for _, v := range ps {
-		fmt.Fprintf(w, "\n%s: %s\n", p.bold(v.Name), profileState(p, v, now))
-		fmt.Fprintf(w, "  data: %s\n", capText(v.Cap, now))
-		for _, r := range v.Reasons {
-			fmt.Fprintf(w, "  - %s\n", join(": ", r.Code, r.Message))
+		if f := v.Forecast; f != nil && f.CapRunsOutAt != nil {
+			notes = append(notes, fmt.Sprintf("%s: at this period's rate (%s/day) the cap runs out %s (%s)", v.Name,
+				bytesHuman(clampU(f.BytesPerDay)), clock(*f.CapRunsOutAt, now), relative(*f.CapRunsOutAt, now)))
+		}
+		if v.Cap.ResetsAt != nil && v.Active {
+			notes = append(notes, fmt.Sprintf("%s: billing period resets %s (%s)", v.Name, clock(*v.Cap.ResetsAt, now), relative(*v.Cap.ResetsAt, now)))
 		}
 	}
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
+}
+
+func clampU(u uint64) int64 {
+	if u > 1<<62 {
+		return 1 << 62
+	}
+	return int64(u)
+}
+
+// signalCell is the raw signal: RSRP where measured, else RSSI.
+func signalCell(s api.ProfileSignal) string {
+	switch {
+	case s.RSRP != nil:
+		return fmt.Sprintf("%.0f dBm", *s.RSRP)
+	case s.RSSI != nil:
+		return fmt.Sprintf("RSSI %.0f dBm", *s.RSSI)
+	}
+	return "-"
+}
+
+func tariffCell(t api.Tariff) string {
+	var parts []string
+	if t.PerMonth != "" {
+		parts = append(parts, t.PerMonth+"/mo")
+	}
+	if t.PerMB != "" {
+		parts = append(parts, t.PerMB+"/MB")
+	}
+	return strings.Join(parts, " + ")
+}
+
+func dataCell(c api.Cap) string {
+	if c.CapBytes == nil {
+		return bytesHuman(c.UsedBytes)
+	}
+	return bytesHuman(c.UsedBytes) + " / " + bytesHuman(*c.CapBytes)
+}
+
+// whyNot is the first reason of a profile not in use: why it is not
+// eligible, or what keeps it below the active one.
+func whyNot(v api.ProfileView) string {
+	if v.Active {
+		return ""
+	}
+	if q := v.Quarantine; q != nil {
+		return firstNonEmpty(q.Reason.Message, q.Reason.Code)
+	}
+	for _, r := range v.Reasons {
+		return firstNonEmpty(r.Message, r.Code)
+	}
+	return ""
 }
 
 func profileState(p palette, v api.ProfileView, now time.Time) string {
@@ -76,11 +131,7 @@ func profileState(p palette, v api.ProfileView, now time.Time) string {
 		parts = append(parts, "pinned")
 	}
 	if q := v.Quarantine; q != nil && q.Until.After(now) {
-		s := fmt.Sprintf("quarantined until %s (%s)", clock(q.Until, now), relative(q.Until, now))
-		if q.Reason.Message != "" || q.Reason.Code != "" {
-			s += ": " + firstNonEmpty(q.Reason.Message, q.Reason.Code)
-		}
-		parts = append(parts, p.red(s))
+		parts = append(parts, p.red(fmt.Sprintf("quarantined until %s (%s)", clock(q.Until, now), relative(q.Until, now))))
 	}
 	if v.Cap.Reached {
 		parts = append(parts, p.red("data cap reached"))
@@ -88,21 +139,8 @@ func profileState(p palette, v api.ProfileView, now time.Time) string {
 	switch {
 	case v.Eligible:
 		parts = append(parts, "eligible")
-	default:
+	case v.Quarantine == nil && !v.Cap.Reached:
 		parts = append(parts, p.yellow("not eligible"))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func capText(c api.Cap, now time.Time) string {
-	s := bytesHuman(c.UsedBytes) + " used"
-	if c.CapBytes != nil {
-		s = fmt.Sprintf("%s of %s", bytesHuman(c.UsedBytes), bytesHuman(*c.CapBytes))
-	} else {
-		s += ", no cap"
-	}
-	if c.ResetsAt != nil {
-		s += fmt.Sprintf("; period resets %s (%s)", clock(*c.ResetsAt, now), relative(*c.ResetsAt, now))
-	}
-	return s
 }

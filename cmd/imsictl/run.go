@@ -36,15 +36,17 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"status", "", "a summary of the daemon: state, profile, network, signal, link, threat, last switch", false, true, runStatus},
+		{"status", "[--watch [--every D]]", "a summary of the daemon: state, profile, network, signal, link, threat, last switch", false, true, runStatus},
 		{"profiles", "", "the profiles with their scores and why, quarantines and data caps", false, true, runProfiles},
-		{"switch", "PROFILE [--reason TEXT]", "switch to a profile now", false, true, runSwitch},
-		{"pin", "PROFILE [--for DURATION]", "hold a profile (until unpinned, or for a while)", false, true, runPin},
+		{"switch", "PROFILE [--reason TEXT] [--wait]", "switch to a profile now", false, true, runSwitch},
+		{"pin", "PROFILE [--for DURATION] [--wait]", "hold a profile (until unpinned, or for a while)", false, true, runPin},
 		{"unpin", "", "release the pin; automatic selection resumes", false, true, runUnpin},
+		{"threats", "", "the threat findings (what was seen, where, how often, what was done) and the quarantines in force", false, true, runThreats},
 		{"threat", "ack --reason TEXT", "acknowledge a latched tamper alarm (a modem or SIM changed on purpose)", false, true, runThreat},
 		{"events", "[--follow]", "the daemon's recent events; --follow streams new ones", false, true, runEvents},
 		{"decisions", "[--since DURATION|TIME] [--limit N]", "the decision log: what the daemon chose and why", false, true, runDecisions},
-		{"probe", "--device PATH [flags]", "identify a modem directly and show what it sees (daemon stopped)", false, false, runProbeCmd},
+		{"at", "COMMAND", "send one AT command to the modem through the daemon's command queue (audited; needs the token over TCP)", false, true, runAT},
+		{"probe", "--device PATH [flags]", "identify a modem directly and show what it sees (refuses a port a daemon holds)", false, false, runProbeCmd},
 		{"config", "validate FILE", "check a config file without starting the daemon", false, false, runConfig},
 		{"version", "", "print the version", false, false, runVersion},
 		{"completion", "bash|zsh|fish", "print a shell completion script", false, false, runCompletion},
@@ -52,6 +54,25 @@ func init() {
 		{"__complete", "profiles", "list profile names for shell completion", true, true, runComplete},
 		{"__man", "", "print the man page (imsictl.1) from these definitions", true, false, runMan},
 	}
+}
+
+// examples are shown in each command's help (imsictl help COMMAND).
+var examples = map[string][]string{
+	"status":    {"imsictl status", "imsictl status --json", "imsictl status --watch --every 5s", "imsictl --url https://gw:8787 --token-file /etc/imsid/api.token status"},
+	"profiles":  {"imsictl profiles", "imsictl profiles --json"},
+	"threats":   {"imsictl threats", "imsictl threats --json"},
+	"switch":    {"imsictl switch fallback --reason 'field test'", "imsictl switch fallback --wait   # exit 0 once verified, 1 if refused or rolled back"},
+	"pin":       {"imsictl pin fallback --for 4h --wait   # carrier maintenance: hold the other carrier", "imsictl pin home --for 1d", "imsictl pin home   # until 'imsictl unpin'"},
+	"unpin":     {"imsictl unpin"},
+	"at":        {"imsictl at 'AT+CSQ'", "imsictl at 'AT+QENG=\"servingcell\"'", "imsictl --json at ATI"},
+	"threat":    {"imsictl threat ack --reason 'modem replaced by J. Doe, ticket 4711'"},
+	"events":    {"imsictl events", "imsictl events --follow", "imsictl events --follow --json"},
+	"decisions": {"imsictl decisions", "imsictl decisions --since 2h", "imsictl decisions --since all --limit 500 --json"},
+	"config":    {"imsictl config validate /etc/imsid/imsid.yaml"},
+	"version":   {"imsictl version"},
+	"completion": {"imsictl completion bash > /etc/bash_completion.d/imsictl", "imsictl completion zsh > \"${fpath[1]}/_imsictl\"",
+		"imsictl completion fish > ~/.config/fish/completions/imsictl.fish"},
+	"help": {"imsictl help", "imsictl help switch"},
 }
 
 func lookup(name string) (command, bool) {
@@ -75,6 +96,8 @@ type env struct {
 	// defs, when set, receives each command's own flag set instead of the
 	// command running (the man page generator, man.go).
 	defs func(name string, fs *flag.FlagSet)
+	// holderOf says who holds a modem port (default findHolder).
+	holderOf func(ctx context.Context, device, socket string) (holder, bool)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -142,7 +165,7 @@ func usage(w io.Writer) {
 	fs := flag.NewFlagSet("", flag.ContinueOnError)
 	(&globals{}).register(fs)
 	printFlags(w, fs, nil)
-	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 failed or refused, 2 usage, 3 daemon unreachable")
+	fmt.Fprintln(w, "\nexit codes: 0 ok, 1 failed or refused, 2 usage, 3 daemon unreachable, 4 --wait gave up before an outcome")
 	fmt.Fprintln(w, "Run 'imsictl help COMMAND' for a command's flags; docs/cli.md has examples.")
 }
 
@@ -198,6 +221,12 @@ func parseCommand(e *env, g *globals, name string, args []string, define func(fs
 	fs.Usage = func() {
 		w := fs.Output()
 		fmt.Fprintf(w, "usage: imsictl %s %s\n\n%s\n", name, c.args, c.summary)
+		if ex := examples[name]; len(ex) > 0 {
+			fmt.Fprintln(w, "\nexamples:")
+			for _, x := range ex {
+				fmt.Fprintf(w, "  %s\n", x)
+			}
+		}
 		if len(own) > 0 {
 			fmt.Fprintln(w, "\nflags:")
 			printFlags(w, fs, globalNames)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -12,33 +14,80 @@ import (
 )
 
 func runStatus(ctx context.Context, e *env, g *globals, args []string) int {
-	pos, code, done := parseCommand(e, g, "status", args, nil)
+	var watch bool
+	var every time.Duration
+	pos, code, done := parseCommand(e, g, "status", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&watch, "watch", false, "show the status again every --every until interrupted (Ctrl-C); with --json one document per line")
+		fs.DurationVar(&every, "every", 2*time.Second, "with --watch: refresh every `D`")
+	})
 	if done {
 		return code
 	}
 	if len(pos) > 0 {
 		return usageError(e, "status", "takes no arguments")
 	}
+	if every <= 0 {
+		return usageError(e, "status", "--every must be positive")
+	}
 	cl, conn, code := dial(e, g, "status")
 	if cl == nil {
 		return code
 	}
 	defer cl.Close()
-	st, err := cl.Status(ctx)
-	if err != nil {
-		return failure(e, g, conn, "status", err, nil)
-	}
-	if g.json {
-		writeJSON(e.stdout, st)
+	if !watch {
+		st, err := cl.Status(ctx)
+		if err != nil {
+			return failure(e, g, conn, "status", err, nil)
+		}
+		showStatus(e, g, st, false)
 		return exitOK
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		st, err := cl.Status(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return exitOK // interrupted
+			}
+			// The daemon restarting is worth watching, not a reason to stop.
+			fmt.Fprintf(e.stderr, "imsictl status: %v (retrying every %s)\n", err, human(every))
+		} else {
+			showStatus(e, g, st, true)
+		}
+		select {
+		case <-ctx.Done():
+			return exitOK
+		case <-t.C:
+		}
+	}
+}
+
+// showStatus prints one status: JSON (one line per document when
+// watching), or the summary, clearing a terminal's screen between rounds.
+func showStatus(e *env, g *globals, st api.Status, watching bool) {
+	if g.json {
+		if watching {
+			b, _ := json.Marshal(st)
+			e.stdout.Write(append(b, '\n'))
+		} else {
+			writeJSON(e.stdout, st)
+		}
+		return
 	}
 	now := st.At
 	if now.IsZero() {
 		now = e.now()
 	}
 	sanitize(&st)
+	if watching {
+		if e.tty {
+			fmt.Fprint(e.stdout, "\x1b[H\x1b[2J")
+		} else {
+			fmt.Fprintf(e.stdout, "--- %s\n", stamp(now))
+		}
+	}
 	printStatus(e.stdout, newPalette(e, g), st, now)
-	return exitOK
 }
 
 // printStatus is the at-a-glance summary. Relative times use the daemon's
@@ -153,6 +202,19 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 		threat += " (" + strings.Join(top, ", ") + ")"
 	}
 	line("threat", threat)
+	if t := st.Threat.Top; t != nil {
+		line("finding", t.Sentence)
+	}
+	for _, q := range st.Quarantines {
+		if q.Until.After(now) {
+			line("quarantine", quarantineText(q, now))
+		}
+	}
+	if rc := st.Recovery; rc.Step != "" {
+		line("recovery", p.yellow("in progress: "+rc.Step)+fmt.Sprintf(" (rungs taken: %s)", rungs(rc)))
+	} else if rc.Runs > 0 {
+		line("recovery", fmt.Sprintf("%d runs, %d recovered (rungs taken: %s)", rc.Runs, rc.Recovered, rungs(rc)))
+	}
 
 	b := st.SwitchBudget
 	budget := fmt.Sprintf("%d of %d used in %s", b.Used, b.Max, shortWindow(b.Window))
@@ -174,8 +236,17 @@ func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
 	} else {
 		line("last switch", "none yet")
 	}
-	if !st.Modem.Responding {
-		line("modem", p.red("not responding")+" "+str(st.Modem.Device))
+	if m := st.Modem; m.LastError != nil {
+		v := p.red("not available") + " " + orDash(str(m.Device)) + ": " + *m.LastError
+		if m.LastErrorAt != nil {
+			v += "; last try " + ago(*m.LastErrorAt, now)
+		}
+		if m.NextRetry != nil {
+			v += ", next " + relative(*m.NextRetry, now)
+		}
+		line("modem", v)
+	} else if !m.Responding {
+		line("modem", p.red("not responding")+" "+str(m.Device))
 	}
 	if dr := st.Dropped; dr.Decisions > 0 || dr.UpstreamEvents > 0 {
 		line("not written", p.red(fmt.Sprintf("%d decisions, %d upstream events", dr.Decisions, dr.UpstreamEvents))+

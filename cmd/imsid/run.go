@@ -26,8 +26,9 @@ const (
 	exitConfig = 3 // the config file (or scenario) is invalid
 )
 
-// DefaultScenario is what --simulate runs without a SCENARIO argument.
-const DefaultScenario = "simulator/scenarios/basic.yaml"
+// DefaultScenario is what --simulate runs without a SCENARIO argument (a
+// scenario embedded in the binary: imsid --list-scenarios).
+const DefaultScenario = "basic"
 
 type options struct {
 	config      string
@@ -40,6 +41,7 @@ type options struct {
 	printConfig bool
 	probeIface  string
 	version     bool
+	list        bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -47,7 +49,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("imsid", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE [--device PATH] [--probe-interface IFACE]\n       imsid --simulate [SCENARIO] [--speed N] [--duration D] [--config FILE] [--state-dir DIR] [--print-config]")
+		fmt.Fprintln(fs.Output(), "usage: imsid --config FILE [--device PATH] [--probe-interface IFACE]\n       imsid --simulate [SCENARIO] [--speed N] [--duration D] [--config FILE] [--state-dir DIR] [--print-config]\n       imsid --list-scenarios")
+		fmt.Fprintln(fs.Output(), "\nexamples:\n  imsid --config /etc/imsid/imsid.yaml\n  imsid --simulate                      # the built-in basic scenario; imsictl status finds it\n  imsid --simulate downgrade-2g --speed 20\n  imsid --simulate ./my-world.yaml --duration 30m")
 		fs.PrintDefaults()
 	}
 	defineFlags(fs, o)
@@ -65,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		pos = append(pos, fs.Arg(0))
 		rest = fs.Args()[1:]
 	}
-	if o.version {
+	if o.version || o.list {
 		return o, nil
 	}
 	switch {
@@ -93,7 +96,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 // man.go).
 func defineFlags(fs *flag.FlagSet, o *options) {
 	fs.StringVar(&o.config, "config", "", "configuration `FILE` (required without --simulate), e.g. /etc/imsid/imsid.yaml")
-	fs.BoolVar(&o.simulate, "simulate", false, "run against the built-in modem simulator on a pty; SCENARIO defaults to "+DefaultScenario)
+	fs.BoolVar(&o.simulate, "simulate", false, "run against the built-in modem simulator on a pty; SCENARIO is a file or a built-in name (default "+DefaultScenario+")")
 	fs.Float64Var(&o.speed, "speed", 10, "with --simulate: `N` scenario seconds per real second")
 	fs.DurationVar(&o.duration, "duration", 0, "with --simulate: stop after this much scenario time (0: run until stopped)")
 	fs.StringVar(&o.stateDir, "state-dir", "", "override state_dir with `DIR` (with --simulate the default is a fresh temporary directory)")
@@ -101,6 +104,7 @@ func defineFlags(fs *flag.FlagSet, o *options) {
 	fs.BoolVar(&o.printConfig, "print-config", false, "print the configuration in force (with --simulate: the one generated from the scenario) and exit")
 	fs.StringVar(&o.probeIface, "probe-interface", "", "bind data-path probes to interface `IFACE` (e.g. wwan0; needs CAP_NET_RAW)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.BoolVar(&o.list, "list-scenarios", false, "list the scenarios built into imsid (--simulate NAME runs one) and exit")
 }
 
 func usageError(fs *flag.FlagSet, format string, args ...any) error {
@@ -126,6 +130,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-
 	}
 	if o.version {
 		fmt.Fprintln(stdout, "imsid", version)
+		return exitOK
+	}
+	if o.list {
+		listScenarios(stdout)
 		return exitOK
 	}
 	if o.simulate {

@@ -7,8 +7,11 @@ import (
 	"github.com/imsid/imsid/internal/simlink"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/simulator/ptyport"
+	"github.com/imsid/imsid/simulator/scenarios"
 )
 
 // runSimulated runs the daemon against the simulator on a pty in this
@@ -24,11 +28,11 @@ import (
 // through go.bug.st/serial), with scenario time accelerated by --speed for
 // the simulator and the switcher alike.
 func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, reload <-chan struct{}) int {
-	sc, err := simulator.LoadScenario(o.scenario)
+	sc, err := loadScenario(o.scenario)
 	if err != nil {
 		fmt.Fprintln(stderr, "imsid:", err)
-		if _, serr := os.Stat(o.scenario); errors.Is(serr, fs.ErrNotExist) && o.scenario == DefaultScenario {
-			fmt.Fprintln(stderr, "imsid: run it from the repository's root, or give a scenario file: imsid --simulate PATH")
+		if _, serr := os.Stat(o.scenario); errors.Is(serr, fs.ErrNotExist) {
+			fmt.Fprintf(stderr, "imsid: no such file, and no built-in scenario of that name (imsid --list-scenarios: %s)\n", strings.Join(scenarios.Names(), ", "))
 		}
 		return exitConfig
 	}
@@ -59,8 +63,9 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 			}
 			cfg, err := profiles.Parse("generated from "+sc.Name, []byte(text))
 			if err == nil && tryOut {
-				// A plain `imsictl status` in another terminal finds it.
-				cfg.API.Socket = api.TryOutSocket()
+				// A plain `imsictl status` in another terminal finds it;
+				// a second try-out daemon takes the next free name.
+				cfg.API.Socket = tryOutSocket()
 				// Only this user: imsictl trusts a socket in the shared
 				// temporary directory only when nobody else can reach it.
 				cfg.API.SocketMode = 0o600
@@ -142,6 +147,9 @@ func runSimulated(ctx context.Context, o *options, stdout, stderr io.Writer, rel
 	pw := &progressWriter{w: stdout, start: start}
 	fmt.Fprintf(stdout, "imsid %s: simulating %s at %gx; state in %s; API socket %s\n",
 		version, sc.Name, o.speed, cfg.StateDir, cfg.API.Socket)
+	if tryOut && cfg.API.Socket != api.TryOutSocket() {
+		fmt.Fprintf(stdout, "  another try-out daemon holds %s; reach this one with: imsictl --socket %s status\n", api.TryOutSocket(), cfg.API.Socket)
+	}
 	dopts := daemon.Options{
 		Config:     cfg,
 		Open:       serialOpener(link, cfg.Modem.Baud),
@@ -193,4 +201,41 @@ func (p *progressWriter) summary(end time.Time) {
 func clock(d time.Duration) string {
 	d = max(d, 0).Round(time.Second)
 	return fmt.Sprintf("%02d:%02d:%02d", int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60)
+}
+
+// loadScenario reads a scenario file or, when there is no such file, the
+// built-in scenario of that name ("basic", "downgrade-2g.yaml", or the
+// repository path "simulator/scenarios/basic.yaml" from any directory).
+func loadScenario(name string) (*simulator.Scenario, error) {
+	if _, err := os.Stat(name); err == nil {
+		return simulator.LoadScenario(name)
+	}
+	if file, b, ok := scenarios.Lookup(name); ok {
+		return simulator.ParseScenario(file, b)
+	}
+	return simulator.LoadScenario(name)
+}
+
+func listScenarios(w io.Writer) {
+	for _, n := range scenarios.Names() {
+		fmt.Fprintf(w, "%-16s %s\n", n, scenarios.Summary(n))
+	}
+}
+
+// tryOutSocket is the try-out socket imsictl looks for, unless a live
+// daemon answers there: then the next free imsid-sim-UID-N.sock.
+func tryOutSocket() string {
+	base := api.TryOutSocket()
+	for n := 1; n < 100; n++ {
+		p := base
+		if n > 1 {
+			p = strings.TrimSuffix(base, ".sock") + "-" + strconv.Itoa(n) + ".sock"
+		}
+		c, err := net.DialTimeout("unix", p, 200*time.Millisecond)
+		if err != nil {
+			return p // free, or a stale file the API removes
+		}
+		c.Close()
+	}
+	return base
 }

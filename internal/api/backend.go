@@ -131,6 +131,12 @@ type Status struct {
 
 	LastSwitch   *LastSwitch  `json:"last_switch"`
 	SwitchBudget SwitchBudget `json:"switch_budget"`
+	// Quarantines are every quarantine in force (profile, PLMN, cell), each
+	// with its expiry.
+	Quarantines []QuarantineEntry `json:"quarantines"`
+	// Recovery is the modem recovery ladder: the rung in progress and the
+	// rungs taken since the daemon started.
+	Recovery Recovery `json:"recovery"`
 	// Dropped counts what the daemon could not write to its state file
 	// since it started (a full or failing disk).
 	Dropped Dropped `json:"dropped"`
@@ -152,6 +158,12 @@ type ModemInfo struct {
 	Device *string `json:"device"`
 	// Responding is false while the AT channel is failing or the port is lost.
 	Responding bool `json:"responding"`
+	// LastError is the last failure to open the port or to start the AT
+	// session, while there is no session; NextRetry when the daemon tries
+	// again.
+	LastError   *string    `json:"last_error"`
+	LastErrorAt *time.Time `json:"last_error_at"`
+	NextRetry   *time.Time `json:"next_retry"`
 }
 
 // SIMInfo is the SIM as the modem reports it. IMSI and ICCID are masked.
@@ -249,6 +261,26 @@ type Probe struct {
 type Threat struct {
 	Level  string        `json:"level"` // none, low, medium, high, critical
 	Scores []ThreatScore `json:"scores"`
+	// Top is the most severe active finding (GET /v1/threats lists all);
+	// nil when none is active. Findings is set only in threat events: the
+	// findings of the observation that raised the alert.
+	Top      *FindingRef  `json:"top"`
+	Findings []FindingRef `json:"findings,omitempty"`
+}
+
+// Recovery is the modem recovery ladder (requery, resync, CFUN, reset,
+// reopen): Step is the rung in progress ("" when none), the counts are the
+// rungs taken since the daemon started.
+type Recovery struct {
+	Step      string     `json:"step"`
+	Runs      int        `json:"runs"`
+	Requery   int        `json:"requery"`
+	Resync    int        `json:"resync"`
+	CFUN      int        `json:"cfun"`
+	Reset     int        `json:"reset"`
+	Reopen    int        `json:"reopen"`
+	Recovered int        `json:"recovered"`
+	LastAt    *time.Time `json:"last_at"`
 }
 
 // ThreatAck is the data of a threat_ack event: when a person acknowledged
@@ -273,6 +305,11 @@ type Usage struct {
 	UsedBytes   int64     `json:"used_bytes"`
 	// CapBytes is nil when the plan has no cap.
 	CapBytes *int64 `json:"cap_bytes"`
+	// Spend is what the period has cost so far; CapRunsOutAt the
+	// forecast's date for the cap at this period's rate (null: not within
+	// the period, or not forecast yet).
+	Spend        string     `json:"spend"`
+	CapRunsOutAt *time.Time `json:"cap_runs_out_at"`
 }
 
 // LastSwitch is the newest completed or attempted switch.
@@ -315,6 +352,42 @@ type ProfileView struct {
 	Reasons    []Reason    `json:"reasons"`
 	Quarantine *Quarantine `json:"quarantine"`
 	Cap        Cap         `json:"cap"`
+	// Signal is the profile's smoothed raw signal where it was last
+	// measured (its own network); nil fields were never measured.
+	Signal ProfileSignal `json:"signal"`
+	// Tariff is the configured cost; Spend what this billing period has
+	// cost so far (fee + per-MB + roaming), as "12.34 EUR".
+	Tariff Tariff `json:"tariff"`
+	Spend  string `json:"spend"`
+	// Forecast extrapolates this period's burn rate; nil until the period
+	// has been observed long enough.
+	Forecast *Forecast `json:"forecast"`
+}
+
+// ProfileSignal is a profile's smoothed signal and when it was measured.
+type ProfileSignal struct {
+	RSRP *float64   `json:"rsrp_dbm"`
+	SINR *float64   `json:"sinr_db"`
+	RSSI *float64   `json:"rssi_dbm"`
+	At   *time.Time `json:"at"`
+}
+
+// Tariff is a profile's configured cost ("" when not set).
+type Tariff struct {
+	PerMB        string `json:"per_mb"`
+	PerMonth     string `json:"per_month"`
+	RoamingPerMB string `json:"roaming_per_mb"`
+}
+
+// Forecast is the period's projection at the burn rate so far.
+type Forecast struct {
+	BytesPerDay uint64 `json:"bytes_per_day"`
+	// TotalBytes and Cost are projected to the end of the period.
+	TotalBytes uint64 `json:"total_bytes"`
+	Cost       string `json:"cost"`
+	// CapRunsOutAt is when the cap runs out at this rate, if within the
+	// period; null otherwise.
+	CapRunsOutAt *time.Time `json:"cap_runs_out_at"`
 }
 
 // Score parts are 0 (worst) to 100 (best); Total is their weighted sum.
@@ -355,6 +428,9 @@ type Decision struct {
 	Inputs  Inputs    `json:"inputs"`
 	Scores  []Ranked  `json:"scores"`
 	WhyNot  []WhyNot  `json:"why_not"`
+	// Finding is, for a decision taken because of a threat, the finding it
+	// acted on.
+	Finding *FindingRef `json:"finding,omitempty"`
 }
 
 // Inputs are the observations a decision was based on.
@@ -404,6 +480,13 @@ type Ack struct {
 	Until   *time.Time `json:"until"`  // pin only
 	Status  string     `json:"status"` // "accepted" (queued) or "done"
 	Message string     `json:"message"`
+	// RequestID names a queued request in the daemon's log. AfterSeq is
+	// the newest decision when it was queued: its outcome is the first
+	// decision with trigger "manual" after it (a stay with the refusal, a
+	// hold, or a switch followed by verified, rollback or fail);
+	// imsictl switch/pin --wait follows it.
+	RequestID string `json:"request_id,omitempty"`
+	AfterSeq  uint64 `json:"after_seq"`
 }
 
 // Ptr returns a pointer to v, for filling the nullable DTO fields.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/imsid/imsid/profiles"
 	"io"
 	"mime"
 	"net/http"
@@ -156,10 +157,12 @@ func profileField(fields map[string]json.RawMessage) (string, error) {
 
 // parseFor reads a pin length: a Go duration, positive, at most maxPin.
 func parseFor(s string, maxPin time.Duration) (time.Duration, error) {
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, badRequest(CodeInvalidField, "for", "for: %q is not a duration such as \"30m\" or \"2h\"", s)
+	// The config's syntax: Go durations and days ("1d", "1d12h", "90m").
+	var pd profiles.Duration
+	if err := pd.UnmarshalText([]byte(s)); err != nil {
+		return 0, badRequest(CodeInvalidField, "for", "for: %q is not a duration such as \"30m\", \"2h\" or \"1d\"", s)
 	}
+	d := pd.Std()
 	if d <= 0 {
 		return 0, badRequest(CodeInvalidField, "for", "for must be positive; leave it out to pin until unpinned")
 	}

@@ -31,8 +31,12 @@ func TestDocExamples(t *testing.T) {
 		var v any
 		complete := true
 		switch {
+		case has(top, "command"):
+			v = new(ATReply)
 		case has(top, "error"):
 			v, complete = new(ErrorBody), false // omitempty by design
+		case has(top, "findings"):
+			v = new(ThreatList)
 		case has(top, "profiles"):
 			v = new(ProfileList)
 		case has(top, "decisions"):

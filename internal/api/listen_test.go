@@ -154,6 +154,9 @@ func TestTCPAuth(t *testing.T) {
 			{"POST", "/v1/switch", `{"profile":"roam"}`, "wrong-token-wrong-token", 401},
 			{"POST", "/v1/pin", `{"profile":"roam"}`, "", 401},
 			{"POST", "/v1/unpin", ``, "", 401},
+			// The AT pass-through needs the token even with public reads.
+			{"POST", "/v1/at", `{"command":"AT+CSQ"}`, "", 401},
+			{"POST", "/v1/at", `{"command":"AT+CSQ"}`, testToken, 404}, // the fake has no modem
 			{"POST", "/v1/switch", `{"profile":"roam"}`, testToken, 202},
 			{"GET", "/v1/status", "", "", map[bool]int{false: 200, true: 401}[forReads]},
 			{"GET", "/v1/events", "", "", map[bool]int{false: 200, true: 401}[forReads]},

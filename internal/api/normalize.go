@@ -19,6 +19,7 @@ func nonNil[T any](s []T) []T {
 func (st *Status) normalize() {
 	st.Usage = nonNil(st.Usage)
 	st.Threat.Scores = nonNil(st.Threat.Scores)
+	st.Quarantines = nonNil(st.Quarantines)
 	if st.LastSwitch != nil && st.LastSwitch.Reasons == nil {
 		ls := *st.LastSwitch
 		ls.Reasons = []Reason{}

@@ -155,6 +155,20 @@ func (c *Client) Profiles(ctx context.Context) ([]api.ProfileView, error) {
 	return pl.Profiles, err
 }
 
+// Threats is GET /v1/threats: the findings and the quarantines in force.
+func (c *Client) Threats(ctx context.Context) (api.ThreatList, error) {
+	var l api.ThreatList
+	err := c.do(ctx, "threats", http.MethodGet, "/v1/threats", nil, nil, &l)
+	return l, err
+}
+
+// AT is POST /v1/at: one AT command through the daemon's command queue.
+func (c *Client) AT(ctx context.Context, command string) (api.ATReply, error) {
+	var r api.ATReply
+	err := c.do(ctx, "at", http.MethodPost, "/v1/at", nil, map[string]string{"command": command}, &r)
+	return r, err
+}
+
 // DecisionQuery selects a page of GET /v1/decisions. Zero fields are left
 // to the daemon's defaults.
 type DecisionQuery struct {

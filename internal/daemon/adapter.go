@@ -18,6 +18,21 @@ type driverModem struct {
 	mu    sync.Mutex
 	seen  observed
 	ident modem.Identity
+	// onCounters charges a counter reading the switcher took (traffic-aware
+	// probes read them every poll) to the usage ledger.
+	onCounters func(modem.DataCounters)
+}
+
+// DataCounters passes the switcher's reading on to the usage ledger too:
+// usage is then sampled at every poll that reads the counters, not only
+// every few minutes, so a cap is caught within a poll.
+func (a *driverModem) DataCounters(ctx context.Context) (modem.DataCounters, error) {
+	c, err := a.DriverModem.DataCounters(ctx)
+	a.note(err, nil)
+	if err == nil && a.onCounters != nil {
+		a.onCounters(c)
+	}
+	return c, err
 }
 
 // observed is what the switcher last read through the adapter.

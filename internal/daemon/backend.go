@@ -11,6 +11,7 @@ import (
 
 	"github.com/imsid/imsid/internal/api"
 	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher"
 	"github.com/imsid/imsid/switcher/threat"
 )
@@ -30,6 +31,15 @@ func (b *backend) switcher() (*switcher.Switcher, error) {
 	return sw, nil
 }
 
+// up is nil once Run has set up what reads need (store, ledger, prober,
+// findings); reads then answer with or without a modem session.
+func (b *backend) up() error {
+	if !b.d.serving.Load() {
+		return fmt.Errorf("%w: starting", api.ErrUnavailable)
+	}
+	return nil
+}
+
 func (b *backend) Ready() error {
 	if !b.d.ready.Load() {
 		return fmt.Errorf("%w: no modem session", api.ErrUnavailable)
@@ -37,14 +47,26 @@ func (b *backend) Ready() error {
 	return nil
 }
 
+// status is the switcher's published view or, before the first modem
+// session, one that says so: reads answer whether or not there is a modem.
+func (b *backend) status() (*switcher.Switcher, switcher.Status) {
+	if sw := b.d.sw.Load(); sw != nil {
+		return sw, sw.Status()
+	}
+	st := switcher.Status{At: b.d.o.Clock.Now(), State: switcher.StateStarting, Method: b.d.cfg.Load().SIM.Method}
+	if _, failed := b.d.port.snapshot(); failed {
+		st.State = switcher.StateModemLost
+	}
+	return nil, st
+}
+
 func (b *backend) Status(context.Context) (api.Status, error) {
-	sw, err := b.switcher()
-	if err != nil {
+	if err := b.up(); err != nil {
 		return api.Status{}, err
 	}
 	d := b.d
 	cfg := d.cfg.Load()
-	st := sw.Status()
+	sw, st := b.status()
 	out := api.Status{
 		At: st.At, State: string(st.State), Ready: d.ready.Load(),
 		ActiveProfile: api.NonEmpty(st.Active), PreviousProfile: api.NonEmpty(st.Previous),
@@ -56,6 +78,11 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 		SwitchBudget: api.SwitchBudget{Used: st.Switches, Max: cfg.Policy.SwitchCap.Max, Window: cfg.Policy.SwitchCap.Window.Std().String()},
 	}
 	out.Modem.Device = api.NonEmpty(cfg.Modem.Device)
+	if f, failed := d.port.snapshot(); failed {
+		out.Modem.LastError = api.Ptr(f.err.Error())
+		out.Modem.LastErrorAt = api.Ptr(f.at)
+		out.Modem.NextRetry = api.Ptr(f.next)
+	}
 	if a := d.cur.Load(); a != nil {
 		o, id := a.snapshot()
 		out.Modem.Manufacturer, out.Modem.Model, out.Modem.Revision = api.NonEmpty(id.Manufacturer), api.NonEmpty(id.Model), api.NonEmpty(id.Revision)
@@ -98,6 +125,8 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if !st.DwellUntil.IsZero() {
 		out.SwitchBudget.DwellUntil = api.Ptr(st.DwellUntil)
 	}
+	out.Quarantines = quarantinesDTO(st.Quarantines)
+	out.Recovery = recoveryDTO(st.Recovery)
 	out.Dropped = api.Dropped{Decisions: d.droppedDecisions.Load(), UpstreamEvents: d.droppedUpstream.Load()}
 	d.mu.Lock()
 	out.Threat = threatDTO(d.lastThreat)
@@ -105,15 +134,23 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	if out.Threat.Level == "none" && st.ThreatLevel != "" {
 		out.Threat.Level = strings.ToLower(st.ThreatLevel)
 	}
+	out.Threat.Top = d.findings.top(d.o.Clock.Now())
 	now := d.o.Clock.Now()
 	for i := range cfg.Profiles {
 		p := &cfg.Profiles[i]
 		r := d.ledger.Report(p, now)
-		u := api.Usage{Profile: p.Name, PeriodStart: r.Period.Start, PeriodEnd: r.Period.End, UsedBytes: clampInt64(r.Total())}
+		u := api.Usage{Profile: p.Name, PeriodStart: r.Period.Start, PeriodEnd: r.Period.End, UsedBytes: clampInt64(r.Total()),
+			Spend: moneyText(r.Cost)}
 		if r.Cap > 0 {
 			u.CapBytes = api.Ptr(int64(r.Cap))
 		}
+		if r.Forecast != nil && r.Forecast.CapReached != nil {
+			u.CapRunsOutAt = api.Ptr(*r.Forecast.CapReached)
+		}
 		out.Usage = append(out.Usage, u)
+	}
+	if sw == nil {
+		return out, nil
 	}
 	for _, dec := range lastSwitch(sw) {
 		out.LastSwitch = &api.LastSwitch{At: dec.Time, From: dec.From, To: dec.To, Trigger: string(dec.Trigger),
@@ -133,6 +170,15 @@ func lastSwitch(sw *switcher.Switcher) []switcher.Decision {
 	return nil
 }
 
+// moneyText is a tariff or spend for people ("" when zero and without a
+// currency: not configured).
+func moneyText(m profiles.Money) string {
+	if m.IsZero() && m.Currency == "" {
+		return ""
+	}
+	return m.String()
+}
+
 func clampInt64(u uint64) int64 {
 	if u > math.MaxInt64 {
 		return math.MaxInt64
@@ -141,13 +187,16 @@ func clampInt64(u uint64) int64 {
 }
 
 func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
-	sw, err := b.switcher()
-	if err != nil {
+	if err := b.up(); err != nil {
 		return nil, err
 	}
 	d := b.d
 	cfg := d.cfg.Load()
-	st := sw.Status()
+	sw, st := b.status()
+	var tracks map[string]switcher.SignalTrack
+	if sw != nil {
+		tracks = sw.Export().Signal
+	}
 	scores := map[string]switcher.Score{}
 	for _, s := range st.Scores {
 		scores[s.Profile] = s
@@ -166,10 +215,35 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 		v := api.ProfileView{Name: p.Name, Active: p.Name == st.Active, Pinned: st.Pin != nil && st.Pin.Profile == p.Name,
 			Priority: p.Priority, Eligible: ok && s.Eligible, Reasons: reasonsDTO(s.Reasons),
 			Score: api.Score{Signal: s.Signal, Cost: s.Cost, Threat: s.Threat, Health: s.Health, Total: s.Total}}
+		if sw == nil {
+			v.Reasons = []api.Reason{{Code: "no_modem", Message: "not scored: no modem session yet (imsictl status says why)"}}
+		}
 		if q, ok := quar[p.Name]; ok {
 			v.Quarantine = &api.Quarantine{Until: q.Until, Since: q.Since, Count: q.Count, Reason: reasonDTO(q.Reason)}
 		}
 		r := d.ledger.Report(p, now)
+		v.Tariff = api.Tariff{PerMB: moneyText(p.Cost.PerMB), PerMonth: moneyText(p.Cost.PerMonth), RoamingPerMB: moneyText(p.Cost.RoamingPerMB)}
+		v.Spend = moneyText(r.Cost)
+		if f := r.Forecast; f != nil {
+			v.Forecast = &api.Forecast{BytesPerDay: f.BytesPerDay, TotalBytes: f.Total, Cost: moneyText(f.Cost)}
+			if f.CapReached != nil {
+				v.Forecast.CapRunsOutAt = api.Ptr(*f.CapReached)
+			}
+		}
+		if t, ok := tracks[p.Name]; ok {
+			if t.HaveRSRP {
+				v.Signal.RSRP = api.Ptr(t.RSRP)
+			}
+			if t.HaveSINR {
+				v.Signal.SINR = api.Ptr(t.SINR)
+			}
+			if t.HaveRSSI {
+				v.Signal.RSSI = api.Ptr(t.RSSI)
+			}
+			if !t.At.IsZero() {
+				v.Signal.At = api.Ptr(t.At)
+			}
+		}
 		v.Cap = api.Cap{UsedBytes: clampInt64(r.Total()), Reached: r.OverCap}
 		if r.Cap > 0 {
 			v.Cap.CapBytes = api.Ptr(int64(r.Cap))
@@ -183,17 +257,20 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 }
 
 func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decision, error) {
-	sw, err := b.switcher()
-	if err != nil {
+	if err := b.up(); err != nil {
 		return nil, err
 	}
+	// Before the first modem session the log is what earlier runs stored.
+	sw := b.d.sw.Load()
 	out := []api.Decision{}
 	after := q.After
 	// What the switcher no longer holds (earlier runs, or beyond its ring)
 	// comes from the store, which numbers decisions the same way.
 	firstMem := uint64(math.MaxUint64)
-	if ds := sw.Decisions(0, 1); len(ds) > 0 {
-		firstMem = ds[0].Seq
+	if sw != nil {
+		if ds := sw.Decisions(0, 1); len(ds) > 0 {
+			firstMem = ds[0].Seq
+		}
 	}
 	for len(out) < q.Limit && after+1 < firstMem {
 		recs, err := b.d.st.Decisions(after, q.Limit)
@@ -211,18 +288,20 @@ func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decis
 				break
 			}
 			after = r.Seq
-			var dec switcher.Decision
-			if json.Unmarshal(r.Data, &dec) != nil || (!q.Since.IsZero() && dec.Time.Before(q.Since)) {
+			var sd storedDecision
+			if json.Unmarshal(r.Data, &sd) != nil || (!q.Since.IsZero() && sd.Time.Before(q.Since)) {
 				continue
 			}
-			dec.Seq = r.Seq
-			out = append(out, decisionDTO(dec))
+			sd.Seq = r.Seq
+			dto := decisionDTO(sd.Decision)
+			dto.Finding = sd.Finding
+			out = append(out, dto)
 			if len(out) == q.Limit {
 				return out, nil
 			}
 		}
 	}
-	for len(out) < q.Limit {
+	for sw != nil && len(out) < q.Limit {
 		ds := sw.Decisions(after, q.Limit)
 		if len(ds) == 0 {
 			break
@@ -232,7 +311,9 @@ func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decis
 			if !q.Since.IsZero() && dec.Time.Before(q.Since) {
 				continue
 			}
-			out = append(out, decisionDTO(dec))
+			dto := decisionDTO(dec)
+			dto.Finding = b.d.findings.refOf(dec.Seq)
+			out = append(out, dto)
 			if len(out) == q.Limit {
 				break
 			}
@@ -241,8 +322,82 @@ func (b *backend) Decisions(_ context.Context, q api.DecisionQuery) ([]api.Decis
 	return out, nil
 }
 
+func (b *backend) Threats(context.Context) (api.ThreatList, error) {
+	if err := b.up(); err != nil {
+		return api.ThreatList{}, err
+	}
+	d := b.d
+	now := d.o.Clock.Now()
+	out := api.ThreatList{At: now, Level: "none", Findings: d.findings.list(now), Quarantines: []api.QuarantineEntry{}}
+	d.mu.Lock()
+	out.Level = threatDTO(d.lastThreat).Level
+	d.mu.Unlock()
+	if sw := d.sw.Load(); sw != nil {
+		out.Quarantines = quarantinesDTO(sw.Status().Quarantines)
+	}
+	return out, nil
+}
+
+func recoveryDTO(r switcher.RecoveryStats) api.Recovery {
+	out := api.Recovery{Step: r.Step, Runs: r.Runs, Requery: r.Requery, Resync: r.Resync, CFUN: r.CFUN,
+		Reset: r.Reset, Reopen: r.Reopen, Recovered: r.Recovered}
+	if !r.LastAt.IsZero() {
+		out.LastAt = api.Ptr(r.LastAt)
+	}
+	return out
+}
+
 func (b *backend) Subscribe(ctx context.Context, after uint64) (<-chan api.Event, func(), error) {
 	return b.d.hub.Subscribe(ctx, after)
+}
+
+// lastSeq is the newest decision's number: a queued request's outcome is
+// the first manual decision after it.
+func lastSeq(sw *switcher.Switcher) uint64 {
+	if ds := sw.Decisions(0, 0); len(ds) > 0 {
+		return ds[len(ds)-1].Seq
+	}
+	return 0
+}
+
+// requestID names a queued request in the log and the answer.
+func (d *Daemon) requestID() string {
+	return fmt.Sprintf("r%d", d.reqSeq.Add(1)+uint64(d.started.Unix())<<20)
+}
+
+// precheck refuses what api.md promises to refuse before anything is
+// queued: a switch away from a pinned profile (unpin or move the pin
+// first) and a switch to a profile over its data cap.
+func (b *backend) precheck(st switcher.Status, profile string, isSwitch bool) error {
+	d := b.d
+	cfg := d.cfg.Load()
+	p := cfg.Profile(profile)
+	if p == nil || profile == st.Active {
+		return nil // the switcher names unknown profiles; staying needs no check
+	}
+	if isSwitch && st.Pin != nil && st.Pin.Profile != profile {
+		return &api.RefusedError{Code: api.CodePinned, Message: fmt.Sprintf("%q is pinned; 'imsictl unpin' first, or 'imsictl pin %s' to move the pin", st.Pin.Profile, profile)}
+	}
+	if r := d.ledger.Report(p, d.o.Clock.Now()); r.OverCap {
+		return &api.RefusedError{Code: api.CodeOverCap, RetryAt: r.Period.End,
+			Message: fmt.Sprintf("%q has used its data cap (%s of %s) in this billing period", profile, bytesText(r.Total()), bytesText(uint64(max(r.Cap, 0))))}
+	}
+	return nil
+}
+
+// bytesText is the one format for byte counts: decimal units, 3 digits.
+func bytesText(n uint64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), 0
+	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
+	for v >= unit && i < len(units)-1 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.3g %s", v, units[i])
 }
 
 func (b *backend) Switch(_ context.Context, profile, reason string) (api.Ack, error) {
@@ -250,6 +405,15 @@ func (b *backend) Switch(_ context.Context, profile, reason string) (api.Ack, er
 	if err != nil {
 		return api.Ack{}, err
 	}
+	st := sw.Status()
+	if err := b.precheck(st, profile, true); err != nil {
+		return api.Ack{}, err
+	}
+	if st.Active == profile && b.d.cfg.Load().Profile(profile) != nil {
+		return api.Ack{Op: "switch", Profile: api.Ptr(profile), Reason: api.NonEmpty(reason), Status: "done", AfterSeq: lastSeq(sw),
+			Message: fmt.Sprintf("already on %s; nothing to do", profile)}, nil
+	}
+	after := lastSeq(sw)
 	// Durable before the 202: a restart before the switcher's next step
 	// queues it again (requeueRequest).
 	b.d.journalRequest(profile, reason)
@@ -257,9 +421,12 @@ func (b *backend) Switch(_ context.Context, profile, reason string) (api.Ack, er
 		b.d.forgetRequest()
 		return api.Ack{}, b.refusal(err)
 	}
-	b.d.log.Info("operator switch requested", "profile", profile, "reason", reason)
-	return api.Ack{Op: "switch", Profile: api.Ptr(profile), Reason: api.NonEmpty(reason), Status: "accepted",
-		Message: "queued; the next control-loop step applies it"}, nil
+	id := b.d.requestID()
+	b.d.log.Info("operator switch requested", "profile", profile, "reason", reason, "request", id)
+	dwell := roundDuration(b.d.cfg.Load().Policy.MinDwell.Std())
+	return api.Ack{Op: "switch", Profile: api.Ptr(profile), Reason: api.NonEmpty(reason), Status: "accepted", RequestID: id, AfterSeq: after,
+		Message: fmt.Sprintf("queued as %s, decided at the next control-loop step; once %s is verified, imsid may move to a better-scoring profile after min_dwell (%s): to hold it, imsictl pin %s --for DURATION",
+			id, profile, dwell, profile)}, nil
 }
 
 func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api.Ack, error) {
@@ -267,16 +434,28 @@ func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api
 	if err != nil {
 		return api.Ack{}, err
 	}
+	st := sw.Status()
+	if err := b.precheck(st, profile, false); err != nil {
+		return api.Ack{}, err
+	}
+	after := lastSeq(sw)
 	if err := sw.Pin(profile, dur); err != nil {
 		return api.Ack{}, b.refusal(err)
 	}
-	b.d.log.Info("operator pin", "profile", profile, "for", dur)
 	b.d.link.OnPin(profile, true)
-	ack := api.Ack{Op: "pin", Profile: api.Ptr(profile), Status: "accepted", Message: "pinned"}
+	id := b.d.requestID()
+	b.d.log.Info("operator pin requested", "profile", profile, "for", dur, "request", id)
+	ack := api.Ack{Op: "pin", Profile: api.Ptr(profile), Status: "accepted", RequestID: id, AfterSeq: after,
+		Message: fmt.Sprintf("queued as %s, decided at the next control-loop step", id)}
+	if profile != st.Active {
+		ack.Message += fmt.Sprintf(" (a switch to %s, verified before the pin holds)", profile)
+	}
 	if dur > 0 {
 		ack.Until = api.Ptr(b.d.o.Clock.Now().Add(dur))
 	}
-	_, _ = b.d.hub.Publish(api.EventPin, api.Pin{Profile: profile, Since: b.d.o.Clock.Now(), Until: ack.Until})
+	// The pin event goes out when the switcher applies it (onDecision),
+	// not now: it may still be refused.
+	b.d.pinFor.Store(&pinRequest{profile: profile, dur: dur})
 	b.d.kickPersist()
 	return ack, nil
 }

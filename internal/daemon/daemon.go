@@ -92,6 +92,7 @@ type Daemon struct {
 	sw       atomic.Pointer[switcher.Switcher]
 	cur      atomic.Pointer[driverModem] // nil while there is no session
 	threat   *lockedThreat
+	findings *findingBook
 	ledger   *lockedLedger
 	prober   *meteredProber
 	link     *datalink.Manager
@@ -99,6 +100,9 @@ type Daemon struct {
 	q        *queue
 	started  time.Time
 	ready    atomic.Bool
+	serving  atomic.Bool   // Run has set up what the API reads
+	reqSeq   atomic.Uint64 // numbers operator requests
+	pinFor   atomic.Pointer[pinRequest]
 	progress atomic.Int64 // wall-clock unix nanos of the last sign of life
 
 	// activeHint is the profile the newest verified/adopted/rolled-back
@@ -114,6 +118,7 @@ type Daemon struct {
 
 	persistKick chan struct{}
 	lostKick    chan struct{}
+	port        portState // the last failure to open the port, while there is no session
 
 	// requeue is an operator's switch request accepted before a restart
 	// and not acted on; the first switcher gets it again.
@@ -194,6 +199,8 @@ func (d *Daemon) Reload(cfg *profiles.Config) error {
 	if d.threat != nil && (!sameJSON(old.Policy.Threats, cfg.Policy.Threats) || !sameJSON(old.Policy.Site, cfg.Policy.Site)) {
 		if err := d.threat.reload(cfg); err != nil {
 			d.log.Error("threat settings not reloaded; the old ones stay", "err", err)
+		} else if d.findings != nil {
+			d.findings.setWindow(switcher.ThreatConfig(cfg).Scoring.Window)
 		}
 	}
 	for _, c := range restartOnly(old, cfg) {
@@ -303,6 +310,9 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// The backend reads the store, the ledger, the prober and the findings
+	// from here on, with or without a modem.
+	d.serving.Store(true)
 	if err := d.srv.Start(); err != nil {
 		return err
 	}
@@ -312,6 +322,11 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	if a := d.srv.TCPAddr(); a != nil {
 		d.log.Info("api listening", "tcp", a.String())
 	}
+	// The service is up when it answers: systemctl start must not wait for
+	// a modem that may be absent for hours, and status explains why
+	// (/readyz stays 503 until the modem session is up).
+	d.notify("STATUS=serving the API; opening the modem port " + cfg.Modem.Device)
+	d.notify("READY=1")
 
 	d.q = newQueue()
 	qdone := make(chan struct{})
@@ -425,7 +440,8 @@ func (d *Daemon) restore(cfg *profiles.Config) (*switcher.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("threat engine: %w", err)
 	}
-	d.threat = &lockedThreat{e: eng, site: cfg.Policy.Site}
+	d.findings = newFindingBook(switcher.ThreatConfig(cfg).Scoring.Window)
+	d.threat = &lockedThreat{e: eng, site: cfg.Policy.Site, book: d.findings}
 
 	loc := siteLocation(cfg, d.log)
 	led := profiles.NewLedger(loc)
@@ -469,7 +485,6 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 		d.alive()
 		rwc, err = d.o.Open(ctx)
 		if err != nil {
-			d.log.Debug("modem port not available yet", "device", cfg.Modem.Device, "err", err)
 			return nil, err
 		}
 		return newWireTap(rwc, d.metrics), nil
@@ -505,6 +520,11 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 			d.log.Warn("modem identity unavailable", "err", err)
 		}
 		a := newDriverModem(m, id, d.sampleUsage)
+		a.onCounters = func(c modem.DataCounters) {
+			if sw := d.sw.Load(); sw != nil {
+				d.recordCounters(a, sw.Status().Active, c)
+			}
+		}
 		d.cur.Store(a)
 		d.log.Info("modem session up", "manufacturer", id.Manufacturer, "model", id.Model,
 			"revision", id.Revision, "dialect", string(m.Dialect()))
@@ -522,9 +542,6 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 			d.sw.Load().Reopened(a)
 		}
 		d.ready.Store(true)
-		if first {
-			d.notify("READY=1")
-		}
 		d.notify("STATUS=modem up; " + string(d.sw.Load().State()))
 
 		select {
@@ -558,29 +575,6 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 			return nil
 		}
 		d.notify("STATUS=modem lost; reopening")
-	}
-}
-
-// connectGuard bounds one modem.Connect call. Connect retries with backoff
-// by itself; the guard only catches a session start that wedges (seen when
-// the modem restarts in the middle of the driver's start-up commands), so
-// the daemon starts over instead of waiting for ever.
-const connectGuard = 20 * time.Second
-
-func (d *Daemon) connect(ctx context.Context, open modem.Opener, mopts []modem.Option) (*modem.Modem, error) {
-	for {
-		cctx, cancel := context.WithTimeout(ctx, connectGuard)
-		m, _, err := modem.Connect(cctx, open, mopts...)
-		cancel()
-		if err == nil || ctx.Err() != nil {
-			return m, err
-		}
-		d.log.Warn("modem session did not start in time; starting over", "after", connectGuard, "err", err)
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(time.Second):
-		}
 	}
 }
 
@@ -792,6 +786,15 @@ func (d *Daemon) sampleUsage(ctx context.Context) {
 	c, err := a.Driver().DataCounters(cctx)
 	cancel()
 	if err != nil {
+		return
+	}
+	d.recordCounters(a, st.Active, c)
+}
+
+// recordCounters charges a counter reading to profile in the ledger.
+func (d *Daemon) recordCounters(a *driverModem, profile string, c modem.DataCounters) {
+	p := d.cfg.Load().Profile(profile)
+	if p == nil {
 		return
 	}
 	o, _ := a.snapshot()

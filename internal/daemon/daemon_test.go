@@ -217,6 +217,10 @@ func TestDaemonLifecycle(t *testing.T) {
 	if !h.notif.has("READY=1") {
 		t.Error("no READY=1")
 	}
+	// The fleet's heartbeat carries each profile's usage and spend (#15).
+	if hb := h.d.heartbeat(); len(hb.Usage) != len(h.d.Config().Profiles) || hb.Usage[0].Profile == "" {
+		t.Errorf("heartbeat usage %+v", hb.Usage)
+	}
 	h.waitFor("a watchdog ping", 5*time.Second, func() bool { return h.notif.has("WATCHDOG=1") })
 
 	// A forced switch through the backend, then a pin.

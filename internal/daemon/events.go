@@ -135,9 +135,28 @@ func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
 	}
 }
 
+// pinRequest is an operator's pin waiting for the switcher's next step.
+type pinRequest struct {
+	profile string
+	dur     time.Duration
+}
+
+// storedDecision is a decision as the state file keeps it: the switcher's
+// record and, for a threat decision, the finding it acted on.
+type storedDecision struct {
+	switcher.Decision
+	Finding *api.FindingRef `json:"finding,omitempty"`
+}
+
 func (d *Daemon) onDecision(dec switcher.Decision) {
 	d.alive()
 	d.link.OnDecision(dec)
+	var finding *api.FindingRef
+	if dec.Trigger == switcher.TriggerThreat && dec.Kind != switcher.KindStay {
+		// The finding is the daemon's to add: the switcher's rule says
+		// "Critical threat on the active profile", the finding says what.
+		finding = d.findings.decided(dec.Seq, dec.Time)
+	}
 	switch dec.Kind {
 	case switcher.KindVerified, switcher.KindAdopt, switcher.KindRollback:
 		if dec.To != "" {
@@ -146,7 +165,7 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 		}
 	}
 	d.q.push(func() {
-		if raw, err := json.Marshal(dec); err == nil {
+		if raw, err := json.Marshal(storedDecision{dec, finding}); err == nil {
 			if err := d.st.PutDecision(dec.Seq, raw); d.noteDrop(api.DropDecision, err) {
 				d.log.Warn("decision dropped: the state file write failed", "seq", dec.Seq, "err", err)
 			}
@@ -155,8 +174,19 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 			// The switcher acted on the operator's request (a switch is
 			// journalled as an intent from here on) or refused it.
 			d.forgetRequest()
+			if pr := d.pinFor.Load(); pr != nil && dec.Has(switcher.CodePin) && dec.To == pr.profile {
+				// The pin holds from now: tell the subscribers.
+				p := api.Pin{Profile: pr.profile, Since: dec.Time}
+				if pr.dur > 0 {
+					p.Until = api.Ptr(dec.Time.Add(pr.dur))
+				}
+				_, _ = d.hub.Publish(api.EventPin, p)
+				d.pinFor.CompareAndSwap(pr, nil)
+			}
 		}
-		_, _ = d.hub.Publish(api.EventDecision, decisionDTO(dec))
+		dto := decisionDTO(dec)
+		dto.Finding = finding
+		_, _ = d.hub.Publish(api.EventDecision, dto)
 		if dec.Kind == switcher.KindSwitch {
 			code := ""
 			if len(dec.Reasons) > 0 {
@@ -175,7 +205,13 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 			if len(dec.Reasons) > 0 {
 				p.Reason = string(dec.Reasons[0].Code)
 			}
-			d.progressf(p, "%s %s", dec.Kind, reasonText(dec.Reasons))
+			text := reasonText(dec.Reasons)
+			if finding != nil {
+				text += " — " + finding.Sentence
+				d.log.Info("decision on a threat: "+finding.Sentence, "seq", dec.Seq, "kind", string(dec.Kind),
+					"from", dec.From, "to", dec.To, "rule", finding.Rule, "scope", finding.Scope)
+			}
+			d.progressf(p, "%s %s", dec.Kind, text)
 			d.kickPersist()
 		}
 	})
@@ -191,15 +227,23 @@ func (d *Daemon) onThreat(r threat.Result) {
 		if len(r.Alerts) == 0 {
 			return
 		}
-		_, _ = d.hub.Publish(api.EventThreat, threatDTO(&r))
+		ev := threatDTO(&r)
+		ev.Top = d.findings.top(d.o.Clock.Now())
 		for _, a := range r.Alerts {
 			f := a.Finding
+			ev.Findings = append(ev.Findings, api.FindingRef{Rule: f.Rule, Severity: strings.ToLower(f.Severity.String()),
+				Scope: scopeKey(f.Scope), Sentence: d.findings.sentenceOf(f)})
+		}
+		_, _ = d.hub.Publish(api.EventThreat, ev)
+		for i, a := range r.Alerts {
+			f := a.Finding
+			text := ev.Findings[i].Sentence
 			d.link.OnThreat(f.Rule, f.Severity.String())
-			d.log.Warn("threat alert", "rule", f.Rule, "severity", f.Severity.String(), "scope", f.Scope.Key(), "folded", a.Folded)
-			d.progressf(Progress{Kind: "threat", Code: f.Rule, Reason: string(f.Reason)}, "alert %s (%s) on %s: %s", f.Rule, f.Severity, f.Scope.Key(), f.Message)
+			d.log.Warn("threat alert: "+text, "rule", f.Rule, "severity", f.Severity.String(), "scope", scopeKey(f.Scope), "folded", a.Folded)
+			d.progressf(Progress{Kind: "threat", Code: f.Rule, Reason: string(f.Reason)}, "alert %s", text)
 			d.publishUpstream(upstream.TypeThreatAlert, alertData{At: f.At, Detector: string(f.Detector), Rule: f.Rule,
-				Reason: string(f.Reason), Severity: f.Severity.String(), Score: f.Score, Scope: f.Scope.Key(),
-				Message: f.Message, Folded: a.Folded})
+				Reason: string(f.Reason), Severity: f.Severity.String(), Score: f.Score, Scope: scopeKey(f.Scope),
+				Message: text, Folded: a.Folded})
 		}
 	})
 }
@@ -264,6 +308,26 @@ func (d *Daemon) heartbeat() upstream.Heartbeat {
 	if sw := d.sw.Load(); sw != nil {
 		st := sw.Status()
 		hb.Active, hb.State, hb.ThreatLevel = st.Active, string(st.State), st.ThreatLevel
+		for _, q := range quarantinesDTO(st.Quarantines) {
+			hb.Quarantines = append(hb.Quarantines, upstream.HeartbeatQuarantine{Kind: q.Kind, Key: q.Key, Until: q.Until, Reason: q.Reason.Code})
+		}
+		hb.RecoveryStep, hb.RecoveryRuns = st.Recovery.Step, st.Recovery.Runs
+	}
+	now := d.o.Clock.Now()
+	if top := d.findings.top(now); top != nil {
+		hb.Finding = top.Sentence
+	}
+	if d.ledger != nil {
+		cfg := d.cfg.Load()
+		for i := range cfg.Profiles {
+			p := &cfg.Profiles[i]
+			r := d.ledger.Report(p, now)
+			u := upstream.HeartbeatUsage{Profile: p.Name, UsedBytes: clampInt64(r.Total()), CapBytes: int64(max(r.Cap, 0)), Spend: moneyText(r.Cost)}
+			if r.Forecast != nil && r.Forecast.CapReached != nil {
+				u.CapRunsOutAt = api.Ptr(*r.Forecast.CapReached)
+			}
+			hb.Usage = append(hb.Usage, u)
+		}
 	}
 	if a := d.cur.Load(); a != nil && d.rep != nil {
 		o, _ := a.snapshot()
@@ -380,16 +444,23 @@ type lockedThreat struct {
 	e    *threat.Engine
 	adv  []upstream.Advisory
 	site profiles.Site // for region advisories
+	book *findingBook  // nil in tests that need no findings
 }
 
 func (t *lockedThreat) Observe(o threat.Observation) (threat.Result, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r, err := t.e.Observe(o)
-	if err != nil || len(t.adv) == 0 {
+	if err != nil {
 		return r, err
 	}
-	return applyAdvisories(r, o, t.adv, t.site, time.Now()), nil
+	if len(t.adv) > 0 {
+		r = applyAdvisories(r, o, t.adv, t.site, time.Now())
+	}
+	if t.book != nil {
+		t.book.add(o, r.Findings)
+	}
+	return r, nil
 }
 
 // acknowledge clears a latched tamper Critical, accepting the current

@@ -260,6 +260,16 @@ func ProgressLine(e Event) string {
 // alertText names the worst scope: the highest level, then the highest
 // score, then the most specific scope (the daemon lists the device first).
 func alertText(th api.Threat) string {
+	// The daemon names what it saw: the most severe finding of the alert.
+	var f *api.FindingRef
+	for i := range th.Findings {
+		if f == nil || threatRank(th.Findings[i].Severity) > threatRank(f.Severity) {
+			f = &th.Findings[i]
+		}
+	}
+	if f != nil && f.Sentence != "" {
+		return f.Sentence + "; device level " + th.Level
+	}
 	var worst *api.ThreatScore
 	for i := range th.Scores {
 		s := &th.Scores[i]

@@ -112,10 +112,40 @@ type Heartbeat struct {
 	ThreatLevel string `json:"threat_level,omitempty"`
 	IMSI        string `json:"imsi,omitempty"`
 	ICCID       string `json:"iccid,omitempty"`
+	// Finding is the top active threat finding's sentence (what was seen,
+	// where), as the device's status shows it.
+	Finding string `json:"finding,omitempty"`
+	// Quarantines are the quarantines in force, of every kind, with expiry.
+	Quarantines []HeartbeatQuarantine `json:"quarantines,omitempty"`
+	// Usage is each profile's data and spend this billing period.
+	Usage []HeartbeatUsage `json:"usage,omitempty"`
+	// RecoveryStep is the modem recovery rung in progress; RecoveryRuns
+	// the ladder's runs since the daemon started.
+	RecoveryStep string `json:"recovery_step,omitempty"`
+	RecoveryRuns int    `json:"recovery_runs,omitempty"`
 	// The Reporter fills these in.
 	OutboxLen     int    `json:"outbox_len"`
 	OutboxDropped uint64 `json:"outbox_dropped"`
 	Rejected      uint64 `json:"rejected"`
+}
+
+// HeartbeatQuarantine is one quarantine: kind (profile, plmn, cell), key,
+// expiry and reason code.
+type HeartbeatQuarantine struct {
+	Kind   string    `json:"kind"`
+	Key    string    `json:"key"`
+	Until  time.Time `json:"until"`
+	Reason string    `json:"reason"`
+}
+
+// HeartbeatUsage is one profile's billing period so far.
+type HeartbeatUsage struct {
+	Profile   string `json:"profile"`
+	UsedBytes int64  `json:"used_bytes"`
+	CapBytes  int64  `json:"cap_bytes,omitempty"`
+	Spend     string `json:"spend,omitempty"`
+	// CapRunsOutAt is the forecast's date for the cap, if within the period.
+	CapRunsOutAt *time.Time `json:"cap_runs_out_at,omitempty"`
 }
 
 // HashLen is the length, in hex characters, of a hashed identity (128 bits).
