@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -98,28 +99,43 @@ func (p *Prober) Probe(ctx context.Context, _ string) (switcher.ProbeResult, err
 	if len(p.http) == 0 && len(p.tcp) == 0 {
 		return switcher.ProbeResult{OK: true, Detail: "no probe targets configured"}, nil
 	}
-	var details []string
-	for _, u := range p.http {
-		lat, err := p.probeHTTP(ctx, u)
-		if err == nil {
-			return switcher.ProbeResult{OK: true, Latency: lat}, nil
-		}
-		if ctx.Err() != nil {
-			return switcher.ProbeResult{}, ctx.Err()
-		}
-		details = append(details, err.Error())
+	// Every target at once: the first to answer proves the path and
+	// cancels the rest; a dead path costs one timeout, not one per target.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type answer struct {
+		i   int
+		lat time.Duration
+		err error
 	}
-	for _, a := range p.tcp {
-		lat, err := p.probeTCP(ctx, a)
-		if err == nil {
-			return switcher.ProbeResult{OK: true, Latency: lat}, nil
-		}
-		if ctx.Err() != nil {
-			return switcher.ProbeResult{}, ctx.Err()
-		}
-		details = append(details, err.Error())
+	n := len(p.http) + len(p.tcp)
+	ch := make(chan answer, n)
+	for i, u := range p.http {
+		go func() { lat, err := p.probeHTTP(rctx, u); ch <- answer{i, lat, err} }()
 	}
-	return switcher.ProbeResult{OK: false, Detail: strings.Join(details, "; ")}, nil
+	for i, a := range p.tcp {
+		go func() { lat, err := p.probeTCP(rctx, a); ch <- answer{len(p.http) + i, lat, err} }()
+	}
+	details := make([]string, n)
+	var ok *answer
+	for range n { // every goroutine is waited for before returning
+		a := <-ch
+		if a.err == nil && ok == nil {
+			ok = &a
+			cancel()
+			continue
+		}
+		if a.err != nil {
+			details[a.i] = a.err.Error()
+		}
+	}
+	switch {
+	case ok != nil:
+		return switcher.ProbeResult{OK: true, Latency: ok.lat}, nil
+	case ctx.Err() != nil:
+		return switcher.ProbeResult{}, ctx.Err()
+	}
+	return switcher.ProbeResult{OK: false, Detail: strings.Join(slices.DeleteFunc(details, func(s string) bool { return s == "" }), "; ")}, nil
 }
 
 func (p *Prober) probeHTTP(ctx context.Context, u string) (time.Duration, error) {

@@ -5,8 +5,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/imsid/imsid/profiles"
@@ -62,18 +65,57 @@ func TestProbe(t *testing.T) {
 }
 
 func TestProbeTCPDefaultPort(t *testing.T) {
-	var got string
+	var mu sync.Mutex
+	var got []string
 	p := New(cfg(nil, []string{"192.0.2.1", "[2001:db8::1]", "192.0.2.2:53"}), WithDial(func(_ context.Context, _, addr string) (net.Conn, error) {
-		got += addr + " "
+		mu.Lock()
+		got = append(got, addr)
+		mu.Unlock()
 		return nil, &net.OpError{Op: "dial", Err: errTest}
 	}))
 	r, err := p.Probe(context.Background(), "p")
 	if err != nil || r.OK {
 		t.Fatalf("%+v %v", r, err)
 	}
-	if got != "192.0.2.1:443 [2001:db8::1]:443 192.0.2.2:53 " {
-		t.Fatalf("dialled %q", got)
+	slices.Sort(got)
+	if want := []string{"192.0.2.1:443", "192.0.2.2:53", "[2001:db8::1]:443"}; !slices.Equal(got, want) {
+		t.Fatalf("dialled %q, want %q", got, want)
 	}
+}
+
+// The targets are probed at once: a dead path costs one timeout, not one
+// per target, and the first answer ends the round.
+func TestProbeTargetsInParallel(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := cfg(nil, []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"})
+		c.Timeout = profiles.Duration(5 * time.Second)
+		hang := func(ctx context.Context, _, _ string) (net.Conn, error) { <-ctx.Done(); return nil, ctx.Err() }
+		start := time.Now()
+		r, err := New(c, WithDial(hang)).Probe(context.Background(), "p")
+		if err != nil || r.OK {
+			t.Fatalf("%+v %v", r, err)
+		}
+		if d := time.Since(start); d != 5*time.Second {
+			t.Fatalf("a dead path took %s for 3 targets, want one timeout (5s)", d)
+		}
+		a, b := net.Pipe()
+		defer a.Close()
+		defer b.Close()
+		one := func(ctx context.Context, _, addr string) (net.Conn, error) {
+			if addr == "192.0.2.2:443" {
+				return a, nil
+			}
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		start = time.Now()
+		if r, err := New(c, WithDial(one)).Probe(context.Background(), "p"); err != nil || !r.OK {
+			t.Fatalf("%+v %v", r, err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("one live target took %s, want at once", d)
+		}
+	})
 }
 
 type testErr struct{}
