@@ -73,15 +73,14 @@ var (
 
 // job is one scenario × variant: its tuning and held-out runs.
 type job struct {
-	sc               Scenario
-	v                Variant
-	tuning, heldOut  []Run
-	costSimulatedDur time.Duration
+	sc              Scenario
+	v               Variant
+	tuning, heldOut []Run
 }
 
 // TestBench is the policy benchmark: every scenario × policy × seed, each
 // run in its own synctest bubble, the scenario × policy jobs in parallel
-// (longest first). Only with -bench.full (make bench).
+// (-parallel, GOMAXPROCS by default). Only with -bench.full (make bench).
 func TestBench(t *testing.T) {
 	if !*full {
 		t.Skip("the full benchmark runs with -bench.full (make bench)")
@@ -97,16 +96,14 @@ func TestBench(t *testing.T) {
 	for _, sc := range scs {
 		for _, v := range vs {
 			if sc.Runs(v.Name) {
-				jobs = append(jobs, &job{sc: sc, v: v, costSimulatedDur: sc.Duration * time.Duration(sc.Reps+sc.HeldOut)})
+				jobs = append(jobs, &job{sc: sc, v: v})
 			}
 		}
 	}
-	order := slices.Clone(jobs)
-	slices.SortStableFunc(order, func(a, b *job) int { return int((b.costSimulatedDur - a.costSimulatedDur) / time.Second) })
 	var mu sync.Mutex
 	done := 0
 	t.Run("jobs", func(t *testing.T) {
-		for _, j := range order {
+		for _, j := range jobs {
 			t.Run(j.sc.Name+"/"+j.v.Name, func(t *testing.T) {
 				t.Parallel()
 				tun, ho := j.sc.Seeds()
