@@ -167,14 +167,13 @@ func (r *Result) Losses(ours string) []Loss {
 			if !ok {
 				continue
 			}
-			why := reason(o, b)
 			if sc.Failover && o.Losses > 0 && (b.Losses == 0 || (o.FailoverP95 > b.FailoverP95 && b.Censored == 0) || (o.Censored > 0 && b.Censored == 0)) {
 				_, op := o.failover()
 				_, bp := b.failover()
-				out = append(out, Loss{sc.Name, bn, "failover p95", op, bp, why})
+				out = append(out, Loss{sc.Name, bn, "failover p95", op, bp, reason(o, b, o.FailoverP95, b.FailoverP95)})
 			}
 			if o.Downtime > b.Downtime+time.Second {
-				out = append(out, Loss{sc.Name, bn, "downtime/run", fmtDur(o.Downtime), fmtDur(b.Downtime), why})
+				out = append(out, Loss{sc.Name, bn, "downtime/run", fmtDur(o.Downtime), fmtDur(b.Downtime), reason(o, b, o.Downtime, b.Downtime)})
 			}
 			if o.Flaps > b.Flaps {
 				out = append(out, Loss{sc.Name, bn, "flaps/run", fmt.Sprintf("%.1f", o.Flaps), fmt.Sprintf("%.1f", b.Flaps),
@@ -190,12 +189,19 @@ func (r *Result) Losses(ours string) []Loss {
 }
 
 // reason explains a failover or downtime loss of o against b from their
-// switches and phases.
-func reason(o, b Summary) string {
+// switches and phases; ours and theirs are the compared figures.
+func reason(o, b Summary, ours, theirs time.Duration) string {
+	if d := ours - theirs; d > 0 && d < 30*time.Second && float64(d) < 0.05*float64(theirs) {
+		return fmt.Sprintf("a difference of %s (under 5 %%): the spread of the drawn modem delays, not a different behaviour", fmtDur(d))
+	}
 	var parts []string
 	if o.Switches > b.Switches+0.4 {
-		parts = append(parts, fmt.Sprintf("ours switched %.1f times per run where %s switched %.1f; each switch costs the modem's refresh and attach (ours' modem time p50 %s)",
-			o.Switches, b.Variant, b.Switches, fmtDur(o.Phases.Modem)))
+		p := fmt.Sprintf("ours switched %.1f times per run where %s switched %.1f; each switch costs the modem's refresh and attach",
+			o.Switches, b.Variant, b.Switches)
+		if o.PhaseRuns > 0 {
+			p += fmt.Sprintf(" (ours' modem time p50 %s)", fmtDur(o.Phases.Modem))
+		}
+		parts = append(parts, p)
 	}
 	if o.Censored > b.Censored {
 		parts = append(parts, fmt.Sprintf("ours never got data back in %d of %d runs", o.Censored, o.Losses))
@@ -209,7 +215,7 @@ func reason(o, b Summary) string {
 			fmtDur(o.Phases.Modem), fmtDur(b.Phases.Modem)))
 	}
 	if len(parts) == 0 {
-		return "no single phase explains it (the p95 falls on different draws of the modem's delays)"
+		return "no switch count or phase of ours explains it; see the scenario's tables"
 	}
 	return strings.Join(parts, "; ")
 }
@@ -269,10 +275,13 @@ var palette = []string{"#1b9e77", "#66c2a5", "#d95f02", "#7570b3", "#e7298a", "#
 // SVG renders the chart in pure SVG 1.1.
 func (c BarChart) SVG() string {
 	const (
-		w, h             = 860, 380
+		h                = 380
 		left, right, top = 70, 20, 40
 		bottom           = 90
 	)
+	// At least 9 px per bar, so that nine policies over twenty scenarios
+	// stay readable.
+	w := max(860, left+right+int(float64(len(c.Groups)*max(1, len(c.Series)))*9/0.8)+40)
 	maxV := 0.0
 	for _, g := range c.Values {
 		for _, v := range g {

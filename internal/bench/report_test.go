@@ -79,6 +79,12 @@ func TestReport(t *testing.T) {
 	if v := r.Verdicts("ours"); !strings.Contains(v[0], "behind on failover p95 vs") {
 		t.Errorf("verdicts %q", v)
 	}
+	if why := reason(Summary{}, Summary{}, 1224*time.Second, 1218*time.Second); !strings.Contains(why, "under 5 %") {
+		t.Errorf("a 6 s difference in 20 min: %q", why)
+	}
+	if why := reason(Summary{Switches: 1}, Summary{Variant: "x"}, 24*time.Second, 0); !strings.Contains(why, "ours switched 1.0 times") || strings.Contains(why, "p50 0") {
+		t.Errorf("a switch without phases: %q", why)
+	}
 	if _, err := ReplaceBlock("no markers", r.ReadmeBlock()); err == nil {
 		t.Error("a README without markers was accepted")
 	}
