@@ -270,6 +270,12 @@ the repetition numbers 1…N for tuning, 1001… held out. Regenerating after a
 change to the decision core is a single ` + "`make bench`" + `: it rewrites this file,
 the plots and the README's generated block.
 
+Two full runs of the same code give the same tables except for a few cells
+that move by a second or a tenth: goroutines that wake at the same virtual
+instant can interleave differently inside a bubble. TestDeterministic checks
+that a short episode repeats exactly; ` + "`-bench.only NAME,...`" + ` reruns a few
+scenarios (no files written).
+
 ## The policy seam
 
 ` + "`switcher.Policy`" + ` (` + "`switcher/policy.go`" + `) is consulted once per steady-state
