@@ -125,6 +125,12 @@ type Modem struct {
 	portTimer   *trackedTimer // closes portUp
 	rngFault    *rand.Rand
 	rngJitter   *rand.Rand
+	// rngTiming draws attach and refresh delays and PLMN searches
+	// (timing.attach_delay_max, refresh_delay_max, plmn_search).
+	rngTiming *rand.Rand
+	// searchIMSI is the IMSI of the last attach attempt: a change arms
+	// timing.plmn_search for the next one.
+	searchIMSI string
 }
 
 type nvmState struct {
@@ -179,6 +185,7 @@ func New(sc *Scenario, opts ...Option) (*Modem, error) {
 	}
 	m.rngFault = rand.New(rand.NewSource(sc.Seed))
 	m.rngJitter = rand.New(rand.NewSource(sc.Seed + 1))
+	m.rngTiming = rand.New(rand.NewSource(sc.Seed + 2))
 	for i, cfg := range []*sim.CardConfig{sc.SIM, sc.SIM2} {
 		if cfg == nil {
 			continue

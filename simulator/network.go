@@ -309,7 +309,7 @@ func (m *Modem) evaluate() {
 	if want.net == nil || m.attachTimer != nil {
 		return
 	}
-	m.attachTimer = m.afterGen(m.sc.Timing.AttachDelay, func() {
+	m.attachTimer = m.afterGen(m.attachDelay(), func() {
 		m.attachTimer = nil
 		sel := m.selectNetwork()
 		if sel.net == nil || sel.stat == regSearching {

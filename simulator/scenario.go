@@ -140,11 +140,27 @@ type Timing struct {
 	Commands     map[string]time.Duration `yaml:"commands"`      // per command: "+COPS=?", "+CGACT=", "+CSQ"
 	AttachDelay  time.Duration            `yaml:"attach_delay"`  // SIM ready → registered (default 5s)
 	RefreshDelay time.Duration            `yaml:"refresh_delay"` // SIM busy window (default 2s)
-	COPSScan     time.Duration            `yaml:"cops_scan"`     // COPS=? (default 30s)
-	PDPActivate  time.Duration            `yaml:"pdp_activate"`  // CGACT= (default 1s)
-	CFUN         time.Duration            `yaml:"cfun"`          // CFUN= (default 500ms)
-	PortDown     time.Duration            `yaml:"port_down"`     // port gone after CFUN=1,1 (default 10s)
-	BootOnStart  bool                     `yaml:"boot_on_start"` // run the boot URC chain at New
+	// AttachDelayMax and RefreshDelayMax, when above their base, make each
+	// attach (refresh) draw its delay uniformly from [base, max], from a
+	// stream seeded by the scenario's seed (0: fixed delays, as before).
+	AttachDelayMax  time.Duration `yaml:"attach_delay_max"`
+	RefreshDelayMax time.Duration `yaml:"refresh_delay_max"`
+	// PLMNSearch is a full network search some modems run on the first
+	// attach after the IMSI changed: with Probability it adds a delay
+	// drawn from [Min, Max] to that attach.
+	PLMNSearch  PLMNSearch    `yaml:"plmn_search"`
+	COPSScan    time.Duration `yaml:"cops_scan"`     // COPS=? (default 30s)
+	PDPActivate time.Duration `yaml:"pdp_activate"`  // CGACT= (default 1s)
+	CFUN        time.Duration `yaml:"cfun"`          // CFUN= (default 500ms)
+	PortDown    time.Duration `yaml:"port_down"`     // port gone after CFUN=1,1 (default 10s)
+	BootOnStart bool          `yaml:"boot_on_start"` // run the boot URC chain at New
+}
+
+// PLMNSearch is the occasional full PLMN search after an IMSI change.
+type PLMNSearch struct {
+	Probability float64       `yaml:"probability"` // 0..1 per IMSI change
+	Min         time.Duration `yaml:"min"`
+	Max         time.Duration `yaml:"max"`
 }
 
 // Event is one timeline entry; which fields apply depends on Kind (see
@@ -490,6 +506,17 @@ func (sc *Scenario) validate(d *decoder) error {
 	def(&t.PDPActivate, time.Second)
 	def(&t.CFUN, 500*time.Millisecond)
 	def(&t.PortDown, 10*time.Second)
+	if t.AttachDelayMax != 0 && t.AttachDelayMax < t.AttachDelay {
+		return bad("timing.attach_delay_max", "%s is below attach_delay (%s)", t.AttachDelayMax, t.AttachDelay)
+	}
+	if t.RefreshDelayMax != 0 && t.RefreshDelayMax < t.RefreshDelay {
+		return bad("timing.refresh_delay_max", "%s is below refresh_delay (%s)", t.RefreshDelayMax, t.RefreshDelay)
+	}
+	if ps := t.PLMNSearch; ps.Probability < 0 || ps.Probability > 1 {
+		return bad("timing.plmn_search.probability", "want 0..1, got %g", ps.Probability)
+	} else if ps.Min < 0 || ps.Max < ps.Min {
+		return bad("timing.plmn_search", "want 0 <= min <= max, got %s..%s", ps.Min, ps.Max)
+	}
 	if len(t.Commands) > 0 {
 		norm := map[string]time.Duration{}
 		for k, v := range t.Commands {

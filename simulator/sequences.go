@@ -66,7 +66,7 @@ func (m *Modem) simInit(notReady bool) {
 		return
 	}
 	m.sim = simBusy
-	m.afterGen(m.sc.Timing.RefreshDelay, func() {
+	m.afterGen(m.refreshDelay(), func() {
 		if m.activeCard() != card {
 			return
 		}
@@ -171,7 +171,7 @@ func (m *Modem) swapCard(slot int, cfg *sim.CardConfig) error {
 		return nil
 	}
 	// The new card is detected a moment later.
-	m.afterGen(m.sc.Timing.RefreshDelay, func() {
+	m.afterGen(m.refreshDelay(), func() {
 		m.onSIM(SIMInserted)
 		m.simInit(false)
 	})

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -25,60 +28,122 @@ func runIn(t *testing.T, sc Scenario, v Variant, seed uint64) Run {
 	return r
 }
 
-// TestHarness is the CI-sized subset: one short outage per policy. It checks
-// that the harness runs every policy to the end and measures something, not
-// the numbers.
+// TestHarness is the CI-sized subset (CIScenarios) under every policy. It
+// checks that the harness runs every policy to the end and measures
+// something, not the numbers.
 func TestHarness(t *testing.T) {
-	sc := CIScenarios()[0]
-	for _, v := range Variants() {
-		t.Run(v.Name, func(t *testing.T) {
-			start := time.Now()
-			r := runIn(t, sc, v, 1)
-			t.Logf("%+v (%.1fs)", r, time.Since(start).Seconds())
-			if r.Bytes == 0 {
-				t.Fatal("no data carried at all")
-			}
-			if !r.HasLoss || r.Downtime == 0 {
-				t.Fatalf("the outage was not seen: %+v", r)
-			}
-			if r.OracleCost <= 0 || r.OracleDowntime <= 0 {
-				t.Fatalf("oracle: cost %v downtime %v", r.OracleCost, r.OracleDowntime)
-			}
-		})
+	for _, sc := range CIScenarios() {
+		for _, v := range Variants() {
+			t.Run(sc.Name+"/"+v.Name, func(t *testing.T) {
+				t.Parallel()
+				start := time.Now()
+				r := runIn(t, sc, v, 1)
+				t.Logf("%+v (%.1fs)", r, time.Since(start).Seconds())
+				if r.Bytes == 0 {
+					t.Fatal("no data carried at all")
+				}
+				if !r.HasLoss || r.Downtime == 0 {
+					t.Fatalf("the outage was not seen: %+v", r)
+				}
+				if r.OracleDowntime <= 0 {
+					t.Fatalf("oracle: downtime %v", r.OracleDowntime)
+				}
+			})
+		}
+	}
+}
+
+// TestDeterministic: the same seed gives the same run.
+func TestDeterministic(t *testing.T) {
+	sc, v := CIScenarios()[0], Variants()[0]
+	a, b := runIn(t, sc, v, 3), runIn(t, sc, v, 3)
+	a.Phases, b.Phases = nil, nil
+	if fmt.Sprint(a) != fmt.Sprint(b) {
+		t.Fatalf("two runs of seed 3 differ:\n%+v\n%+v", a, b)
 	}
 }
 
 var (
 	full  = flag.Bool("bench.full", false, "run the full policy benchmark (make bench)")
-	write = flag.String("bench.docs", "", "repository root: write docs/benchmarks.md and docs/img/bench-*.svg there")
+	write = flag.String("bench.docs", "", "repository root: write docs/benchmarks.md, docs/img/bench-*.svg and README.md's generated block there")
 	micro = flag.String("bench.micro", "", "file with the Go micro-benchmarks' output to include in the docs")
+	since = flag.Int64("bench.start", 0, "unix time make bench started (its wall time in the docs then covers the whole target)")
+	only  = flag.String("bench.only", "", "comma-separated scenario names: run only these (no files written)")
 )
 
+// job is one scenario × variant: its tuning and held-out runs.
+type job struct {
+	sc              Scenario
+	v               Variant
+	tuning, heldOut []Run
+}
+
 // TestBench is the policy benchmark: every scenario × policy × seed, each
-// run in its own synctest bubble. Only with -bench.full (make bench).
+// run in its own synctest bubble, the scenario × policy jobs in parallel
+// (-parallel, GOMAXPROCS by default). Only with -bench.full (make bench).
 func TestBench(t *testing.T) {
 	if !*full {
 		t.Skip("the full benchmark runs with -bench.full (make bench)")
 	}
 	start := time.Now()
 	scs, vs := Scenarios(), Variants()
-	res := NewResult(scs, vs)
+	if *only != "" {
+		names := strings.Split(*only, ",")
+		scs = slices.DeleteFunc(scs, func(sc Scenario) bool { return !slices.Contains(names, sc.Name) })
+		*write = ""
+	}
+	var jobs []*job
 	for _, sc := range scs {
 		for _, v := range vs {
-			var runs []Run
-			for rep := range sc.Reps {
-				runs = append(runs, runIn(t, sc, v, uint64(rep+1)))
+			if sc.Runs(v.Name) {
+				jobs = append(jobs, &job{sc: sc, v: v})
 			}
-			s := Summarise(runs)
-			res.Add(s)
-			t.Logf("%-12s %-18s done", sc.Name, v.Name)
+		}
+	}
+	var mu sync.Mutex
+	done := 0
+	t.Run("jobs", func(t *testing.T) {
+		for _, j := range jobs {
+			t.Run(j.sc.Name+"/"+j.v.Name, func(t *testing.T) {
+				t.Parallel()
+				tun, ho := j.sc.Seeds()
+				for _, seed := range tun {
+					j.tuning = append(j.tuning, runIn(t, j.sc, j.v, seed))
+				}
+				for _, seed := range ho {
+					j.heldOut = append(j.heldOut, runIn(t, j.sc, j.v, seed))
+				}
+				mu.Lock()
+				done++
+				fmt.Printf("[%d/%d %s] %s/%s done\n", done, len(jobs), time.Since(start).Round(time.Second), j.sc.Name, j.v.Name)
+				mu.Unlock()
+			})
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	res := NewResult(scs, vs)
+	for _, j := range jobs {
+		res.Add(Summarise(j.tuning))
+		if len(j.heldOut) > 0 {
+			res.AddHeldOut(Summarise(j.heldOut))
 		}
 	}
 	res.Elapsed = time.Since(start)
+	if *since > 0 {
+		res.MakeElapsed = time.Since(time.Unix(*since, 0))
+	}
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(b)); len(f) >= 3 {
+			res.Load = strings.Join(f[:3], " ")
+		}
+	}
 	fmt.Println(res.Table())
-	for _, l := range res.Verdicts("ours", []string{"router-defaults", "mwan3-defaults", "applet-autonomous"}) {
+	for _, l := range res.Verdicts("ours") {
 		fmt.Println(l)
 	}
+	fmt.Printf("policy benchmark wall time: %s (load average %s)\n", res.Elapsed.Round(time.Second), res.Load)
 	if *write == "" {
 		return
 	}
@@ -90,10 +155,19 @@ func TestBench(t *testing.T) {
 		}
 		microOut = string(b)
 	}
+	readme, err := os.ReadFile(filepath.Join(*write, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newReadme, err := ReplaceBlock(string(readme), res.ReadmeBlock())
+	if err != nil {
+		t.Fatal(err)
+	}
 	files := map[string]string{
 		"docs/benchmarks.md":          res.Markdown(microOut),
 		"docs/img/bench-failover.svg": res.FailoverChart().SVG(),
 		"docs/img/bench-flaps.svg":    res.FlapsChart().SVG(),
+		"README.md":                   newReadme,
 	}
 	for name, body := range files {
 		p := filepath.Join(*write, name)
@@ -104,5 +178,41 @@ func TestBench(t *testing.T) {
 			t.Fatal(err)
 		}
 		fmt.Println("wrote", p)
+	}
+}
+
+// TestReadmeMatchesBenchmarks: every figure the README quotes is in its
+// generated block, and that block is the one docs/benchmarks.md carries
+// from the same run.
+func TestReadmeMatchesBenchmarks(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := os.ReadFile("../../docs/benchmarks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, err := Block(string(readme))
+	if err != nil {
+		t.Fatalf("README.md: %v", err)
+	}
+	db, err := Block(string(docs))
+	if err != nil {
+		t.Fatalf("docs/benchmarks.md: %v", err)
+	}
+	if rb != db {
+		t.Fatalf("README.md's benchmark block differs from docs/benchmarks.md's (rerun make bench):\nREADME:\n%s\ndocs:\n%s", rb, db)
+	}
+	// Every table row of the block names a scenario that docs/benchmarks.md
+	// reports, with those figures in its table.
+	for _, line := range strings.Split(rb, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		name := strings.Trim(strings.Split(line, "|")[1], " `")
+		if !strings.Contains(string(docs), "### `"+name+"`") {
+			t.Errorf("the README quotes %s, docs/benchmarks.md has no such scenario", name)
+		}
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	_ "embed"
 	"fmt"
-	"github.com/imsid/imsid/internal/simlink"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imsid/imsid/modem"
@@ -34,44 +34,80 @@ var (
 // Variant is one decision policy and the configuration it ships with.
 type Variant struct {
 	Name string
-	// Policy builds a fresh policy per run; nil is imsid's own rule.
-	Policy func() switcher.Policy
+	// Policy builds a fresh policy per run; nil is imsid's own rule. sig
+	// reads the serving cell's RSRP (for the router's weak-signal rule).
+	Policy func(sig SignalFunc) switcher.Policy
 	// Threat wires imsid's threat engine (ours only: the baselines have
 	// no threat awareness).
 	Threat bool
-	// Applet enables the SIM applet's own rotation and method autonomous.
-	Applet bool
-	// Config edits the device YAML (the baselines' defaults).
+	// Applet enables the SIM applet's own rotation (after RotateAfter
+	// without registration, noticed at its EF_LOCI poll every appletPoll)
+	// and method autonomous.
+	Applet      bool
+	RotateAfter time.Duration
+	// Config edits the device YAML (the baselines' settings).
 	Config func(string) string
+	// Baseline marks the policies ours is compared against; Tuned those at
+	// a tuned rather than default setting.
+	Baseline, Tuned bool
 }
 
-// baselineConfig applies what every surveyed baseline does by default:
-// a health check (registration + ping) every 10 s and no RAT restriction
-// (a router's network mode "auto").
-func baselineConfig(s string) string {
-	// Their checks are plain rounds every 10 s: none of imsid's traffic-
-	// aware skipping, no faster retry after a failure.
-	s = strings.Replace(s, "policy:\n", "policy:\n  signal_poll: 10s\n  probes: {interval: 10s, retry: 10s, traffic_aware: false}\n", 1)
-	s = strings.Replace(s, "  site: {", "  site: {legacy_2g_live: true, legacy_3g_live: true, ", 1)
-	return strings.ReplaceAll(s, "    cost:", "    rats: [gsm, umts, lte]\n    cost:")
+// checks sets what a baseline's health check does: the engine polls the
+// modem every interval and probes every interval (retry once failing) with
+// the given ping timeout, with none of imsid's traffic-aware skipping; and
+// no RAT restriction (a router's network mode "auto").
+func checks(interval, retry, timeout time.Duration) func(string) string {
+	return func(s string) string {
+		s = strings.Replace(s, "policy:\n", fmt.Sprintf("policy:\n  signal_poll: %s\n  probes: {interval: %s, retry: %s, timeout: %s, traffic_aware: false}\n",
+			interval, interval, retry, timeout), 1)
+		s = strings.Replace(s, "  site: {", "  site: {legacy_2g_live: true, legacy_3g_live: true, ", 1)
+		return strings.ReplaceAll(s, "    cost:", "    rats: [gsm, umts, lte]\n    cost:")
+	}
+}
+
+// baselineConfig is the surveyed defaults' check: every 10 s, 5 s timeout.
+var baselineConfig = checks(10*time.Second, 10*time.Second, 5*time.Second)
+
+func appletVariant(name string, after time.Duration) Variant {
+	return Variant{Name: name, Policy: func(SignalFunc) switcher.Policy { return AppletAutonomous{Label: name} },
+		Applet: true, RotateAfter: after, Baseline: true,
+		Config: func(s string) string {
+			return strings.Replace(baselineConfig(s), "method: applet", "method: autonomous", 1)
+		}}
 }
 
 // Variants returns the policies compared: ours as shipped, ours on a modem
 // whose byte counters it cannot read (so without traffic-aware probing),
-// and the three baselines.
+// and the baselines at their defaults and at tuned settings.
 func Variants() []Variant {
 	return []Variant{
 		{Name: "ours", Threat: true},
 		{Name: "ours-no-counters", Threat: true, Config: func(s string) string {
 			return strings.Replace(s, "policy:\n", "policy:\n  probes: {traffic_aware: false}\n", 1)
 		}},
-		{Name: "router-defaults", Policy: func() switcher.Policy { return &RouterDefaults{} }, Config: baselineConfig},
-		{Name: "mwan3-defaults", Policy: func() switcher.Policy { return &MWAN3Defaults{} }, Config: baselineConfig},
-		{Name: "applet-autonomous", Policy: func() switcher.Policy { return AppletAutonomous{} }, Applet: true,
-			Config: func(s string) string {
-				return strings.Replace(baselineConfig(s), "method: applet", "method: autonomous", 1)
-			}},
+		{Name: "router-defaults", Baseline: true, Policy: func(sig SignalFunc) switcher.Policy { return NewRouterDefaults(sig) },
+			Config: baselineConfig},
+		{Name: "router-fast", Baseline: true, Tuned: true, Policy: func(sig SignalFunc) switcher.Policy { return NewRouterFast(sig) },
+			Config: checks(routerFastInterval, routerFastInterval, 2*time.Second)},
+		{Name: "mwan3-defaults", Baseline: true, Policy: func(SignalFunc) switcher.Policy { return NewMWAN3Defaults() },
+			Config: checks(mwan3Interval, mwan3Interval, mwan3Timeout)},
+		{Name: "mwan3-tuned", Baseline: true, Tuned: true, Policy: func(SignalFunc) switcher.Policy { return NewMWAN3Tuned() },
+			Config: checks(mwan3TunedInterval, mwan3TunedFailure, mwan3TunedTimeout)},
+		appletVariant("applet-3min", 3*time.Minute),
+		appletVariant("applet-6min", 6*time.Minute),
+		appletVariant("applet-20min", 20*time.Minute),
 	}
+}
+
+// BaselineNames are the variants ours is compared against.
+func BaselineNames() []string {
+	var out []string
+	for _, v := range Variants() {
+		if v.Baseline {
+			out = append(out, v.Name)
+		}
+	}
+	return out
 }
 
 // Config returns the device configuration of v.
@@ -103,7 +139,62 @@ type Run struct {
 	Suspicious       time.Duration
 	// Bytes delivered in the window.
 	Bytes int64
+	// Phases splits the failover (nil: no loss, never restored, or data
+	// came back without a switch).
+	Phases *Phases
 }
+
+// timedProber answers data-path probes from the simulator's ground truth,
+// as simlink.Prober does, but a probe on a dead path costs what a real one
+// costs: it waits out the configured probe timeout (the switcher's context
+// deadline) on the bubble's clock before it fails.
+type timedProber struct {
+	m       *simulator.Modem
+	timeout time.Duration
+}
+
+// Probe implements switcher.Prober.
+func (p timedProber) Probe(ctx context.Context, _ string) (switcher.ProbeResult, error) {
+	if p.m.Snapshot().DataUp {
+		return switcher.ProbeResult{OK: true, Latency: 40 * time.Millisecond}, nil
+	}
+	t := time.NewTimer(p.timeout)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+	return switcher.ProbeResult{OK: false, Detail: "no answer before the probe timeout (simulated core)"}, nil
+}
+
+// World returns the simulator scenario of one run: the world, the run's
+// seed (which draws the modem's attach and refresh delays, identical for
+// every variant of a seed), the applet's rotation for the applet variants,
+// and the episode's timeline.
+func World(sc Scenario, v Variant, seed uint64, ep Episode) (*simulator.Scenario, error) {
+	world := fmt.Sprintf("seed: %d\n", seed) + worldYAML
+	if v.Applet {
+		world = strings.Replace(world, "rotation: {enabled: false}",
+			fmt.Sprintf("rotation: {enabled: true, rotate_after: %s, poll_every: %s}", v.RotateAfter, appletPoll), 1)
+	}
+	if ep.World != nil {
+		world = ep.World(world)
+	}
+	simSc, err := simulator.ParseScenario(sc.Name, []byte(world+"timeline:\n"+ep.Timeline))
+	if err != nil {
+		return nil, &Error{Op: "scenario " + sc.Name, Err: err}
+	}
+	return simSc, nil
+}
+
+// Error is a harness failure: what it was doing and why.
+type Error struct {
+	Op  string
+	Err error
+}
+
+func (e *Error) Error() string { return "bench: " + e.Op + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
 
 // RunEpisode runs scenario sc under variant v for one seed and measures it.
 // Time is the caller's: inside a testing/synctest bubble a simulated week
@@ -111,22 +202,17 @@ type Run struct {
 func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x1b5d))
 	ep := sc.Build(rng)
-	world := worldYAML
-	if v.Applet {
-		world = strings.Replace(world, "rotation: {enabled: false}",
-			fmt.Sprintf("rotation: {enabled: true, rotate_after: %s}", appletRotateAfter), 1)
-	}
-	simSc, err := simulator.ParseScenario(sc.Name, []byte(world+"timeline:\n"+ep.Timeline))
+	simSc, err := World(sc, v, seed, ep)
 	if err != nil {
-		return Run{}, fmt.Errorf("bench: scenario %s: %w", sc.Name, err)
+		return Run{}, err
 	}
 	cfg, err := v.config()
 	if err != nil {
-		return Run{}, fmt.Errorf("bench: config: %w", err)
+		return Run{}, &Error{Op: "config", Err: err}
 	}
 	sim, err := simulator.New(simSc, simulator.WithClock(simulator.NewRealClock(1)))
 	if err != nil {
-		return Run{}, fmt.Errorf("bench: simulator: %w", err)
+		return Run{}, &Error{Op: "simulator", Err: err}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	a, b := net.Pipe()
@@ -141,31 +227,50 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 	}()
 	d, err := modem.New(ctx, a)
 	if err != nil {
-		return Run{}, fmt.Errorf("bench: driver: %w", err)
+		return Run{}, &Error{Op: "driver", Err: err}
 	}
 	dm := switcher.NewDriverModem(d, nil)
 	defer func() { d.Close(); dm.Wait() }()
 
-	opts := []switcher.Option{switcher.WithProber(simlink.Prober{M: sim})}
+	var (
+		mu   sync.Mutex
+		decs []switcher.Decision
+	)
+	onDecision := func(dec switcher.Decision) {
+		mu.Lock()
+		decs = append(decs, dec)
+		mu.Unlock()
+		if decisionHook != nil {
+			decisionHook(dec)
+		}
+	}
+	opts := []switcher.Option{
+		switcher.WithProber(timedProber{m: sim, timeout: cfg.Policy.Probes.Timeout.Std()}),
+		switcher.WithOnDecision(onDecision),
+	}
 	if traceLog != nil {
 		opts = append(opts, switcher.WithLogger(traceLog))
 	}
-	if decisionHook != nil {
-		opts = append(opts, switcher.WithOnDecision(decisionHook))
-	}
 	if v.Policy != nil {
-		opts = append(opts, switcher.WithPolicy(v.Policy()))
+		sig := func() (float64, bool) {
+			st := sim.Snapshot()
+			if st.RegStat != 1 && st.RegStat != 5 {
+				return 0, false
+			}
+			return st.Signal.RSRP, true
+		}
+		opts = append(opts, switcher.WithPolicy(v.Policy(sig)))
 	}
 	if v.Threat {
 		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
 		if err != nil {
-			return Run{}, fmt.Errorf("bench: threat engine: %w", err)
+			return Run{}, &Error{Op: "threat engine", Err: err}
 		}
 		opts = append(opts, switcher.WithThreat(eng))
 	}
 	s, err := switcher.New(cfg, dm, opts...)
 	if err != nil {
-		return Run{}, fmt.Errorf("bench: switcher: %w", err)
+		return Run{}, &Error{Op: "switcher", Err: err}
 	}
 	ran := make(chan error, 1)
 	go func() { ran <- s.Run(ctx) }()
@@ -174,6 +279,7 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 		<-ran
 	}()
 
+	start := sim.Snapshot().Time
 	m := newMeter(sc, ep, cfg)
 	for t := sc.Sample; t <= sc.Duration; t += sc.Sample {
 		select {
@@ -184,6 +290,9 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 		time.Sleep(sc.Sample)
 		m.add(t, sim.Snapshot())
 	}
+	mu.Lock()
+	m.decisions(start, decs)
+	mu.Unlock()
 	r := m.result()
 	r.Scenario, r.Variant, r.Seed = sc.Name, v.Name, seed
 	r.OracleCost, r.OracleDowntime = oracle(sc, ep, cfg)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
+	"github.com/imsid/imsid/switcher"
 )
 
 // meter turns the simulator's state, sampled every sc.Sample, into a Run.
@@ -27,6 +28,9 @@ type meter struct {
 	lastB    int64
 	haveB    bool
 	gapFrom  time.Duration // -1: data flowing
+	// samples and decs feed the failover's phases (failover scenarios).
+	samples []sample
+	decs    []decision
 }
 
 type sw struct {
@@ -76,11 +80,20 @@ func (m *meter) add(t time.Duration, st simulator.State) {
 		delta = bytes - m.lastB
 	}
 	m.lastB, m.haveB = bytes, true
+	if m.sc.Failover && t >= m.ep.Onset-time.Minute && !m.restored {
+		m.samples = append(m.samples, toSample(t, m.profile, st))
+	}
 	if t < MeasureFrom {
 		return
 	}
 	m.r.Bytes += delta
-	m.r.Cost += float64(delta) * m.price[m.profile]
+	price := m.price[m.profile]
+	if m.ep.Price != nil {
+		if p, ok := m.ep.Price(m.profile, t); ok {
+			price = p
+		}
+	}
+	m.r.Cost += float64(delta) * price
 	if !st.DataUp {
 		m.r.Downtime += m.sc.Sample
 		if m.gapFrom < 0 {
@@ -106,6 +119,13 @@ func (m *meter) add(t time.Duration, st simulator.State) {
 	}
 }
 
+// decisions takes the run's decision log; start is the run's time zero.
+func (m *meter) decisions(start time.Time, decs []switcher.Decision) {
+	for _, d := range decs {
+		m.decs = append(m.decs, decision{t: d.Time.Sub(start), kind: d.Kind})
+	}
+}
+
 func (m *meter) endGap(t time.Duration) {
 	if g := t - m.gapFrom; g > m.r.LongestGap {
 		m.r.LongestGap, m.r.LongestGapAt = g, m.gapFrom
@@ -120,6 +140,11 @@ func (m *meter) result() Run {
 	r := m.r
 	if m.sc.Failover && m.lossAt >= 0 && !m.restored {
 		r.Failover, r.HasLoss, r.Censored = m.sc.Duration-m.lossAt, true, true
+	}
+	if r.HasLoss && !r.Censored {
+		if p, ok := phases(m.samples, m.decs, m.lossAt, m.lossAt+r.Failover, m.sc.Sample); ok {
+			r.Phases = &p
+		}
 	}
 	r.Switches = len(m.switches)
 	// A flap is a switch back to a profile left less than FlapWindow ago
@@ -136,8 +161,10 @@ func (m *meter) result() Run {
 
 // oracle is the cheapest feasible schedule with full knowledge of the
 // timeline: in 10 s slots from MeasureFrom, be on any profile whose network
-// is up; a switch costs the modem's modelled delay (refresh + attach + PDP)
-// without data. Downtime is minimised first, then cost.
+// is up and that is not refused; a switch costs the modem's expected delay
+// (modelled: refresh + attach + PLMN search + PDP) without data. It
+// minimises money + OracleWeight × downtime (the weight is stated in the
+// report) and returns money and downtime apart.
 func oracle(sc Scenario, ep Episode, cfg *profiles.Config) (cost float64, downtime time.Duration) {
 	const slot = 10 * time.Second
 	price := prices(cfg)
@@ -145,72 +172,98 @@ func oracle(sc Scenario, ep Episode, cfg *profiles.Config) (cost float64, downti
 	for _, p := range cfg.Profiles {
 		names = append(names, p.Name)
 	}
-	up := func(p string, t time.Duration) bool {
-		for _, plmn := range accepts[p] {
-			down := false
-			for _, s := range ep.Down[plmn] {
-				if t >= s.From && t < s.To {
-					down = true
-				}
-			}
-			if !down {
+	in := func(spans []Span, t time.Duration) bool {
+		for _, s := range spans {
+			if t >= s.From && t < s.To {
 				return true
 			}
 		}
 		return false
 	}
-	// A second without data is worth ten seconds of the dearest profile's
-	// traffic: any coverage beats none, and a switch's few seconds without
-	// data are worth it when the cheaper profile stays up for minutes.
+	up := func(p string, t time.Duration) bool {
+		if in(ep.Refused[p], t) {
+			return false
+		}
+		for _, plmn := range accepts[p] {
+			if !in(ep.Down[plmn], t) {
+				return true
+			}
+		}
+		return false
+	}
+	rate := float64(bytesPerSec)
+	switch {
+	case ep.Idle:
+		rate = 0
+	case ep.Rate > 0:
+		rate = ep.Rate
+	}
+	priceAt := func(p string, t time.Duration) float64 {
+		if ep.Price != nil {
+			if v, ok := ep.Price(p, t); ok {
+				return v
+			}
+		}
+		return price[p]
+	}
+	// OracleWeight: a second without data is worth ten seconds of the
+	// dearest profile's traffic at the world's full rate.
 	perDownSec := 0.0
 	for _, p := range price {
-		perDownSec = max(perDownSec, 10*bytesPerSec*p)
+		perDownSec = max(perDownSec, OracleWeight*bytesPerSec*p)
 	}
 	type st struct {
-		obj, cost float64
 		down      time.Duration
+		cost      float64
+		reachable bool
 	}
-	inf := st{obj: math.Inf(1)}
+	obj := func(a st) float64 { return a.cost + perDownSec*a.down.Seconds() }
+	better := func(a, b st) bool {
+		if a.reachable != b.reachable {
+			return a.reachable
+		}
+		return obj(a) < obj(b)
+	}
 	cur := make([]st, len(names))
-	for i := range cur {
-		cur[i] = inf
-	}
-	cur[slices.Index(names, "home")] = st{}
+	cur[slices.Index(names, "home")] = st{reachable: true}
 	for t := MeasureFrom; t < sc.Duration; t += slot {
 		nxt := make([]st, len(names))
 		mid := t + slot/2
 		for j, p := range names {
-			best := inf
+			var best st
 			for i := range names {
-				if math.IsInf(cur[i].obj, 1) {
+				if !cur[i].reachable {
 					continue
 				}
 				served := slot
 				if i != j {
-					served -= modelled
+					served -= modelled // may run into the next slots' account
 				}
 				if !up(p, mid) {
-					served = 0
+					served = min(served, 0)
 				}
-				c := float64(served/time.Second) * bytesPerSec * price[p]
-				dn := slot - served
-				o := cur[i].obj + c + perDownSec*float64(dn/time.Second)
-				if o < best.obj {
-					best = st{obj: o, cost: cur[i].cost + c, down: cur[i].down + dn}
+				c := served.Seconds() * rate * priceAt(p, mid)
+				cand := st{down: cur[i].down + slot - served, cost: cur[i].cost + c, reachable: true}
+				if better(cand, best) {
+					best = cand
 				}
 			}
 			nxt[j] = best
 		}
 		cur = nxt
 	}
-	best := inf
+	var best st
 	for _, s := range cur {
-		if s.obj < best.obj {
+		if better(s, best) {
 			best = s
 		}
 	}
-	return best.cost, best.down
+	return max(0, best.cost), best.down
 }
+
+// OracleWeight is the oracle's price of a second without data, in seconds
+// of the dearest profile's traffic.
+const OracleWeight = 10
 
 // Summary aggregates one variant's runs of one scenario.
 type Summary struct {
@@ -219,17 +272,20 @@ type Summary struct {
 	// FailoverMedian/P95 over the runs that lost data (nearest rank);
 	// Losses counts those runs, Censored those that never got data back.
 	FailoverMedian, FailoverP95 time.Duration
-	OverheadMedian, OverheadP95 time.Duration
 	Losses, Censored            int
 	// Per-run means.
 	Switches, Flaps float64
 	Downtime        time.Duration
 	Suspicious      time.Duration
-	// Cost totals over the runs and the oracle's; CostVsOracle is
+	// Cost totals over the runs (USD) and the oracle's; CostVsOracle is
 	// Cost/OracleCost - 1.
 	Cost, OracleCost float64
 	CostVsOracle     float64
 	OracleDowntime   time.Duration
+	// Phases holds the median of each phase over the PhaseRuns failovers
+	// that switched (see Phases).
+	Phases    Phases
+	PhaseRuns int
 }
 
 func nearestRank(ds []time.Duration, q float64) time.Duration {
@@ -249,15 +305,21 @@ func Summarise(runs []Run) Summary {
 		return s
 	}
 	s.Scenario, s.Variant, s.Runs = runs[0].Scenario, runs[0].Variant, len(runs)
-	var fo, oh []time.Duration
+	var fo []time.Duration
 	var down, susp, odown time.Duration
+	ph := map[string][]time.Duration{}
 	for _, r := range runs {
 		if r.HasLoss {
 			s.Losses++
 			fo = append(fo, r.Failover)
-			oh = append(oh, max(0, r.Failover-modelled))
 			if r.Censored {
 				s.Censored++
+			}
+		}
+		if p := r.Phases; p != nil {
+			s.PhaseRuns++
+			for k, v := range p.fields() {
+				ph[k] = append(ph[k], *v)
 			}
 		}
 		s.Switches += float64(r.Switches)
@@ -268,6 +330,9 @@ func Summarise(runs []Run) Summary {
 		s.Cost += r.Cost
 		s.OracleCost += r.OracleCost
 	}
+	for k, v := range s.Phases.fields() {
+		*v = nearestRank(ph[k], 0.5)
+	}
 	n := len(runs)
 	s.Switches /= float64(n)
 	s.Flaps /= float64(n)
@@ -275,7 +340,6 @@ func Summarise(runs []Run) Summary {
 	s.Suspicious = susp / time.Duration(n)
 	s.OracleDowntime = odown / time.Duration(n)
 	s.FailoverMedian, s.FailoverP95 = nearestRank(fo, 0.5), nearestRank(fo, 0.95)
-	s.OverheadMedian, s.OverheadP95 = nearestRank(oh, 0.5), nearestRank(oh, 0.95)
 	if s.OracleCost > 0 {
 		s.CostVsOracle = s.Cost/s.OracleCost - 1
 	}

@@ -30,37 +30,71 @@ func feed(p switcher.Policy, active string, step time.Duration, n int, ok func(i
 
 func TestRouterDefaults(t *testing.T) {
 	// Fails from tick 2 on, ticks every 10 s: the third failed check switches.
-	i, to := feed(&RouterDefaults{}, "home", 10*time.Second, 20, func(i int) bool { return i < 2 })
+	i, to := feed(NewRouterDefaults(nil), "home", 10*time.Second, 20, func(i int) bool { return i < 2 })
 	if i != 4 || to != "roam" {
 		t.Fatalf("switch at tick %d to %q, want tick 4 to roam", i, to)
 	}
 	// Event-driven ticks every 2 s do not count as extra checks.
-	i, _ = feed(&RouterDefaults{}, "home", 2*time.Second, 40, func(int) bool { return false })
+	i, _ = feed(NewRouterDefaults(nil), "home", 2*time.Second, 40, func(int) bool { return false })
 	if i != 10 {
 		t.Fatalf("switch at tick %d (2 s ticks), want 10 (20 s)", i)
 	}
 	// On a secondary, the primary is retried after RouterReturnAfter.
-	i, to = feed(&RouterDefaults{}, "roam", 10*time.Second, 1000, func(int) bool { return true })
+	i, to = feed(NewRouterDefaults(nil), "roam", 10*time.Second, 1000, func(int) bool { return true })
 	if got := time.Duration(i) * 10 * time.Second; to != "home" || got != RouterReturnAfter {
 		t.Fatalf("return to %q after %v", to, got)
 	}
 	// From the last profile, failures wrap around to the first.
-	if _, to := feed(&RouterDefaults{}, "last", 10*time.Second, 10, func(int) bool { return false }); to != "home" {
+	if _, to := feed(NewRouterDefaults(nil), "last", 10*time.Second, 10, func(int) bool { return false }); to != "home" {
 		t.Fatalf("wrapped to %q", to)
 	}
 }
 
+func TestRouterFastAndWeakSignal(t *testing.T) {
+	// At 3 s the third failed check comes 6 s after the first.
+	i, _ := feed(NewRouterFast(nil), "home", time.Second, 40, func(int) bool { return false })
+	if i != 6 {
+		t.Fatalf("router-fast switched at tick %d (1 s ticks), want 6", i)
+	}
+	// Weak signal: every check passes, but RSRP is below -110 dBm from tick 3.
+	rsrp := -100.0
+	r := NewRouterDefaults(func() (float64, bool) { return rsrp, true })
+	for k := range 20 {
+		if k == 3 {
+			rsrp = -112
+		}
+		in := switcher.PolicyInput{Now: t0.Add(time.Duration(k) * 10 * time.Second), Active: "home",
+			Profiles: []string{"home", "roam", "last"}, Registered: true, DataUp: true, Probed: true, ProbeOK: true}
+		if c := r.Decide(in); c.To != "" {
+			if k != 5 || c.To != "roam" {
+				t.Fatalf("weak signal: switch at tick %d to %q, want tick 5 to roam", k, c.To)
+			}
+			return
+		}
+	}
+	t.Fatal("the weak-signal rule never switched")
+}
+
+func TestMWAN3Tuned(t *testing.T) {
+	// Interval 5 s until the first failure, then 2 s: failures at 10 s
+	// (tick 10 of 1 s ticks), 12 s, 14 s: down 3 switches at 14 s.
+	i, to := feed(NewMWAN3Tuned(), "home", time.Second, 40, func(i int) bool { return i < 8 })
+	if i != 14 || to != "roam" {
+		t.Fatalf("mwan3-tuned switched at tick %d to %q, want 14 to roam", i, to)
+	}
+}
+
 func TestMWAN3Defaults(t *testing.T) {
-	i, to := feed(&MWAN3Defaults{}, "home", 10*time.Second, 20, func(int) bool { return false })
+	i, to := feed(NewMWAN3Defaults(), "home", 10*time.Second, 20, func(int) bool { return false })
 	if i != 4 || to != "roam" {
 		t.Fatalf("switch at tick %d to %q, want tick 4 (5th failure)", i, to)
 	}
 	// A good check resets the count; no fail-back ever.
-	i, _ = feed(&MWAN3Defaults{}, "roam", 10*time.Second, 1000, func(i int) bool { return i%4 == 0 })
+	i, _ = feed(NewMWAN3Defaults(), "roam", 10*time.Second, 1000, func(i int) bool { return i%4 == 0 })
 	if i != -1 {
 		t.Fatalf("switched at tick %d", i)
 	}
-	if i, _ := feed(AppletAutonomous{}, "home", time.Second, 100, func(int) bool { return false }); i != -1 {
+	if i, _ := feed(AppletAutonomous{Label: "applet-3min"}, "home", time.Second, 100, func(int) bool { return false }); i != -1 {
 		t.Fatal("the applet baseline switched")
 	}
 }
@@ -144,4 +178,63 @@ func stateAt(t time.Duration, imsi map[string]string) simulator.State {
 		st.IMSI = imsi["roam"]
 	}
 	return st
+}
+
+// TestPhases splits a synthetic failover: data lost at 100 s, the manager's
+// first decision at 110 s, the switch at 120 s, the SIM busy 122–125 s,
+// ready at 125 s, registered at 140 s, data at 142 s, verified at 150 s.
+func TestPhases(t *testing.T) {
+	var ss []sample
+	for s := 90; s <= 160; s++ {
+		tt := time.Duration(s) * time.Second
+		x := sample{t: tt, profile: "home", simReady: true, reg: true, dataUp: true}
+		switch {
+		case s >= 100 && s <= 122:
+			x.dataUp, x.reg = false, s < 103
+		case s > 122 && s < 126:
+			x = sample{t: tt, profile: "home"}
+		case s >= 126 && s < 141:
+			x = sample{t: tt, profile: "roam", simReady: true}
+		case s >= 141 && s < 143:
+			x = sample{t: tt, profile: "roam", simReady: true, reg: true}
+		case s >= 143:
+			x.profile = "roam"
+		}
+		ss = append(ss, x)
+	}
+	decs := []decision{{110 * time.Second, switcher.KindHold}, {120 * time.Second, switcher.KindSwitch}, {150 * time.Second, switcher.KindVerified}}
+	p, ok := phases(ss, decs, 99*time.Second, 143*time.Second, time.Second)
+	if !ok {
+		t.Fatal("no phases")
+	}
+	want := Phases{Detect: 11 * time.Second, Decide: 10 * time.Second, Refresh: 6 * time.Second, RefreshModem: 3 * time.Second,
+		Attach: 15 * time.Second, PDP: 2 * time.Second, Verify: 7 * time.Second}
+	want.Modem = want.RefreshModem + want.Attach + time.Second
+	want.Own = want.Detect + want.Decide + 3*time.Second + time.Second
+	if p != want {
+		t.Fatalf("phases\n got %+v\nwant %+v", p, want)
+	}
+	if p.Own+p.Modem != 44*time.Second {
+		t.Errorf("own + modem = %v, want the failover's 44 s", p.Own+p.Modem)
+	}
+	// Back on the same profile: nothing to split.
+	if _, ok := phases(ss[:30], nil, 99*time.Second, 115*time.Second, time.Second); ok {
+		t.Error("split a failover without a switch")
+	}
+}
+
+// TestScenariosParse: every scenario's world, for every policy, is a valid
+// simulator scenario (the full run is too long for CI).
+func TestScenariosParse(t *testing.T) {
+	for _, sc := range append(Scenarios(), CIScenarios()...) {
+		ep := sc.Build(rand.New(rand.NewPCG(1, 0x1b5d)))
+		for _, v := range Variants() {
+			if !sc.Runs(v.Name) {
+				continue
+			}
+			if _, err := World(sc, v, 1, ep); err != nil {
+				t.Errorf("%s/%s: %v", sc.Name, v.Name, err)
+			}
+		}
+	}
 }

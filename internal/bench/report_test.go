@@ -14,7 +14,9 @@ func sampleResult() *Result {
 	for i, v := range r.Variants {
 		r.Add(Summary{Scenario: "outage-short", Variant: v, Runs: 2, Losses: 2, Censored: i % 2,
 			FailoverMedian: time.Duration(i+1) * 10 * time.Second, FailoverP95: time.Duration(i+1) * 100 * time.Second,
-			Flaps: float64(i), Cost: 1, OracleCost: 1.01, CostVsOracle: -0.01})
+			Flaps: float64(i), Cost: 1, OracleCost: 1.01, CostVsOracle: -0.01, PhaseRuns: 1,
+			Phases: Phases{Detect: 5 * time.Second, Own: 6 * time.Second, Modem: 20 * time.Second}})
+		r.AddHeldOut(Summary{Scenario: "outage-short", Variant: v, Runs: 1, Losses: 1, FailoverP95: time.Minute})
 		r.Add(Summary{Scenario: "quiet", Variant: v, Runs: 1})
 	}
 	return r
@@ -46,7 +48,8 @@ func TestReport(t *testing.T) {
 		}
 	}
 	md := r.Markdown("BenchmarkX 1 ns/op")
-	for _, want := range []string{"### `outage-short`", "| ours |", "≥", "BenchmarkX", "img/bench-failover.svg", "## How to rerun"} {
+	for _, want := range []string{"### `outage-short`", "| ours |", "≥", "BenchmarkX", "img/bench-failover.svg", "## How to rerun",
+		"## Where ours loses", "## Assumptions", "*oracle*", "Failover by phase", "## Held-out seeds", ReadmeBegin, ReadmeEnd} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q", want)
 		}
@@ -54,7 +57,40 @@ func TestReport(t *testing.T) {
 	if tab := r.Table(); !strings.Contains(tab, "router-defaults") || !strings.Contains(tab, "no loss") {
 		t.Errorf("table:\n%s", tab)
 	}
-	if v := r.Verdicts("ours", []string{"router-defaults"}); len(v) != 2 || !strings.Contains(v[0], "failover p95 beats") {
+	if v := r.Verdicts("ours"); len(v) != 2 || !strings.Contains(v[0], "ahead of or level with every baseline") {
 		t.Errorf("verdicts %q", v)
+	}
+	if i, j := strings.Index(md, "## Where ours loses"), strings.Index(md, "## Policies"); i < 0 || i > j {
+		t.Error("where ours loses is not the first table")
+	}
+	// Make ours the slowest: every baseline that recovered beats it, and
+	// the first table says so with a reason.
+	s := r.Summaries["outage-short"]["ours"]
+	s.FailoverP95, s.Phases.Own = time.Hour, time.Minute
+	r.Add(s)
+	ls := r.Losses("ours")
+	if len(ls) == 0 || ls[0].Metric != "failover p95" || !strings.Contains(ls[0].Reason, "own time") {
+		t.Fatalf("losses %+v", ls)
+	}
+	md = r.Markdown("")
+	if !strings.Contains(md, "| `outage-short` | "+ls[0].Against+" | failover p95 |") {
+		t.Error("the loss is not in the first table")
+	}
+	if v := r.Verdicts("ours"); !strings.Contains(v[0], "behind on failover p95 vs") {
+		t.Errorf("verdicts %q", v)
+	}
+	if why := reason(Summary{}, Summary{}, 1224*time.Second, 1218*time.Second); !strings.Contains(why, "under 5 %") {
+		t.Errorf("a 6 s difference in 20 min: %q", why)
+	}
+	if why := reason(Summary{Switches: 1}, Summary{Variant: "x"}, 24*time.Second, 0); !strings.Contains(why, "ours switched 1.0 times") || strings.Contains(why, "p50 0") {
+		t.Errorf("a switch without phases: %q", why)
+	}
+	if _, err := ReplaceBlock("no markers", r.ReadmeBlock()); err == nil {
+		t.Error("a README without markers was accepted")
+	}
+	doc := "intro\n" + ReadmeBegin + "\nold\n" + ReadmeEnd + "\ntail\n"
+	got, err := ReplaceBlock(doc, r.ReadmeBlock())
+	if err != nil || !strings.HasSuffix(got, "\ntail\n") || strings.Contains(got, "old") {
+		t.Errorf("ReplaceBlock: %v\n%s", err, got)
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,9 +15,11 @@ const (
 	roamPLMN = "310410"
 	// MeasureFrom is when measuring starts: every policy is attached by then.
 	MeasureFrom = 2 * time.Minute
-	// modelled is the modem's own share of a switch in the world's timing
-	// model: refresh_delay 2 s + attach_delay 5 s + pdp_activate 1 s.
-	modelled = 8 * time.Second
+	// modelled is the modem's expected share of a switch in the world's
+	// timing model: refresh 1–5 s (3 s) + attach 5–30 s (17.5 s) + a full
+	// PLMN search after 10 % of IMSI changes, 30–90 s (6 s) + PDP
+	// activation 1 s. The oracle pays it per switch.
+	modelled = 27500 * time.Millisecond
 	// bytesPerSec is tx_bps + rx_bps of every network while data flows.
 	bytesPerSec = 1700
 	// FlapWindow: a switch back to a profile left less than this long ago is
@@ -45,6 +48,18 @@ type Episode struct {
 	Onset time.Duration
 	// Down says when each network is unusable: the oracle's knowledge.
 	Down map[string][]Span
+	// Refused says when a profile is refused wherever it tries (the
+	// oracle's knowledge of rejects).
+	Refused map[string][]Span
+	// Idle: no traffic flows (the oracle's money is then 0 too); Rate,
+	// if set, is the mean bytes/s that flow (default bytesPerSec).
+	Idle bool
+	Rate float64
+	// Price, if set, is the price per byte a profile is billed at time t
+	// (tariff changes no policy is told of); nil: the configured price.
+	Price func(profile string, t time.Duration) (perByte float64, ok bool)
+	// World, if set, edits the world YAML before the timeline is appended.
+	World func(string) string
 }
 
 // Scenario is one benchmark situation.
@@ -59,6 +74,31 @@ type Scenario struct {
 	// profile, available on another).
 	Failover bool
 	Build    func(rng *rand.Rand) Episode
+	// HeldOut is the number of extra seeds (from HeldOutBase) run and
+	// reported apart: seeds no one looked at while tuning.
+	HeldOut int
+	// Only restricts the variants run (nil: all); the report says which
+	// were left out and why.
+	Only []string
+}
+
+// HeldOutBase is the first held-out seed; tuning seeds are 1…Reps.
+const HeldOutBase = 1001
+
+// Seeds are the tuning seeds and the held-out seeds of sc.
+func (sc Scenario) Seeds() (tuning, heldOut []uint64) {
+	for i := range sc.Reps {
+		tuning = append(tuning, uint64(i+1))
+	}
+	for i := range sc.HeldOut {
+		heldOut = append(heldOut, uint64(HeldOutBase+i))
+	}
+	return tuning, heldOut
+}
+
+// Runs reports whether sc runs variant v.
+func (sc Scenario) Runs(v string) bool {
+	return sc.Only == nil || slices.Contains(sc.Only, v)
 }
 
 func items(lines ...string) string { return strings.Join(lines, "\n") + "\n" }
@@ -73,9 +113,21 @@ func jitter(rng *rand.Rand, max time.Duration) time.Duration {
 	return time.Duration(rng.Int64N(int64(max/time.Second))) * time.Second
 }
 
+// short is the repetition count of the short scenarios: Reps tuning seeds
+// and shortHeldOut held-out seeds.
+const (
+	shortReps    = 10
+	shortHeldOut = 5
+)
+
+// longVariants are the policies the month trace runs (each month costs
+// minutes of wall time): ours, the router at defaults, mwan3 at defaults
+// and the fastest applet.
+var longVariants = []string{"ours", "router-defaults", "mwan3-defaults", "applet-3min"}
+
 // Scenarios returns the full benchmark.
 func Scenarios() []Scenario {
-	return []Scenario{
+	scs := []Scenario{
 		{Name: "outage", Title: "Hard outage (home network gone for 30 min)", Duration: 45 * time.Minute, Reps: 20,
 			Sample: time.Second, Failover: true, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
@@ -101,8 +153,6 @@ func Scenarios() []Scenario {
 			}},
 		{Name: "noisy-24h", Title: "Noisy but adequate home signal for 24 h", Duration: 24 * time.Hour, Reps: 2,
 			Sample: 5 * time.Second, Build: noisy},
-		{Name: "tariff-7d", Title: "7-day tariff trace: cheap home with coverage gaps, dear roam", Duration: 7 * 24 * time.Hour,
-			Reps: 1, Sample: 5 * time.Second, Build: tariff},
 		{Name: "catcher", Title: "IMSI catcher: 2G downgrade onto an unknown cell for 30 min", Duration: 45 * time.Minute,
 			Reps: 20, Sample: time.Second, Build: func(rng *rand.Rand) Episode {
 				on := 5*time.Minute + jitter(rng, time.Minute)
@@ -132,17 +182,35 @@ func Scenarios() []Scenario {
 					Down: map[string][]Span{homePLMN: span, roamPLMN: span}}
 			}},
 	}
+	scs = append(scs, newScenarios()...)
+	for i := range scs {
+		if scs[i].Reps == 20 {
+			scs[i].Reps, scs[i].HeldOut = shortReps, shortHeldOut
+		}
+	}
+	return scs
 }
 
-// CIScenarios is the CI-sized subset: one short hard outage.
+// CIScenarios is the CI-sized subset make test runs under every policy: a
+// short hard outage and a short core outage (a dead data path, where every
+// failed probe waits out its timeout).
 func CIScenarios() []Scenario {
-	return []Scenario{{Name: "outage-short", Title: "Hard outage, short", Duration: 8 * time.Minute, Reps: 1,
-		Sample: time.Second, Failover: true, Build: func(*rand.Rand) Episode {
-			on := 3 * time.Minute
-			return Episode{Onset: on,
-				Timeline: items(ev(`{at: %s, event: outage, network: "%s", duration: 10m}`, secs(on), homePLMN)),
-				Down:     map[string][]Span{homePLMN: {{on, on + 10*time.Minute}}}}
-		}}}
+	return []Scenario{
+		{Name: "outage-short", Title: "Hard outage, short", Duration: 8 * time.Minute, Reps: 1,
+			Sample: time.Second, Failover: true, Build: func(*rand.Rand) Episode {
+				on := 3 * time.Minute
+				return Episode{Onset: on,
+					Timeline: items(ev(`{at: %s, event: outage, network: "%s", duration: 10m}`, secs(on), homePLMN)),
+					Down:     map[string][]Span{homePLMN: {{on, on + 10*time.Minute}}}}
+			}},
+		{Name: "core-short", Title: "Core outage, short", Duration: 8 * time.Minute, Reps: 1,
+			Sample: time.Second, Failover: true, Build: func(*rand.Rand) Episode {
+				on := 3 * time.Minute
+				return Episode{Onset: on,
+					Timeline: items(ev(`{at: %s, event: core_outage, network: "%s", duration: 10m}`, secs(on), homePLMN)),
+					Down:     map[string][]Span{homePLMN: {{on, on + 10*time.Minute}}}}
+			}},
+	}
 }
 
 // noisy moves home's signal every minute around -100 dBm / 3 dB SINR: worse
@@ -157,27 +225,4 @@ func noisy(rng *rand.Rand) Episode {
 			secs(t), homePLMN, rsrp, sinr, clamp(-9+(sinr-15)/3, -19, -3)))
 	}
 	return Episode{Timeline: items(lines...)}
-}
-
-// tariff is a week: home (cheapest) loses coverage five times, roam once
-// while home is fine.
-func tariff(*rand.Rand) Episode {
-	day := 24 * time.Hour
-	home := []Span{
-		{day + 9*time.Hour, day + 12*time.Hour},
-		{2*day + 18*time.Hour, 2*day + 18*time.Hour + 45*time.Minute},
-		{3*day + 13*time.Hour, 3*day + 19*time.Hour},
-		{5*day + 3*time.Hour, 5*day + 4*time.Hour},
-		{6*day + 11*time.Hour, 6*day + 11*time.Hour + 20*time.Minute},
-	}
-	roam := []Span{{4*day + 10*time.Hour, 4*day + 12*time.Hour}}
-	var lines []string
-	for _, s := range home {
-		lines = append(lines, ev(`{at: %s, event: outage, network: "%s", duration: %s}`, secs(s.From), homePLMN, secs(s.To-s.From)))
-	}
-	for _, s := range roam {
-		lines = append(lines, ev(`{at: %s, event: outage, network: "%s", duration: %s}`, secs(s.From), roamPLMN, secs(s.To-s.From)))
-	}
-	return Episode{Timeline: items(lines...), Onset: home[0].From,
-		Down: map[string][]Span{homePLMN: home, roamPLMN: roam}}
 }

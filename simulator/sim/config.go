@@ -75,6 +75,11 @@ type AppletConfig struct {
 type RotationConfig struct {
 	Enabled     bool          `yaml:"enabled"`
 	RotateAfter time.Duration `yaml:"rotate_after"` // e.g. "2m"
+	// PollEvery is the applet's registration-polling granularity (it reads
+	// EF_LOCI on a timer, e.g. every 3 min on Eseye AnyNet): a rotation
+	// happens at the first poll at or after RotateAfter without
+	// registration. 0: the applet sees registration at once.
+	PollEvery time.Duration `yaml:"poll_every,omitempty"`
 }
 
 // Well-known AIDs, hex.

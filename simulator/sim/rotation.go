@@ -11,6 +11,9 @@ type rotationTimer struct {
 	off     bool          // powered down: not counting
 	since   time.Time     // start of the current counting stretch
 	elapsed time.Duration // counted before since
+	// epoch anchors the applet's polling grid (rot.PollEvery): the first
+	// time the card observed registration.
+	epoch time.Time
 }
 
 func (c *Card) rotationPossible() bool {
@@ -20,6 +23,9 @@ func (c *Card) rotationPossible() bool {
 
 func (c *Card) observe(now time.Time, acceptable bool) {
 	t := &c.timer
+	if t.epoch.IsZero() {
+		t.epoch = now
+	}
 	if acceptable {
 		t.armed, t.elapsed = false, 0
 		return
@@ -45,7 +51,13 @@ func (c *Card) nextDeadline() (time.Time, bool) {
 	if !t.armed || t.off || !c.rotationPossible() {
 		return time.Time{}, false
 	}
-	return t.since.Add(c.rot.RotateAfter - t.elapsed), true
+	d := t.since.Add(c.rot.RotateAfter - t.elapsed)
+	if p := c.rot.PollEvery; p > 0 && !t.epoch.IsZero() && d.After(t.epoch) {
+		// The applet only notices at its next poll.
+		n := (d.Sub(t.epoch) + p - 1) / p
+		d = t.epoch.Add(n * p)
+	}
+	return d, true
 }
 
 func (c *Card) powerOff(now time.Time) {

@@ -155,3 +155,30 @@ func TestRotationFollowsLiveProfile(t *testing.T) {
 		t.Errorf("identity with no profile: %q", c.ICCID())
 	}
 }
+
+// TestRotationPollGranularity: an applet that reads EF_LOCI every PollEvery
+// rotates at the first poll at or after RotateAfter without registration.
+func TestRotationPollGranularity(t *testing.T) {
+	cfg := plainConfig()
+	cfg.Applet.Rotation.RotateAfter = 3 * time.Minute
+	cfg.Applet.Rotation.PollEvery = 3 * time.Minute
+	c := mustCard(t, cfg)
+	c.ObserveRegistration(t0, true) // the polling grid starts here
+	c.ObserveRegistration(t0.Add(100*time.Second), false)
+	// 100 s + 3 min = 280 s, noticed at the poll at 360 s.
+	if d, ok := c.NextDeadline(); !ok || !d.Equal(t0.Add(6*time.Minute)) {
+		t.Fatalf("deadline = %v %v, want the poll at 6 min", d, ok)
+	}
+	c.Tick(t0.Add(280 * time.Second))
+	if c.ActiveIndex() != 0 {
+		t.Fatal("rotated between polls")
+	}
+	c.Tick(t0.Add(6 * time.Minute))
+	if c.ActiveIndex() != 1 {
+		t.Fatal("no rotation at the poll")
+	}
+	// On the grid already: the next deadline is a full period later.
+	if d, _ := c.NextDeadline(); !d.Equal(t0.Add(9 * time.Minute)) {
+		t.Errorf("second deadline = %v", d)
+	}
+}

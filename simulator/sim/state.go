@@ -143,6 +143,9 @@ func (s *state) initApplet(a AppletConfig) error {
 		return fieldErr("applet.refresh", "must be uicc_reset or naa_init, got %q", a.Refresh)
 	}
 	// The applet counts in whole seconds (GET CONFIG reports seconds).
+	if a.Rotation.PollEvery < 0 {
+		return fieldErr("applet.rotation.poll_every", "must not be negative")
+	}
 	if a.Rotation.Enabled && a.Rotation.RotateAfter < time.Second {
 		return fieldErr("applet.rotation.rotate_after", "must be at least 1s when rotation is enabled")
 	}
