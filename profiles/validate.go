@@ -352,7 +352,7 @@ func dupCheck[T comparable](v *validator, path string, xs []T) {
 // window is too short to mean anything. `heartbeat: 1ns` once made ~157
 // fsync'd upstream posts a second.
 var MinDuration = map[string]time.Duration{
-	"policy.probes.interval":                       5 * time.Second,
+	"policy.probes.interval":                       3 * time.Second, // a router's fastest documented check (field survey)
 	"policy.probes.timeout":                        500 * time.Millisecond,
 	"policy.switch_cap.window":                     time.Minute,
 	"policy.threats.window":                        time.Minute,

@@ -328,7 +328,7 @@ func TestValidationRules(t *testing.T) {
 		{"signal poll floor", base + "  signal_poll: 1ns\n",
 			[]want{{13, "policy.signal_poll", "1ns is too short: at least 1s"}}},
 		{"probe interval floor", base + "  probes:\n    interval: 1s\n    timeout: 500ms\n    retry: 1s\n",
-			[]want{{14, "policy.probes.interval", "too short: at least 5s"}}},
+			[]want{{14, "policy.probes.interval", "too short: at least 3s"}}},
 		{"dwell floor", base + "  min_dwell: 999ms\n",
 			[]want{{13, "policy.min_dwell", "too short: at least 1s"}}},
 		{"switch cap", base + "  switch_cap: {max: 0, window: 0s}\n",
