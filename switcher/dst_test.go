@@ -17,7 +17,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,7 +27,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/switcher"
@@ -481,35 +479,15 @@ func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
 	// P the scheduler runs them in the same order every time.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	synctest.Test(t, func(t *testing.T) {
-		sc, err := simulator.ParseScenario(fmt.Sprintf("dst-%d.yaml", w.Seed), w.scenario(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sim, err := simulator.New(sc, simulator.WithClock(simulator.NewRealClock(1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		a, b := net.Pipe()
-		served := make(chan struct{})
-		go func() { defer close(served); _ = sim.Serve(ctx, b) }()
-		d, err := modem.New(ctx, a)
-		if err != nil {
-			t.Fatalf("driver: %v", err)
-		}
-		dm := switcher.NewDriverModem(d, nil)
 		cfg := loadCfg(t, "dst/imsid.yaml")
 		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := &checker{w: w, cfg: cfg, start: time.Now(), sim: sim}
-		s, err := switcher.New(cfg, dm, append([]switcher.Option{switcher.WithProber(simProber{sim}), switcher.WithThreat(eng),
+		c := &checker{w: w, cfg: cfg}
+		sim, s, stop := boot(t, fmt.Sprintf("dst-%d.yaml", w.Seed), w.scenario(t), cfg, append([]switcher.Option{switcher.WithThreat(eng),
 			switcher.WithOnThreat(c.onThreat), switcher.WithOnTick(c.tick)}, dstOpts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.s = s
+		c.start, c.sim, c.s = time.Now(), sim, s
 		var timers []*time.Timer
 		for _, e := range w.Events {
 			if e.Op == nil {
@@ -531,15 +509,9 @@ func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
 			for _, tm := range timers {
 				tm.Stop()
 			}
-			s.Close()
-			d.Close()
-			dm.Wait()
-			cancel()
-			a.Close()
-			b.Close()
-			<-served
+			stop()
 		}()
-		rctx, rcancel := context.WithTimeout(ctx, w.Length)
+		rctx, rcancel := context.WithTimeout(context.Background(), w.Length)
 		defer rcancel()
 		if err := s.Run(rctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			t.Fatal(err)

@@ -60,44 +60,54 @@ func withWorldEdit(t *testing.T, edit worldEdit, timeline string, f func(w *worl
 		if edit.scenario != nil {
 			base = []byte(edit.scenario(string(base)))
 		}
-		sc, err := simulator.ParseScenario(t.Name(), append(base, []byte("timeline:\n"+timeline)...))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sim, err := simulator.New(sc, simulator.WithClock(simulator.NewRealClock(1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		a, b := net.Pipe()
-		served := make(chan struct{})
-		go func() { defer close(served); _ = sim.Serve(ctx, b) }()
-		d, err := modem.New(ctx, a)
-		if err != nil {
-			t.Fatalf("driver: %v", err)
-		}
-		dm := switcher.NewDriverModem(d, nil)
 		var cfgEdits []func(string) string
 		if edit.cfg != nil {
 			cfgEdits = append(cfgEdits, edit.cfg)
 		}
 		cfg := loadCfg(t, "sim.yaml", cfgEdits...)
-		s, err := switcher.New(cfg, dm, append([]switcher.Option{switcher.WithProber(simProber{sim})}, opts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sim, s, stop := boot(t, t.Name(), append(base, []byte("timeline:\n"+timeline)...), cfg, opts...)
 		// Deferred so a t.Fatal inside f still stops every goroutine of the bubble.
-		defer func() {
-			s.Close()
-			d.Close()
-			dm.Wait()
-			cancel()
-			a.Close()
-			b.Close()
-			<-served
-		}()
+		defer stop()
 		f(&world{t: t, sim: sim, s: s, cfg: cfg})
 	})
+}
+
+// boot starts, inside a synctest bubble, the simulator on scenario text,
+// the real driver over a net.Pipe and a switcher for cfg (probing through
+// the simulator, plus opts). stop ends every goroutine it started.
+func boot(t *testing.T, name string, scenario []byte, cfg *profiles.Config, opts ...switcher.Option) (*simulator.Modem, *switcher.Switcher, func()) {
+	t.Helper()
+	sc, err := simulator.ParseScenario(name, scenario)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, err := simulator.New(sc, simulator.WithClock(simulator.NewRealClock(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	a, b := net.Pipe()
+	served := make(chan struct{})
+	go func() { defer close(served); _ = sim.Serve(ctx, b) }()
+	d, err := modem.New(ctx, a)
+	if err != nil {
+		cancel()
+		t.Fatalf("driver: %v", err)
+	}
+	dm := switcher.NewDriverModem(d, nil)
+	s, err := switcher.New(cfg, dm, append([]switcher.Option{switcher.WithProber(simProber{sim})}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sim, s, func() {
+		s.Close()
+		d.Close()
+		dm.Wait()
+		cancel()
+		a.Close()
+		b.Close()
+		<-served
+	}
 }
 
 // run drives the switcher exactly as the daemon does — Run, which ticks on

@@ -6,9 +6,7 @@ package switcher_test
 // They are examples; TestDST is the proof.
 
 import (
-	"context"
 	"errors"
-	"net"
 	"os"
 	"strings"
 	"testing"
@@ -16,7 +14,6 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/modem"
-	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/switcher"
 	"github.com/imsid/imsid/switcher/threat"
 )
@@ -33,41 +30,13 @@ func product(t *testing.T, worldEdit func(string) string, timeline string, f fun
 		if worldEdit != nil {
 			text = worldEdit(text)
 		}
-		sc, err := simulator.ParseScenario(t.Name(), []byte(text+"timeline:\n"+timeline))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sim, err := simulator.New(sc, simulator.WithClock(simulator.NewRealClock(1)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		a, b := net.Pipe()
-		served := make(chan struct{})
-		go func() { defer close(served); _ = sim.Serve(ctx, b) }()
-		d, err := modem.New(ctx, a)
-		if err != nil {
-			t.Fatalf("driver: %v", err)
-		}
-		dm := switcher.NewDriverModem(d, nil)
 		cfg := loadCfg(t, "dst/imsid.yaml")
 		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		s, err := switcher.New(cfg, dm, append([]switcher.Option{switcher.WithProber(simProber{sim}), switcher.WithThreat(eng)}, opts...)...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() {
-			s.Close()
-			d.Close()
-			dm.Wait()
-			cancel()
-			a.Close()
-			b.Close()
-			<-served
-		}()
+		sim, s, stop := boot(t, t.Name(), []byte(text+"timeline:\n"+timeline), cfg, append([]switcher.Option{switcher.WithThreat(eng)}, opts...)...)
+		defer stop()
 		f(&world{t: t, sim: sim, s: s, cfg: cfg})
 	})
 }
