@@ -40,8 +40,8 @@ func Defaults() Config {
 				HTTP:           []string{DefaultProbeURL},
 				Interval:       dur(15 * time.Second),
 				Timeout:        dur(5 * time.Second),
-				FailuresToDown: 3,
-				Retry:          dur(5 * time.Second),
+				FailuresToDown: 2,
+				Retry:          dur(2 * time.Second),
 				TrafficAware:   true,
 			},
 			Thresholds: Thresholds{
