@@ -87,8 +87,7 @@ func whyNot(scores []Score, chosen string, extra map[string][]Reason) []WhyNot {
 		}
 		if !sc.Eligible {
 			for _, r := range sc.Reasons {
-				switch r.Code {
-				case CodeQuarantined, CodeOverCap, CodeNotInScan, CodePLMNAvoided, CodePLMNNotAllowed:
+				if isBar(r.Code) {
 					w.Reasons = append(w.Reasons, r)
 				}
 			}
@@ -207,6 +206,7 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 			continue
 		}
 		c := candidate{Score: sc, threat: s.threatLevel(sc.Profile)}
+		c.absentStale = !sc.Eligible && len(liveBars(sc, now.Sub(s.scanAt))) == 0
 		if p := s.cfg.Profile(sc.Profile); p != nil && len(p.MCCs) == 0 && len(p.PLMNs) > 0 && !s.obs.plmn().IsZero() {
 			c.sameNet = true
 			for _, x := range p.PLMNs {
@@ -449,18 +449,44 @@ func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualR
 	if now.Before(s.failedUntil) && !back {
 		return
 	}
-	if !back {
-		// Any profile the liveness rule may still enter (one left for a
-		// lost network, say), then a quarantined one.
+	if !back && s.cfg.SIM.Method != profiles.MethodAutonomous && !s.selRefused.until.After(now) {
+		// Offline, a scan costs nothing and is the evidence the retry
+		// needs: which profiles' networks are there now.
+		// The scan holds the modem for tens of seconds: the next tick
+		// decides on it, at its own time.
+		if s.scanAt.IsZero() || now.Sub(s.scanAt) >= absentMaxAge {
+			if s.rescan(ctx, now) || ctx.Err() != nil {
+				return
+			}
+		}
+		// Strongest evidence first: a profile the liveness rule may enter
+		// with nothing against it, then one kept out only by a failed
+		// switch whose network the scan sees, then one left for a lost
+		// network or a dead core that only time may have cured, then any
+		// kept out only by a failed switch.
 		ranked := s.rank(s.scores)
-		if c, _ := pick(s.situation(now, ranked), classLiveness); c != "" && !s.selRefused.until.After(now) &&
-			s.cfg.SIM.Method != profiles.MethodAutonomous {
+		sit := s.situation(now, ranked)
+		try := func(c string) bool {
+			if c == "" {
+				return false
+			}
 			s.beginSwitch(ctx, now, c, TriggerHard, []Reason{reason(CodeExhausted, "retrying: %q may serve again", c)}, ranked)
+			return true // tried, whatever came of it: one attempt per retry
+		}
+		if c, _ := pickPass(sit, classLiveness, true); try(c) {
 			return
 		}
-		if s.lastResort(ctx, now) {
+		if s.lastResort(ctx, now, true) {
 			return
 		}
+		if c, _ := pickPass(sit, classLiveness, false); try(c) {
+			return
+		}
+		if s.lastResort(ctx, now, false) {
+			return
+		}
+	}
+	if !back {
 		if !s.obs.registered && s.resetAllowed(now) {
 			c, cancel := s.step(ctx)
 			_ = s.m.SetFunctionality(c, 0)
@@ -481,25 +507,24 @@ func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualR
 // lastResort switches to the best profile that is kept out only by a
 // quarantine for a failed switch (never one for a threat, nor a profile
 // left on a threat).
-func (s *Switcher) lastResort(ctx context.Context, now time.Time) bool {
+// With seen, only a profile whose network a fresh scan saw.
+func (s *Switcher) lastResort(ctx context.Context, now time.Time, seen bool) bool {
 	if s.cfg.SIM.Method == profiles.MethodAutonomous || s.selRefused.until.After(now) {
 		return false
 	}
+	fresh := !s.scanAt.IsZero() && now.Sub(s.scanAt) < absentMaxAge
 	ranked := s.rank(s.scores)
 	for _, sc := range ranked {
 		if sc.Active || sc.Eligible {
 			continue
 		}
+		if p := s.cfg.Profile(sc.Profile); seen && (p == nil || !fresh || len(s.availableInScan(p)) == 0) {
+			continue
+		}
 		if d, ok := s.left[sc.Profile]; ok && d.Cause == departThreat && now.Sub(d.At) < departureTTL {
 			continue
 		}
-		onlyQuar := true
-		for _, r := range sc.Reasons {
-			switch r.Code {
-			case CodeNotInScan, CodePLMNAvoided, CodePLMNNotAllowed, CodeOverCap:
-				onlyQuar = false
-			}
-		}
+		onlyQuar := slices.Equal(liveBars(sc, now.Sub(s.scanAt)), []Code{CodeQuarantined})
 		e, q := s.quar.active(now, profileKey(sc.Profile))
 		if !onlyQuar || !q || e.Reason.Code == "" || strings.HasPrefix(string(e.Reason.Code), "threat_") {
 			continue

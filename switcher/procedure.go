@@ -177,7 +177,7 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 	if s.needsSteer(p, modem.PLMN{}, now) {
 		want = s.steerWant(p, modem.PLMN{}, now)
 	}
-	s.applySteer(ctx, want)
+	s.applySteer(ctx, p.Name, want)
 	if !rollback {
 		s.fire(EvSwitched)
 	}

@@ -88,6 +88,36 @@ type candidate struct {
 	seenBack bool
 	// sameNet: its allowlist names only the network we are on now.
 	sameNet bool
+	// absentStale: its only bar is a scan that did not see its network,
+	// taken absentMaxAge or more ago. Absence is weak evidence that ages
+	// fast (the outage that hid the network may be over); presence is not.
+	absentStale bool
+}
+
+// absentMaxAge is how long a scan that did not see a profile's networks
+// keeps a liveness failover or a threat exit from trying it. Cost and
+// signal wait for a fresh scan (checkTarget), which costs them nothing.
+const absentMaxAge = 2 * time.Minute
+
+// barCodes are the reasons that make a candidate ineligible.
+func isBar(c Code) bool {
+	switch c {
+	case CodeQuarantined, CodeOverCap, CodeNotInScan, CodePLMNAvoided, CodePLMNNotAllowed:
+		return true
+	}
+	return false
+}
+
+// liveBars lists what keeps sc out of a liveness failover or a threat
+// exit: its bars, less a scan's absence once that is absentMaxAge old.
+func liveBars(sc Score, scanAge time.Duration) []Code {
+	var out []Code
+	for _, r := range sc.Reasons {
+		if isBar(r.Code) && !(r.Code == CodeNotInScan && scanAge >= absentMaxAge) && !slices.Contains(out, r.Code) {
+			out = append(out, r.Code)
+		}
+	}
+	return out
 }
 
 // failsBack: c was left because its network was gone, and a scan since has
@@ -351,7 +381,7 @@ func pick(sit situation, class ruleClass) (string, Reason) {
 func pickPass(sit situation, class ruleClass, fresh bool) (string, Reason) {
 	var why Reason
 	for _, c := range sit.cands {
-		if !c.Eligible {
+		if !c.Eligible && !(c.absentStale && class >= classLiveness) {
 			continue
 		}
 		if fresh && c.left != nil && !c.seenBack && (c.left.Cause == departGone || c.left.Cause == departDeadCore || c.left.Cause == departRefused) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/switcher/threat"
 )
 
 // Network steering. A profile whose allowlist names several networks (an
@@ -22,7 +23,7 @@ func (s *Switcher) steerWant(p *profiles.Profile, serving modem.PLMN, now time.T
 	if p == nil || (len(p.MCCs) == 0 && len(p.PLMNs) <= 1) {
 		return modem.PLMN{} // one network: the SIM's own selection finds it
 	}
-	avoided := func(x modem.PLMN) bool { return s.netAvoided(x, now) }
+	avoided := func(x modem.PLMN) bool { return s.netAvoided(x, now) || s.selectionRefused(p.Name, x, now) }
 	ok := func(x modem.PLMN) bool { return !x.IsZero() && p.AllowsPLMN(profiles.PLMN(x.String())) && !avoided(x) }
 	if !serving.IsZero() && ok(serving) {
 		return modem.PLMN{}
@@ -68,17 +69,44 @@ func (s *Switcher) netAvoided(plmn modem.PLMN, now time.Time) bool {
 	return ok && now.Sub(at) < deadCoreRetry
 }
 
-// applySteer sends the selection if it differs from what the modem was
-// last told. It reports whether it sent anything.
-func (s *Switcher) applySteer(ctx context.Context, want modem.PLMN) bool {
+// selKey is one profile's manual selection of one network.
+type selKey struct {
+	profile string
+	plmn    modem.PLMN
+}
+
+// selectionRefused: the modem refused to hold profile to plmn lately (the
+// network rejects the identity, or is not there after all). Trying again
+// at every poll would deregister the modem each time and keep data down.
+func (s *Switcher) selectionRefused(profile string, plmn modem.PLMN, now time.Time) bool {
+	at, ok := s.refusedSel[selKey{profile, plmn}]
+	return ok && now.Sub(at) < deadCoreRetry
+}
+
+// applySteer sends the selection for profile if it differs from what the
+// modem was last told. It reports whether it sent anything.
+func (s *Switcher) applySteer(ctx context.Context, profile string, want modem.PLMN) bool {
 	if s.steerKnown && want == s.steer {
 		return false
 	}
 	c, cancel := s.step(ctx)
 	defer cancel()
+	// A selection makes the modem leave its network and search: the
+	// registration losses it causes are ours, not an attack's.
+	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnNetworkSelect})
 	if err := s.m.SelectNetwork(c, want); err != nil {
 		s.log.Warn("switcher: network selection", "plmn", want.String(), "err", err)
 		if !want.IsZero() {
+			now := s.clock.Now()
+			for k, at := range s.refusedSel {
+				if now.Sub(at) >= deadCoreRetry {
+					delete(s.refusedSel, k)
+				}
+			}
+			if s.refusedSel == nil {
+				s.refusedSel = map[selKey]time.Time{}
+			}
+			s.refusedSel[selKey{profile, want}] = now
 			// A refused manual selection leaves the modem in manual mode
 			// on a network it cannot use: hand selection back to it.
 			if err := s.m.SelectNetwork(c, modem.PLMN{}); err == nil {
@@ -128,7 +156,7 @@ func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
 	if want.IsZero() || (s.steerKnown && want == s.steer) {
 		return false
 	}
-	if !s.applySteer(ctx, want) {
+	if !s.applySteer(ctx, p.Name, want) {
 		return false
 	}
 	s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{

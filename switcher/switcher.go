@@ -311,6 +311,7 @@ type Switcher struct {
 	steer            modem.PLMN               // the network the modem was told to hold (zero: automatic)
 	steerKnown       bool                     // steer is what the modem has (false after a reset or reopen)
 	deadNet          map[modem.PLMN]time.Time // networks that carried no data for us lately (steering avoids them)
+	refusedSel       map[selKey]time.Time     // manual selections the modem refused lately
 	lastSwitch       time.Time
 	quar             quarantines
 	pin              *Pin

@@ -140,7 +140,10 @@ func (d *d8) blackout(e *env, o *Observation) (Finding, bool) {
 		reg := o.Registration
 		if reg.Status.Registered() {
 			d.regAt[o.Profile] = e.now
-		} else if reg.Status == modem.RegNotRegistered || reg.Status == modem.RegSearching || reg.Status == modem.RegDenied || reg.Status == modem.RegUnknown {
+		} else if !e.suppressed && (reg.Status == modem.RegNotRegistered || reg.Status == modem.RegSearching || reg.Status == modem.RegUnknown) {
+			// A loss inside our own switch, radio cycle or network
+			// selection is ours, and a reject is a network's answer (D3's
+			// evidence): neither is what a jammer does.
 			if _, lost := d.lostAt[o.Profile]; !lost || d.regAt[o.Profile].After(d.lostAt[o.Profile]) {
 				d.lostAt[o.Profile] = e.now
 			}

@@ -299,7 +299,7 @@ func (e *Engine) Observe(o Observation) (Result, error) {
 		case EventOwnSwitchFinished:
 			e.switching = false
 			e.extendSuppression(now.Add(e.cfg.Suppression.After))
-		case EventOwnCFUN, EventOwnRATChange:
+		case EventOwnCFUN, EventOwnRATChange, EventOwnNetworkSelect:
 			e.extendSuppression(now.Add(e.cfg.Suppression.After))
 		case EventMaintenance:
 			if ev.Until.After(e.maintUntil) {

@@ -113,6 +113,7 @@ const (
 	EventOwnCFUN                                // we cycled CFUN / reset the modem
 	EventOwnRATChange                           // we rewrote the RAT configuration
 	EventMaintenance                            // a signed maintenance window (SIM swap) until Until
+	EventOwnNetworkSelect                       // we told the modem which network to select (+COPS)
 )
 
 var eventNames = map[EventKind]string{
@@ -120,6 +121,7 @@ var eventNames = map[EventKind]string{
 	EventJamming: "jamming", EventSIMRemoved: "sim_removed", EventSIMInserted: "sim_inserted",
 	EventOwnSwitchStarted: "own_switch_started", EventOwnSwitchFinished: "own_switch_finished",
 	EventOwnCFUN: "own_cfun", EventOwnRATChange: "own_rat_change", EventMaintenance: "maintenance",
+	EventOwnNetworkSelect: "own_network_select",
 }
 
 func (k EventKind) String() string {
