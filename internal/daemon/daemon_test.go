@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -239,6 +240,18 @@ func TestDaemonLifecycle(t *testing.T) {
 	st, _ := b.Status(context.Background())
 	if st.LastSwitch == nil || st.LastSwitch.To != "t-mobile" || st.SIM.IMSI == nil || strings.Contains(*st.SIM.IMSI, "310260123456789") {
 		t.Fatalf("status %+v", st)
+	}
+	// The modem's answers in status are the published view's (#15 item 4):
+	// the SIM state, registration and signal of the tick that said t-mobile.
+	if v := h.d.sw.Load().View(); st.SIM.State == nil || *st.SIM.State != v.Modem.SIM.String() || !st.Modem.Responding ||
+		st.Signal.RSRP == nil || st.Registration.Status == nil || v.Modem.IMSI.String() != *st.SIM.IMSI {
+		t.Fatalf("status does not show the view: %+v\nview %+v", st, v.Modem)
+	}
+	// The AT metrics come from the driver's command observer.
+	rec := httptest.NewRecorder()
+	h.d.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `imsid_at_command_duration_seconds_count{command="+CPIN?"}`) {
+		t.Errorf("no AT command metrics:\n%s", rec.Body.String())
 	}
 	ps, err := b.Profiles(context.Background())
 	if err != nil || len(ps) != 3 {
