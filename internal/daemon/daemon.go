@@ -107,11 +107,11 @@ type Daemon struct {
 
 	mu         sync.Mutex
 	lastThreat *threat.Result
-	linkUp     bool             // as the newest view said (link events fire on a change)
-	linkWhy    string           // the newest transition's event: a link event's reason
+	linkUp     bool              // as the newest view said (link events fire on a change)
+	linkWhy    string            // the newest transition's event: a link event's reason
 	switches   []upstream.Switch // finished switches, published with the next view's identities
-	written    written    // what persist last wrote, record by record
-	persistMu  sync.Mutex // one persist at a time (loop, API, shutdown)
+	written    written           // what persist last wrote, record by record
+	persistMu  sync.Mutex        // one persist at a time (loop, API, shutdown)
 
 	persistKick chan struct{}
 	lostKick    chan struct{}
