@@ -466,19 +466,35 @@ func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api
 	return ack, nil
 }
 
+// Unpin queues the release of the pin: like a pin or a switch, it takes
+// effect at the switcher's next step, so the answer says "accepted" with a
+// request id, never "done" for what has not happened yet. With nothing
+// pinned and no pin queued it is done at once, and says so.
 func (b *backend) Unpin(context.Context) (api.Ack, error) {
 	sw, err := b.switcher()
 	if err != nil {
 		return api.Ack{}, err
 	}
+	st := sw.Status()
+	after := lastSeq(sw)
+	pinned := ""
+	if st.Pin != nil {
+		pinned = st.Pin.Profile
+	} else if pr := b.d.pinFor.Load(); pr != nil {
+		pinned = pr.profile
+	}
+	if pinned == "" {
+		return api.Ack{Op: "unpin", Status: "done", AfterSeq: after, Message: "nothing is pinned; automatic selection is already in charge"}, nil
+	}
 	if err := sw.Unpin(); err != nil {
 		return api.Ack{}, b.refusal(err)
 	}
-	b.d.log.Info("operator unpin")
+	id := b.d.requestID()
+	b.d.log.Info("operator unpin requested", "profile", pinned, "request", id)
 	b.d.link.OnPin("", false)
-	_, _ = b.d.hub.Publish(api.EventPin, nil)
-	b.d.kickPersist()
-	return api.Ack{Op: "unpin", Status: "done", Message: "unpinned"}, nil
+	// The pin event (null) goes out when a view shows the pin gone (onView).
+	return api.Ack{Op: "unpin", Profile: api.Ptr(pinned), Status: "accepted", RequestID: id, AfterSeq: after,
+		Message: fmt.Sprintf("queued as %s: the pin on %s is released at the next control-loop step, then automatic selection resumes (after min_dwell it may move to a better-scoring profile)", id, pinned)}, nil
 }
 
 func (b *backend) AckThreat(_ context.Context, reason string) (api.Ack, error) {

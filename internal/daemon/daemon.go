@@ -110,6 +110,7 @@ type Daemon struct {
 	linkUp     bool              // as the newest view said (link events fire on a change)
 	linkWhy    string            // the newest transition's event: a link event's reason
 	switches   []upstream.Switch // finished switches, published with the next view's identities
+	pinned     bool              // the newest view had a pin
 	written    written           // what persist last wrote, record by record
 	persistMu  sync.Mutex        // one persist at a time (loop, API, shutdown)
 

@@ -112,8 +112,12 @@ func (d *Daemon) onView(v *switcher.View) {
 	d.linkUp = up
 	switches := d.switches
 	d.switches = nil
+	// A pin released (unpinned, or its --for ran out) is told when a view
+	// shows it gone; a new pin is told by its decision (onDecision).
+	unpinned := d.pinned && v.Pin == nil
+	d.pinned = v.Pin != nil
 	d.mu.Unlock()
-	if !changed && len(switches) == 0 {
+	if !changed && len(switches) == 0 && !unpinned {
 		return
 	}
 	d.q.push(func() {
@@ -121,6 +125,9 @@ func (d *Daemon) onView(v *switcher.View) {
 			d.publishLink(v, up, why)
 		}
 		d.publishSwitches(v, switches)
+		if unpinned {
+			_, _ = d.hub.Publish(api.EventPin, nil)
+		}
 	})
 }
 

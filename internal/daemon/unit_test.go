@@ -231,22 +231,59 @@ func TestLinkEventsFromTheView(t *testing.T) {
 	d.q.close()
 	<-done
 	var ups []bool
-	for len(ups) < 3 {
-		select {
-		case e := <-evs:
-			var l api.Link
-			if e.Type != api.EventLink || json.Unmarshal(e.Data, &l) != nil {
-				t.Fatalf("event %+v", e)
-			}
-			ups = append(ups, l.Up)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("link events %v", ups)
+	for _, e := range drain(evs) {
+		var l api.Link
+		if e.Type != api.EventLink || json.Unmarshal(e.Data, &l) != nil {
+			t.Fatalf("event %+v", e)
 		}
+		ups = append(ups, l.Up)
 	}
 	if fmt.Sprint(ups) != "[true false true]" {
 		t.Fatalf("link events %v (one per change)", ups)
 	}
 	if lc := linkChanged(views[3], true, "verified"); lc.Profile != "t-mobile" || lc.PLMN != "26202" || lc.IP != "10.0.0.7" {
 		t.Fatalf("the fleet's link event %+v", lc)
+	}
+}
+
+// The pin event of an unpin goes out when a view shows the pin gone, not
+// when the unpin is requested (it is queued for the switcher's next step).
+func TestUnpinEventFromTheView(t *testing.T) {
+	d := &Daemon{metrics: api.NewMetrics(), hub: api.NewHub(16, 4, time.Now), q: newQueue()}
+	done := make(chan struct{})
+	go func() { defer close(done); d.q.run() }()
+	evs, stop, err := d.hub.Subscribe(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	pinned := switcher.Status{State: switcher.StateHeld, Active: "home", Pin: &switcher.Pin{Profile: "home"}}
+	d.onView(&switcher.View{Status: pinned})
+	d.onView(&switcher.View{Status: pinned})
+	d.onView(&switcher.View{Status: switcher.Status{State: switcher.StateConnected, Active: "home"}})
+	d.q.close()
+	<-done
+	var pins []string
+	for _, e := range drain(evs) {
+		if e.Type == api.EventPin {
+			pins = append(pins, string(e.Data))
+		}
+	}
+	if fmt.Sprint(pins) != "[null]" {
+		t.Fatalf("pin events %v, want one null when the view showed the pin gone", pins)
+	}
+}
+
+// drain takes what the hub delivered (Publish delivers synchronously, so
+// after the queue has run everything is there).
+func drain(evs <-chan api.Event) []api.Event {
+	var out []api.Event
+	for {
+		select {
+		case e := <-evs:
+			out = append(out, e)
+		default:
+			return out
+		}
 	}
 }
