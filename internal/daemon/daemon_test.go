@@ -3,8 +3,11 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"github.com/imsid/imsid/internal/modemreport"
 	"github.com/imsid/imsid/internal/simlink"
+	"github.com/imsid/imsid/modem"
 	"io"
 	"log/slog"
 	"net"
@@ -470,4 +473,58 @@ func TestStaleRequestDropped(t *testing.T) {
 		t.Error("the stale request was not dropped")
 	}
 	h.stop()
+}
+
+// The daemon's probe (POST /v1/probe, imsictl probe without --device)
+// reports what a direct probe of the same modem reports, identities
+// masked, through the session's command queue (#15 item 5).
+func TestProbeThroughTheDaemonMatchesADirectProbe(t *testing.T) {
+	h := start(t, t.TempDir())
+	b := &backend{d: h.d}
+	h.waitFor("connected on telekom-de", 20*time.Second, h.on("telekom-de"))
+	before := len(h.d.sw.Load().Decisions(0, 0))
+	got, err := b.Probe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if after := len(h.d.sw.Load().Decisions(0, 0)); after != before {
+		t.Errorf("the probe caused %d decisions", after-before)
+	}
+
+	// Then the daemon stops and the same simulated modem is probed
+	// directly, as imsictl probe --device does on a port nobody holds.
+	h.stop()
+	h.pipes.cut()
+	a, c := net.Pipe()
+	go func() { _ = h.sim.Serve(context.Background(), c); c.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := modem.New(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	want := modemreport.Gather(ctx, m, h.d.Config().Modem.Device)
+	want.Mask()
+
+	strip := func(r modemreport.Report) string {
+		// Signal and cells are read at slightly different moments of an
+		// accelerated simulation; identity, SIM and registration must agree.
+		r.Signal, r.ServingCell, r.Neighbours = modemreport.Signal{}, nil, nil
+		raw, _ := json.MarshalIndent(r, "", "  ")
+		return string(raw)
+	}
+	if g, w := strip(got), strip(*want); g != w {
+		t.Errorf("the daemon's probe:\n%s\na direct probe:\n%s", g, w)
+	}
+	if !got.Masked || got.SIM.IMSI == nil || strings.Contains(*got.SIM.IMSI, "262011234567890") || got.Signal.RSRP == nil {
+		t.Errorf("daemon probe: %+v", got)
+	}
+	var direct, daemon bytes.Buffer
+	modemreport.WriteTable(&direct, want)
+	modemreport.WriteTable(&daemon, &got)
+	if first := func(s string) string { return strings.SplitN(s, "signal", 2)[0] }; first(direct.String()) != first(daemon.String()) {
+		t.Errorf("tables differ:\n%s\n%s", daemon.String(), direct.String())
+	}
 }
