@@ -47,6 +47,7 @@ type options struct {
 	logSize      int
 	seqBase      uint64
 	onTick       func()
+	onView       func(*View)
 	stepTimeout  time.Duration
 	onDecision   func(Decision)
 	onTransition func(from, to State, ev Event)
@@ -384,6 +385,7 @@ type scoreAt struct {
 
 type published struct {
 	status Status
+	view   *View
 	snap   Snapshot
 	cfg    *profiles.Config
 }
@@ -469,6 +471,9 @@ func (s *Switcher) Tick(ctx context.Context) error {
 		s.publish(now)
 		if s.opt.onTick != nil {
 			s.opt.onTick()
+		}
+		if s.opt.onView != nil {
+			s.opt.onView(s.pub.Load().view)
 		}
 	}()
 
@@ -798,7 +803,7 @@ func (s *Switcher) publish(now time.Time) {
 			snap.Signal[k] = *v
 		}
 	}
-	s.pub.Store(&published{status: st, snap: snap, cfg: s.cfg})
+	s.pub.Store(&published{status: st, view: s.view(st), snap: snap, cfg: s.cfg})
 }
 
 // fire moves the lifecycle; a transition the table does not allow is a

@@ -93,6 +93,8 @@ type cliCase struct {
 
 // TestCLI runs every command of the built binary against the real API
 // server backed by a fake daemon, over the unix socket and over TCP.
+func pinTelekom(t *testing.T, s *served) { s.fake.Pin(t.Context(), "telekom", 0) }
+
 func TestCLI(t *testing.T) {
 	dir := t.TempDir()
 	bin := ctlBinary(t, dir)
@@ -307,7 +309,7 @@ func cliCases(dir string) []cliCase {
 		{name: "tcp-token-flag-url-env", args: []string{"--token", testToken, "pin", "vodafone"}, env: []string{"IMSICTL_URL=$URL"},
 			out: []string{"pin on vodafone"}},
 		{name: "tcp-token-file-env", args: []string{"unpin"}, env: []string{"IMSICTL_URL=$URL", "IMSICTL_TOKEN_FILE=" + goodToken},
-			out: []string{"unpin: done"}},
+			out: []string{"unpin: done", "nothing is pinned"}},
 		{name: "token-file-missing", args: []string{"--url", "$URL", "--token-file", filepath.Join(dir, "nope"), "status"}, code: 2,
 			errOut: []string{"--token-file", "no such file"}},
 		{name: "bad-url", args: []string{"--url", "ftp://gw", "status"}, code: 2, errOut: []string{"want http:// or https://"}},
@@ -319,8 +321,14 @@ func cliCases(dir string) []cliCase {
 		{name: "pin-forever", args: []string{"pin", "telekom"}, out: []string{"until 'imsictl unpin'"}},
 		{name: "pin-bad-for", args: []string{"pin", "telekom", "--for", "soon"}, code: 2, errOut: []string{"--for \"soon\": want a duration such as 90s, 2h or 7d"}},
 		{name: "pin-unknown", args: []string{"pin", "tmobile"}, code: 1, errOut: []string{"profiles: telekom, vodafone, o2"}},
-		{name: "unpin", args: []string{"unpin"}, doc: "unpin", out: []string{"unpin: done"}},
-		{name: "unpin-json", args: []string{"unpin", "--json"}, doc: "unpin-json", out: []string{`"op": "unpin"`, `"status": "done"`}},
+		// unpin is queued like pin and switch: "done" only when nothing was pinned.
+		{name: "unpin", args: []string{"unpin"}, doc: "unpin", setup: pinTelekom,
+			out: []string{"unpin of telekom: queued, not yet done", "queued as r4"}},
+		{name: "unpin-json", args: []string{"unpin", "--json"}, doc: "unpin-json", setup: pinTelekom,
+			out: []string{`"op": "unpin"`, `"status": "accepted"`, `"request_id": "r4"`}},
+		{name: "unpin-wait", args: []string{"unpin", "--wait"}, setup: pinTelekom,
+			out: []string{"queued, not yet done", "done: the pin on telekom is released"}},
+		{name: "unpin-nothing", args: []string{"unpin"}, out: []string{"unpin: done", "nothing is pinned"}},
 
 		// threat ack
 		{name: "threat-ack", args: []string{"threat", "ack", "--reason", "modem replaced by J. Doe, ticket 4711"}, doc: "threat-ack",

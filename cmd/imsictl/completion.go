@@ -20,6 +20,7 @@ var (
 		"switch":    {"--reason", "--wait", "--wait-timeout"},
 		"threat":    {"--reason"},
 		"pin":       {"--for", "--wait", "--wait-timeout"},
+		"unpin":     {"--wait", "--wait-timeout"},
 		"events":    {"--follow", "--last", "--after"},
 		"decisions": {"--since", "--limit"},
 		"probe":     {"--device", "--baud", "--json", "--reveal", "--timeout", "--trace", "--dialect", "--socket"},

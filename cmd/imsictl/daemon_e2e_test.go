@@ -153,14 +153,20 @@ func TestE2EDaemonSimulate(t *testing.T) {
 	if !strings.Contains(res.stdout, "pinned until") {
 		t.Errorf("status does not show the pin:\n%s", res.stdout)
 	}
-	res = ctl1("unpin")
-	if res.code != 0 {
-		t.Fatalf("unpin: %d\n%s%s", res.code, res.stdout, res.stderr)
+	// An unpin is queued like a pin (#15 item 2): the answer says so, and
+	// --wait follows it until the daemon's status shows the pin gone.
+	res = ctl1("unpin", "--wait")
+	if res.code != 0 || !strings.Contains(res.stdout, "unpin of vodafone-uk: queued, not yet done") ||
+		!strings.Contains(res.stdout, "queued as r") || !strings.Contains(res.stdout, "done: the pin on vodafone-uk is released") {
+		t.Fatalf("unpin --wait: %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
-	waitFor("the unpin", 10*time.Second, func() bool {
-		st, ok := status()
-		return ok && st.Pin == nil
-	})
+	if st, ok := status(); !ok || st.Pin != nil {
+		t.Fatalf("after unpin --wait: %+v", st.Pin)
+	}
+	res = ctl1("unpin")
+	if res.code != 0 || !strings.Contains(res.stdout, "unpin: done") || !strings.Contains(res.stdout, "nothing is pinned") {
+		t.Fatalf("unpin with nothing pinned: %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
 	res = ctl1("events", "--last", "5")
 	if res.code != 0 || strings.Count(res.stdout, "\n") == 0 {
 		t.Errorf("events: %d\n%s%s", res.code, res.stdout, res.stderr)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"github.com/imsid/imsid/internal/modemreport"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -114,6 +115,21 @@ func TestE2EProbeRefusesTheDaemonsPort(t *testing.T) {
 	}
 	if res = r.run(t, nil, "at", "AT+NOPE"); res.code != exitFail {
 		t.Errorf("at AT+NOPE: exit %d", res.code)
+	}
+	// Without --device, probe asks the daemon, which probes through its own
+	// queue and prints what a direct probe prints, identities masked.
+	res = r.run(t, nil, "probe")
+	if res.code != exitOK || !strings.Contains(res.stdout, "registration\n") || !strings.Contains(res.stdout, "262011*******90") ||
+		!strings.Contains(res.stdout, "dialect") || strings.Contains(res.stdout, "262011234567890") {
+		t.Errorf("probe through the daemon: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	res = r.run(t, nil, "probe", "--json")
+	var rep modemreport.Report
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil || res.code != exitOK || !rep.Masked || rep.SIM.IMSI == nil || rep.Registration.PLMN == nil {
+		t.Errorf("probe --json through the daemon: exit %d, %v\n%s%s", res.code, err, res.stdout, res.stderr)
+	}
+	if res = r.run(t, nil, "probe", "--reveal"); res.code != exitUsage || !strings.Contains(res.stderr, "--reveal need --device") {
+		t.Errorf("probe --reveal through the daemon: exit %d\n%s", res.code, res.stderr)
 	}
 	time.Sleep(time.Second)
 	if st := status(); st.State != "connected" || !st.Modem.Responding {

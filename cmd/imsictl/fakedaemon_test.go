@@ -241,8 +241,15 @@ func (f *fakeDaemon) Pin(_ context.Context, profile string, d time.Duration) (ap
 func (f *fakeDaemon) Unpin(context.Context) (api.Ack, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	// As the real daemon: done at once only when nothing is pinned, else
+	// queued for the switcher's next step.
+	if f.pin == nil {
+		return api.Ack{Status: "done", Message: "nothing is pinned; automatic selection is already in charge"}, nil
+	}
+	p := f.pin.Profile
 	f.pin = nil
-	return api.Ack{Status: "done", Message: "unpinned"}, nil
+	return api.Ack{Profile: api.Ptr(p), RequestID: "r4", AfterSeq: 41,
+		Message: "queued as r4: the pin on " + p + " is released at the next control-loop step, then automatic selection resumes (after min_dwell it may move to a better-scoring profile)"}, nil
 }
 
 func (f *fakeDaemon) AckThreat(_ context.Context, reason string) (api.Ack, error) {

@@ -80,7 +80,11 @@ func runPin(ctx context.Context, e *env, g *globals, args []string) int {
 }
 
 func runUnpin(ctx context.Context, e *env, g *globals, args []string) int {
-	pos, code, done := parseCommand(e, g, "unpin", args, nil)
+	var w waitFlags
+	pos, code, done := parseCommand(e, g, "unpin", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&w.wait, "wait", false, "follow the request until the pin is released, and exit 0 only then")
+		fs.DurationVar(&w.timeout, "wait-timeout", time.Minute, "with --wait: give up after `D` (exit 4)")
+	})
 	if done {
 		return code
 	}
@@ -96,7 +100,43 @@ func runUnpin(ctx context.Context, e *env, g *globals, args []string) int {
 	if err != nil {
 		return failure(e, g, conn, "unpin", err, refusalHint)
 	}
-	return printAck(e, g, ack)
+	if code := printAck(e, g, ack); code != exitOK || !w.wait {
+		return code
+	}
+	return waitUnpinned(ctx, e, g, cl, conn, ack, w.timeout)
+}
+
+// waitUnpinned follows an unpin to its outcome. Releasing a pin is never
+// refused and records a decision only when the switcher is steady, so the
+// daemon's status, not the decision log, says when it took effect.
+func waitUnpinned(ctx context.Context, e *env, g *globals, cl *apiclient.Client, conn connection, ack api.Ack, timeout time.Duration) int {
+	if ack.Status == "done" {
+		return exitOK
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	out := e.stdout
+	if g.json {
+		out = e.stderr // stdout holds the answer's JSON
+	}
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		st, err := cl.Status(ctx)
+		if err != nil && ctx.Err() == nil {
+			return failure(e, g, conn, "unpin", err, nil)
+		}
+		if err == nil && st.Pin == nil {
+			fmt.Fprintf(out, "done: the pin on %s is released; %s on %s\n", safe(str(ack.Profile)), safe(st.State), safe(str(st.ActiveProfile)))
+			return exitOK
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(e.stderr, "imsictl unpin: the pin still holds after %s; imsictl status shows it\n", human(timeout))
+			return exitWaitTimeout
+		case <-t.C:
+		}
+	}
 }
 
 // runThreat is "threat ack": a tamper-class Critical (an unprovisioned
@@ -179,6 +219,9 @@ func writeAck(w io.Writer, ack api.Ack, now time.Time) {
 		}
 	case "unpin":
 		what = "unpin"
+		if prof != "" {
+			what = "unpin of " + prof
+		}
 	default:
 		what = ack.Op
 	}

@@ -7,8 +7,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/imsid/imsid/internal/apiclient"
+	"github.com/imsid/imsid/internal/modemreport"
 	"github.com/imsid/imsid/modem"
 )
 
@@ -23,17 +26,17 @@ type probeFlags struct {
 	socket  string
 }
 
-func runProbe(ctx context.Context, e *env, args []string) int {
+func runProbe(ctx context.Context, e *env, g *globals, args []string) int {
 	var f probeFlags
 	fs := flag.NewFlagSet("imsictl probe", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&f.device, "device", "", "the modem's AT port, e.g. /dev/serial/by-id/usb-Quectel_EG25-if02-port0 (required)")
+	fs.StringVar(&f.device, "device", "", "probe the modem on this AT port directly, e.g. /dev/serial/by-id/usb-Quectel_EG25-if02-port0 (without it, the running daemon probes its modem)")
 	fs.IntVar(&f.baud, "baud", 115200, "baud rate (USB modems ignore it)")
 	fs.BoolVar(&f.json, "json", false, "print JSON (schema in docs/cli.md) instead of a table")
 	fs.BoolVar(&f.reveal, "reveal", false, "show IMSI and ICCID in clear")
 	fs.DurationVar(&f.timeout, "timeout", 30*time.Second, "give up on the whole probe after this long")
 	fs.BoolVar(&f.trace, "trace", false, "copy the AT traffic to stderr (unmasked: IMSI and ICCID appear in clear)")
-	fs.StringVar(&f.socket, "socket", "", "also ask the imsid daemon on this socket `PATH` whether it holds the port (the usual sockets are always asked)")
+	fs.StringVar(&f.socket, "socket", "", "the imsid daemon's socket `PATH`: without --device it probes through it; with --device it is also asked whether it holds the port (the usual sockets are always asked)")
 	fs.StringVar(&f.dialect, "dialect", "", "force the vendor dialect (generic, quectel, simcom, ublox, telit, sierra, huawei) instead of detecting it")
 	if e.defs != nil {
 		e.defs("probe", fs)
@@ -41,8 +44,8 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	}
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintln(w, "usage: imsictl probe --device PATH [flags]\n\nidentify a modem directly and show what it sees; refuses a port a running imsid holds")
-		fmt.Fprintln(w, "\nexamples:\n  imsictl probe --device /dev/serial/by-id/usb-Quectel_EG25-if02-port0\n  imsictl probe --device /dev/ttyUSB2 --json\n  imsictl probe --device /dev/ttyUSB2 --trace   # the AT traffic on stderr")
+		fmt.Fprintln(w, "usage: imsictl probe [--device PATH] [flags]\n\nidentify a modem and show what it sees: without --device the running imsid probes its modem through its own\ncommand queue; with --device imsictl opens the port itself, and refuses a port a running imsid holds")
+		fmt.Fprintln(w, "\nexamples:\n  imsictl probe   # ask the running daemon\n  imsictl probe --device /dev/serial/by-id/usb-Quectel_EG25-if02-port0\n  imsictl probe --device /dev/ttyUSB2 --json\n  imsictl probe --device /dev/ttyUSB2 --trace   # the AT traffic on stderr")
 		fmt.Fprintln(w, "\nflags:")
 		printFlags(w, fs, nil)
 	}
@@ -52,14 +55,17 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 		}
 		return exitUsage
 	}
-	if f.device == "" || fs.NArg() > 0 {
-		fmt.Fprintln(e.stderr, "imsictl probe: --device PATH is required and nothing else may follow the flags")
+	if fs.NArg() > 0 {
+		fmt.Fprintln(e.stderr, "imsictl probe: nothing may follow the flags (the port is --device PATH)")
 		fs.Usage()
 		return exitUsage
 	}
 	if f.baud <= 0 || f.timeout <= 0 {
 		fmt.Fprintln(e.stderr, "imsictl probe: --baud and --timeout must be positive")
 		return exitUsage
+	}
+	if f.device == "" {
+		return probeThroughDaemon(ctx, e, g, fs, f)
 	}
 	opts := []modem.Option{modem.WithLogger(slog.New(slog.DiscardHandler))}
 	if f.dialect != "" {
@@ -101,7 +107,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	}
 	defer m.Close()
 
-	rep := gather(ctx, m, f.device)
+	rep := modemreport.Gather(ctx, m, f.device)
 	select {
 	case <-m.Done():
 		fmt.Fprintf(e.stderr, "imsictl probe: %s: lost the port during the probe (%v)\n", f.device, m.Err())
@@ -109,7 +115,7 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 	default:
 	}
 	if !f.reveal {
-		rep.mask()
+		rep.Mask()
 	}
 	if f.json {
 		enc := json.NewEncoder(e.stdout)
@@ -121,7 +127,64 @@ func runProbe(ctx context.Context, e *env, args []string) int {
 		return exitOK
 	}
 	sanitize(rep)
-	writeTable(e.stdout, rep)
+	modemreport.WriteTable(e.stdout, rep)
+	return exitOK
+}
+
+// probeThroughDaemon asks the running daemon to probe its modem through
+// its own command queue (POST /v1/probe) and prints the report as a direct
+// probe does. Identities never leave the daemon in clear, and it owns the
+// port's settings, so --reveal, --trace, --baud and --dialect need --device.
+func probeThroughDaemon(ctx context.Context, e *env, g *globals, fs *flag.FlagSet, f probeFlags) int {
+	var direct []string
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "reveal", "trace", "baud", "dialect":
+			direct = append(direct, "--"+fl.Name)
+		}
+	})
+	if len(direct) > 0 {
+		fmt.Fprintf(e.stderr, "imsictl probe: %s need --device PATH: through the daemon, IMSI and ICCID stay masked and the daemon owns the port's settings\n",
+			strings.Join(direct, ", "))
+		return exitUsage
+	}
+	if g == nil {
+		g = &globals{}
+	}
+	gg := *g
+	if f.socket != "" {
+		gg.socket = f.socket
+	}
+	if gg.timeout <= 0 || gg.timeout < f.timeout {
+		gg.timeout = f.timeout
+	}
+	gg.json = f.json
+	cl, conn, code := dial(e, &gg, "probe")
+	if cl == nil {
+		return code
+	}
+	defer cl.Close()
+	rep, err := cl.Probe(ctx)
+	if err != nil {
+		var ue *apiclient.UnreachableError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(e.stderr, "imsictl probe: no --device given, and no imsid daemon answers at %s to probe its modem\n"+
+				"  probe a modem directly: imsictl probe --device /dev/serial/by-id/...\n", cl.Target())
+			return exitUsage
+		}
+		return failure(e, &gg, conn, "probe", err, nil)
+	}
+	if f.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(e.stderr, "imsictl probe: %v\n", err)
+			return exitFail
+		}
+		return exitOK
+	}
+	sanitize(&rep)
+	modemreport.WriteTable(e.stdout, &rep)
 	return exitOK
 }
 
@@ -136,125 +199,4 @@ func explain(err error) string {
 		return fmt.Sprintf("%v (--timeout reached while starting the session)", err)
 	}
 	return err.Error()
-}
-
-// queryTimeout bounds each query so that one command the modem ignores
-// cannot use the whole --timeout.
-const queryTimeout = 5 * time.Second
-
-func step[T any](ctx context.Context, rep *report, what string, f func(context.Context) (T, error)) (T, bool) {
-	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
-	defer cancel()
-	v, err := f(qctx)
-	if err != nil {
-		rep.Unanswered = append(rep.Unanswered, what)
-		return v, false
-	}
-	return v, true
-}
-
-// gather asks the modem everything the report shows. Each query that
-// fails leaves its fields null; the probe as a whole still succeeds.
-func gather(ctx context.Context, m *modem.Modem, device string) *report {
-	rep := &report{Device: device, Neighbours: []neighbourJSON{}, Unanswered: []string{}}
-	rep.Modem.Dialect = string(m.Dialect())
-	if id, ok := step(ctx, rep, "modem", m.Identity); ok {
-		rep.Modem.Manufacturer = strp(id.Manufacturer)
-		rep.Modem.Model = strp(id.Model)
-		rep.Modem.Revision = strp(id.Revision)
-		rep.Modem.IMEI = strp(id.IMEI)
-	}
-	if st, ok := step(ctx, rep, "sim.state", m.SIMState); ok {
-		rep.SIM.State = strp(st.String())
-	}
-	// Vendor ICCID commands vary; EF_ICCID over +CRSM works everywhere.
-	if c, ok := step(ctx, rep, "sim.iccid", func(ctx context.Context) (modem.ICCID, error) {
-		c, err := m.ICCID(ctx)
-		if err != nil && ctx.Err() == nil {
-			c, err = m.EFICCID(ctx)
-		}
-		return c, err
-	}); ok {
-		rep.SIM.ICCID = strp(c.Reveal())
-	}
-	if i, ok := step(ctx, rep, "sim.imsi", m.IMSI); ok {
-		rep.SIM.IMSI = strp(i.Reveal())
-	}
-
-	regs, _ := step(ctx, rep, "registration", m.Registrations)
-	var tech modem.Tech
-	if r, ok := pickRegistration(regs); ok {
-		rep.Registration.Status = strp(r.Status.Summary())
-		if r.AcT != nil {
-			tech = r.AcT.Tech()
-		}
-		if r.Area != nil {
-			rep.Registration.TAC = strp(fmt.Sprintf("%X", *r.Area))
-		}
-		if r.CellID != nil {
-			rep.Registration.CellID = strp(fmt.Sprintf("%X", *r.CellID))
-		}
-		rep.Registration.RejectCause = r.RejectCause
-	}
-	if op, ok := step(ctx, rep, "registration.operator", m.Operator); ok {
-		if !op.PLMN.IsZero() {
-			rep.Registration.PLMN = strp(op.PLMN.String())
-		}
-		rep.Registration.Operator = strp(op.Name)
-		if tech == "" && op.AcT != nil {
-			tech = op.AcT.Tech()
-		}
-	}
-
-	if s, ok := step(ctx, rep, "signal", m.Signal); ok {
-		rep.Signal = signalFrom(s)
-		if tech == "" {
-			tech = s.Tech
-		}
-	}
-	type cellAnswer struct {
-		sc modem.ServingCell
-		nb []modem.Neighbour
-	}
-	if ca, ok := step(ctx, rep, "serving_cell", func(ctx context.Context) (cellAnswer, error) {
-		sc, nb, err := m.ServingCell(ctx)
-		return cellAnswer{sc, nb}, err
-	}); ok {
-		rep.ServingCell = servingFrom(ca.sc)
-		for _, n := range ca.nb {
-			rep.Neighbours = append(rep.Neighbours, neighbourFrom(n))
-		}
-		if tech == "" {
-			tech = ca.sc.Tech
-		}
-	}
-	rep.Registration.Tech = strp(string(tech))
-	return rep
-}
-
-// pickRegistration prefers a registered domain, newest technology first.
-func pickRegistration(regs []modem.Registration) (modem.Registration, bool) {
-	order := []modem.Domain{modem.Domain5GS, modem.DomainEPS, modem.DomainPS, modem.DomainCS}
-	for _, d := range order {
-		for _, r := range regs {
-			if r.Domain == d && r.Status.Registered() {
-				return r, true
-			}
-		}
-	}
-	for _, d := range order {
-		for _, r := range regs {
-			if r.Domain == d {
-				return r, true
-			}
-		}
-	}
-	return modem.Registration{}, false
-}
-
-func strp(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }

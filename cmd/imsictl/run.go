@@ -46,7 +46,7 @@ func init() {
 		{"events", "[--follow]", "the daemon's recent events; --follow streams new ones", false, true, runEvents},
 		{"decisions", "[--since DURATION|TIME] [--limit N]", "the decision log: what the daemon chose and why", false, true, runDecisions},
 		{"at", "COMMAND", "send one AT command to the modem through the daemon's command queue (audited; needs the token over TCP)", false, true, runAT},
-		{"probe", "--device PATH [flags]", "identify a modem directly and show what it sees (refuses a port a daemon holds)", false, false, runProbeCmd},
+		{"probe", "[--device PATH] [flags]", "identify a modem and show what it sees: through the running daemon, or directly with --device (refusing a port a daemon holds)", false, false, runProbeCmd},
 		{"config", "validate FILE", "check a config file without starting the daemon", false, false, runConfig},
 		{"version", "", "print the version", false, false, runVersion},
 		{"completion", "bash|zsh|fish", "print a shell completion script", false, false, runCompletion},
@@ -330,6 +330,6 @@ func runVersion(_ context.Context, e *env, g *globals, args []string) int {
 }
 
 // runProbeCmd adapts the probe command, which parses its own flags.
-func runProbeCmd(ctx context.Context, e *env, _ *globals, args []string) int {
-	return runProbe(ctx, e, args)
+func runProbeCmd(ctx context.Context, e *env, g *globals, args []string) int {
+	return runProbe(ctx, e, g, args)
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/imsid/imsid/internal/modemreport"
 	"os"
 	"regexp"
 	"slices"
@@ -33,6 +34,8 @@ func TestDocExamples(t *testing.T) {
 		switch {
 		case has(top, "command"):
 			v = new(ATReply)
+		case has(top, "unanswered"):
+			v = new(modemreport.Report)
 		case has(top, "error"):
 			v, complete = new(ErrorBody), false // omitempty by design
 		case has(top, "findings"):

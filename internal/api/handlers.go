@@ -29,6 +29,7 @@ func (s *Server) routes() *http.ServeMux {
 	mux.HandleFunc("POST /v1/unpin", s.handleUnpin)
 	mux.HandleFunc("POST /v1/threat/ack", s.handleAckThreat)
 	mux.HandleFunc("POST /v1/at", s.handleAT)
+	mux.HandleFunc("POST /v1/probe", s.handleProbe)
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	mux.Handle("GET /metrics", s.metrics.Handler())

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/modemreport"
 	"github.com/imsid/imsid/profiles"
 )
 
@@ -166,6 +167,15 @@ func (c *Client) Threats(ctx context.Context) (api.ThreatList, error) {
 func (c *Client) AT(ctx context.Context, command string) (api.ATReply, error) {
 	var r api.ATReply
 	err := c.do(ctx, "at", http.MethodPost, "/v1/at", nil, map[string]string{"command": command}, &r)
+	return r, err
+}
+
+// Probe is POST /v1/probe: the daemon probes the modem through its own
+// command queue and answers with the report imsictl probe prints (IMSI
+// and ICCID masked).
+func (c *Client) Probe(ctx context.Context) (modemreport.Report, error) {
+	var r modemreport.Report
+	err := c.do(ctx, "probe", http.MethodPost, "/v1/probe", nil, struct{}{}, &r)
 	return r, err
 }
 

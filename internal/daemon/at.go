@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/modemreport"
 	"github.com/imsid/imsid/modem"
 )
 
@@ -36,6 +37,30 @@ func (b *backend) AT(ctx context.Context, command string) (api.ATReply, error) {
 	}
 	b.d.log.Warn("operator AT command", "command", command, "ok", rep.OK, "lines", len(rep.Lines))
 	return rep, nil
+}
+
+// Probe gathers what imsictl probe shows through the session's command
+// queue, between the switcher's own commands: the operator sees what the
+// modem sees without a second AT session on the port. IMSI and ICCID are
+// masked; the switcher's view and decisions are not touched.
+func (b *backend) Probe(ctx context.Context) (modemreport.Report, error) {
+	if err := b.up(); err != nil {
+		return modemreport.Report{}, err
+	}
+	a := b.d.cur.Load()
+	if a == nil {
+		return modemreport.Report{}, fmt.Errorf("%w: no modem session (imsictl status says why)", api.ErrUnavailable)
+	}
+	m := a.Driver()
+	rep := modemreport.Gather(ctx, m, b.d.cfg.Load().Modem.Device)
+	select {
+	case <-m.Done():
+		return modemreport.Report{}, fmt.Errorf("%w: the modem port was lost during the probe", api.ErrUnavailable)
+	default:
+	}
+	rep.Mask()
+	b.d.log.Info("operator probe", "unanswered", strings.Join(rep.Unanswered, ","))
+	return *rep, nil
 }
 
 var digitRun = regexp.MustCompile(`\d{14,20}`)

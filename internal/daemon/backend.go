@@ -47,17 +47,17 @@ func (b *backend) Ready() error {
 	return nil
 }
 
-// status is the switcher's published view or, before the first modem
+// view is the switcher's published view or, before the first modem
 // session, one that says so: reads answer whether or not there is a modem.
-func (b *backend) status() (*switcher.Switcher, switcher.Status) {
+func (b *backend) view() (*switcher.Switcher, *switcher.View) {
 	if sw := b.d.sw.Load(); sw != nil {
-		return sw, sw.Status()
+		return sw, sw.View()
 	}
-	st := switcher.Status{At: b.d.o.Clock.Now(), State: switcher.StateStarting, Method: b.d.cfg.Load().SIM.Method}
+	v := &switcher.View{Status: switcher.Status{At: b.d.o.Clock.Now(), State: switcher.StateStarting, Method: b.d.cfg.Load().SIM.Method}}
 	if _, failed := b.d.port.snapshot(); failed {
-		st.State = switcher.StateModemLost
+		v.State = switcher.StateModemLost
 	}
-	return nil, st
+	return nil, v
 }
 
 func (b *backend) Status(context.Context) (api.Status, error) {
@@ -66,7 +66,8 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 	}
 	d := b.d
 	cfg := d.cfg.Load()
-	sw, st := b.status()
+	sw, v := b.view()
+	st := v.Status
 	out := api.Status{
 		At: st.At, State: string(st.State), Ready: d.ready.Load(),
 		ActiveProfile: api.NonEmpty(st.Active), PreviousProfile: api.NonEmpty(st.Previous),
@@ -84,16 +85,20 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 		out.Modem.NextRetry = api.Ptr(f.next)
 	}
 	if a := d.cur.Load(); a != nil {
-		o, id := a.snapshot()
+		id := a.ident
 		out.Modem.Manufacturer, out.Modem.Model, out.Modem.Revision = api.NonEmpty(id.Manufacturer), api.NonEmpty(id.Model), api.NonEmpty(id.Revision)
 		out.Modem.Dialect = api.NonEmpty(string(a.Driver().Dialect()))
-		out.Modem.Responding = !o.failing && st.State != switcher.StateRecovering && st.State != switcher.StateModemLost
-		if o.haveSIM {
-			out.SIM.State = api.Ptr(o.sim.String())
+	}
+	// What the modem answered comes from the same tick as the rest of the
+	// view, never from a copy of its own.
+	m := v.Modem
+	out.Modem.Responding = d.cur.Load() != nil && m.Responding
+	if !m.Read.IsZero() {
+		if m.SIM != modem.SIMUnknown {
+			out.SIM.State = api.Ptr(m.SIM.String())
 		}
-		out.Signal = signalDTO(o)
-		reg := bestRegistration(o.regs)
-		if reg != nil {
+		out.Signal = signalOf(v)
+		if reg := bestRegistration(m.Registrations); reg != nil {
 			out.Registration.Status = api.Ptr(reg.Status.Summary())
 			if reg.Area != nil {
 				out.Registration.TAC = api.Ptr(fmt.Sprintf("%X", *reg.Area))
@@ -102,8 +107,8 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 				out.Registration.CellID = api.Ptr(fmt.Sprintf("%X", *reg.CellID))
 			}
 		}
-		if o.haveOp && o.op.Name != "" {
-			out.Registration.Operator = api.Ptr(o.op.Name)
+		if m.Operator != nil && m.Operator.Name != "" {
+			out.Registration.Operator = api.Ptr(m.Operator.Name)
 		}
 	}
 	if len(st.Addrs) > 0 {
@@ -192,7 +197,8 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 	}
 	d := b.d
 	cfg := d.cfg.Load()
-	sw, st := b.status()
+	sw, v := b.view()
+	st := v.Status
 	var tracks map[string]switcher.SignalTrack
 	if sw != nil {
 		tracks = sw.Export().Signal
@@ -460,19 +466,35 @@ func (b *backend) Pin(_ context.Context, profile string, dur time.Duration) (api
 	return ack, nil
 }
 
+// Unpin queues the release of the pin: like a pin or a switch, it takes
+// effect at the switcher's next step, so the answer says "accepted" with a
+// request id, never "done" for what has not happened yet. With nothing
+// pinned and no pin queued it is done at once, and says so.
 func (b *backend) Unpin(context.Context) (api.Ack, error) {
 	sw, err := b.switcher()
 	if err != nil {
 		return api.Ack{}, err
 	}
+	st := sw.Status()
+	after := lastSeq(sw)
+	pinned := ""
+	if st.Pin != nil {
+		pinned = st.Pin.Profile
+	} else if pr := b.d.pinFor.Load(); pr != nil {
+		pinned = pr.profile
+	}
+	if pinned == "" {
+		return api.Ack{Op: "unpin", Status: "done", AfterSeq: after, Message: "nothing is pinned; automatic selection is already in charge"}, nil
+	}
 	if err := sw.Unpin(); err != nil {
 		return api.Ack{}, b.refusal(err)
 	}
-	b.d.log.Info("operator unpin")
+	id := b.d.requestID()
+	b.d.log.Info("operator unpin requested", "profile", pinned, "request", id)
 	b.d.link.OnPin("", false)
-	_, _ = b.d.hub.Publish(api.EventPin, nil)
-	b.d.kickPersist()
-	return api.Ack{Op: "unpin", Status: "done", Message: "unpinned"}, nil
+	// The pin event (null) goes out when a view shows the pin gone (onView).
+	return api.Ack{Op: "unpin", Profile: api.Ptr(pinned), Status: "accepted", RequestID: id, AfterSeq: after,
+		Message: fmt.Sprintf("queued as %s: the pin on %s is released at the next control-loop step, then automatic selection resumes (after min_dwell it may move to a better-scoring profile)", id, pinned)}, nil
 }
 
 func (b *backend) AckThreat(_ context.Context, reason string) (api.Ack, error) {
@@ -480,9 +502,8 @@ func (b *backend) AckThreat(_ context.Context, reason string) (api.Ack, error) {
 		return api.Ack{}, err
 	}
 	var iccid modem.ICCID
-	if a := b.d.cur.Load(); a != nil {
-		o, _ := a.snapshot()
-		iccid = o.iccid
+	if sw := b.d.sw.Load(); sw != nil {
+		iccid = sw.View().Modem.ICCID
 	}
 	now := b.d.o.Clock.Now()
 	if !b.d.threat.acknowledge(now, iccid) {
@@ -582,11 +603,13 @@ func threatScores(r threat.Result) map[string]float64 {
 	return out
 }
 
-func signalDTO(o observed) api.Signal {
+// signalOf is the signal the view's tick read (empty when none was).
+func signalOf(v *switcher.View) api.Signal {
 	var s api.Signal
-	if !o.haveSig {
+	if v == nil || v.Modem.Signal == nil {
 		return s
 	}
+	sig := *v.Modem.Signal
 	f := func(p *modem.DBm) *float64 {
 		if p == nil {
 			return nil
@@ -599,7 +622,7 @@ func signalDTO(o observed) api.Signal {
 		}
 		return api.Ptr(float64(*p))
 	}
-	s.RSSI, s.RSRP, s.RSRQ, s.SINR = f(o.signal.RSSI), f(o.signal.RSRP), g(o.signal.RSRQ), g(o.signal.SINR)
+	s.RSSI, s.RSRP, s.RSRQ, s.SINR = f(sig.RSSI), f(sig.RSRP), g(sig.RSRQ), g(sig.SINR)
 	if bars, ok := signalBars(s); ok {
 		s.Bars = api.Ptr(bars)
 	}

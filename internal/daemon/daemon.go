@@ -105,16 +105,14 @@ type Daemon struct {
 	pinFor   atomic.Pointer[pinRequest]
 	progress atomic.Int64 // wall-clock unix nanos of the last sign of life
 
-	// activeHint is the profile the newest verified/adopted/rolled-back
-	// decision names: the switcher's published status lags a transition by
-	// the rest of its tick, and link events must name the new profile.
-	activeHint atomic.Pointer[string]
-
 	mu         sync.Mutex
 	lastThreat *threat.Result
-	linkUp     bool
-	written    written    // what persist last wrote, record by record
-	persistMu  sync.Mutex // one persist at a time (loop, API, shutdown)
+	linkUp     bool              // as the newest view said (link events fire on a change)
+	linkWhy    string            // the newest transition's event: a link event's reason
+	switches   []upstream.Switch // finished switches, published with the next view's identities
+	pinned     bool              // the newest view had a pin
+	written    written           // what persist last wrote, record by record
+	persistMu  sync.Mutex        // one persist at a time (loop, API, shutdown)
 
 	persistKick chan struct{}
 	lostKick    chan struct{}
@@ -360,6 +358,17 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	sessErr := d.session(runCtx, restore)
 	// The switcher is stopped: no callback feeds the datalink any more.
 	d.link.Close()
+	// A switch that finished in the last tick is still reported.
+	if sw := d.sw.Load(); sw != nil {
+		d.mu.Lock()
+		left := d.switches
+		d.switches = nil
+		d.mu.Unlock()
+		if len(left) > 0 {
+			v := sw.View()
+			d.q.push(func() { d.publishSwitches(v, left) })
+		}
+	}
 
 	// Shutdown, in dependency order.
 	d.notify("STOPPING=1")
@@ -481,15 +490,14 @@ func (d *Daemon) alive() { d.progress.Store(time.Now().UnixNano()) }
 // switcher, wait for it to be lost, repeat. It returns when ctx ends.
 func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error {
 	cfg := d.cfg.Load()
-	open := func(ctx context.Context) (rwc io.ReadWriteCloser, err error) {
+	open := func(ctx context.Context) (io.ReadWriteCloser, error) {
 		d.alive()
-		rwc, err = d.o.Open(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return newWireTap(rwc, d.metrics), nil
+		return d.o.Open(ctx)
 	}
-	mopts := append([]modem.Option{modem.WithLogger(d.log.With("component", "modem"))}, d.o.ModemOptions...)
+	// The driver reports every command it sent, timed from the command to
+	// its final result: the AT metrics need no second parse of the wire.
+	mopts := append([]modem.Option{modem.WithLogger(d.log.With("component", "modem")),
+		modem.WithCommandObserver(d.observeAT)}, d.o.ModemOptions...)
 	if cfg.Modem.Dialect != "" && cfg.Modem.Dialect != profiles.DialectAuto {
 		if dl, err := modem.ParseDialect(string(cfg.Modem.Dialect)); err == nil {
 			mopts = append(mopts, modem.WithDialect(dl))
@@ -522,7 +530,7 @@ func (d *Daemon) session(ctx context.Context, restore *switcher.Snapshot) error 
 		a := newDriverModem(m, id, d.sampleUsage)
 		a.onCounters = func(c modem.DataCounters) {
 			if sw := d.sw.Load(); sw != nil {
-				d.recordCounters(a, sw.Status().Active, c)
+				d.recordCounters(sw.View(), c)
 			}
 		}
 		d.cur.Store(a)
@@ -593,6 +601,9 @@ func (d *Daemon) newSwitcher(a *driverModem, restore *switcher.Snapshot) (*switc
 		// Persist after the tick has published its view: a kick from a
 		// decision, mid-tick, would still export the state before it.
 		switcher.WithOnTick(d.onTick),
+		// Then the tick's view: the datalink, link events, upstream switch
+		// events and the signal gauges all read this one view.
+		switcher.WithOnView(d.onView),
 		switcher.WithOnModemLost(func() {
 			select {
 			case d.lostKick <- struct{}{}:
@@ -626,16 +637,13 @@ type written struct {
 	active                                  string
 }
 
-// onTick runs at the end of every switcher tick: persist what changed and
-// hand the published status to the datalink (neither blocks).
+// onTick runs at the end of every switcher tick: persist what changed
+// (it does not block).
 func (d *Daemon) onTick() {
 	d.kickPersist()
 	sw := d.sw.Load()
 	if sw == nil {
 		return
-	}
-	if d.link != nil {
-		d.link.OnTick(sw.Status())
 	}
 	if d.requeue.Load() != nil {
 		// After the tick has published its view, so the request sees the
@@ -777,9 +785,8 @@ func (d *Daemon) sampleUsage(ctx context.Context) {
 	if a == nil || sw == nil {
 		return
 	}
-	st := sw.Status()
-	p := d.cfg.Load().Profile(st.Active)
-	if p == nil {
+	v := sw.View()
+	if d.cfg.Load().Profile(v.Active) == nil {
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -788,18 +795,18 @@ func (d *Daemon) sampleUsage(ctx context.Context) {
 	if err != nil {
 		return
 	}
-	d.recordCounters(a, st.Active, c)
+	d.recordCounters(v, c)
 }
 
-// recordCounters charges a counter reading to profile in the ledger.
-func (d *Daemon) recordCounters(a *driverModem, profile string, c modem.DataCounters) {
-	p := d.cfg.Load().Profile(profile)
+// recordCounters charges a counter reading to the active profile of the
+// newest view, roaming as its registrations say.
+func (d *Daemon) recordCounters(v *switcher.View, c modem.DataCounters) {
+	p := d.cfg.Load().Profile(v.Active)
 	if p == nil {
 		return
 	}
-	o, _ := a.snapshot()
 	roaming := false
-	for _, r := range o.regs {
+	for _, r := range v.Modem.Registrations {
 		roaming = roaming || r.Status.Roaming()
 	}
 	closed := d.ledger.observe(p, profiles.Sample{At: d.o.Clock.Now(), Up: c.Sent, Down: c.Received, Roaming: roaming})

@@ -3,12 +3,16 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"github.com/imsid/imsid/internal/modemreport"
 	"github.com/imsid/imsid/internal/simlink"
+	"github.com/imsid/imsid/modem"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -240,6 +244,18 @@ func TestDaemonLifecycle(t *testing.T) {
 	if st.LastSwitch == nil || st.LastSwitch.To != "t-mobile" || st.SIM.IMSI == nil || strings.Contains(*st.SIM.IMSI, "310260123456789") {
 		t.Fatalf("status %+v", st)
 	}
+	// The modem's answers in status are the published view's (#15 item 4):
+	// the SIM state, registration and signal of the tick that said t-mobile.
+	if v := h.d.sw.Load().View(); st.SIM.State == nil || *st.SIM.State != v.Modem.SIM.String() || !st.Modem.Responding ||
+		st.Signal.RSRP == nil || st.Registration.Status == nil || v.Modem.IMSI.String() != *st.SIM.IMSI {
+		t.Fatalf("status does not show the view: %+v\nview %+v", st, v.Modem)
+	}
+	// The AT metrics come from the driver's command observer.
+	rec := httptest.NewRecorder()
+	h.d.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `imsid_at_command_duration_seconds_count{command="+CPIN?"}`) {
+		t.Errorf("no AT command metrics:\n%s", rec.Body.String())
+	}
 	ps, err := b.Profiles(context.Background())
 	if err != nil || len(ps) != 3 {
 		t.Fatalf("profiles %v %v", ps, err)
@@ -457,4 +473,58 @@ func TestStaleRequestDropped(t *testing.T) {
 		t.Error("the stale request was not dropped")
 	}
 	h.stop()
+}
+
+// The daemon's probe (POST /v1/probe, imsictl probe without --device)
+// reports what a direct probe of the same modem reports, identities
+// masked, through the session's command queue (#15 item 5).
+func TestProbeThroughTheDaemonMatchesADirectProbe(t *testing.T) {
+	h := start(t, t.TempDir())
+	b := &backend{d: h.d}
+	h.waitFor("connected on telekom-de", 20*time.Second, h.on("telekom-de"))
+	before := len(h.d.sw.Load().Decisions(0, 0))
+	got, err := b.Probe(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if after := len(h.d.sw.Load().Decisions(0, 0)); after != before {
+		t.Errorf("the probe caused %d decisions", after-before)
+	}
+
+	// Then the daemon stops and the same simulated modem is probed
+	// directly, as imsictl probe --device does on a port nobody holds.
+	h.stop()
+	h.pipes.cut()
+	a, c := net.Pipe()
+	go func() { _ = h.sim.Serve(context.Background(), c); c.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	m, err := modem.New(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	want := modemreport.Gather(ctx, m, h.d.Config().Modem.Device)
+	want.Mask()
+
+	strip := func(r modemreport.Report) string {
+		// Signal and cells are read at slightly different moments of an
+		// accelerated simulation; identity, SIM and registration must agree.
+		r.Signal, r.ServingCell, r.Neighbours = modemreport.Signal{}, nil, nil
+		raw, _ := json.MarshalIndent(r, "", "  ")
+		return string(raw)
+	}
+	if g, w := strip(got), strip(*want); g != w {
+		t.Errorf("the daemon's probe:\n%s\na direct probe:\n%s", g, w)
+	}
+	if !got.Masked || got.SIM.IMSI == nil || strings.Contains(*got.SIM.IMSI, "262011234567890") || got.Signal.RSRP == nil {
+		t.Errorf("daemon probe: %+v", got)
+	}
+	var direct, daemon bytes.Buffer
+	modemreport.WriteTable(&direct, want)
+	modemreport.WriteTable(&daemon, &got)
+	if first := func(s string) string { return strings.SplitN(s, "signal", 2)[0] }; first(direct.String()) != first(daemon.String()) {
+		t.Errorf("tables differ:\n%s\n%s", daemon.String(), direct.String())
+	}
 }

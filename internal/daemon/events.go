@@ -88,42 +88,72 @@ func (d *Daemon) onTransition(from, to switcher.State, ev switcher.Event) {
 		d.log.Info("state", "from", string(from), "to", string(to), "event", string(ev))
 		d.notify("STATUS=" + string(to))
 		d.progressf(Progress{Kind: "state", State: string(to), Code: string(ev)}, "%s -> %s (%s)", from, to, ev)
-		up := linkUp(to)
-		d.mu.Lock()
-		changed := up != d.linkUp
-		d.linkUp = up
-		d.mu.Unlock()
+	})
+	// The link event waits for the tick's view (onView): mid-tick, the
+	// published view is the previous tick's.
+	d.mu.Lock()
+	d.linkWhy = string(ev)
+	d.mu.Unlock()
+}
+
+// onView runs at the end of every tick with the view it published: the
+// datalink, link events, finished switches and the signal gauges all read
+// this one view. It must not block: the rest goes through the queue, after
+// the jobs the tick's transitions and decisions queued.
+func (d *Daemon) onView(v *switcher.View) {
+	if d.link != nil {
+		d.link.OnTick(v.Status)
+	}
+	sig := signalOf(v)
+	d.metrics.SetSignal(sig.RSSI, sig.RSRP, sig.RSRQ, sig.SINR)
+	up := linkUp(v.State)
+	d.mu.Lock()
+	changed, why := up != d.linkUp, d.linkWhy
+	d.linkUp = up
+	switches := d.switches
+	d.switches = nil
+	// A pin released (unpinned, or its --for ran out) is told when a view
+	// shows it gone; a new pin is told by its decision (onDecision).
+	unpinned := d.pinned && v.Pin == nil
+	d.pinned = v.Pin != nil
+	d.mu.Unlock()
+	if !changed && len(switches) == 0 && !unpinned {
+		return
+	}
+	d.q.push(func() {
 		if changed {
-			d.publishLink(up, string(ev))
+			d.publishLink(v, up, why)
+		}
+		d.publishSwitches(v, switches)
+		if unpinned {
+			_, _ = d.hub.Publish(api.EventPin, nil)
 		}
 	})
 }
 
-func (d *Daemon) publishLink(up bool, reason string) {
-	sw := d.sw.Load()
-	var st switcher.Status
-	if sw != nil {
-		st = sw.Status()
-	}
-	lc := upstream.LinkChanged{Up: up, Profile: st.Active, PLMN: st.PLMN, Tech: st.Tech, Reason: reason}
-	if h := d.activeHint.Load(); h != nil {
-		lc.Profile = *h
-	}
-	if a := d.cur.Load(); a != nil {
-		o, _ := a.snapshot()
-		if len(o.addr.Addrs) > 0 && up {
-			lc.IP = o.addr.Addrs[0].String()
-		}
-		if o.haveOp && !o.op.PLMN.IsZero() {
-			lc.PLMN = o.op.PLMN.String()
-		}
-	}
+// publishLink tells subscribers and the fleet that the link went up or
+// down, with the profile, network and address of the view that saw it.
+func (d *Daemon) publishLink(v *switcher.View, up bool, reason string) {
+	lc := linkChanged(v, up, reason)
 	d.publishUpstream(upstream.TypeLinkChanged, lc)
-	link := api.Link{Up: up, ProbeFailures: st.ProbeFails}
+	link := api.Link{Up: up, ProbeFailures: v.ProbeFails}
 	if lc.IP != "" {
 		link.IP = api.Ptr(lc.IP)
 	}
 	_, _ = d.hub.Publish(api.EventLink, link)
+}
+
+// linkChanged is the fleet's link event for the view that saw the change:
+// the profile, network and address of that tick, never an earlier one's.
+func linkChanged(v *switcher.View, up bool, reason string) upstream.LinkChanged {
+	lc := upstream.LinkChanged{Up: up, Profile: v.Active, PLMN: v.PLMN, Tech: v.Tech, Reason: reason}
+	if up && len(v.Addrs) > 0 {
+		lc.IP = v.Addrs[0].String()
+	}
+	if op := v.Modem.Operator; op != nil && !op.PLMN.IsZero() {
+		lc.PLMN = op.PLMN.String()
+	}
+	return lc
 }
 
 func (d *Daemon) publishUpstream(typ upstream.EventType, data any) {
@@ -156,13 +186,6 @@ func (d *Daemon) onDecision(dec switcher.Decision) {
 		// The finding is the daemon's to add: the switcher's rule says
 		// "Critical threat on the active profile", the finding says what.
 		finding = d.findings.decided(dec.Seq, dec.Time)
-	}
-	switch dec.Kind {
-	case switcher.KindVerified, switcher.KindAdopt, switcher.KindRollback:
-		if dec.To != "" {
-			to := dec.To
-			d.activeHint.Store(&to)
-		}
 	}
 	d.q.push(func() {
 		if raw, err := json.Marshal(storedDecision{dec, finding}); err == nil {
@@ -329,10 +352,10 @@ func (d *Daemon) heartbeat() upstream.Heartbeat {
 			hb.Usage = append(hb.Usage, u)
 		}
 	}
-	if a := d.cur.Load(); a != nil && d.rep != nil {
-		o, _ := a.snapshot()
+	if sw := d.sw.Load(); sw != nil && d.rep != nil {
+		m := sw.View().Modem
 		ids := d.rep.Identities()
-		hb.IMSI, hb.ICCID = ids.Export(o.imsi.Reveal()), ids.Export(string(o.iccid))
+		hb.IMSI, hb.ICCID = ids.Export(m.IMSI.Reveal()), ids.Export(string(m.ICCID))
 	}
 	return hb
 }
@@ -414,27 +437,36 @@ func (j *journal) Outcome(_ context.Context, out switcher.Outcome) error {
 	delete(j.byRef, out.Seq)
 	j.mu.Unlock()
 	d := j.d
-	d.q.push(func() {
-		sw := upstream.Switch{From: in.From, To: in.To, Trigger: string(in.Trigger), Result: result}
-		if !ok {
-			sw.To = out.Active
-		}
-		for _, r := range in.Reasons {
-			sw.Reasons = append(sw.Reasons, string(r.Code))
-		}
-		if !in.At.IsZero() && out.At.After(in.At) {
-			sw.DurationMS = out.At.Sub(in.At).Milliseconds()
-		}
-		if a := d.cur.Load(); a != nil && d.rep != nil {
-			o, _ := a.snapshot()
+	sw := upstream.Switch{From: in.From, To: in.To, Trigger: string(in.Trigger), Result: result}
+	if !ok {
+		sw.To = out.Active
+	}
+	for _, r := range in.Reasons {
+		sw.Reasons = append(sw.Reasons, string(r.Code))
+	}
+	if !in.At.IsZero() && out.At.After(in.At) {
+		sw.DurationMS = out.At.Sub(in.At).Milliseconds()
+	}
+	d.log.Info("switch finished", "seq", out.Seq, "from", in.From, "to", in.To, "result", result, "active", out.Active)
+	// The event carries the identity the switch ended on: the tick's view
+	// (onView) has it, the view published before this tick does not.
+	d.mu.Lock()
+	d.switches = append(d.switches, sw)
+	d.mu.Unlock()
+	d.kickPersist()
+	return nil
+}
+
+// publishSwitches sends finished switches upstream with the identities of
+// v, the view of the tick they finished in.
+func (d *Daemon) publishSwitches(v *switcher.View, switches []upstream.Switch) {
+	for _, sw := range switches {
+		if d.rep != nil {
 			ids := d.rep.Identities()
-			sw.IMSI, sw.ICCID = ids.Export(o.imsi.Reveal()), ids.Export(string(o.iccid))
+			sw.IMSI, sw.ICCID = ids.Export(v.Modem.IMSI.Reveal()), ids.Export(string(v.Modem.ICCID))
 		}
 		d.publishUpstream(upstream.TypeSwitch, sw)
-		d.log.Info("switch finished", "seq", out.Seq, "from", in.From, "to", in.To, "result", result, "active", out.Active)
-		d.kickPersist()
-	})
-	return nil
+	}
 }
 
 // lockedThreat serialises the engine between the switcher (Observe) and
@@ -594,15 +626,31 @@ func (d *Daemon) metricsLoop(ctx context.Context) {
 			d.metrics.AddOutboxDropped(n - dropped)
 			dropped = n
 		}
-		if a := d.cur.Load(); a != nil {
-			o, _ := a.snapshot()
-			s := signalDTO(o)
-			d.metrics.SetSignal(s.RSSI, s.RSRP, s.RSRQ, s.SINR)
-		}
 	}
 }
 
-func isTimeout(err error) bool { return errors.Is(err, modem.ErrTimeout) }
-func isLost(err error) bool {
-	return errors.Is(err, modem.ErrPortLost) || errors.Is(err, modem.ErrClosed)
+// observeAT is the driver's command observer: every command that reached
+// the wire, timed from sending it to its final result, into the metrics.
+func (d *Daemon) observeAT(cmd string, took time.Duration, err error) {
+	d.metrics.ObserveATCommand(cmd, took, atErrorKind(err))
+}
+
+// atErrorKind classifies a command's error for the metrics: "" (success),
+// "timeout", "cme", "cms", "lost" or "error".
+func atErrorKind(err error) string {
+	var cme *modem.CMEError
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, modem.ErrTimeout):
+		return "timeout"
+	case errors.As(err, &cme):
+		return "cme"
+	case errors.Is(err, modem.ErrError) && strings.Contains(err.Error(), "+CMS ERROR:"):
+		// The driver has no type for 27.005's codes; it names them.
+		return "cms"
+	case errors.Is(err, modem.ErrPortLost) || errors.Is(err, modem.ErrClosed):
+		return "lost"
+	}
+	return "error"
 }

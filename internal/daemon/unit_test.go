@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"strings"
 	"syscall"
@@ -49,51 +51,39 @@ type rwc struct {
 
 func (rwc) Close() error { return nil }
 
-func TestWireTapTimesCommands(t *testing.T) {
-	m := api.NewMetrics()
-	a, b := net.Pipe()
-	defer a.Close()
-	defer b.Close()
-	tap := newWireTap(rwc{Reader: a, Writer: io.Discard}, m)
-	go func() {
-		b.Write([]byte("\r\n+CSQ: 20,99\r\n\r\nOK\r\n"))
-		b.Write([]byte("\r\n+CME ERROR: 10\r\n"))
-		b.Write([]byte("+CEREG: 1\r\n")) // a URC with no command pending
-	}()
-	tap.Write([]byte("AT+CSQ\r"))
-	buf := make([]byte, 64)
-	read := func(want string) {
-		var acc strings.Builder
-		for !strings.Contains(acc.String(), want) {
-			n, err := tap.Read(buf)
-			if err != nil {
-				t.Fatal(err)
-			}
-			acc.Write(buf[:n])
+// The driver's command observer feeds the AT metrics (no second parse of
+// the wire): every result class gets its own error kind, and a command's
+// arguments never reach a label.
+func TestATObserverFeedsMetrics(t *testing.T) {
+	d := &Daemon{metrics: api.NewMetrics()}
+	for _, c := range []struct {
+		cmd  string
+		err  error
+		kind string
+	}{
+		{"AT+CSQ", nil, ""},
+		{"AT+CIMI", &modem.OpError{Cmd: "AT+CIMI", Err: &modem.CMEError{Code: 10}}, "cme"},
+		{"AT+COPS?", &modem.OpError{Cmd: "AT+COPS?", Err: modem.ErrTimeout}, "timeout"},
+		{"AT+CMGS=1", &modem.OpError{Cmd: "AT+CMGS=1", Err: fmt.Errorf("+CMS ERROR: 500: %w", modem.ErrError)}, "cms"},
+		{"AT+CFUN=1", &modem.OpError{Cmd: "AT+CFUN=1", Err: modem.ErrPortLost}, "lost"},
+		{"AT+QENG=\"servingcell\"", &modem.OpError{Err: modem.ErrError}, "error"},
+	} {
+		if got := atErrorKind(c.err); got != c.kind {
+			t.Errorf("%s: kind %q, want %q", c.cmd, got, c.kind)
+		}
+		d.observeAT(c.cmd, 20*time.Millisecond, c.err)
+	}
+	rec := httptest.NewRecorder()
+	d.metrics.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	out := rec.Body.String()
+	for _, want := range []string{`command="+CSQ"`, `command="+CIMI",kind="cme"`, `command="+COPS?",kind="timeout"`,
+		`kind="cms"`, `command="+CFUN=",kind="lost"`, `command="+QENG=",kind="error"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("metrics lack %s", want)
 		}
 	}
-	read("OK")
-	tap.Write([]byte("AT+CIMI\r"))
-	read("ERROR: 10")
-	read("+CEREG: 1")
-	tap.Write([]byte("AT+COPS?\r"))
-	tap.Write([]byte("AT\r")) // the previous one never answered
-	var out strings.Builder
-	mf, err := m.Registry().Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range mf {
-		for _, mm := range f.GetMetric() {
-			for _, l := range mm.GetLabel() {
-				out.WriteString(f.GetName() + ":" + l.GetName() + "=" + l.GetValue() + "\n")
-			}
-		}
-	}
-	for _, want := range []string{"+CSQ", "+CIMI", "+COPS?", "=cme", "=timeout"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("metrics lack %q:\n%s", want, out.String())
-		}
+	if strings.Contains(out, "servingcell") {
+		t.Error("a command's argument reached the metrics")
 	}
 }
 
@@ -211,6 +201,89 @@ func TestWriteDropsCounted(t *testing.T) {
 	for _, want := range []string{`imsid_state_write_drops_total{record="decision"} 2`, `imsid_state_write_drops_total{record="upstream_event"} 1`} {
 		if !strings.Contains(rec.Body.String(), want) {
 			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// Link events come from the tick's view (#15 item 4): the event that says
+// the link is up again after a switch names the new profile without a
+// hint patched in from decisions, and it follows the state events queued
+// in the same tick.
+func TestLinkEventsFromTheView(t *testing.T) {
+	d := &Daemon{metrics: api.NewMetrics(), hub: api.NewHub(16, 4, time.Now), q: newQueue()}
+	done := make(chan struct{})
+	go func() { defer close(done); d.q.run() }()
+	evs, stop, err := d.hub.Subscribe(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	addr := netip.MustParseAddr("10.0.0.7")
+	views := []*switcher.View{
+		{Status: switcher.Status{State: switcher.StateConnected, Active: "home", PLMN: "26201", PDPUp: true, Addrs: []netip.Addr{addr}}},
+		{Status: switcher.Status{State: switcher.StateSwitching, Active: "t-mobile"}},
+		{Status: switcher.Status{State: switcher.StateVerifying, Active: "t-mobile"}},
+		{Status: switcher.Status{State: switcher.StateConnected, Active: "t-mobile", PLMN: "26202", PDPUp: true, Addrs: []netip.Addr{addr}}},
+	}
+	for _, v := range views {
+		d.onView(v)
+	}
+	d.q.close()
+	<-done
+	var ups []bool
+	for _, e := range drain(evs) {
+		var l api.Link
+		if e.Type != api.EventLink || json.Unmarshal(e.Data, &l) != nil {
+			t.Fatalf("event %+v", e)
+		}
+		ups = append(ups, l.Up)
+	}
+	if fmt.Sprint(ups) != "[true false true]" {
+		t.Fatalf("link events %v (one per change)", ups)
+	}
+	if lc := linkChanged(views[3], true, "verified"); lc.Profile != "t-mobile" || lc.PLMN != "26202" || lc.IP != "10.0.0.7" {
+		t.Fatalf("the fleet's link event %+v", lc)
+	}
+}
+
+// The pin event of an unpin goes out when a view shows the pin gone, not
+// when the unpin is requested (it is queued for the switcher's next step).
+func TestUnpinEventFromTheView(t *testing.T) {
+	d := &Daemon{metrics: api.NewMetrics(), hub: api.NewHub(16, 4, time.Now), q: newQueue()}
+	done := make(chan struct{})
+	go func() { defer close(done); d.q.run() }()
+	evs, stop, err := d.hub.Subscribe(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	pinned := switcher.Status{State: switcher.StateHeld, Active: "home", Pin: &switcher.Pin{Profile: "home"}}
+	d.onView(&switcher.View{Status: pinned})
+	d.onView(&switcher.View{Status: pinned})
+	d.onView(&switcher.View{Status: switcher.Status{State: switcher.StateConnected, Active: "home"}})
+	d.q.close()
+	<-done
+	var pins []string
+	for _, e := range drain(evs) {
+		if e.Type == api.EventPin {
+			pins = append(pins, string(e.Data))
+		}
+	}
+	if fmt.Sprint(pins) != "[null]" {
+		t.Fatalf("pin events %v, want one null when the view showed the pin gone", pins)
+	}
+}
+
+// drain takes what the hub delivered (Publish delivers synchronously, so
+// after the queue has run everything is there).
+func drain(evs <-chan api.Event) []api.Event {
+	var out []api.Event
+	for {
+		select {
+		case e := <-evs:
+			out = append(out, e)
+		default:
+			return out
 		}
 	}
 }
