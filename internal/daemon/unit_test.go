@@ -79,18 +79,10 @@ func TestWireTapTimesCommands(t *testing.T) {
 	tap.Write([]byte("AT+COPS?\r"))
 	tap.Write([]byte("AT\r")) // the previous one never answered
 	var out strings.Builder
-	mf, err := m.Registry().Gather()
-	if err != nil {
+	if err := m.Expose(&out); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range mf {
-		for _, mm := range f.GetMetric() {
-			for _, l := range mm.GetLabel() {
-				out.WriteString(f.GetName() + ":" + l.GetName() + "=" + l.GetValue() + "\n")
-			}
-		}
-	}
-	for _, want := range []string{"+CSQ", "+CIMI", "+COPS?", "=cme", "=timeout"} {
+	for _, want := range []string{`command="+CSQ"`, `command="+CIMI"`, `command="+COPS?"`, `kind="cme"`, `kind="timeout"`} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("metrics lack %q:\n%s", want, out.String())
 		}
