@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/apiclient"
 )
 
@@ -60,7 +60,7 @@ func (g *globals) resolve(e *env) (connection, error) {
 		if _, err := os.Stat(apiclient.DefaultSocket()); err != nil {
 			if _, err := os.Stat(openWrtSocket); err == nil {
 				c.opts.Socket = openWrtSocket
-			} else if alt := api.TryOutSocket(); trustedTryOut(alt, os.Getuid()) {
+			} else if alt := wire.TryOutSocket(); trustedTryOut(alt, os.Getuid()) {
 				c.opts.Socket = alt
 			}
 		}
@@ -179,20 +179,20 @@ func dial(e *env, g *globals, name string) (*apiclient.Client, connection, int) 
 func failure(e *env, g *globals, conn connection, name string, err error, hint func(*apiclient.APIError) string) int {
 	info, code, text := explainDaemonErr(e, conn, name, err, hint)
 	if g.json {
-		writeJSON(e.stdout, api.ErrorBody{Error: info})
+		writeJSON(e.stdout, wire.ErrorBody{Error: info})
 	}
 	fmt.Fprint(e.stderr, text)
 	return code
 }
 
-func explainDaemonErr(e *env, conn connection, name string, err error, hint func(*apiclient.APIError) string) (api.ErrorInfo, int, string) {
+func explainDaemonErr(e *env, conn connection, name string, err error, hint func(*apiclient.APIError) string) (wire.ErrorInfo, int, string) {
 	var b strings.Builder
 	prefix := "imsictl " + name + ": "
 	var ue *apiclient.UnreachableError
 	var ae *apiclient.APIError
 	switch {
 	case errors.As(err, &ue):
-		info := api.ErrorInfo{Code: "unreachable", Message: ue.Error()}
+		info := wire.ErrorInfo{Code: "unreachable", Message: ue.Error()}
 		target, cause := safe(ue.Target), safe(fmt.Sprint(ue.Err))
 		tcp := conn.opts.URL != ""
 		switch {
@@ -235,7 +235,7 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 				fmt.Fprintf(&b, "%simsid at %s did not accept the token from %s\n", prefix, conn.opts.URL, conn.tokenFrom)
 				b.WriteString("  use the token in the daemon's api.token_file\n")
 			}
-		case info.Code == api.CodeUnknownProfile:
+		case info.Code == wire.CodeUnknownProfile:
 			msg := info.Message
 			if i := strings.Index(msg, " (known profiles:"); i >= 0 {
 				msg = msg[:i]
@@ -254,7 +254,7 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 					fmt.Fprintf(&b, "  %s\n", h)
 				}
 			}
-		case info.Code == api.CodeTooManyStreams:
+		case info.Code == wire.CodeTooManyStreams:
 			fmt.Fprintf(&b, "%simsid has no event stream free: %s\n", prefix, info.Message)
 			b.WriteString("  other clients hold every stream slot; close one, or try again shortly\n")
 		case ae.Status == http.StatusServiceUnavailable:
@@ -266,7 +266,7 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 		return info, exitFail, b.String()
 	default:
 		fmt.Fprintf(&b, "%s%s\n", prefix, safe(err.Error()))
-		return api.ErrorInfo{Code: "failed", Message: err.Error()}, exitFail, b.String()
+		return wire.ErrorInfo{Code: "failed", Message: err.Error()}, exitFail, b.String()
 	}
 }
 

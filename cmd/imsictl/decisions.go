@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/apiclient"
 )
 
@@ -65,10 +65,10 @@ func runDecisions(ctx context.Context, e *env, g *globals, args []string) int {
 
 // newestDecisions pages through the log (oldest first) from since and keeps
 // the newest limit entries.
-func newestDecisions(ctx context.Context, cl *apiclient.Client, since string, limit int) (api.DecisionPage, error) {
-	q := apiclient.DecisionQuery{Since: since, Limit: api.MaxDecisionLimit}
-	var keep []api.Decision
-	out := api.DecisionPage{Decisions: []api.Decision{}}
+func newestDecisions(ctx context.Context, cl *apiclient.Client, since string, limit int) (wire.DecisionPage, error) {
+	q := apiclient.DecisionQuery{Since: since, Limit: wire.MaxDecisionLimit}
+	var keep []wire.Decision
+	out := wire.DecisionPage{Decisions: []wire.Decision{}}
 	for range maxPages {
 		p, err := cl.Decisions(ctx, q)
 		if err != nil {
@@ -90,7 +90,7 @@ func newestDecisions(ctx context.Context, cl *apiclient.Client, since string, li
 	return out, nil
 }
 
-func printDecisions(w io.Writer, ds []api.Decision) {
+func printDecisions(w io.Writer, ds []wire.Decision) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SEQ\tTIME\tKIND\tPROFILE\tTRIGGER\tWHY")
 	for _, d := range ds {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/apiclient"
 )
 
@@ -45,7 +45,7 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 		return code
 	}
 	defer cl.Close()
-	print := func(ev api.Event) {
+	print := func(ev wire.Event) {
 		if g.json {
 			b, _ := json.Marshal(ev)
 			fmt.Fprintf(e.stdout, "%s\n", b)
@@ -80,7 +80,7 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 		OnBadFrame: func(fe *apiclient.FrameError) {
 			fmt.Fprintf(e.stderr, "imsictl events: skipped a bad event: %s\n", safe(fe.Error()))
 		},
-	}, func(ev api.Event) error {
+	}, func(ev wire.Event) error {
 		if !expectedGap(ev) {
 			print(ev)
 		}
@@ -94,7 +94,7 @@ func runEvents(ctx context.Context, e *env, g *globals, args []string) int {
 
 // backlog reads the daemon's replay buffer: resuming from ID 1 asks for
 // everything it holds. The gap notice that comes with it is expected.
-func backlog(ctx context.Context, cl *apiclient.Client, last int) ([]api.Event, error) {
+func backlog(ctx context.Context, cl *apiclient.Client, last int) ([]wire.Event, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s, err := cl.Events(ctx, 1)
@@ -102,7 +102,7 @@ func backlog(ctx context.Context, cl *apiclient.Client, last int) ([]api.Event, 
 		return nil, err
 	}
 	type item struct {
-		ev  api.Event
+		ev  wire.Event
 		err error
 	}
 	ch := make(chan item)
@@ -130,7 +130,7 @@ func backlog(ctx context.Context, cl *apiclient.Client, last int) ([]api.Event, 
 		s.Close()
 		<-done
 	}()
-	var out []api.Event
+	var out []wire.Event
 	quiet := time.NewTimer(backlogQuiet)
 	defer quiet.Stop()
 	for {
@@ -157,34 +157,34 @@ func backlog(ctx context.Context, cl *apiclient.Client, last int) ([]api.Event, 
 
 // expectedGap: resuming from ID 1 means "all you hold", so the daemon's
 // notice that older events are gone says nothing new.
-func expectedGap(ev api.Event) bool {
-	if ev.Type != api.EventGap || ev.ID != 0 {
+func expectedGap(ev wire.Event) bool {
+	if ev.Type != wire.EventGap || ev.ID != 0 {
 		return false
 	}
-	var gp api.Gap
+	var gp wire.Gap
 	return json.Unmarshal(ev.Data, &gp) == nil && gp.After == 1
 }
 
 // eventLine is one event for people: time, type, and what it says.
-func eventLine(p palette, ev api.Event) string {
+func eventLine(p palette, ev wire.Event) string {
 	return fmt.Sprintf("%s  %-8s  %s", stamp(ev.Time), ev.Type, eventSummary(p, ev))
 }
 
-func eventSummary(p palette, ev api.Event) string {
+func eventSummary(p palette, ev wire.Event) string {
 	raw := strings.TrimSpace(string(ev.Data))
 	switch ev.Type {
-	case api.EventDecision:
-		var d api.Decision
+	case wire.EventDecision:
+		var d wire.Decision
 		if json.Unmarshal(ev.Data, &d) == nil {
 			return decisionSummary(d)
 		}
-	case api.EventState:
-		var sc api.StateChange
+	case wire.EventState:
+		var sc wire.StateChange
 		if json.Unmarshal(ev.Data, &sc) == nil {
 			return join(" ", fmt.Sprintf("%s → %s", orDash(sc.From), orDash(sc.To)), paren(sc.Event))
 		}
-	case api.EventLink:
-		var l api.Link
+	case wire.EventLink:
+		var l wire.Link
 		if json.Unmarshal(ev.Data, &l) == nil {
 			if l.Up {
 				return join(" ", p.green("up"), str(l.IP))
@@ -195,8 +195,8 @@ func eventSummary(p palette, ev api.Event) string {
 			}
 			return s
 		}
-	case api.EventThreat:
-		var t api.Threat
+	case wire.EventThreat:
+		var t wire.Threat
 		if json.Unmarshal(ev.Data, &t) == nil {
 			var parts []string
 			for _, sc := range t.Scores {
@@ -204,19 +204,19 @@ func eventSummary(p palette, ev api.Event) string {
 			}
 			return join(" ", "level "+p.level(t.Level), paren(strings.Join(parts, ", ")))
 		}
-	case api.EventPin:
+	case wire.EventPin:
 		if raw == "null" {
 			return "unpinned"
 		}
-		var pin api.Pin
+		var pin wire.Pin
 		if json.Unmarshal(ev.Data, &pin) == nil {
 			if pin.Until != nil {
 				return fmt.Sprintf("pinned %s until %s", pin.Profile, stamp(*pin.Until))
 			}
 			return "pinned " + pin.Profile + " until unpinned"
 		}
-	case api.EventGap:
-		var gp api.Gap
+	case wire.EventGap:
+		var gp wire.Gap
 		if json.Unmarshal(ev.Data, &gp) == nil {
 			return p.yellow("missed events: " + gp.Message)
 		}
@@ -232,7 +232,7 @@ func paren(s string) string {
 }
 
 // decisionSummary is "#7 switch home → roam (manual): why".
-func decisionSummary(d api.Decision) string {
+func decisionSummary(d wire.Decision) string {
 	s := fmt.Sprintf("#%d %s %s", d.Seq, d.Kind, change(d))
 	if d.Trigger != nil {
 		s += " (" + *d.Trigger + ")"
@@ -243,7 +243,7 @@ func decisionSummary(d api.Decision) string {
 	return s
 }
 
-func change(d api.Decision) string {
+func change(d wire.Decision) string {
 	from, to := str(d.From), str(d.To)
 	switch {
 	case from != "" && to != "" && from != to:
@@ -255,7 +255,7 @@ func change(d api.Decision) string {
 	}
 }
 
-func reasonsText(rs []api.Reason) string {
+func reasonsText(rs []wire.Reason) string {
 	parts := make([]string, 0, len(rs))
 	for _, r := range rs {
 		parts = append(parts, firstNonEmpty(r.Message, r.Code))

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/apiclient"
 )
 
@@ -48,7 +48,7 @@ const holderBudget = 800 * time.Millisecond
 func findHolder(ctx context.Context, e *env, device, socketFlag string) (holder, bool) {
 	ctx, cancel := context.WithTimeout(ctx, holderBudget)
 	defer cancel()
-	socks := []string{socketFlag, e.getenv("IMSICTL_SOCKET"), apiclient.DefaultSocket(), openWrtSocket, api.TryOutSocket()}
+	socks := []string{socketFlag, e.getenv("IMSICTL_SOCKET"), apiclient.DefaultSocket(), openWrtSocket, wire.TryOutSocket()}
 	seen := map[string]bool{}
 	for _, s := range socks {
 		if s == "" || seen[s] {
@@ -86,7 +86,7 @@ func daemonHolding(ctx context.Context, sock, device string) (holder, bool) {
 		return holder{}, false
 	}
 	defer resp.Body.Close()
-	var st api.Status
+	var st wire.Status
 	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&st) != nil || st.Modem.Device == nil {
 		return holder{}, false
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/apiclient"
 	"github.com/imsid/imsid/profiles"
 )
@@ -109,7 +109,7 @@ func runUnpin(ctx context.Context, e *env, g *globals, args []string) int {
 // waitUnpinned follows an unpin to its outcome. Releasing a pin is never
 // refused and records a decision only when the switcher is steady, so the
 // daemon's status, not the decision log, says when it took effect.
-func waitUnpinned(ctx context.Context, e *env, g *globals, cl *apiclient.Client, conn connection, ack api.Ack, timeout time.Duration) int {
+func waitUnpinned(ctx context.Context, e *env, g *globals, cl *apiclient.Client, conn connection, ack wire.Ack, timeout time.Duration) int {
 	if ack.Status == "done" {
 		return exitOK
 	}
@@ -176,25 +176,25 @@ func runThreat(ctx context.Context, e *env, g *globals, args []string) int {
 // refusalHint says what the operator can do about a refusal.
 func refusalHint(ae *apiclient.APIError) string {
 	switch ae.Info.Code {
-	case api.CodePinned:
+	case wire.CodePinned:
 		return "a pin holds the current profile: 'imsictl unpin' first, or 'imsictl pin PROFILE' to move the pin"
-	case api.CodeSwitchCap:
+	case wire.CodeSwitchCap:
 		return "the switch cap stops flapping between carriers; 'imsictl status' shows the budget"
-	case api.CodeQuarantined:
+	case wire.CodeQuarantined:
 		return "'imsictl profiles' shows why it is quarantined"
-	case api.CodeOverCap:
+	case wire.CodeOverCap:
 		return "the profile has used its data cap for this billing period"
-	case api.CodeSuspended:
+	case wire.CodeSuspended:
 		return "switching is suspended while jamming is suspected; 'imsictl status' shows the threat level"
-	case api.CodeAutonomous:
+	case wire.CodeAutonomous:
 		return "with sim.method autonomous the SIM's applet picks the IMSI itself; imsid only observes"
-	case api.CodeBusy:
+	case wire.CodeBusy:
 		return "another switch is in progress; 'imsictl events --follow' shows when it ends"
 	}
 	return ""
 }
 
-func printAck(e *env, g *globals, ack api.Ack) int {
+func printAck(e *env, g *globals, ack wire.Ack) int {
 	if g.json {
 		writeJSON(e.stdout, ack)
 		return exitOK
@@ -204,7 +204,7 @@ func printAck(e *env, g *globals, ack api.Ack) int {
 	return exitOK
 }
 
-func writeAck(w io.Writer, ack api.Ack, now time.Time) {
+func writeAck(w io.Writer, ack wire.Ack, now time.Time) {
 	prof := str(ack.Profile)
 	var what string
 	switch ack.Op {

@@ -8,7 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 )
 
 func runProfiles(ctx context.Context, e *env, g *globals, args []string) int {
@@ -29,7 +29,7 @@ func runProfiles(ctx context.Context, e *env, g *globals, args []string) int {
 		return failure(e, g, conn, "profiles", err, nil)
 	}
 	if g.json {
-		writeJSON(e.stdout, api.ProfileList{Profiles: ps})
+		writeJSON(e.stdout, wire.ProfileList{Profiles: ps})
 		return exitOK
 	}
 	sanitize(ps)
@@ -40,7 +40,7 @@ func runProfiles(ctx context.Context, e *env, g *globals, args []string) int {
 // printProfiles is one table: score, raw signal, tariff, data used of the
 // cap, spend this period, state (eligible, quarantined until) and, for a
 // profile not in use, the one reason that matters most.
-func printProfiles(w io.Writer, p palette, ps []api.ProfileView, now time.Time) {
+func printProfiles(w io.Writer, p palette, ps []wire.ProfileView, now time.Time) {
 	if len(ps) == 0 {
 		fmt.Fprintln(w, "no profiles configured")
 		return
@@ -79,7 +79,7 @@ func clampU(u uint64) int64 {
 }
 
 // signalCell is the raw signal: RSRP where measured, else RSSI.
-func signalCell(s api.ProfileSignal) string {
+func signalCell(s wire.ProfileSignal) string {
 	switch {
 	case s.RSRP != nil:
 		return fmt.Sprintf("%.0f dBm", *s.RSRP)
@@ -89,7 +89,7 @@ func signalCell(s api.ProfileSignal) string {
 	return "-"
 }
 
-func tariffCell(t api.Tariff) string {
+func tariffCell(t wire.Tariff) string {
 	var parts []string
 	if t.PerMonth != "" {
 		parts = append(parts, t.PerMonth+"/mo")
@@ -100,7 +100,7 @@ func tariffCell(t api.Tariff) string {
 	return strings.Join(parts, " + ")
 }
 
-func dataCell(c api.Cap) string {
+func dataCell(c wire.Cap) string {
 	if c.CapBytes == nil {
 		return bytesHuman(c.UsedBytes)
 	}
@@ -109,7 +109,7 @@ func dataCell(c api.Cap) string {
 
 // whyNot is the first reason of a profile not in use: why it is not
 // eligible, or what keeps it below the active one.
-func whyNot(v api.ProfileView) string {
+func whyNot(v wire.ProfileView) string {
 	if v.Active {
 		return ""
 	}
@@ -122,7 +122,7 @@ func whyNot(v api.ProfileView) string {
 	return ""
 }
 
-func profileState(p palette, v api.ProfileView, now time.Time) string {
+func profileState(p palette, v wire.ProfileView, now time.Time) string {
 	var parts []string
 	if v.Active {
 		parts = append(parts, p.green("active"))

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 )
 
 // safe makes an untrusted string (from the daemon, the fleet, the modem or
@@ -18,7 +18,7 @@ import (
 func safe(s string) string {
 	clean := true
 	for _, r := range s {
-		if r == utf8.RuneError || api.UnsafeRune(r) {
+		if r == utf8.RuneError || wire.UnsafeRune(r) {
 			clean = false
 			break
 		}
@@ -32,9 +32,9 @@ func safe(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x80 && api.UnsafeRune(r):
+		case r < 0x80 && wire.UnsafeRune(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
-		case api.UnsafeRune(r):
+		case wire.UnsafeRune(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+n])

@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 )
 
 func runStatus(ctx context.Context, e *env, g *globals, args []string) int {
@@ -65,7 +65,7 @@ func runStatus(ctx context.Context, e *env, g *globals, args []string) int {
 
 // showStatus prints one status: JSON (one line per document when
 // watching), or the summary, clearing a terminal's screen between rounds.
-func showStatus(e *env, g *globals, st api.Status, watching bool) {
+func showStatus(e *env, g *globals, st wire.Status, watching bool) {
 	if g.json {
 		if watching {
 			b, _ := json.Marshal(st)
@@ -92,7 +92,7 @@ func showStatus(e *env, g *globals, st api.Status, watching bool) {
 
 // printStatus is the at-a-glance summary. Relative times use the daemon's
 // clock (st.At): a laptop's skew must not make a cap look expired.
-func printStatus(w io.Writer, p palette, st api.Status, now time.Time) {
+func printStatus(w io.Writer, p palette, st wire.Status, now time.Time) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
 
@@ -273,7 +273,7 @@ func shortWindow(s string) string {
 
 // dataLink is the data link's owner, interface and the last hook or
 // bring-up, when the daemon reports them (link section of the config).
-func dataLink(l api.Link, now time.Time) string {
+func dataLink(l wire.Link, now time.Time) string {
 	if l.Owner == "" {
 		return ""
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 )
 
 func runThreats(ctx context.Context, e *env, g *globals, args []string) int {
@@ -43,7 +43,7 @@ func runThreats(ctx context.Context, e *env, g *globals, args []string) int {
 // printThreats lists each finding as a heading line (severity, rule,
 // scope, when) with its sentence and response beneath, then the
 // quarantines in force.
-func printThreats(w io.Writer, p palette, l api.ThreatList, now time.Time) {
+func printThreats(w io.Writer, p palette, l wire.ThreatList, now time.Time) {
 	fmt.Fprintf(w, "threat level %s\n", p.level(l.Level))
 	if len(l.Findings) == 0 {
 		fmt.Fprintln(w, "\nno findings")
@@ -80,7 +80,7 @@ func printThreats(w io.Writer, p palette, l api.ThreatList, now time.Time) {
 }
 
 // quarantineText is one quarantine: what, until when, why.
-func quarantineText(q api.QuarantineEntry, now time.Time) string {
+func quarantineText(q wire.QuarantineEntry, now time.Time) string {
 	s := fmt.Sprintf("%s %s until %s (%s)", q.Kind, q.Key, clock(q.Until, now), relative(q.Until, now))
 	if why := firstNonEmpty(q.Reason.Message, q.Reason.Code); why != "" {
 		s += ": " + why
@@ -92,7 +92,7 @@ func quarantineText(q api.QuarantineEntry, now time.Time) string {
 }
 
 // rungs lists the recovery rungs taken, e.g. "requery 2, cfun 1".
-func rungs(r api.Recovery) string {
+func rungs(r wire.Recovery) string {
 	var parts []string
 	for _, x := range []struct {
 		n string

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/apiclient"
 )
 
@@ -33,7 +33,7 @@ const pollEvery = 500 * time.Millisecond
 // waitOutcome follows a queued request through the decision log: the
 // first manual decision after ack.AfterSeq is its answer (a stay: refused;
 // a hold: the pin holds; a switch: then verified, rollback or fail).
-func waitOutcome(ctx context.Context, e *env, g *globals, cl *apiclient.Client, conn connection, ack api.Ack, timeout time.Duration) int {
+func waitOutcome(ctx context.Context, e *env, g *globals, cl *apiclient.Client, conn connection, ack wire.Ack, timeout time.Duration) int {
 	if ack.Status == "done" {
 		return exitOK
 	}
@@ -48,7 +48,7 @@ func waitOutcome(ctx context.Context, e *env, g *globals, cl *apiclient.Client, 
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
-		page, err := cl.Decisions(ctx, apiclient.DecisionQuery{Cursor: cursor, Limit: api.MaxDecisionLimit})
+		page, err := cl.Decisions(ctx, apiclient.DecisionQuery{Cursor: cursor, Limit: wire.MaxDecisionLimit})
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return failure(e, g, conn, ack.Op, err, nil)
 		}
@@ -70,7 +70,7 @@ func waitOutcome(ctx context.Context, e *env, g *globals, cl *apiclient.Client, 
 }
 
 // judge reads one decision for the request's outcome.
-func judge(w io.Writer, d api.Decision, switchSeq *uint64) (int, bool) {
+func judge(w io.Writer, d wire.Decision, switchSeq *uint64) (int, bool) {
 	why := safe(reasonsText(d.Reasons))
 	if *switchSeq == 0 {
 		if str(d.Trigger) != "manual" {

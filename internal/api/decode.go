@@ -125,21 +125,6 @@ func checkText(field, s string, maxLen int) error {
 	return nil
 }
 
-// UnsafeRune reports whether r must not reach a terminal or a log as is: C0
-// and C1 controls (escape sequences start with one), bidirectional controls
-// such as U+202E RIGHT-TO-LEFT OVERRIDE, line and paragraph separators, and
-// the other invisible format characters but the zero-width (non-)joiners
-// that emoji and some scripts need.
-func UnsafeRune(r rune) bool {
-	switch {
-	case unicode.IsControl(r), unicode.Is(unicode.Bidi_Control, r):
-		return true
-	case r == '\u200c' || r == '\u200d':
-		return false
-	}
-	return unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp)
-}
-
 // profileField reads a required profile name.
 func profileField(fields map[string]json.RawMessage) (string, error) {
 	p, ok, err := stringField(fields, "profile")

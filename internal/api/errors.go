@@ -10,51 +10,13 @@ import (
 	"time"
 )
 
-// ErrorBody is every 4xx/5xx response: {"error": {...}}.
-type ErrorBody struct {
-	Error ErrorInfo `json:"error"`
-}
-
-// ErrorInfo says what went wrong, why, and when it will be allowed.
-type ErrorInfo struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	// Field names the request field or query parameter at fault.
-	Field string `json:"field,omitempty"`
-	// RetryAt is when the request will be allowed; RetryAfter is the same in
-	// whole seconds from the response (also sent as the Retry-After header).
-	RetryAt    *time.Time `json:"retry_at,omitempty"`
-	RetryAfter *int64     `json:"retry_after_s,omitempty"`
-	// Profiles lists the valid profile names (unknown_profile).
-	Profiles []string `json:"profiles,omitempty"`
-}
-
-// Error codes the API itself produces (besides the Backend's refusals).
-const (
-	CodeBadRequest       = "bad_request"
-	CodeMalformedJSON    = "malformed_json"
-	CodeUnknownField     = "unknown_field"
-	CodeInvalidField     = "invalid_field"
-	CodeBodyTooLarge     = "body_too_large"
-	CodeUnsupportedMedia = "unsupported_media_type"
-	CodeUnauthorized     = "unauthorized"
-	CodeWrongHost        = "wrong_host"
-	CodeNotFound         = "not_found"
-	CodeMethodNotAllowed = "method_not_allowed"
-	CodeNotReady         = "not_ready"
-	CodeUnavailable      = "unavailable"
-	CodeTimeout          = "backend_timeout"
-	CodeTooManyStreams   = "too_many_streams"
-	CodeInternal         = "internal"
-)
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Our own DTOs always marshal; if one ever does not, say so
 		// instead of sending half a body.
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(ErrorBody{ErrorInfo{Code: CodeInternal, Message: "encoding the response failed"}})
+		b, _ = json.Marshal(ErrorBody{Error: ErrorInfo{Code: CodeInternal, Message: "encoding the response failed"}})
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -65,7 +27,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, status int, info ErrorInfo) {
-	writeJSON(w, status, ErrorBody{info})
+	writeJSON(w, status, ErrorBody{Error: info})
 }
 
 // retryInfo fills RetryAt/RetryAfter and the Retry-After header.

@@ -9,12 +9,6 @@ import (
 	"time"
 )
 
-// Decision paging bounds.
-const (
-	DefaultDecisionLimit = 50
-	MaxDecisionLimit     = 500
-)
-
 const routeEvents = "GET /v1/events"
 
 func (s *Server) routes() *http.ServeMux {
@@ -76,13 +70,8 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, "status", err)
 		return
 	}
-	st.normalize()
+	normalizeStatus(&st)
 	writeJSON(w, http.StatusOK, st)
-}
-
-// ProfileList is GET /v1/profiles.
-type ProfileList struct {
-	Profiles []ProfileView `json:"profiles"`
 }
 
 func (s *Server) handleProfiles(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +82,7 @@ func (s *Server) handleProfiles(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, "profiles", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ProfileList{normalizeProfiles(ps)})
+	writeJSON(w, http.StatusOK, ProfileList{Profiles: normalizeProfiles(ps)})
 }
 
 // parseDecisionQuery reads ?since=&cursor=&limit=. since is RFC 3339 or a
@@ -314,17 +303,12 @@ func (s *Server) writeAck(w http.ResponseWriter, ack Ack, op string, profile, re
 	writeJSON(w, status, ack)
 }
 
-// Health is the body of /healthz and a passing /readyz.
-type Health struct {
-	Status string `json:"status"`
-}
-
 func (s *Server) handleHealthz(w http.ResponseWriter, _ *http.Request) {
 	select {
 	case <-s.stopping:
 		writeError(w, http.StatusServiceUnavailable, ErrorInfo{Code: CodeUnavailable, Message: "shutting down"})
 	default:
-		writeJSON(w, http.StatusOK, Health{"ok"})
+		writeJSON(w, http.StatusOK, Health{Status: "ok"})
 	}
 }
 
@@ -339,5 +323,5 @@ func (s *Server) handleReadyz(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, ErrorInfo{Code: CodeNotReady, Message: err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, Health{"ready"})
+	writeJSON(w, http.StatusOK, Health{Status: "ready"})
 }

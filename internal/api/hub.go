@@ -8,42 +8,6 @@ import (
 	"time"
 )
 
-// Event types. The daemon may publish others; clients must ignore types
-// they do not know.
-const (
-	EventDecision  = "decision"   // data: Decision
-	EventState     = "state"      // data: StateChange
-	EventLink      = "link"       // data: Link
-	EventThreat    = "threat"     // data: Threat
-	EventPin       = "pin"        // data: Pin, or null when unpinned
-	EventThreatAck = "threat_ack" // data: ThreatAck
-	// EventGap says events were missed (the resume point is older than the
-	// replay buffer, or from another daemon run); data: Gap. It has no ID.
-	EventGap = "gap"
-)
-
-// Event is one item of GET /v1/events.
-type Event struct {
-	ID   uint64          `json:"id"`
-	Time time.Time       `json:"time"`
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data"`
-}
-
-// StateChange is the data of a "state" event.
-type StateChange struct {
-	From  string `json:"from"`
-	To    string `json:"to"`
-	Event string `json:"event"`
-}
-
-// Gap is the data of a "gap" event.
-type Gap struct {
-	After   uint64 `json:"after"`  // the resume point asked for
-	Oldest  uint64 `json:"oldest"` // the oldest event still held (0: none)
-	Message string `json:"message"`
-}
-
 // Hub fans events out to subscribers and keeps the newest ones for resuming.
 // Publish never blocks: a subscriber whose buffer is full is dropped (its
 // channel closed) and resumes from the replay buffer when it reconnects.

@@ -11,14 +11,6 @@ import (
 	"time"
 )
 
-// TryOutSocket is where `imsid --simulate` listens when it runs as a try-out
-// (no --config, no --state-dir), and where imsictl looks when the system
-// socket is absent: a newcomer's two terminals find each other without
-// flags. One per user, in the temporary directory.
-func TryOutSocket() string {
-	return filepath.Join(os.TempDir(), fmt.Sprintf("imsid-sim-%d.sock", os.Getuid()))
-}
-
 // ErrSocketInUse: another live process answers on the socket path.
 var ErrSocketInUse = errors.New("api: another daemon is listening on the socket")
 

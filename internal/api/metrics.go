@@ -1,105 +1,159 @@
 package api
 
 import (
+	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Metrics holds the daemon's Prometheus collectors on a private registry (a
-// library must not register on the global one). The daemon calls its
-// setters; the Server exposes it on GET /metrics. Safe for concurrent use.
+// Metrics holds the daemon's metrics and writes them in the Prometheus
+// text format (expo.go; no client library). The daemon calls its setters
+// and adds the series it computes at scrape time with Collect; the Server
+// exposes it on GET /metrics. Safe for concurrent use. Labels are bounded:
+// no identifier (IMSI, ICCID, cell) is ever a label value.
 type Metrics struct {
-	reg *prometheus.Registry
+	rssi, rsrp, rsrq, sinr *family
+	state                  *family
+	switches               *family
+	threat                 *family
+	probe                  *family
+	atLatency              *family
+	atErrors               *family
+	outbox                 *family
+	outboxDropped          *family
+	writeDrops             *family
+	apiRequests            *family
+	apiLatency             *family
+	sseClients             *family
+	authFailures           *family
 
-	rssi, rsrp, rsrq, sinr prometheus.Gauge
-	state                  *prometheus.GaugeVec
-	switches               *prometheus.CounterVec
-	threat                 *prometheus.GaugeVec
-	probe                  *prometheus.HistogramVec
-	atLatency              *prometheus.HistogramVec
-	atErrors               *prometheus.CounterVec
-	outbox                 prometheus.Gauge
-	outboxDropped          prometheus.Counter
-	writeDrops             *prometheus.CounterVec
-	apiRequests            *prometheus.CounterVec
-	apiLatency             *prometheus.HistogramVec
-	sseClients             prometheus.Gauge
-	authFailures           *prometheus.CounterVec
-
-	mu     sync.Mutex
-	states map[string]struct{}
+	mu         sync.Mutex
+	states     map[string]struct{}
+	fams       []*family
+	collectors []collector
 }
 
-// NewMetrics creates the collectors. states are the lifecycle states shown
+type collector struct {
+	f  *family
+	fn func() []Sample
+}
+
+// Sample is one series of a family computed at scrape time: its label
+// values, in the order of the family's label names, and its value. A NaN
+// value is left out (an unknown value is an absent series).
+type Sample struct {
+	Labels []string
+	Value  float64
+}
+
+// NewMetrics creates the metrics. states are the lifecycle states shown
 // as 0 before the daemon first enters them, so a dashboard sees every series
 // from the start.
 func NewMetrics(states ...string) *Metrics {
-	const ns = "imsid"
-	m := &Metrics{reg: prometheus.NewRegistry(), states: map[string]struct{}{}}
-	g := func(name, help string) prometheus.Gauge {
-		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: ns, Name: name, Help: help})
+	m := &Metrics{states: map[string]struct{}{}}
+	fam := func(name, help string, kind metricKind, buckets []float64, labels ...string) *family {
+		f := newFamily("imsid_"+name, help, kind, buckets, labels...)
+		m.fams = append(m.fams, f)
+		return f
 	}
-	m.rssi = g("signal_rssi_dbm", "Received signal strength (dBm); NaN when the modem does not report it.")
-	m.rsrp = g("signal_rsrp_dbm", "LTE/NR reference signal received power (dBm); NaN when unknown.")
-	m.rsrq = g("signal_rsrq_db", "LTE/NR reference signal received quality (dB); NaN when unknown.")
-	m.sinr = g("signal_sinr_db", "Signal to interference plus noise ratio (dB); NaN when unknown.")
-	m.state = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "state",
-		Help: "Lifecycle state, one-hot: 1 for the current state, 0 for the others."}, []string{"state"})
-	m.switches = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "switches_total",
-		Help: "Profile switches started, by trigger class and primary reason code."}, []string{"trigger", "reason"})
-	m.threat = prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "threat_score",
-		Help: "Windowed threat score per scope (device, profile:NAME, plmn:MCCMNC, cell:...)."}, []string{"scope"})
-	m.probe = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "probe_duration_seconds",
-		Help:    "Data-path probe latency, by result (ok, fail).",
-		Buckets: []float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10}}, []string{"result"})
-	m.atLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "at_command_duration_seconds",
-		Help:    "AT command round-trip time, by command (name only, never arguments).",
-		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 180}}, []string{"command"})
-	m.atErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "at_command_errors_total",
-		Help: "AT commands that failed, by command and kind (error, cme, cms, timeout, ...)."}, []string{"command", "kind"})
+	g := func(name, help string, labels ...string) *family { return fam(name, help, kindGauge, nil, labels...) }
+	c := func(name, help string, labels ...string) *family { return fam(name, help, kindCounter, nil, labels...) }
+	m.rssi = g("signal_rssi_dbm", "Received signal strength (dBm); absent when the modem does not report it.")
+	m.rsrp = g("signal_rsrp_dbm", "LTE/NR reference signal received power (dBm); absent when unknown.")
+	m.rsrq = g("signal_rsrq_db", "LTE/NR reference signal received quality (dB); absent when unknown.")
+	m.sinr = g("signal_sinr_db", "Signal to interference plus noise ratio (dB); absent when unknown.")
+	m.state = g("state", "Lifecycle state, one-hot: 1 for the current state, 0 for the others.", "state")
+	m.switches = c("switches_total", "Profile switches started, by trigger class and primary reason code.", "reason", "trigger")
+	m.threat = g("threat_score", "Highest windowed threat score per scope kind (device, profile, plmn, cell).", "scope")
+	m.probe = fam("probe_duration_seconds", "Data-path probe latency, by result (ok, fail).", kindHistogram,
+		[]float64{.025, .05, .1, .25, .5, 1, 2.5, 5, 10}, "result")
+	m.atLatency = fam("at_command_duration_seconds", "AT command round-trip time, by command (name only, never arguments).", kindHistogram,
+		[]float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 180}, "command")
+	m.atErrors = c("at_command_errors_total", "AT commands that failed, by command and kind (error, cme, cms, timeout, ...).", "command", "kind")
 	m.outbox = g("outbox_depth", "Events waiting in the upstream outbox.")
-	m.outboxDropped = prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "outbox_dropped_total",
-		Help: "Events dropped from the full upstream outbox (oldest first)."})
-	m.writeDrops = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "state_write_drops_total",
-		Help: "Records the daemon could not write to its state file (a full or failing disk), by record: decision, upstream_event."}, []string{"record"})
+	m.outboxDropped = c("outbox_dropped_total", "Events dropped from the full upstream outbox (oldest first).")
+	m.writeDrops = c("state_write_drops_total", "Records the daemon could not write to its state file (a full or failing disk), by record: decision, upstream_event.", "record")
 	for _, r := range []string{DropDecision, DropUpstreamEvent} {
-		m.writeDrops.WithLabelValues(r)
+		m.writeDrops.add(0, r)
 	}
-	m.apiRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "api_requests_total",
-		Help: "HTTP API requests, by route pattern and status code."}, []string{"route", "code"})
-	m.apiLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: ns, Name: "api_request_duration_seconds",
-		Help:    "HTTP API request latency (SSE excluded), by route pattern.",
-		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}}, []string{"route"})
+	m.apiRequests = c("api_requests_total", "HTTP API requests, by route pattern and status code.", "code", "route")
+	m.apiLatency = fam("api_request_duration_seconds", "HTTP API request latency (SSE excluded), by route pattern.", kindHistogram,
+		[]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}, "route")
 	m.sseClients = g("api_sse_clients", "Connected GET /v1/events streams.")
-	m.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "api_auth_failures_total",
-		Help: "TCP requests refused for a missing or wrong bearer token."}, []string{"reason"})
-
-	m.reg.MustRegister(m.rssi, m.rsrp, m.rsrq, m.sinr, m.state, m.switches, m.threat, m.probe,
-		m.atLatency, m.atErrors, m.outbox, m.outboxDropped, m.apiRequests, m.apiLatency, m.sseClients,
-		m.authFailures, m.writeDrops,
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.SetSignal(nil, nil, nil, nil)
+	m.authFailures = c("api_auth_failures_total", "TCP requests refused for a missing or wrong bearer token.", "reason")
+	m.outbox.set(0)
+	m.outboxDropped.add(0)
+	m.sseClients.set(0)
 	for _, s := range states {
 		m.states[s] = struct{}{}
-		m.state.WithLabelValues(s).Set(0)
+		m.state.set(0, s)
 	}
+	m.collectRuntime()
 	return m
 }
 
-// Registry is the private registry, for tests and for adding collectors.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+// Collect adds a family whose series fn computes at every scrape: a gauge,
+// or a counter when counter is set. name is the full metric name; labels
+// are its label names, sorted. It panics on a name already in use.
+func (m *Metrics) Collect(name, help string, counter bool, labels []string, fn func() []Sample) {
+	kind := kindGauge
+	if counter {
+		kind = kindCounter
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, f := range m.fams {
+		if f.name == name {
+			panic("api: metric " + name + " registered twice")
+		}
+	}
+	f := newFamily(name, help, kind, nil, labels...)
+	m.fams = append(m.fams, f)
+	m.collectors = append(m.collectors, collector{f, fn})
+}
+
+// Names lists every metric family name the metrics can export, sorted.
+func (m *Metrics) Names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, f := range m.fams {
+		out = append(out, f.name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Expose writes the exposition to w.
+func (m *Metrics) Expose(w io.Writer) error {
+	m.mu.Lock()
+	fams := slices.Clone(m.fams)
+	cols := slices.Clone(m.collectors)
+	m.mu.Unlock()
+	extra := make(map[*family][]sample, len(cols))
+	for _, c := range cols {
+		ss := []sample{}
+		for _, s := range c.fn() {
+			ss = append(ss, sample{s.Labels, s.Value})
+		}
+		extra[c.f] = ss
+	}
+	return writeFamilies(w, fams, extra)
+}
+
+// ContentType is the exposition's media type.
+const ContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 // Handler serves the exposition format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", ContentType)
+		_ = m.Expose(w)
+	})
 }
 
 func orNaN(v *float64) float64 {
@@ -109,12 +163,13 @@ func orNaN(v *float64) float64 {
 	return *v
 }
 
-// SetSignal records the latest measurement; nil means not reported.
+// SetSignal records the latest measurement; nil means not reported, and
+// its series is then absent.
 func (m *Metrics) SetSignal(rssi, rsrp, rsrq, sinr *float64) {
-	m.rssi.Set(orNaN(rssi))
-	m.rsrp.Set(orNaN(rsrp))
-	m.rsrq.Set(orNaN(rsrq))
-	m.sinr.Set(orNaN(sinr))
+	m.rssi.set(orNaN(rssi))
+	m.rsrp.set(orNaN(rsrp))
+	m.rsrq.set(orNaN(rsrq))
+	m.sinr.set(orNaN(sinr))
 }
 
 // SetState makes state the one current state.
@@ -127,23 +182,40 @@ func (m *Metrics) SetState(state string) {
 		if s == state {
 			v = 1
 		}
-		m.state.WithLabelValues(s).Set(v)
+		m.state.set(v, s)
 	}
 }
 
 // IncSwitch counts one switch started by trigger for reason (a reason code
 // from a small fixed vocabulary: it is a label).
 func (m *Metrics) IncSwitch(trigger, reason string) {
-	m.switches.WithLabelValues(trigger, reason).Inc()
+	m.switches.add(1, reason, trigger)
 }
 
-// SetThreatScores replaces every threat score, so scopes the engine no
+// SetThreatScores replaces every threat score. scores are keyed by scope
+// ("device", "profile:NAME", "plmn:26201", "cell:26201/5A29C0B"); the
+// series are per scope kind, the highest score of the kind, so the label
+// stays bounded however many cells the engine tracks. Kinds the engine no
 // longer tracks disappear instead of going stale.
 func (m *Metrics) SetThreatScores(scores map[string]float64) {
-	m.threat.Reset()
+	byKind := map[string]float64{}
 	for scope, v := range scores {
-		m.threat.WithLabelValues(scope).Set(v)
+		kind, _, _ := strings.Cut(scope, ":")
+		switch kind {
+		case "device", "profile", "plmn", "cell":
+		default:
+			kind = "other"
+		}
+		if old, ok := byKind[kind]; !ok || v > old {
+			byKind[kind] = v
+		}
 	}
+	m.threat.mu.Lock()
+	clear(m.threat.series)
+	for kind, v := range byKind {
+		m.threat.get([]string{kind}).v = v
+	}
+	m.threat.mu.Unlock()
 }
 
 // ObserveProbe records one data-path probe.
@@ -152,7 +224,7 @@ func (m *Metrics) ObserveProbe(d time.Duration, ok bool) {
 	if ok {
 		r = "ok"
 	}
-	m.probe.WithLabelValues(r).Observe(d.Seconds())
+	m.probe.observe(d.Seconds(), r)
 }
 
 // ObserveATCommand records one AT command. command may be the full line:
@@ -161,9 +233,9 @@ func (m *Metrics) ObserveProbe(d time.Duration, ok bool) {
 // "error", "cme", "timeout".
 func (m *Metrics) ObserveATCommand(command string, d time.Duration, errKind string) {
 	c := ATCommandLabel(command)
-	m.atLatency.WithLabelValues(c).Observe(d.Seconds())
+	m.atLatency.observe(d.Seconds(), c)
 	if errKind != "" {
-		m.atErrors.WithLabelValues(c, errKind).Inc()
+		m.atErrors.add(1, c, errKind)
 	}
 }
 
@@ -203,10 +275,10 @@ func ATCommandLabel(line string) string {
 }
 
 // SetOutboxDepth records the outbox length.
-func (m *Metrics) SetOutboxDepth(n int) { m.outbox.Set(float64(n)) }
+func (m *Metrics) SetOutboxDepth(n int) { m.outbox.set(float64(n)) }
 
 // AddOutboxDropped counts events dropped from the outbox.
-func (m *Metrics) AddOutboxDropped(n uint64) { m.outboxDropped.Add(float64(n)) }
+func (m *Metrics) AddOutboxDropped(n uint64) { m.outboxDropped.add(float64(n)) }
 
 // Records counted by AddWriteDrop.
 const (
@@ -216,4 +288,4 @@ const (
 
 // AddWriteDrop counts a record that could not be written (DropDecision,
 // DropUpstreamEvent).
-func (m *Metrics) AddWriteDrop(record string) { m.writeDrops.WithLabelValues(record).Inc() }
+func (m *Metrics) AddWriteDrop(record string) { m.writeDrops.add(1, record) }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestMetricsExposition(t *testing.T) {
 	m.IncSwitch("soft", "better_profile")
 	m.IncSwitch("manual", "manual")
 	m.SetThreatScores(map[string]float64{"device": 1, "plmn:26201": 3.5})
-	m.SetThreatScores(map[string]float64{"plmn:26201": 4})
+	m.SetThreatScores(map[string]float64{"plmn:26201": 4, "plmn:26202": 1, "cell:26201/5A29C0B": 2, "cell:26201/1F": 1})
 	m.ObserveProbe(120*time.Millisecond, true)
 	m.ObserveProbe(5*time.Second, false)
 	m.ObserveATCommand("AT+COPS=1,2,\"26201\"", 2*time.Second, "")
@@ -38,13 +39,13 @@ func TestMetricsExposition(t *testing.T) {
 		"imsid_signal_rssi_dbm -60",
 		"imsid_signal_rsrp_dbm -88",
 		"imsid_signal_rsrq_db -9",
-		"imsid_signal_sinr_db NaN",
 		`imsid_state{state="connected"} 0`,
 		`imsid_state{state="starting"} 0`,
 		`imsid_state{state="switching"} 1`,
 		`imsid_switches_total{reason="better_profile",trigger="soft"} 2`,
 		`imsid_switches_total{reason="manual",trigger="manual"} 1`,
-		`imsid_threat_score{scope="plmn:26201"} 4`,
+		`imsid_threat_score{scope="plmn"} 4`,
+		`imsid_threat_score{scope="cell"} 2`,
 		`imsid_probe_duration_seconds_count{result="ok"} 1`,
 		`imsid_probe_duration_seconds_bucket{result="fail",le="5"} 1`,
 		`imsid_at_command_duration_seconds_count{command="+COPS="} 1`,
@@ -61,7 +62,7 @@ func TestMetricsExposition(t *testing.T) {
 			t.Errorf("exposition lacks %q", want)
 		}
 	}
-	for _, bad := range []string{`scope="device"`, "A0000000871002", "26201\\\""} {
+	for _, bad := range []string{`scope="device"`, "A0000000871002", "26201\\\"", "imsid_signal_sinr_db", "NaN", "5A29C0B"} {
 		if strings.Contains(body, bad) {
 			t.Errorf("exposition contains %q", bad)
 		}
@@ -73,11 +74,15 @@ func TestMetricsPrivateRegistry(t *testing.T) {
 	a, b := NewMetrics(), NewMetrics()
 	a.SetOutboxDepth(1)
 	b.SetOutboxDepth(2)
-	if a.Registry() == b.Registry() {
-		t.Fatal("shared registry")
-	}
-	if _, err := a.Registry().Gather(); err != nil {
+	var ab, bb strings.Builder
+	if err := a.Expose(&ab); err != nil {
 		t.Fatal(err)
+	}
+	if err := b.Expose(&bb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ab.String(), "imsid_outbox_depth 1\n") || !strings.Contains(bb.String(), "imsid_outbox_depth 2\n") {
+		t.Fatalf("shared state:\n%s\n%s", ab.String(), bb.String())
 	}
 }
 
@@ -136,4 +141,47 @@ func TestHubClosed(t *testing.T) {
 		t.Fatal("unmarshalable data published")
 	}
 	cancel() // after Close: a no-op
+}
+
+// TestExpositionPromtool lints the exposition, with every kind of family
+// and label values that need escaping, with promtool (Debian package
+// prometheus; .ci/run installs it and sets IMSID_PROMTOOL_REQUIRED).
+func TestExpositionPromtool(t *testing.T) {
+	m := NewMetrics("starting", "connected")
+	m.SetState("connected")
+	m.SetSignal(Ptr(-60.0), nil, Ptr(-9.5), nil)
+	m.IncSwitch("soft", "better_profile")
+	m.SetThreatScores(map[string]float64{"device": 1, "cell:26201/1F": 2.5})
+	m.ObserveProbe(120*time.Millisecond, true)
+	m.ObserveATCommand("AT+CSQ", 40*time.Millisecond, "timeout")
+	m.AddWriteDrop(DropDecision)
+	m.Collect("imsid_test_escaped", "A label value with \\ and \" and a\nnewline.", false, []string{"profile"},
+		func() []Sample {
+			return []Sample{{Labels: []string{"we\"ird\\name\nx"}, Value: 1}, {Labels: []string{"nan"}, Value: math.NaN()}}
+		})
+	var b strings.Builder
+	if err := m.Expose(&b); err != nil {
+		t.Fatal(err)
+	}
+	body := b.String()
+	for _, want := range []string{
+		`imsid_test_escaped{profile="we\"ird\\name\nx"} 1`,
+		"# HELP imsid_test_escaped A label value with \\\\ and \" and a\\nnewline.\n",
+		`imsid_probe_duration_seconds_bucket{result="ok",le="0.1"} 0`,
+		`imsid_probe_duration_seconds_bucket{result="ok",le="0.25"} 1`,
+		`imsid_probe_duration_seconds_bucket{result="ok",le="+Inf"} 1`,
+		`imsid_probe_duration_seconds_sum{result="ok"} 0.12`,
+		`imsid_threat_score{scope="cell"} 2.5`,
+		`imsid_threat_score{scope="device"} 1`,
+		"imsid_signal_rsrq_db -9.5\n",
+		"go_goroutines ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "NaN") || strings.Contains(body, `profile="nan"`) {
+		t.Error("a NaN value was written; unknown values must be absent")
+	}
+	promtoolCheck(t, []byte(body))
 }

@@ -33,7 +33,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		if h := hostOnly(r.Host); len(hosts) > 0 && !hosts[h] && net.ParseIP(h) == nil {
-			s.metrics.authFailures.WithLabelValues("host").Inc()
+			s.metrics.authFailures.add(1, "host")
 			s.authLog.warn(s.log, "api: refused request for another host", "remote", r.RemoteAddr, "method", r.Method,
 				"path", r.URL.Path, "host", strconv.Quote(r.Host))
 			writeError(w, http.StatusMisdirectedRequest, ErrorInfo{Code: CodeWrongHost,
@@ -70,7 +70,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		s.metrics.authFailures.WithLabelValues(why).Inc()
+		s.metrics.authFailures.add(1, why)
 		s.authLog.warn(s.log, "api: refused unauthenticated request", "remote", r.RemoteAddr, "method", r.Method,
 			"path", r.URL.Path, "token", why)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="imsid"`)
@@ -119,9 +119,9 @@ func (s *Server) instrument(next http.Handler, listener string) http.Handler {
 		if sw.status == 0 {
 			sw.status = http.StatusOK
 		}
-		s.metrics.apiRequests.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		s.metrics.apiRequests.add(1, strconv.Itoa(sw.status), route)
 		if route != routeEvents {
-			s.metrics.apiLatency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+			s.metrics.apiLatency.observe(time.Since(start).Seconds(), route)
 		}
 		s.log.Debug("api: request", "listener", listener, "method", r.Method, "path", r.URL.Path,
 			"status", sw.status, "dur", time.Since(start))

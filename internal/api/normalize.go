@@ -16,7 +16,7 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func (st *Status) normalize() {
+func normalizeStatus(st *Status) {
 	st.Usage = nonNil(st.Usage)
 	st.Threat.Scores = nonNil(st.Threat.Scores)
 	st.Quarantines = nonNil(st.Quarantines)

@@ -55,8 +55,8 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	// lives on, bounded per write instead.
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	s.metrics.sseClients.Inc()
-	defer s.metrics.sseClients.Dec()
+	s.metrics.sseClients.add(1)
+	defer s.metrics.sseClients.add(-1)
 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")

@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/modemreport"
 	"github.com/imsid/imsid/profiles"
 )
@@ -143,29 +143,29 @@ func (c *Client) Close() error {
 }
 
 // Status is GET /v1/status.
-func (c *Client) Status(ctx context.Context) (api.Status, error) {
-	var st api.Status
+func (c *Client) Status(ctx context.Context) (wire.Status, error) {
+	var st wire.Status
 	err := c.do(ctx, "status", http.MethodGet, "/v1/status", nil, nil, &st)
 	return st, err
 }
 
 // Profiles is GET /v1/profiles.
-func (c *Client) Profiles(ctx context.Context) ([]api.ProfileView, error) {
-	var pl api.ProfileList
+func (c *Client) Profiles(ctx context.Context) ([]wire.ProfileView, error) {
+	var pl wire.ProfileList
 	err := c.do(ctx, "profiles", http.MethodGet, "/v1/profiles", nil, nil, &pl)
 	return pl.Profiles, err
 }
 
 // Threats is GET /v1/threats: the findings and the quarantines in force.
-func (c *Client) Threats(ctx context.Context) (api.ThreatList, error) {
-	var l api.ThreatList
+func (c *Client) Threats(ctx context.Context) (wire.ThreatList, error) {
+	var l wire.ThreatList
 	err := c.do(ctx, "threats", http.MethodGet, "/v1/threats", nil, nil, &l)
 	return l, err
 }
 
 // AT is POST /v1/at: one AT command through the daemon's command queue.
-func (c *Client) AT(ctx context.Context, command string) (api.ATReply, error) {
-	var r api.ATReply
+func (c *Client) AT(ctx context.Context, command string) (wire.ATReply, error) {
+	var r wire.ATReply
 	err := c.do(ctx, "at", http.MethodPost, "/v1/at", nil, map[string]string{"command": command}, &r)
 	return r, err
 }
@@ -187,12 +187,12 @@ type DecisionQuery struct {
 	Since string
 	// Cursor is a previous page's NextCursor.
 	Cursor string
-	// Limit is 1 to api.MaxDecisionLimit.
+	// Limit is 1 to wire.MaxDecisionLimit.
 	Limit int
 }
 
 // Decisions is GET /v1/decisions.
-func (c *Client) Decisions(ctx context.Context, q DecisionQuery) (api.DecisionPage, error) {
+func (c *Client) Decisions(ctx context.Context, q DecisionQuery) (wire.DecisionPage, error) {
 	v := url.Values{}
 	if q.Since != "" {
 		v.Set("since", q.Since)
@@ -203,51 +203,51 @@ func (c *Client) Decisions(ctx context.Context, q DecisionQuery) (api.DecisionPa
 	if q.Limit > 0 {
 		v.Set("limit", strconv.Itoa(q.Limit))
 	}
-	var p api.DecisionPage
+	var p wire.DecisionPage
 	err := c.do(ctx, "decisions", http.MethodGet, "/v1/decisions", v, nil, &p)
 	return p, err
 }
 
 // Switch is POST /v1/switch; reason may be empty.
-func (c *Client) Switch(ctx context.Context, profile, reason string) (api.Ack, error) {
+func (c *Client) Switch(ctx context.Context, profile, reason string) (wire.Ack, error) {
 	body := map[string]string{"profile": profile}
 	if reason != "" {
 		body["reason"] = reason
 	}
-	var ack api.Ack
+	var ack wire.Ack
 	err := c.do(ctx, "switch", http.MethodPost, "/v1/switch", nil, body, &ack)
 	return ack, err
 }
 
 // Pin is POST /v1/pin; d 0 pins until Unpin.
-func (c *Client) Pin(ctx context.Context, profile string, d time.Duration) (api.Ack, error) {
+func (c *Client) Pin(ctx context.Context, profile string, d time.Duration) (wire.Ack, error) {
 	body := map[string]string{"profile": profile}
 	if d > 0 {
 		body["for"] = d.String()
 	}
-	var ack api.Ack
+	var ack wire.Ack
 	err := c.do(ctx, "pin", http.MethodPost, "/v1/pin", nil, body, &ack)
 	return ack, err
 }
 
 // Unpin is POST /v1/unpin.
-func (c *Client) Unpin(ctx context.Context) (api.Ack, error) {
-	var ack api.Ack
+func (c *Client) Unpin(ctx context.Context) (wire.Ack, error) {
+	var ack wire.Ack
 	err := c.do(ctx, "unpin", http.MethodPost, "/v1/unpin", nil, struct{}{}, &ack)
 	return ack, err
 }
 
 // AckThreat is POST /v1/threat/ack: a person acknowledges a latched
 // tamper alarm (a modem or SIM changed on purpose); reason is required.
-func (c *Client) AckThreat(ctx context.Context, reason string) (api.Ack, error) {
-	var ack api.Ack
+func (c *Client) AckThreat(ctx context.Context, reason string) (wire.Ack, error) {
+	var ack wire.Ack
 	err := c.do(ctx, "threat ack", http.MethodPost, "/v1/threat/ack", nil, map[string]string{"reason": reason}, &ack)
 	return ack, err
 }
 
 // Ready is GET /readyz: nil when the daemon is ready.
 func (c *Client) Ready(ctx context.Context) error {
-	var h api.Health
+	var h wire.Health
 	return c.do(ctx, "readyz", http.MethodGet, "/readyz", nil, nil, &h)
 }
 
@@ -309,7 +309,7 @@ func (c *Client) do(ctx context.Context, op, method, path string, q url.Values, 
 // HTML page) still gives the status.
 func responseError(op string, status int, data []byte) *APIError {
 	e := &APIError{Op: op, Status: status}
-	var eb api.ErrorBody
+	var eb wire.ErrorBody
 	if json.Unmarshal(data, &eb) == nil && (eb.Error.Code != "" || eb.Error.Message != "") {
 		e.Info = eb.Error
 		return e

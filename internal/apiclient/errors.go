@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 )
 
 // Sentinels a caller tests with errors.Is.
@@ -43,11 +43,11 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 func (e *UnreachableError) Is(target error) bool { return target == ErrUnreachable }
 
 // APIError is an error response from the daemon: the HTTP status and the
-// body's api.ErrorInfo.
+// body's wire.ErrorInfo.
 type APIError struct {
 	Op     string // "status", "switch", ...
 	Status int
-	Info   api.ErrorInfo
+	Info   wire.ErrorInfo
 }
 
 func (e *APIError) Error() string {

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/internal/api/wire"
 )
 
 // maxSSELine bounds one line of the event stream; the daemon's events are a
@@ -131,18 +131,18 @@ func (e *FrameError) Error() string {
 
 func (e *FrameError) Unwrap() error { return e.Err }
 
-// decodeFrame turns a frame into the api.Event it carries. The frame's own
+// decodeFrame turns a frame into the wire.Event it carries. The frame's own
 // id and event fields win over a missing ID or type in the data, so an
 // event is always resumable by what the stream said.
-func decodeFrame(f frame) (api.Event, error) {
-	var ev api.Event
+func decodeFrame(f frame) (wire.Event, error) {
+	var ev wire.Event
 	if err := json.Unmarshal(f.Data, &ev); err != nil {
-		return api.Event{}, &FrameError{Line: f.Line, ID: f.ID, Err: err}
+		return wire.Event{}, &FrameError{Line: f.Line, ID: f.ID, Err: err}
 	}
 	if ev.ID == 0 && f.ID != "" {
 		n, err := strconv.ParseUint(f.ID, 10, 64)
 		if err != nil {
-			return api.Event{}, &FrameError{Line: f.Line, ID: f.ID, Err: fmt.Errorf("id is not a number")}
+			return wire.Event{}, &FrameError{Line: f.Line, ID: f.ID, Err: fmt.Errorf("id is not a number")}
 		}
 		ev.ID = n
 	}
@@ -196,14 +196,14 @@ func (c *Client) Events(ctx context.Context, after uint64) (*Stream, error) {
 
 // Next returns the next event. io.EOF: the daemon ended the stream. A
 // *FrameError names a bad frame; Next may be called again after it.
-func (s *Stream) Next() (api.Event, error) {
+func (s *Stream) Next() (wire.Event, error) {
 	f, err := s.r.next()
 	if err != nil {
-		return api.Event{}, err
+		return wire.Event{}, err
 	}
 	ev, err := decodeFrame(f)
 	if err != nil {
-		return api.Event{}, err
+		return wire.Event{}, err
 	}
 	if ev.ID != 0 {
 		s.last = ev.ID
@@ -246,7 +246,7 @@ type FollowOptions struct {
 // Last-Event-ID so nothing the daemon still holds is missed: first after
 // the daemon's retry hint, then backing off. An error the daemon will
 // repeat (401, a bad request) is returned at once.
-func (c *Client) Follow(ctx context.Context, o FollowOptions, fn func(api.Event) error) error {
+func (c *Client) Follow(ctx context.Context, o FollowOptions, fn func(wire.Event) error) error {
 	maxDelay := o.MaxDelay
 	if maxDelay <= 0 {
 		maxDelay = 30 * time.Second
@@ -299,7 +299,7 @@ type fnError struct{ err error }
 
 func (e *fnError) Error() string { return e.err.Error() }
 
-func pump(s *Stream, o FollowOptions, fn func(api.Event) error, got *bool) error {
+func pump(s *Stream, o FollowOptions, fn func(wire.Event) error, got *bool) error {
 	for {
 		ev, err := s.Next()
 		var fe *FrameError

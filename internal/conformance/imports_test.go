@@ -30,6 +30,8 @@ func TestImportRules(t *testing.T) {
 			[]string{mod + "modem", mod + "switcher", mod + "simulator", mod + "internal", mod + "cmd", "net/http"}},
 		{"switcher", "the switcher never touches a port, HTTP or the daemon",
 			[]string{mod + "internal", mod + "cmd", mod + "simulator", "net/http", "go.bug.st/serial", "github.com/creack/pty"}},
+		{"internal/api/wire", "the wire types are what a client links: no server, no HTTP, no metrics",
+			[]string{mod + "internal", mod + "switcher", mod + "modem", "net/http"}},
 		{"internal", "daemon parts are below the commands",
 			[]string{mod + "cmd"}},
 	}
@@ -56,5 +58,25 @@ func TestImportRules(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Fatalf("only %d packages checked; is go list output as expected?\n%s", checked, out)
+	}
+}
+
+// TestClientLinksNoServer keeps imsictl small (issue 12: ≤ 6 MiB stripped on
+// the gateways): it speaks the API through internal/api/wire and
+// internal/apiclient and must not link the server or the metrics stack.
+func TestClientLinksNoServer(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../../cmd/imsictl").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	deps := strings.Fields(string(out))
+	if len(deps) < 20 {
+		t.Fatalf("only %d dependencies listed; is go list output as expected?\n%s", len(deps), out)
+	}
+	for _, d := range deps {
+		l := strings.ToLower(d)
+		if d == "github.com/imsid/imsid/internal/api" || strings.Contains(l, "metrics") || strings.Contains(l, "prometheus") {
+			t.Errorf("cmd/imsictl links %s", d)
+		}
 	}
 }

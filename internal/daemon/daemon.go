@@ -297,6 +297,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	})
 	defer d.link.Close()
 	registerLinkMetrics(d.metrics, d.link)
+	registerFleetMetrics(d, d.metrics)
 
 	acfg, err := api.ConfigFrom(cfg.API)
 	if err != nil {

@@ -1,11 +1,8 @@
 package daemon
 
 import (
-	"math"
-
 	"github.com/imsid/imsid/internal/api"
 	"github.com/imsid/imsid/internal/datalink"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // linkDTO adds the datalink's view to the status's link section: owner,
@@ -33,35 +30,30 @@ func linkDTO(out *api.Link, m *datalink.Manager) {
 	}
 }
 
-// registerLinkMetrics adds the datalink's series to the daemon's registry,
+// registerLinkMetrics adds the datalink's series to the daemon's metrics,
 // read at scrape time.
 func registerLinkMetrics(m *api.Metrics, l *datalink.Manager) {
 	if m == nil || l == nil {
 		return
 	}
 	st := l.Status()
-	labels := prometheus.Labels{"owner": st.Owner, "interface": st.Interface}
-	m.Registry().MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "imsid", Name: "datalink_addresses",
-			Help: "Addresses on the cellular interface (link.interface), by owner mode.", ConstLabels: labels},
-			func() float64 { return float64(len(l.Status().Addresses)) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "imsid", Name: "hook_runs_total",
-			Help: "Hook and DHCP client runs."},
-			func() float64 { return float64(l.Status().HookRuns) }),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "imsid", Name: "hook_failures_total",
-			Help: "Hook and DHCP client runs that failed or timed out."},
-			func() float64 { return float64(l.Status().HookFails) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "imsid", Name: "datalink_bring_up_ok",
-			Help: "1 if the last bring-up after a switch or reset succeeded, 0 if it failed, NaN before the first."},
-			func() float64 {
-				b := l.Status().LastBringUp
-				switch {
-				case b == nil:
-					return math.NaN()
-				case b.OK:
-					return 1
-				}
-				return 0
-			}),
-	)
+	m.Collect("imsid_datalink_addresses", "Addresses on the cellular interface (link.interface), by owner mode.", false,
+		[]string{"interface", "owner"}, func() []api.Sample {
+			return []api.Sample{{Labels: []string{st.Interface, st.Owner}, Value: float64(len(l.Status().Addresses))}}
+		})
+	m.Collect("imsid_hook_runs_total", "Hook and DHCP client runs.", true, nil,
+		func() []api.Sample { return []api.Sample{{Value: float64(l.Status().HookRuns)}} })
+	m.Collect("imsid_hook_failures_total", "Hook and DHCP client runs that failed or timed out.", true, nil,
+		func() []api.Sample { return []api.Sample{{Value: float64(l.Status().HookFails)}} })
+	m.Collect("imsid_datalink_bring_up_ok", "1 if the last bring-up after a switch or reset succeeded, 0 if it failed; absent before the first.", false, nil,
+		func() []api.Sample {
+			b := l.Status().LastBringUp
+			switch {
+			case b == nil:
+				return nil
+			case b.OK:
+				return []api.Sample{{Value: 1}}
+			}
+			return []api.Sample{{Value: 0}}
+		})
 }
