@@ -14,6 +14,9 @@ import (
 	"time"
 )
 
+// Every episode runs in a bubble: the meter may wait for it to settle.
+func init() { settle = synctest.Wait }
+
 // runIn runs one episode in its own synctest bubble (virtual time).
 func runIn(t *testing.T, sc Scenario, v Variant, seed uint64) Run {
 	t.Helper()
@@ -47,6 +50,17 @@ func TestHarness(t *testing.T) {
 				}
 				if r.OracleDowntime <= 0 {
 					t.Fatalf("oracle: downtime %v", r.OracleDowntime)
+				}
+				// The failover's phases add up to it, and the manager's
+				// verification of the switch was found, within a few
+				// seconds of data flowing.
+				if p := r.Phases; p != nil {
+					if p.Failover() != r.Failover || p.Own+p.Modem != r.Failover {
+						t.Errorf("phases %+v add up to %v (own + modem %v), the failover is %v", *p, p.Failover(), p.Own+p.Modem, r.Failover)
+					}
+					if p.Confirmed < 0 || p.Confirmed > 10*time.Second {
+						t.Errorf("verified %v after data flowed: %+v", p.Confirmed, *p)
+					}
 				}
 			})
 		}

@@ -31,6 +31,17 @@ var (
 	traceLog     *slog.Logger
 )
 
+// settle, when set, returns once every other goroutine of the run is
+// blocked: the tests set it to synctest.Wait (every episode runs in its own
+// bubble). The meter calls it at each sampling instant before it reads the
+// simulator, so that a timer that fires at that very instant (a timeline
+// event at a whole second, an AT reply, the SIM coming ready) has always
+// taken effect; without it the sample read the state before or after such
+// an event depending on how the scheduler ordered the goroutines woken
+// together, and a phase or a failover moved by a sampling step between two
+// runs of the same seed.
+var settle func()
+
 // Variant is one decision policy and the configuration it ships with.
 type Variant struct {
 	Name string
@@ -234,11 +245,14 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 
 	var (
 		mu   sync.Mutex
-		decs []switcher.Decision
+		decs []decision
 	)
+	// The meter's time zero; decisions are timed when the switcher logs
+	// them (see decision).
+	start := time.Now()
 	onDecision := func(dec switcher.Decision) {
 		mu.Lock()
-		decs = append(decs, dec)
+		decs = append(decs, decision{t: time.Since(start), kind: dec.Kind})
 		mu.Unlock()
 		if decisionHook != nil {
 			decisionHook(dec)
@@ -279,7 +293,6 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 		<-ran
 	}()
 
-	start := sim.Snapshot().Time
 	m := newMeter(sc, ep, cfg)
 	for t := sc.Sample; t <= sc.Duration; t += sc.Sample {
 		select {
@@ -287,11 +300,14 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 			return Run{}, ctx.Err()
 		default:
 		}
-		time.Sleep(sc.Sample)
+		time.Sleep(time.Until(start.Add(t)))
+		if settle != nil {
+			settle()
+		}
 		m.add(t, sim.Snapshot())
 	}
 	mu.Lock()
-	m.decisions(start, decs)
+	m.decs = append(m.decs, decs...)
 	mu.Unlock()
 	r := m.result()
 	r.Scenario, r.Variant, r.Seed = sc.Name, v.Name, seed

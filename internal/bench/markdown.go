@@ -134,7 +134,7 @@ func (r *Result) Markdown(micro string) string {
 		if !sc.Failover {
 			continue
 		}
-		b.WriteString("\nFailover by phase (medians over the failovers that switched; own = the manager's, modem = the modem's):\n\n")
+		b.WriteString("\nFailover by phase (the median failover among those that switched; its phases add up to it; own = the manager's, modem = the modem's):\n\n")
 		b.WriteString(mdHeader(phaseHeader))
 		for _, v := range r.Variants {
 			if s, ok := r.Summaries[sc.Name][v]; ok && s.PhaseRuns > 0 {
@@ -243,18 +243,25 @@ passes, the serving cell, the byte counters), sampled every second (every
   money and downtime are then reported apart, as everyone's. Money below the
   oracle means data was not carried (see downtime), not that money was
   saved.
-- **Phases** of a failover that switched, from the decision log and the
-  state samples: *detect* (the loss until the manager's first decision
-  after it; for the applet, until the SIM starts to change), *decide* (that
-  decision until the switch that brought data back: failed candidates and
-  rollbacks count here), *SIM refresh* (that switch until the SIM is ready
-  with the new IMSI; in brackets the modem's part, the SIM busy), *attach*
-  (SIM ready until registered: the modem's), *PDP* (registered until data
-  flows: 1 s of it is the modem's activation), *verify* (data flowing until
-  the manager's verification, after the failover). **Own** is the manager's
-  time in the failover (detect + decide + its part of the refresh and of
-  PDP), **modem** the modem's; the two add up to the failover to the
-  sampling step.
+- **Phases** of a failover that switched, from the state samples and the
+  decision log (each decision at the moment the switcher logged it, after
+  the AT work of its tick): *detect* (the loss until the manager's first
+  decision after it; for the applet, until the SIM starts to change),
+  *decide* (that decision until the switch that brought data back: failed
+  candidates and rollbacks count here), *SIM refresh* (that switch until
+  the SIM is ready with the new IMSI; in brackets the modem's part, the SIM
+  busy), *attach* (SIM ready until registered: the modem's), *verify*
+  (registered until the modem starts the PDP activation: the manager
+  noticing the registration at its next poll and checking identity,
+  network and RAT: the manager's), *PDP* (the modem's activation, 1 s,
+  until data flows). The six add up to the failover. The table shows the
+  run at the median of the failovers that switched, so that its phases add
+  up to its failover (the "median failover" column); **own** (detect +
+  decide + the manager's part of the refresh + verify) and **modem** (SIM
+  busy + attach + PDP) add up to it too. *Verified after data* is after the
+  failover: data flowing until the manager logged the target verified (its
+  data probe passed). The main table's own and modem time p50 are the
+  medians over all the failovers that switched.
 `
 
 const mdRerun = `

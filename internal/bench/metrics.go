@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
-	"github.com/imsid/imsid/switcher"
 )
 
 // meter turns the simulator's state, sampled every sc.Sample, into a Run.
@@ -116,13 +116,6 @@ func (m *meter) add(t time.Duration, st simulator.State) {
 		case m.lossAt >= 0 && st.DataUp:
 			m.r.Failover, m.r.HasLoss, m.restored = t-m.lossAt, true, true
 		}
-	}
-}
-
-// decisions takes the run's decision log; start is the run's time zero.
-func (m *meter) decisions(start time.Time, decs []switcher.Decision) {
-	for _, d := range decs {
-		m.decs = append(m.decs, decision{t: d.Time.Sub(start), kind: d.Kind})
 	}
 }
 
@@ -282,10 +275,14 @@ type Summary struct {
 	Cost, OracleCost float64
 	CostVsOracle     float64
 	OracleDowntime   time.Duration
-	// Phases holds the median of each phase over the PhaseRuns failovers
-	// that switched (see Phases).
-	Phases    Phases
-	PhaseRuns int
+	// Phases is the breakdown of the median failover among the PhaseRuns
+	// failovers that switched (by failover time, ties to the earlier
+	// seed): its phases add up to its failover, PhaseFailover. OwnP50 and
+	// ModemP50 are the medians of own and modem time over those runs.
+	Phases           Phases
+	PhaseFailover    time.Duration
+	PhaseRuns        int
+	OwnP50, ModemP50 time.Duration
 }
 
 func nearestRank(ds []time.Duration, q float64) time.Duration {
@@ -307,7 +304,8 @@ func Summarise(runs []Run) Summary {
 	s.Scenario, s.Variant, s.Runs = runs[0].Scenario, runs[0].Variant, len(runs)
 	var fo []time.Duration
 	var down, susp, odown time.Duration
-	ph := map[string][]time.Duration{}
+	var split []Run
+	var own, modem []time.Duration
 	for _, r := range runs {
 		if r.HasLoss {
 			s.Losses++
@@ -317,10 +315,8 @@ func Summarise(runs []Run) Summary {
 			}
 		}
 		if p := r.Phases; p != nil {
-			s.PhaseRuns++
-			for k, v := range p.fields() {
-				ph[k] = append(ph[k], *v)
-			}
+			split = append(split, r)
+			own, modem = append(own, p.Own), append(modem, p.Modem)
 		}
 		s.Switches += float64(r.Switches)
 		s.Flaps += float64(r.Flaps)
@@ -330,8 +326,11 @@ func Summarise(runs []Run) Summary {
 		s.Cost += r.Cost
 		s.OracleCost += r.OracleCost
 	}
-	for k, v := range s.Phases.fields() {
-		*v = nearestRank(ph[k], 0.5)
+	if s.PhaseRuns = len(split); s.PhaseRuns > 0 {
+		slices.SortStableFunc(split, func(a, b Run) int { return cmp.Compare(a.Failover, b.Failover) })
+		med := split[int(math.Ceil(0.5*float64(len(split))))-1] // nearest rank, as the failover p50
+		s.Phases, s.PhaseFailover = *med.Phases, med.Failover
+		s.OwnP50, s.ModemP50 = nearestRank(own, 0.5), nearestRank(modem, 0.5)
 	}
 	n := len(runs)
 	s.Switches /= float64(n)

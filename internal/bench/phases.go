@@ -12,8 +12,9 @@ import (
 const pdpModem = time.Second
 
 // Phases splits one failover (the loss of data until it flows again on
-// another profile) into what happened in it, from the decision log and the
-// simulator's state samples:
+// another profile) into consecutive phases, from the decision log (each
+// decision at the moment the switcher logged it) and the simulator's
+// state samples:
 //
 //   - Detect: from the loss to the manager's first decision after it (for
 //     the applet, which logs nothing first, until the SIM starts to change).
@@ -23,16 +24,27 @@ const pdpModem = time.Second
 //     RefreshModem is the part with the SIM busy (the modem's), the rest is
 //     the manager's AT work before the modem starts.
 //   - Attach: SIM ready until registered (the modem's).
-//   - PDP: registered until data flows; the modem's share is PDP
-//     activation (1 s), the rest is the manager noticing the registration.
-//   - Verify: data flowing until the manager's verification decision (not
-//     part of the failover; the manager's).
+//   - Verify: registered until the modem starts activating the data
+//     session: the manager noticing the registration at its next poll and
+//     checking identity, network and RAT before it asks for PDP (the
+//     manager's).
+//   - PDP: the modem's PDP activation (timing.pdp_activate, 1 s), which
+//     ends when data flows.
 //
-// Own is the manager's time in the failover, Modem the modem's; Own +
-// Modem is the failover time to the sampling step.
+// The six phases add up to the failover exactly; Own (detect, decide, the
+// manager's part of the refresh, verify) + Modem (the SIM busy, attach,
+// PDP) is the failover. Confirmed is after the failover: from data flowing
+// until the manager logged the target verified (its data probe passed);
+// -1 when it logged no verification.
 type Phases struct {
-	Detect, Decide, Refresh, RefreshModem, Attach, PDP, Verify time.Duration
+	Detect, Decide, Refresh, RefreshModem, Attach, Verify, PDP time.Duration
 	Own, Modem                                                 time.Duration
+	Confirmed                                                  time.Duration
+}
+
+// Failover is the sum of the phases: the failover they split.
+func (p Phases) Failover() time.Duration {
+	return p.Detect + p.Decide + p.Refresh + p.Attach + p.Verify + p.PDP
 }
 
 // sample is what phases need of one state sample.
@@ -44,7 +56,9 @@ type sample struct {
 	dataUp   bool
 }
 
-// decision is a logged decision in scenario time.
+// decision is a logged decision in scenario time: when the switcher logged
+// it, not the start of the tick it was taken in (Decision.Time), which for
+// a verification is before the PDP activation it waited for.
 type decision struct {
 	t    time.Duration
 	kind switcher.Kind
@@ -86,9 +100,13 @@ func phases(samples []sample, decs []decision, loss, restored time.Duration, ste
 	for iBusy > iLoss && !samples[iBusy-1].simReady {
 		iBusy--
 	}
-	simChange := samples[iBusy].t - step // it changed within the last step
+	// The SIM changed within the step before the first sample that shows
+	// it busy (or, when no sample caught it busy, ready anew).
+	simChange := samples[iBusy].t - step
 	// The switch that brought data back: the last switch or rollback
-	// decision before the SIM changed (none: the applet did it).
+	// decision before the SIM changed (none: the applet did it). The
+	// switcher logs a switch before it sends the first command of it, so
+	// the decision precedes the change, at the latest by a sampling step.
 	start, first := time.Duration(-1), time.Duration(-1)
 	for _, d := range decs {
 		if d.t < loss || d.t > samples[iReady].t {
@@ -101,7 +119,8 @@ func phases(samples []sample, decs []decision, loss, restored time.Duration, ste
 			start = d.t
 		}
 	}
-	if start < 0 || start > simChange {
+	byManager := start >= 0 && start <= samples[iBusy].t
+	if !byManager {
 		start = max(loss, simChange)
 	}
 	if first < 0 || first > start {
@@ -111,31 +130,34 @@ func phases(samples []sample, decs []decision, loss, restored time.Duration, ste
 	for iReg < iBack && !samples[iReg].reg {
 		iReg++
 	}
-	p.Detect = first - loss
-	p.Decide = start - first
-	p.Refresh = samples[iReady].t - start
-	p.RefreshModem = samples[iReady].t - samples[iBusy].t
-	p.Attach = samples[iReg].t - samples[iReady].t
-	p.PDP = restored - samples[iReg].t
+	// The boundaries, in order and within the failover, so that the phases
+	// add up to it.
+	b := []time.Duration{loss, first, start, samples[iReady].t, samples[iReg].t, restored}
+	for i := 1; i < len(b); i++ {
+		b[i] = min(max(b[i], b[i-1]), restored)
+	}
+	p.Detect, p.Decide, p.Refresh, p.Attach = b[1]-b[0], b[2]-b[1], b[3]-b[2], b[4]-b[3]
+	p.RefreshModem = min(max(0, samples[iReady].t-samples[iBusy].t), p.Refresh)
+	if !byManager {
+		p.RefreshModem = p.Refresh // the SIM changed by itself: all the modem's
+	}
+	p.PDP = min(b[5]-b[4], pdpModem)
+	p.Verify = b[5] - b[4] - p.PDP
+	p.Modem = p.RefreshModem + p.Attach + p.PDP
+	p.Own = p.Detect + p.Decide + (p.Refresh - p.RefreshModem) + p.Verify
+	// The manager's verification of the switch that brought data back (an
+	// adoption for the applet's own change).
+	p.Confirmed = -1
 	for _, d := range decs {
-		if d.t >= restored && (d.kind == switcher.KindVerified || d.kind == switcher.KindAdopt) {
-			p.Verify = d.t - restored
-			break
+		if d.t <= start {
+			continue
+		}
+		if d.kind == switcher.KindVerified || d.kind == switcher.KindAdopt {
+			p.Confirmed = max(0, d.t-restored)
+		}
+		if d.kind != switcher.KindStay {
+			break // verified, or a next switch: this one was never confirmed
 		}
 	}
-	for _, x := range []*time.Duration{&p.Detect, &p.Decide, &p.Refresh, &p.RefreshModem, &p.Attach, &p.PDP} {
-		*x = max(0, *x)
-	}
-	p.RefreshModem = min(p.RefreshModem, p.Refresh)
-	pdpM := min(p.PDP, pdpModem)
-	p.Modem = p.RefreshModem + p.Attach + pdpM
-	p.Own = p.Detect + p.Decide + (p.Refresh - p.RefreshModem) + (p.PDP - pdpM)
 	return p, true
-}
-
-// fields names every phase (for medians).
-func (p *Phases) fields() map[string]*time.Duration {
-	return map[string]*time.Duration{"detect": &p.Detect, "decide": &p.Decide, "refresh": &p.Refresh,
-		"refresh-modem": &p.RefreshModem, "attach": &p.Attach, "pdp": &p.PDP, "verify": &p.Verify,
-		"own": &p.Own, "modem": &p.Modem}
 }

@@ -180,46 +180,111 @@ func stateAt(t time.Duration, imsi map[string]string) simulator.State {
 	return st
 }
 
-// TestPhases splits a synthetic failover: data lost at 100 s, the manager's
-// first decision at 110 s, the switch at 120 s, the SIM busy 122–125 s,
-// ready at 125 s, registered at 140 s, data at 142 s, verified at 150 s.
+// TestPhases splits a synthetic failover whose events fall as they do in
+// the engine: data lost at 100 s; the manager logs a hold at 104.3 s and
+// the switch at 110.2 s (the ticks began a fraction earlier); the SIM is
+// busy 112–114 s and ready with roam at 115 s; registered at 135 s; the
+// manager notices, checks and asks for PDP at 137 s; data flows at 138 s;
+// it logs roam verified at 138.4 s, in a tick that began at 136.9 s. Half
+// an hour later it switches home and verifies that too: that must not be
+// taken for this failover's verification (it once was, and the verify
+// column read 32.5 min for ours and 0 for every baseline).
 func TestPhases(t *testing.T) {
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	var ss []sample
-	for s := 90; s <= 160; s++ {
-		tt := time.Duration(s) * time.Second
-		x := sample{t: tt, profile: "home", simReady: true, reg: true, dataUp: true}
+	for s := 90; s <= 140; s++ {
+		x := sample{t: sec(float64(s)), profile: "home", simReady: true, reg: true, dataUp: true}
 		switch {
-		case s >= 100 && s <= 122:
-			x.dataUp, x.reg = false, s < 103
-		case s > 122 && s < 126:
-			x = sample{t: tt, profile: "home"}
-		case s >= 126 && s < 141:
-			x = sample{t: tt, profile: "roam", simReady: true}
-		case s >= 141 && s < 143:
-			x = sample{t: tt, profile: "roam", simReady: true, reg: true}
-		case s >= 143:
+		case s >= 100 && s < 112:
+			x.dataUp, x.reg = false, false
+		case s >= 112 && s < 115:
+			x = sample{t: x.t, profile: "home"}
+		case s >= 115 && s < 135:
+			x = sample{t: x.t, profile: "roam", simReady: true}
+		case s >= 135 && s < 138:
+			x = sample{t: x.t, profile: "roam", simReady: true, reg: true}
+		case s >= 138:
 			x.profile = "roam"
 		}
 		ss = append(ss, x)
 	}
-	decs := []decision{{110 * time.Second, switcher.KindHold}, {120 * time.Second, switcher.KindSwitch}, {150 * time.Second, switcher.KindVerified}}
-	p, ok := phases(ss, decs, 99*time.Second, 143*time.Second, time.Second)
+	decs := []decision{{sec(95), switcher.KindStay}, {sec(101), switcher.KindStay}, {sec(104.3), switcher.KindHold},
+		{sec(110.2), switcher.KindSwitch}, {sec(138.4), switcher.KindVerified},
+		{sec(1900), switcher.KindSwitch}, {sec(1930), switcher.KindVerified}}
+	loss, back := sec(100), sec(138)
+	p, ok := phases(ss, decs, loss, back, time.Second)
 	if !ok {
 		t.Fatal("no phases")
 	}
-	want := Phases{Detect: 11 * time.Second, Decide: 10 * time.Second, Refresh: 6 * time.Second, RefreshModem: 3 * time.Second,
-		Attach: 15 * time.Second, PDP: 2 * time.Second, Verify: 7 * time.Second}
-	want.Modem = want.RefreshModem + want.Attach + time.Second
-	want.Own = want.Detect + want.Decide + 3*time.Second + time.Second
+	want := Phases{Detect: sec(4.3), Decide: sec(5.9), Refresh: sec(4.8), RefreshModem: sec(3), Attach: sec(20),
+		Verify: sec(2), PDP: sec(1), Confirmed: sec(0.4)}
+	want.Own = want.Detect + want.Decide + (want.Refresh - want.RefreshModem) + want.Verify
+	want.Modem = want.RefreshModem + want.Attach + want.PDP
 	if p != want {
 		t.Fatalf("phases\n got %+v\nwant %+v", p, want)
 	}
-	if p.Own+p.Modem != 44*time.Second {
-		t.Errorf("own + modem = %v, want the failover's 44 s", p.Own+p.Modem)
+	if p.Failover() != back-loss || p.Own+p.Modem != back-loss {
+		t.Errorf("phases add up to %v, own + modem to %v; the failover is %v", p.Failover(), p.Own+p.Modem, back-loss)
 	}
+	if p.Own != sec(14) || p.Modem != sec(24) {
+		t.Errorf("own %v modem %v, want 14 s and 24 s", p.Own, p.Modem)
+	}
+
+	// The applet: no decision before the SIM changes; the manager adopts
+	// the new identity 1 s after data flows. Detect runs to the SIM
+	// change, decide and the manager's refresh share are 0.
+	appletDecs := []decision{{sec(139), switcher.KindAdopt}}
+	p, ok = phases(ss, appletDecs, loss, back, time.Second)
+	if !ok || p.Detect != sec(11) || p.Decide != 0 || p.Refresh != p.RefreshModem || p.Confirmed != sec(1) ||
+		p.Failover() != back-loss || p.Own+p.Modem != back-loss {
+		t.Errorf("applet: %+v", p)
+	}
+
+	// A switch that was never verified (the next decision is another
+	// switch): no confirmation.
+	p, _ = phases(ss, []decision{{sec(110.2), switcher.KindSwitch}, {sec(400), switcher.KindRollback}, {sec(420), switcher.KindVerified}},
+		loss, back, time.Second)
+	if p.Confirmed != -1 {
+		t.Errorf("an unverified switch confirmed after %v", p.Confirmed)
+	}
+
+	// Decisions logged out of order with the samples (a switch logged
+	// after the SIM had started to change) never give a negative phase,
+	// and the phases still add up.
+	p, _ = phases(ss, []decision{{sec(113.5), switcher.KindSwitch}}, loss, back, time.Second)
+	for _, d := range []time.Duration{p.Detect, p.Decide, p.Refresh, p.RefreshModem, p.Attach, p.Verify, p.PDP} {
+		if d < 0 {
+			t.Fatalf("negative phase: %+v", p)
+		}
+	}
+	if p.Failover() != back-loss || p.Own+p.Modem != back-loss {
+		t.Errorf("late switch: %+v", p)
+	}
+
 	// Back on the same profile: nothing to split.
-	if _, ok := phases(ss[:30], nil, 99*time.Second, 115*time.Second, time.Second); ok {
+	if _, ok := phases(ss[:20], nil, loss, sec(109), time.Second); ok {
 		t.Error("split a failover without a switch")
+	}
+}
+
+// TestSummaryPhases: the phase table shows the median failover's own
+// breakdown (its phases add up to the failover shown beside them), and
+// own and modem p50 are medians over every run that switched.
+func TestSummaryPhases(t *testing.T) {
+	var runs []Run
+	for i, f := range []int{40, 20, 30, 25, 90} {
+		fo := time.Duration(f) * time.Second
+		own := time.Duration(5+i) * time.Second
+		p := Phases{Detect: own, Attach: fo - own - time.Second, PDP: time.Second, Own: own, Modem: fo - own}
+		runs = append(runs, Run{Scenario: "s", Variant: "v", Seed: uint64(i + 1), HasLoss: true, Failover: fo, Phases: &p})
+	}
+	runs = append(runs, Run{Scenario: "s", Variant: "v", Seed: 9, HasLoss: true, Failover: 5 * time.Second}) // back without a switch
+	s := Summarise(runs)
+	if s.PhaseRuns != 5 || s.PhaseFailover != 30*time.Second || s.Phases.Failover() != s.PhaseFailover {
+		t.Fatalf("median run: %d runs, failover %v, phases add up to %v", s.PhaseRuns, s.PhaseFailover, s.Phases.Failover())
+	}
+	if s.OwnP50 != 7*time.Second || s.ModemP50 != 23*time.Second {
+		t.Errorf("own p50 %v modem p50 %v, want 7 s and 23 s", s.OwnP50, s.ModemP50)
 	}
 }
 

@@ -15,7 +15,7 @@ func sampleResult() *Result {
 		r.Add(Summary{Scenario: "outage-short", Variant: v, Runs: 2, Losses: 2, Censored: i % 2,
 			FailoverMedian: time.Duration(i+1) * 10 * time.Second, FailoverP95: time.Duration(i+1) * 100 * time.Second,
 			Flaps: float64(i), Cost: 1, OracleCost: 1.01, CostVsOracle: -0.01, PhaseRuns: 1,
-			Phases: Phases{Detect: 5 * time.Second, Own: 6 * time.Second, Modem: 20 * time.Second}})
+			Phases: Phases{Detect: 5 * time.Second, Own: 6 * time.Second, Modem: 20 * time.Second}, OwnP50: 6 * time.Second, ModemP50: 20 * time.Second})
 		r.AddHeldOut(Summary{Scenario: "outage-short", Variant: v, Runs: 1, Losses: 1, FailoverP95: time.Minute})
 		r.Add(Summary{Scenario: "quiet", Variant: v, Runs: 1})
 	}
@@ -66,7 +66,7 @@ func TestReport(t *testing.T) {
 	// Make ours the slowest: every baseline that recovered beats it, and
 	// the first table says so with a reason.
 	s := r.Summaries["outage-short"]["ours"]
-	s.FailoverP95, s.Phases.Own = time.Hour, time.Minute
+	s.FailoverP95, s.Phases.Own, s.OwnP50 = time.Hour, time.Minute, time.Minute
 	r.Add(s)
 	ls := r.Losses("ours")
 	if len(ls) == 0 || ls[0].Metric != "failover p95" || !strings.Contains(ls[0].Reason, "own time") {
