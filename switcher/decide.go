@@ -207,6 +207,9 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 		}
 		c := candidate{Score: sc, threat: s.threatLevel(sc.Profile)}
 		c.absentStale = !sc.Eligible && len(liveBars(sc, now.Sub(s.scanAt))) == 0
+		if p := s.cfg.Profile(sc.Profile); p != nil {
+			c.deadNets = s.deadSince(p, now)
+		}
 		if p := s.cfg.Profile(sc.Profile); p != nil && len(p.MCCs) == 0 && len(p.PLMNs) > 0 && !s.obs.plmn().IsZero() {
 			c.sameNet = true
 			for _, x := range p.PLMNs {
@@ -252,7 +255,7 @@ func (s *Switcher) steadyStep(ctx context.Context, now time.Time, reqs []manualR
 		}
 		return
 	}
-	if s.steerActive(ctx, now) {
+	if s.releaseLostHold(ctx, now) || s.steerActive(ctx, now) {
 		return
 	}
 	v := decide(s.situation(now, ranked))
@@ -286,7 +289,7 @@ func (s *Switcher) execute(ctx context.Context, now time.Time, v verdict, ranked
 		s.failedRegistered = s.obs.registered
 		s.armBackoff(now, v.retryAt)
 	case actSwitch:
-		if v.scan && !s.checkTarget(ctx, now, v.to) {
+		if v.scan > 0 && !s.checkTarget(ctx, now, v.to, v.scan) {
 			if ctx.Err() != nil {
 				return // the scan was cut short by shutdown: decide nothing on it
 			}
@@ -308,10 +311,11 @@ func (s *Switcher) execute(ctx context.Context, now time.Time, v verdict, ranked
 	}
 }
 
-// checkTarget refreshes a stale scan before a soft switch and re-checks the
-// target against it: a soft trigger is worth a scan, a hard one is not.
-func (s *Switcher) checkTarget(ctx context.Context, now time.Time, target string) bool {
-	if !s.scanAt.IsZero() && now.Sub(s.scanAt) < scanMaxAge {
+// checkTarget refreshes a scan older than within before a switch and
+// re-checks the target against it: a soft trigger is worth a scan, and so
+// is a hard one whose target's only evidence is an old scan.
+func (s *Switcher) checkTarget(ctx context.Context, now time.Time, target string, within time.Duration) bool {
+	if !s.scanAt.IsZero() && now.Sub(s.scanAt) < within {
 		return true
 	}
 	if !s.rescan(ctx, now) {
@@ -445,6 +449,9 @@ func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualR
 			return
 		}
 	}
+	if s.releaseLostHold(ctx, now) {
+		return
+	}
 	back := s.obs.registered && s.active != "" && !s.failedRegistered
 	if now.Before(s.failedUntil) && !back {
 		return
@@ -504,9 +511,11 @@ func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualR
 	s.fire(EvRetry)
 }
 
-// lastResort switches to the best profile that is kept out only by a
-// quarantine for a failed switch (never one for a threat, nor a profile
-// left on a threat).
+// lastResort switches to a profile that is kept out only by a quarantine
+// for a failed switch (never one for a threat, nor a profile left on a
+// threat): the one whose last failure is oldest, best-ranked first among
+// equals, so that repeated last resorts take turns rather than retrying
+// the same dead profile while another was never tried again.
 // With seen, only a profile whose network a fresh scan saw.
 func (s *Switcher) lastResort(ctx context.Context, now time.Time, seen bool) bool {
 	if s.cfg.SIM.Method == profiles.MethodAutonomous || s.selRefused.until.After(now) {
@@ -514,6 +523,8 @@ func (s *Switcher) lastResort(ctx context.Context, now time.Time, seen bool) boo
 	}
 	fresh := !s.scanAt.IsZero() && now.Sub(s.scanAt) < absentMaxAge
 	ranked := s.rank(s.scores)
+	var best string
+	var bestQ *QuarantineEntry
 	for _, sc := range ranked {
 		if sc.Active || sc.Eligible {
 			continue
@@ -529,10 +540,15 @@ func (s *Switcher) lastResort(ctx context.Context, now time.Time, seen bool) boo
 		if !onlyQuar || !q || e.Reason.Code == "" || strings.HasPrefix(string(e.Reason.Code), "threat_") {
 			continue
 		}
-		return s.beginSwitch(ctx, now, sc.Profile, TriggerHard, []Reason{
-			reason(CodeExhausted, "no eligible profile"),
-			reason(CodeQuarantined, "trying %q, quarantined until %s for a failed switch, as a last resort", sc.Profile, e.Until.UTC().Format(time.RFC3339)),
-		}, ranked)
+		if best == "" || e.Since.Before(bestQ.Since) {
+			best, bestQ = sc.Profile, e
+		}
 	}
-	return false
+	if best == "" {
+		return false
+	}
+	return s.beginSwitch(ctx, now, best, TriggerHard, []Reason{
+		reason(CodeExhausted, "no eligible profile"),
+		reason(CodeQuarantined, "trying %q, quarantined until %s for a failed switch, as a last resort", best, bestQ.Until.UTC().Format(time.RFC3339)),
+	}, ranked)
 }

@@ -83,7 +83,7 @@ var Transitions = []Transition{
 	{EvVerifyFailed, []State{StateSwitching, StateVerifying}, StateRollingBack},
 	{EvRolledBack, []State{StateRollingBack}, StateConnected},
 	{EvRollbackFailed, []State{StateRollingBack}, StateFailed},
-	{EvExhausted, []State{StateRegistering, StateDegraded, StateConnected, StateSwitching, StateVerifying}, StateFailed},
+	{EvExhausted, []State{StateRegistering, StateDegraded, StateConnected, StateHeld, StateSwitching, StateVerifying}, StateFailed},
 	{EvAborted, []State{StateSwitching}, StateRegistering},
 	{EvFailForward, []State{StateSwitching, StateVerifying}, StateSwitching},
 	{EvRetry, []State{StateFailed}, StateProbing},

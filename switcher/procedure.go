@@ -35,6 +35,9 @@ type inFlight struct {
 	registeredAt time.Time // first verify poll that saw the target registered
 	forward      bool
 	firstAttempt time.Time
+	// steer is the network from was held to (zero: automatic or unknown):
+	// a rollback restores it rather than choosing anew.
+	steer modem.PLMN
 }
 
 // beginSwitch is check → switch: journal the intent, select the profile
@@ -45,7 +48,18 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		return false
 	}
 	fl := inFlight{from: s.active, prev: s.prev, imsi: s.obs.imsi, iccid: s.obs.iccid, trigger: t, firstAttempt: now}
+	if s.steerKnown {
+		fl.steer = s.steer
+	}
 	fl.left, fl.hadLeft = s.left[s.active]
+	if s.pin != nil && s.pin.Profile != to && (t == TriggerHard || t == TriggerThreat) {
+		// Liveness and safety override a pin (the rules' dropPin): say so
+		// rather than leave a pin on a profile no longer carried.
+		s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: t,
+			Reasons: append(slices.Clone(why), reason(CodePinned, "the pin on %q yields to this", s.pin.Profile))}, false)
+		s.pin = nil
+		s.fire(EvUnpin)
+	}
 	if st := s.lc.Current(); st == StateSwitching || st == StateVerifying {
 		// Failing forward: the switch still starts from where the first
 		// attempt left.
@@ -174,7 +188,9 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 	// Where the profile may use several networks, keep the modem off the
 	// ones it must not use; otherwise selection is automatic.
 	want := modem.PLMN{}
-	if s.needsSteer(p, modem.PLMN{}, now) {
+	if held := s.flight.steer; rollback && p.Name == s.flight.from && !held.IsZero() && !s.netAvoided(held, now) {
+		want = held // back to what carried it before, not a new guess
+	} else if s.needsSteer(p, modem.PLMN{}, now) {
 		want = s.steerWant(p, modem.PLMN{}, now)
 	}
 	s.applySteer(ctx, p.Name, want)
@@ -388,8 +404,11 @@ func (s *Switcher) failForward(ctx context.Context, now time.Time, target string
 	if fl.trigger != TriggerHard && fl.trigger != TriggerThreat {
 		return false
 	}
-	if fl.trigger == TriggerHard && fl.from != "" && s.cfg.Profile(fl.from) != nil && s.left[fl.from].Cause == departOther {
-		return false // left for a cause no rule bars: going back is allowed
+	if fl.from != "" && s.cfg.Profile(fl.from) != nil && s.left[fl.from].Cause == departOther {
+		// Left for a cause no rule bars (a hard trigger, or a quarantine's
+		// leave_now, which stays put when there is nowhere to go): going
+		// back is what the rule would have done had it known.
+		return false
 	}
 	s.scores = s.scoreAll(now)
 	ranked := s.rank(s.scores)

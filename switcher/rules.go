@@ -73,10 +73,17 @@ type departure struct {
 	Cause departCause `json:"cause"`
 }
 
-// deadCoreRetry is how long a profile left for a dead data path is kept
-// out of a liveness failover when it is the only way back to data (score
-// and cost wait departureTTL).
+// deadCoreRetry is how long steering avoids a network that carried no data
+// for us, or that refused a manual selection.
 const deadCoreRetry = 10 * time.Minute
+
+// deadCoreLiveRetry is how long a profile left for a dead data path is
+// kept out of a liveness failover (score and cost wait departureTTL). The
+// liveness rule runs only when the active profile carries no data either,
+// so trying the old one again costs nothing the device has; waiting longer
+// would break the data-back bound (docs/switcher.md) whenever the old core
+// recovered first.
+const deadCoreLiveRetry = 3 * time.Minute
 
 // candidate is one non-active profile as the rules see it.
 type candidate struct {
@@ -88,6 +95,9 @@ type candidate struct {
 	seenBack bool
 	// sameNet: its allowlist names only the network we are on now.
 	sameNet bool
+	// deadNets: every network it could use carried no data for us lately
+	// (under another profile); when the oldest of them was found dead.
+	deadNets time.Time
 	// absentStale: its only bar is a scan that did not see its network,
 	// taken absentMaxAge or more ago. Absence is weak evidence that ages
 	// fast (the outage that hid the network may be over); presence is not.
@@ -128,6 +138,14 @@ func (c *candidate) failsBack() bool {
 
 // barred says why class may not enter c automatically at now ("" if it may).
 func (c candidate) barred(class ruleClass, now time.Time) string {
+	if !c.deadNets.IsZero() && class != classSafety {
+		// The same as leaving it for a dead data path, learnt on another
+		// profile: its networks are what died.
+		age := now.Sub(c.deadNets)
+		if !(class == classLiveness && age >= deadCoreLiveRetry) {
+			return "its networks carried no data " + age.Round(time.Second).String() + " ago"
+		}
+	}
 	if c.left == nil {
 		return ""
 	}
@@ -138,7 +156,7 @@ func (c candidate) barred(class ruleClass, now time.Time) string {
 	case departDeadCore:
 		// Leaving an attack for a profile whose data path died is still
 		// leaving the attack.
-		if class == classSafety || (class == classLiveness && age >= deadCoreRetry) {
+		if class == classSafety || (class == classLiveness && age >= deadCoreLiveRetry) {
 			return ""
 		}
 		return "left for a dead data path " + age.Round(time.Second).String() + " ago"
@@ -213,8 +231,11 @@ type verdict struct {
 	whyBest []Reason
 	// dropPin: the switch overrides an operator pin.
 	dropPin bool
-	// scan: check the target against a fresh scan first (soft switches).
-	scan bool
+	// scan: check the target against a scan no older than this first
+	// (zero: no check). Soft switches ask for scanMaxAge; a liveness or
+	// safety switch to a profile whose only bar is an old scan's absence
+	// asks for absentMaxAge: an old absence is no evidence either way.
+	scan time.Duration
 	// retryAt is when a failed verdict's retry is due (zero: back-off).
 	retryAt time.Time
 }
@@ -254,7 +275,7 @@ func decide(sit situation) verdict {
 			if sit.selectRetry.After(sit.now) {
 				why = reason(CodeBusy, "the modem refused the last selection; next attempt at %s", sit.selectRetry.UTC().Format(time.RFC3339))
 			} else {
-				return verdict{act: actSwitch, class: classSafety, trigger: trig, to: c, reasons: safety, dropPin: sit.pin != nil}
+				return verdict{act: actSwitch, class: classSafety, trigger: trig, to: c, reasons: safety, dropPin: sit.pin != nil, scan: sit.staleCheck(c)}
 			}
 		}
 		v := verdict{act: actStay, class: classSafety, trigger: trig, best: c,
@@ -299,7 +320,7 @@ func decide(sit situation) verdict {
 		}
 		c, why := pick(sit, classLiveness)
 		if c != "" && !sit.selectRetry.After(sit.now) {
-			return verdict{act: actSwitch, class: classLiveness, trigger: TriggerHard, to: c, reasons: live, dropPin: sit.pin != nil}
+			return verdict{act: actSwitch, class: classLiveness, trigger: TriggerHard, to: c, reasons: live, dropPin: sit.pin != nil, scan: sit.staleCheck(c)}
 		}
 		if c != "" {
 			why = reason(CodeBusy, "the modem refused the last selection; next attempt at %s", sit.selectRetry.UTC().Format(time.RFC3339))
@@ -356,12 +377,23 @@ func decide(sit situation) verdict {
 	case sit.selectRetry.After(sit.now):
 		v.whyBest = []Reason{reason(CodeBusy, "the modem refused the last selection; next attempt at %s", sit.selectRetry.UTC().Format(time.RFC3339))}
 	default:
-		v.act, v.to, v.scan = actSwitch, c, true
+		v.act, v.to, v.scan = actSwitch, c, scanMaxAge
 	}
 	if v.act == actStay || v.act == actHold || v.act == actSuspend {
 		v.reasons = append(slices.Clone(soft), v.whyBest...)
 	}
 	return v
+}
+
+// staleCheck is the scan age a switch to c must check it against first:
+// absentMaxAge when c is a candidate only because its scan absence is old.
+func (sit situation) staleCheck(c string) time.Duration {
+	for _, x := range sit.cands {
+		if x.Profile == c && x.absentStale && !x.Eligible {
+			return absentMaxAge
+		}
+	}
+	return 0
 }
 
 // pick returns the best candidate class may enter automatically, or "" and

@@ -31,12 +31,16 @@ func (s *Switcher) steerWant(p *profiles.Profile, serving modem.PLMN, now time.T
 	if s.scanAt.IsZero() || now.Sub(s.scanAt) >= scanMaxAge {
 		return modem.PLMN{} // only a fresh scan says which networks are there
 	}
-	for _, e := range s.scan {
-		if e.Stat == 3 && p.Name == s.active {
-			continue // forbidden for the identity that scanned
-		}
-		if ok(e.PLMN) {
-			return e.PLMN
+	// A network the scan lists as forbidden (EF_FPLMN: a reject of
+	// whichever identity was active, the list is the card's) is still a
+	// network manual selection may try (23.122 4.4.3.2): the network
+	// answers, and a refusal is remembered (selectionRefused). Networks
+	// not forbidden come first.
+	for _, forbidden := range []bool{false, true} {
+		for _, e := range s.scan {
+			if (e.Stat == 3) == forbidden && ok(e.PLMN) {
+				return e.PLMN
+			}
 		}
 	}
 	return modem.PLMN{}
@@ -67,6 +71,34 @@ func (s *Switcher) netAvoided(plmn modem.PLMN, now time.Time) bool {
 	}
 	at, ok := s.deadNet[plmn]
 	return ok && now.Sub(at) < deadCoreRetry
+}
+
+// deadSince is when the first of p's networks was found carrying no data,
+// if every network p could use (those of a fresh scan, else its listed
+// PLMNs) did so within deadCoreRetry; zero otherwise.
+func (s *Switcher) deadSince(p *profiles.Profile, now time.Time) time.Time {
+	var nets []modem.PLMN
+	if !s.scanAt.IsZero() && now.Sub(s.scanAt) < scanMaxAge {
+		nets = s.availableInScan(p)
+	}
+	if len(nets) == 0 && len(p.MCCs) == 0 {
+		for _, x := range p.PLMNs {
+			if n, err := modem.ParsePLMN(string(x)); err == nil {
+				nets = append(nets, n)
+			}
+		}
+	}
+	var oldest time.Time
+	for _, n := range nets {
+		at, ok := s.deadNet[n]
+		if !ok || now.Sub(at) >= deadCoreRetry {
+			return time.Time{}
+		}
+		if oldest.IsZero() || at.Before(oldest) {
+			oldest = at
+		}
+	}
+	return oldest
 }
 
 // selKey is one profile's manual selection of one network.
@@ -115,7 +147,47 @@ func (s *Switcher) applySteer(ctx context.Context, profile string, want modem.PL
 		}
 		return false
 	}
-	s.steer, s.steerKnown = want, true
+	s.steer, s.steerKnown, s.steerAt = want, true, s.clock.Now()
+	return true
+}
+
+// holdSettle is how long a manual selection may search before its loss
+// counts: the modem leaves its network and attaches to the held one
+// (5–30 s on real modems).
+const holdSettle = time.Minute
+
+// releaseLostHold hands network selection back to the modem when the
+// active profile lost service while held to one network. A manual
+// selection (+COPS=1, 27.007 7.3) never falls back by itself: with the held
+// network gone the profile would stay off the air although another allowed
+// network is there, and a radio reset would not help. The released network
+// is not held again for deadCoreRetry. It reports whether it acted.
+func (s *Switcher) releaseLostHold(ctx context.Context, now time.Time) bool {
+	if s.obs.registered || s.active == "" || s.noServiceSince.IsZero() || s.cfg.SIM.Method == profiles.MethodAutonomous {
+		return false
+	}
+	if s.steerKnown && s.steer.IsZero() {
+		return false // selection is automatic already
+	}
+	if now.Sub(s.noServiceSince) < s.cfg.Policy.NoServiceTrigger.Std() || now.Sub(s.steerAt) < holdSettle {
+		return false
+	}
+	held := s.steer
+	if !held.IsZero() {
+		if s.refusedSel == nil {
+			s.refusedSel = map[selKey]time.Time{}
+		}
+		s.refusedSel[selKey{s.active, held}] = now
+	}
+	if !s.applySteer(ctx, s.active, modem.PLMN{}) {
+		return false
+	}
+	what := "network selection"
+	if !held.IsZero() {
+		what = "network " + held.String()
+	}
+	s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{
+		reason(CodeSteered, "%q released from %s: no service for %s; the modem selects among the networks in reach", s.active, what, now.Sub(s.noServiceSince).Round(time.Second))}}, false)
 	return true
 }
 

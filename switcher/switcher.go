@@ -311,6 +311,7 @@ type Switcher struct {
 	isolated         bool                     // data held off: the serving network is outside the allowlist
 	steer            modem.PLMN               // the network the modem was told to hold (zero: automatic)
 	steerKnown       bool                     // steer is what the modem has (false after a reset or reopen)
+	steerAt          time.Time                // when steer was last sent
 	deadNet          map[modem.PLMN]time.Time // networks that carried no data for us lately (steering avoids them)
 	refusedSel       map[selKey]time.Time     // manual selections the modem refused lately
 	lastSwitch       time.Time

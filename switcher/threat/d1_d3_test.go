@@ -135,6 +135,11 @@ func TestD2(t *testing.T) {
 		{name: "roaming on a home profile: Medium", steps: one(0, onPLMN("310260", "home", modem.RegRoaming)), rule: "D2c", want: SeverityMedium, score: 1.5},
 		{name: "FP roaming on a roaming profile", steps: one(0, onPLMN("310260", "roam", modem.RegRoaming)), rule: "D2c", want: never},
 		{name: "more than 3 PLMN changes in an hour: Medium", steps: churn(), rule: "D2d", want: SeverityMedium, score: 1.5},
+		{name: "FP each change comes with a change of profile (outside any suppression window)", steps: func() []step {
+			ps := []string{"310260", "310410", "310260", "310410", "310260"}
+			prof := []string{"home", "roam", "home", "roam", "home"}
+			return every(0, 10*time.Minute, len(ps), func(i int) Observation { return onPLMN(ps[i], prof[i], modem.RegHome) })
+		}(), rule: "D2d", want: never},
 		{name: "FP PLMN changes made by our own switches", steps: func() []step {
 			s := churn()
 			for i := range s {

@@ -24,8 +24,12 @@ import (
 // the one before (persistence). Anything short of that is logged as a Low
 // finding scoring d2UnconfirmedScore, with no response.
 type d2 struct {
-	last    modem.PLMN
-	changes []time.Time
+	last        modem.PLMN
+	lastProfile string
+	// changes are counted per profile: a switch to a profile on another
+	// network is ours, not the network's, and one identity's churn says
+	// nothing about another's.
+	changes map[string][]time.Time
 	streak  d2Streak
 }
 
@@ -180,16 +184,25 @@ func (d *d2) observe(e *env, o *Observation) []Finding {
 	// Churn counts only networks the observation agrees on, so a straddling
 	// read does not add two phantom changes (there and back).
 	if conflict == "" {
-		if !d.last.IsZero() && d.last != plmn && !e.suppressed {
-			d.changes = append(d.changes, e.now)
+		if !d.last.IsZero() && d.last != plmn && d.lastProfile == e.profile && !e.suppressed {
+			if d.changes == nil {
+				d.changes = map[string][]time.Time{}
+			}
+			d.changes[e.profile] = append(d.changes[e.profile], e.now)
 		}
-		d.last = plmn
+		d.last, d.lastProfile = plmn, e.profile
 	}
-	d.changes = pruneBefore(d.changes, e.now.Add(-time.Hour))
-	if e.stationary && len(d.changes) > e.cfg.D2.MaxChangesPerHour {
+	for k, ch := range d.changes {
+		if ch = pruneBefore(ch, e.now.Add(-time.Hour)); len(ch) == 0 {
+			delete(d.changes, k)
+		} else {
+			d.changes[k] = ch
+		}
+	}
+	if n := len(d.changes[e.profile]); e.stationary && n > e.cfg.D2.MaxChangesPerHour {
 		out = append(out, e.finding("D2d", ReasonPLMNChurn, SeverityMedium, 1.5, e.scopeFor(o, ScopeProfile),
-			fmt.Sprintf("%d PLMN changes in the last hour at a stationary site", len(d.changes)),
-			ev("changes", len(d.changes)), ev("limit", e.cfg.D2.MaxChangesPerHour)))
+			fmt.Sprintf("%d PLMN changes of profile %q in the last hour at a stationary site", n, e.profile),
+			ev("changes", n), ev("limit", e.cfg.D2.MaxChangesPerHour)))
 	}
 	return out
 }

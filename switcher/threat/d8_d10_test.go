@@ -145,6 +145,11 @@ func TestD9(t *testing.T) {
 			rule: "D9a", want: SeverityMedium, score: 1.5},
 		{name: "6 losses in an hour", steps: every(0, 9*time.Minute, 6, func(int) Observation { return detach() }),
 			rule: "D9a", want: SeverityMedium},
+		{name: "FP one loss on each of three networks is not churn on any", steps: seq(
+			one(0, normal(cellA)), one(time.Minute, detach()),
+			one(2*time.Minute, normal(cellOther1)), one(3*time.Minute, detach()),
+			one(4*time.Minute, normal(cellOther2)), one(5*time.Minute, detach()),
+		), rule: "D9a", want: never},
 		{name: "FP own ME DETACH (PSM) ignored", steps: every(0, time.Minute, 5, func(int) Observation {
 			return Observation{Events: []Event{{Kind: EventMEDetach}}, Signal: &modem.Signal{RSRP: dbm(-90)}}
 		}), rule: "D9a", want: never},

@@ -3,13 +3,17 @@ package threat
 import (
 	"fmt"
 	"time"
+
+	"github.com/imsid/imsid/modem"
 )
 
 // d9 counts network-initiated detaches and registration losses, and
 // recognises capture-and-release: a short visit to an unknown cell that
 // ends in a reject or detach and a return to the usual cell.
 type d9 struct {
-	losses   []time.Time
+	// losses are counted per network lost: an outage of one carrier and
+	// a detach on another are not churn on either.
+	losses   map[modem.PLMN][]time.Time
 	capture  capture
 	captures []time.Time
 }
@@ -44,26 +48,46 @@ func (d *d9) observe(e *env, o *Observation) []Finding {
 		// about the network they happen on.
 		detach, lost = false, false
 	}
+	// The network lost is the one served before this poll: while a
+	// registration is refused the modem may already name the next one.
+	net := e.hist.plmn
+	if net.IsZero() {
+		net = o.servingPLMN()
+	}
+	if d.losses == nil {
+		d.losses = map[modem.PLMN][]time.Time{}
+	}
 	if detach {
-		d.losses = append(d.losses, e.now)
+		d.losses[net] = append(d.losses[net], e.now)
 	}
 	if lost {
-		d.losses = append(d.losses, e.now)
+		d.losses[net] = append(d.losses[net], e.now)
 	}
-	d.losses = pruneBefore(d.losses, e.now.Add(-cfg.LongWindow))
+	for k, ls := range d.losses {
+		if ls = pruneBefore(ls, e.now.Add(-cfg.LongWindow)); len(ls) == 0 {
+			delete(d.losses, k)
+		} else {
+			d.losses[k] = ls
+		}
+	}
 	d.captures = pruneBefore(d.captures, e.now.Add(-cfg.RepeatWithin))
 
 	var out []Finding
-	short := countSince(d.losses, e.now.Add(-cfg.ShortWindow))
+	losses := d.losses[net]
+	short := countSince(losses, e.now.Add(-cfg.ShortWindow))
 	rsrp, haveR := o.rsrp()
 	if !haveR && e.hist.haveRSRP {
 		rsrp, haveR = e.hist.rsrp, true
 	}
 	if e.stationary && (detach || lost) && haveR && rsrp >= cfg.MinRSRP &&
-		(short >= cfg.ShortCount || len(d.losses) >= cfg.LongCount) {
-		out = append(out, e.finding("D9a", ReasonDetachChurn, SeverityMedium, 1.5, e.scopeFor(o, ScopePLMN),
-			fmt.Sprintf("%d detaches/registration losses in %s, %d in %s, with RSRP %.0f dBm", short, cfg.ShortWindow, len(d.losses), cfg.LongWindow, rsrp),
-			ev("short", short), ev("long", len(d.losses)), ev("rsrp", rsrp)))
+		(short >= cfg.ShortCount || len(losses) >= cfg.LongCount) {
+		sc := e.scopeFor(o, ScopePLMN)
+		if !net.IsZero() {
+			sc.PLMN = net
+		}
+		out = append(out, e.finding("D9a", ReasonDetachChurn, SeverityMedium, 1.5, sc,
+			fmt.Sprintf("%d detaches/registration losses of %s in %s, %d in %s, with RSRP %.0f dBm", short, net, cfg.ShortWindow, len(losses), cfg.LongWindow, rsrp),
+			ev("short", short), ev("long", len(losses)), ev("rsrp", rsrp)))
 	}
 
 	c := &d.capture

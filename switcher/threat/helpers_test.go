@@ -25,6 +25,9 @@ var (
 	cellX = cellSpec{"310260", 0xABCDEF0, 0x9999, 5230, 301}
 	// cellForeign is on a network outside home's allowlist.
 	cellForeign = cellSpec{"310410", 0x0A1B2C3, 0x1B00, 2175, 88}
+	// cellOther1 and cellOther2 are two more networks.
+	cellOther1 = cellSpec{"310410", 0x0A1B2C4, 0x1B01, 2175, 89}
+	cellOther2 = cellSpec{"311480", 0x0B0C0D1, 0x2C01, 5110, 201}
 )
 
 func (c cellSpec) key() CellKey { return CellKey{PLMN: plmn(c.plmn), CI: c.ci} }
