@@ -357,7 +357,7 @@ func (s *Switcher) checkIdentity(now time.Time) {
 	}
 	s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
 	s.prev, s.active = s.active, got
-	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
+	s.dataPath.down()
 	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 	if s.lc.Current() == StateHeld && (s.pin == nil || s.pin.Profile != got) {
 		s.fire(EvUnpin)

@@ -139,7 +139,7 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 	}
 	s.flight = fl
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
-	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
+	s.dataPath.down()
 	s.verifyWhy = reason(CodeVerifyFailed, "not verified yet")
 	return s.selectProfile(ctx, now, p, false)
 }
@@ -392,7 +392,7 @@ func (s *Switcher) failTarget(ctx context.Context, now time.Time) {
 	s.prev, s.active = target, s.prev
 	s.flight.denied, s.flight.registeredAt = 0, time.Time{}
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
-	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
+	s.dataPath.down()
 	s.selectProfile(ctx, now, s.cfg.Profile(s.active), true)
 }
 

@@ -362,23 +362,22 @@ func (s *Switcher) availableInScan(p *profiles.Profile) []modem.PLMN {
 // allPLMNsAvoided reports whether every allowed PLMN p could use (as far as
 // we know: the scan, else its listed PLMNs) is quarantined.
 func (s *Switcher) allPLMNsAvoided(p *profiles.Profile, now time.Time) bool {
-	var cands []string
-	for _, e := range s.availableInScan(p) {
-		cands = append(cands, e.String())
-	}
+	cands := s.availableInScan(p)
 	if len(cands) == 0 {
 		if len(p.MCCs) > 0 {
 			return false // a whole country: cannot all be quarantined by PLMN
 		}
 		for _, x := range p.PLMNs {
-			cands = append(cands, string(x))
+			if n, err := modem.ParsePLMN(string(x)); err == nil {
+				cands = append(cands, n)
+			}
 		}
 	}
 	if len(cands) == 0 {
 		return false
 	}
 	for _, c := range cands {
-		if _, ok := s.quar.active(now, QuarantineKey(string(QuarantinePLMN)+":"+c)); !ok {
+		if _, ok := s.quar.active(now, PLMNKey(c)); !ok {
 			return false
 		}
 	}

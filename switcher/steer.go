@@ -233,6 +233,6 @@ func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
 	}
 	s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{
 		reason(CodeSteered, "%q held to network %s: %s is outside its allowlist, quarantined or carried no data", s.active, want, serving)}}, false)
-	s.pdpUp, s.pdpTried, s.probeFails, s.noDataSince = false, false, 0, time.Time{}
+	s.dataPath.down()
 	return true
 }

@@ -298,72 +298,17 @@ type Switcher struct {
 	m   Modem
 	lc  *lifecycle
 
-	active, prev     string
-	offList          offListRun // polls on a network outside the active profile's allowlist
-	deadline         time.Time
-	verifyWhy        Reason
-	flight           inFlight // the switch under way, to undo or fail forward from
-	pending          *Intent
-	needReconcile    bool
-	budget           switchBudget // automatic switches (the anti-flap cap)
-	opBudget         switchBudget // operator switches: a separate budget, so they never block a failover
-	selRefused       selectBackoff
-	isolated         bool                     // data held off: the serving network is outside the allowlist
-	steer            modem.PLMN               // the network the modem was told to hold (zero: automatic)
-	steerKnown       bool                     // steer is what the modem has (false after a reset or reopen)
-	steerAt          time.Time                // when steer was last sent
-	deadNet          map[modem.PLMN]time.Time // networks that carried no data for us lately (steering avoids them)
-	refusedSel       map[selKey]time.Time     // manual selections the modem refused lately
-	lastSwitch       time.Time
-	quar             quarantines
-	pin              *Pin
-	failures         map[string][]time.Time
-	left             map[string]departure // each profile's last automatic departure, and why
-	seenInScan       map[string]time.Time // last scan that saw a profile's network
-	sig              map[string]*SignalTrack
-	scan             []modem.NetworkEntry
-	scanAt           time.Time
-	actHist          []scoreAt // the active profile's recent totals (softHold)
-	actHistOf        string
-	fbEvery          time.Duration // fail-back scan interval, doubling while unseen
-	fbNext           time.Time
-	obs              obs
-	scores           []Score
-	pdpUp            bool
-	addrs            []netip.Addr
-	pdpTried         bool
-	pdpPLMN          modem.PLMN // where pdpTried was spent
-	pdpTries         int        // define/activate attempts in this registration
-	pdpRetryAt       time.Time  // no new attempt before this
-	probeFails       int
-	probesSaved      uint64  // rounds not sent because traffic proved the path
-	traffic          traffic // the modem's byte counters, for traffic-aware probing
-	lastProbe        *ProbeResult
-	lastProbeAt      time.Time
-	noServiceSince   time.Time
-	noDataSince      time.Time // registered, no data session since
-	lossEvidence     int       // polls in a row that explained the loss of service
-	lossWhy          string    // the last explanation
-	sickTicks        int
-	failBackoff      time.Duration
-	failedUntil      time.Time
-	failedRegistered bool // failed although registered (no data): registration coming back is no news
-	appletHoldTill   time.Time
-	jammedURC        bool
-	jamSeenAt        time.Time // last finding that asked to suspend switching
-	suspended        bool
-	imei             string // the modem's IMEI, read once per modem session (D10b)
-	threatRes        *threat.Result
-	ownEvents        []threat.Event
-	actedEpisode     map[threat.Action]int
-	ratWant          []modem.Tech // the lock as read back right after we wrote it
-	ratCheckedAt     time.Time
-	ratCheckNow      bool
-	ratReadback      *threat.RATLockReadback
-	rec              RecoveryStats
-	recStep          int
-	lastKey          string
-	seq              uint64
+	// Decision state, in groups (state.go).
+	switchState
+	selection
+	memory
+	dataPath
+	service
+	failure
+	threatState
+	recoveryState
+	obs     obs    // what the last poll read
+	lastKey string // the last recorded steady decision's key (dedupe)
 
 	logMu     sync.Mutex
 	decisions *DecisionLog
@@ -409,16 +354,12 @@ func New(cfg *profiles.Config, m Modem, opts ...Option) (*Switcher, error) {
 	}
 	s := &Switcher{
 		opt: o, clock: o.clock, log: o.logger, cfg: cfg, m: m,
-		lc:           newLifecycle(StateStarting),
-		quar:         newQuarantines(),
-		failures:     map[string][]time.Time{},
-		left:         map[string]departure{},
-		seenInScan:   map[string]time.Time{},
-		sig:          map[string]*SignalTrack{},
-		actedEpisode: map[threat.Action]int{},
-		decisions:    &DecisionLog{max: max(o.logSize, 1), seq: o.seqBase},
-		wake:         make(chan struct{}, 1),
-		done:         make(chan struct{}),
+		lc:          newLifecycle(StateStarting),
+		memory:      newMemory(),
+		threatState: threatState{actedEpisode: map[threat.Action]int{}},
+		decisions:   &DecisionLog{max: max(o.logSize, 1), seq: o.seqBase},
+		wake:        make(chan struct{}, 1),
+		done:        make(chan struct{}),
 	}
 	if r := o.restore; r != nil {
 		if r.Active != "" && cfg.Profile(r.Active) != nil {
