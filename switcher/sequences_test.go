@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher"
 	"github.com/imsid/imsid/switcher/threat"
 )
@@ -21,6 +22,11 @@ import (
 // product runs f in the DST world with the default policy and the real
 // threat engine; worldEdit edits the scenario text.
 func product(t *testing.T, worldEdit func(string) string, timeline string, f func(w *world), opts ...switcher.Option) {
+	productCfg(t, nil, worldEdit, timeline, f, opts...)
+}
+
+// productCfg is product with an edit of the daemon's config text.
+func productCfg(t *testing.T, cfgEdit, worldEdit func(string) string, timeline string, f func(w *world), opts ...switcher.Option) {
 	synctest.Test(t, func(t *testing.T) {
 		base, err := os.ReadFile("testdata/dst/world.yaml")
 		if err != nil {
@@ -30,7 +36,11 @@ func product(t *testing.T, worldEdit func(string) string, timeline string, f fun
 		if worldEdit != nil {
 			text = worldEdit(text)
 		}
-		cfg := loadCfg(t, "dst/imsid.yaml")
+		var edits []func(string) string
+		if cfgEdit != nil {
+			edits = append(edits, cfgEdit)
+		}
+		cfg := loadCfg(t, "dst/imsid.yaml", edits...)
 		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -275,6 +285,128 @@ func TestSequenceModemSwapRaisesD10b(t *testing.T) {
 	}, switcher.WithThreat(eng), switcher.WithOnThreat(func(r threat.Result) {
 		for _, f := range r.Findings {
 			d10b = d10b || f.Rule == "D10b"
+		}
+	}))
+}
+
+// Dual slot: an operator switch, the automatic way back, then a slot
+// change by someone else. The registration losses of imsid's own switches
+// and the card change are no jamming: no D8 finding, no suspension (a
+// false D8c suspended switching for more than 3 h).
+func TestSequenceDualSlotNoFalseJamming(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		base, err := os.ReadFile("../simulator/scenarios/dual-slot.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(base)
+		text = text[:strings.Index(text, "timeline:")]
+		// Both cards at home on one German network, so the site's
+		// country checks stay quiet and only the switches remain.
+		text = strings.Replace(text, `"310260987654321"`, `"262019876543210"`, 1)
+		cfg, err := profiles.Parse("dual.yaml", []byte(`
+modem:
+  device: /dev/null
+sim:
+  method: slot
+profiles:
+  - name: card1
+    apn: internet
+    slot: 1
+    imsi_prefix: "26201123"
+    plmns: ["26201"]
+    cost: {currency: EUR, per_mb: "0.002"}
+  - name: card2
+    apn: internet
+    slot: 2
+    imsi_prefix: "26201987"
+    plmns: ["26201"]
+    cost: {currency: EUR, per_mb: "0.008"}
+policy:
+  site: {mobility: stationary, country_mcc: "262"}
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var findings []threat.Finding
+		sim, s, stop := boot(t, t.Name(), []byte(text+`timeline:
+  - {at: 40m, event: slot, slot: 2}
+`), cfg, switcher.WithThreat(eng), switcher.WithOnThreat(func(r threat.Result) {
+			for _, f := range r.Findings {
+				if f.Severity >= threat.SeverityMedium {
+					findings = append(findings, f)
+				}
+			}
+		}))
+		defer stop()
+		w := &world{t: t, sim: sim, s: s, cfg: cfg}
+		w.run(3 * time.Minute)
+		w.wantOn("card1")
+		if err := s.Force("card2", "operator"); err != nil {
+			t.Fatal(err)
+		}
+		w.run(30 * time.Minute) // the dwell passes; the policy takes the cheaper card back
+		w.wantOn("card1")
+		w.run(20 * time.Minute) // someone moves the modem to slot 2 at 40 min
+		for _, d := range s.Decisions(0, 0) {
+			if d.Kind == switcher.KindSuspend {
+				t.Fatalf("switching suspended by our own switches:\n%s", dump(s.Decisions(0, 0)))
+			}
+		}
+		for _, f := range findings {
+			if strings.HasPrefix(f.Rule, "D8") || f.Rule == "D9a" || f.Rule == "D3" {
+				t.Errorf("finding from switches: %s %s: %s", f.Rule, f.Severity, f.Message)
+			}
+		}
+		if st := s.Status(); st.Suspended {
+			t.Fatalf("status says suspended: %+v", st)
+		}
+	})
+}
+
+// With a warm site baseline, leaving a 2G catcher lands on a cell never
+// seen before; D5 flags it, and the response must not send the device back
+// onto the catcher's network (it did, 61 s later: four switches and a
+// rollback in one attack).
+func TestSequenceLeavingACatcherNeverGoesBack(t *testing.T) {
+	warm := func(s string) string {
+		// A baseline that warms within the test's first half hour.
+		return strings.Replace(s, "  site:", "  threats: {baseline_learning: 20m, baseline_min_observations: 50}\n  site:", 1)
+	}
+	var sawD5, warmSeen bool
+	productCfg(t, warm, nil, `
+  - {at: 40m, event: cell, network: "310260", cell: {rat: GSM, tac: "3AF0", ci: "C0DE", earfcn: 50, pci: 5}}
+  - {at: 40m, event: cell, network: "310410", cell: {rat: LTE, tac: "1B77", ci: "0A1B777", earfcn: 2175, pci: 91}}
+`, func(w *world) {
+		w.run(39 * time.Minute) // the baseline warms on the usual cells
+		w.wantOn("home")
+		w.run(10 * time.Minute)
+		var switches int
+		for _, d := range w.s.Decisions(0, 0) {
+			if d.Kind == switcher.KindSwitch && d.Time.After(time.Date(2000, 1, 1, 0, 40, 0, 0, time.UTC)) {
+				switches++
+				if d.To == "home" {
+					w.t.Fatalf("went back onto the catcher's profile:\n%s", dump(w.s.Decisions(0, 0)))
+				}
+			}
+		}
+		if st := w.s.Status(); st.Active == "home" || st.Tech == string(modem.TechGSM) {
+			w.t.Fatalf("on the catcher at the end: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		if switches > 2 {
+			w.t.Errorf("%d switches in one attack:\n%s", switches, dump(w.s.Decisions(0, 0)))
+		}
+		if !sawD5 {
+			w.t.Errorf("the sequence did not reach D5 on the cell it landed on (warm %v)", warmSeen)
+		}
+	}, switcher.WithOnThreat(func(r threat.Result) {
+		warmSeen = warmSeen || r.Warm
+		for _, f := range r.Findings {
+			sawD5 = sawD5 || (f.Rule == "D5a" && f.Scope.Key() == "cell:310410/a1b777")
 		}
 	}))
 }
