@@ -434,7 +434,42 @@ func (s *Switcher) armBackoff(now, at time.Time) {
 	} else {
 		s.failBackoff = min(2*s.failBackoff, failBackoffMax)
 	}
-	s.failedUntil = laterOf(now.Add(s.failBackoff), at)
+	next := now.Add(s.failBackoff)
+	if lapse := s.barLapse(now); !lapse.IsZero() && lapse.Before(next) {
+		// Wake when a bar on a candidate lapses, not up to a back-off
+		// later: the bound on getting data back depends on it.
+		next = laterOf(lapse, now.Add(failBackoffMin))
+	}
+	s.failedUntil = laterOf(next, at)
+}
+
+// barLapse is the earliest future instant at which a profile kept out of
+// a liveness retry by time alone may be entered: a dead-core departure or
+// dead networks reaching deadCoreLiveRetry, or a quarantine ending. Zero
+// if none.
+func (s *Switcher) barLapse(now time.Time) time.Time {
+	var out time.Time
+	at := func(t time.Time) {
+		if t.After(now) && (out.IsZero() || t.Before(out)) {
+			out = t
+		}
+	}
+	for i := range s.cfg.Profiles {
+		p := &s.cfg.Profiles[i]
+		if p.Name == s.active {
+			continue
+		}
+		if d, ok := s.left[p.Name]; ok && d.Cause == departDeadCore {
+			at(d.At.Add(deadCoreLiveRetry))
+		}
+		if d := s.deadSince(p, now); !d.IsZero() {
+			at(d.Add(deadCoreLiveRetry))
+		}
+		if e, ok := s.quar.active(now, profileKey(p.Name)); ok {
+			at(e.Until)
+		}
+	}
+	return out
 }
 
 // failedStep waits out the back-off, then starts over. Service that comes

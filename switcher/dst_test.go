@@ -294,6 +294,15 @@ type checker struct {
 	carrySince time.Time
 	critSince  time.Time
 	offSince   time.Time
+	// worst is the longest stretch without data while some profile could
+	// carry it (the margin under dataBackWithin).
+	worst time.Duration
+}
+
+// dstWorst collects each seed's worst data-back stretch, for the summary.
+var dstWorst struct {
+	sync.Mutex
+	d []time.Duration
 }
 
 func (c *checker) fail(now time.Time, name, format string, a ...any) {
@@ -336,6 +345,9 @@ func (c *checker) tick() {
 			c.carrySince = now
 		}
 		from := laterOfT(c.carrySince, c.lastData)
+		if !snap.DataUp {
+			c.worst = max(c.worst, now.Sub(from))
+		}
 		if !snap.DataUp && now.Sub(from) > dataBackWithin {
 			c.fail(now, "data_back", "no data for %s while a profile could carry it (state %s on %q)",
 				now.Sub(from).Round(time.Second), st.State, st.Active)
@@ -520,7 +532,11 @@ func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
 		c.mu.Lock()
 		c.end(ds)
 		vs = slices.Clone(c.violations)
+		worst := c.worst
 		c.mu.Unlock()
+		dstWorst.Lock()
+		dstWorst.d = append(dstWorst.d, worst)
+		dstWorst.Unlock()
 	})
 	return vs, ds
 }
@@ -580,6 +596,9 @@ func TestDST(t *testing.T) {
 		known = nil
 	}
 	var failed, knownSeen []uint64
+	dstWorst.Lock()
+	dstWorst.d = nil
+	dstWorst.Unlock()
 	for i := range seeds {
 		seed := *dstFrom + uint64(i)
 		w := genWorld(seed, *dstLength)
@@ -631,6 +650,16 @@ func TestDST(t *testing.T) {
 	}
 	t.Logf("%d seeds from %d, %s each: %d failing %v, %d known failing %v", seeds, *dstFrom, *dstLength, len(failed), failed,
 		len(knownSeen), knownSeen)
+	dstWorst.Lock()
+	ws := slices.Clone(dstWorst.d)
+	dstWorst.Unlock()
+	if len(ws) > 0 {
+		slices.Sort(ws)
+		q := func(p float64) time.Duration { return ws[min(len(ws)-1, int(p*float64(len(ws))))].Round(time.Second) }
+		// Printed (not logged) so a passing run shows it too.
+		fmt.Printf("dst: worst data-back stretch per seed (bound %s): p50 %s, p95 %s, p99 %s, max %s over %d seeds\n",
+			dataBackWithin, q(0.5), q(0.95), q(0.99), ws[len(ws)-1].Round(time.Second), len(ws))
+	}
 }
 
 // TestDSTReplay replays one world with its findings, decisions and the
