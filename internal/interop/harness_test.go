@@ -152,6 +152,15 @@ func startSim(t *testing.T, scenario string, extra ...string) *sim {
 			t.Logf("modemsim stderr (last 4 kB):\n%s", tail(s.stderr.String(), 4096))
 		}
 	})
+	// Registered after the process cleanup, so it runs first: on failure,
+	// the last wire chunks as the simulator saw them.
+	t.Cleanup(func() {
+		if t.Failed() {
+			if out, err := s.query("log 60"); err == nil {
+				t.Logf("modemsim wire log (last 60 chunks):\n%s", out)
+			}
+		}
+	})
 	line := make(chan string, 1)
 	go func() {
 		l, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -167,6 +176,32 @@ func startSim(t *testing.T, scenario string, extra ...string) *sim {
 		t.Fatalf("modemsim's first line %q is not a device path", s.pty)
 	}
 	return s
+}
+
+// query sends one control command and returns its output, for use where
+// failing the test is not wanted (cleanups).
+func (s *sim) query(cmd string) (string, error) {
+	c, err := net.DialTimeout("unix", s.control, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	r := bufio.NewReader(c)
+	for {
+		l, err := r.ReadString('\n')
+		if err != nil {
+			return b.String(), err
+		}
+		if l == "ok\n" {
+			return b.String(), nil
+		}
+		b.WriteString(l)
+	}
 }
 
 // ctl sends one control command and fails the test unless it answers ok.
