@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/simulator"
 )
 
@@ -191,4 +192,33 @@ func windows() int {
 		return n
 	}
 	return 4
+}
+
+// Issue 13: "status shows the CS registration (+CREG) over LTE's
+// (+CEREG): 'home' while the probe and the threat engine say roaming; LAC
+// FFFE on LTE is shown as a TAC". Status shows the domain that carries
+// the service, with its area; the CS placeholder LAC never reaches it.
+func TestStatusRegistrationIsTheServiceDomain(t *testing.T) {
+	// Sierra EM7455 on LTE (modem/testdata/transcripts/sierra_em7455_probe.txt):
+	// +CREG with the FFFE placeholder, +CEREG roaming with the real TAC.
+	var regs []modem.Registration
+	for _, l := range []string{`+CREG: 2,1,"FFFE","0A2B3C4",7`, `+CEREG: 2,5,"2D18","0A2B3C4",7`} {
+		r, _, err := modem.ParseRegistration(l)
+		if err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		regs = append(regs, r)
+	}
+	r := bestRegistration(regs)
+	if r == nil || r.Domain != modem.DomainEPS || r.Status.Summary() != "roaming" {
+		t.Fatalf("status shows %+v, want the EPS registration (roaming)", r)
+	}
+	if r.Area == nil || *r.Area != 0x2D18 {
+		t.Errorf("area %v, want the EPS TAC 2D18", r.Area)
+	}
+	// Not registered on EPS: CS is shown, without an area (FFFE is none).
+	regs[1].Status = modem.RegSearching
+	if r := bestRegistration(regs); r == nil || r.Domain != modem.DomainCS || r.Area != nil {
+		t.Errorf("EPS searching: status shows %+v, want CS home without an area", r)
+	}
 }
