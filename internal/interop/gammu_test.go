@@ -101,6 +101,8 @@ func TestGammu(t *testing.T) {
 			if !strings.HasSuffix(mon["Network level"], "percent") {
 				t.Errorf("monitor 1: Network level %q", mon["Network level"])
 			}
+			// AT+CLIP=1, AT+CRC=1 and AT+CCWA=1 (startup-calls.txt).
+			checkFields(t, "monitor 1", mon, "Enabling info about calls", "No error.")
 			if mon["Battery level"] == "" {
 				t.Errorf("monitor 1: no Battery level (+CBC): %v", mon)
 			}
