@@ -47,9 +47,14 @@ fmt-check:
 staticcheck:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
 
-# A third-party AT client (warthog618's modeminfo) against modemsim on a pty.
+# Third-party clients against modemsim on a pty: warthog618's modeminfo
+# (scripts/interop.sh), then Debian's ModemManager 1.20 (Quectel and Telit
+# dialects, no-udev test mode) and gammu (identify, networkinfo, monitor 1
+# on every dialect) in internal/interop. Those need root and the Debian
+# packages (.ci/run installs them); without root they skip and say so.
 interop: build
 	./scripts/interop.sh
+	IMSID_INTEROP=1 MODEMSIM=$(CURDIR)/$(BIN)/modemsim $(GO) test -count=1 -timeout 15m -v -run '^(TestModemManager|TestGammu)$$' ./internal/interop
 
 # Every Fuzz target in the module, one after another, FUZZTIME each (default 10s).
 FUZZTIME ?= 10s

@@ -551,3 +551,47 @@ func TestRefusal(t *testing.T) {
 		t.Errorf("deadline error %v", err)
 	}
 }
+
+// Defect 7, the ICCID path: an ICCID form the modem refuses is tried once
+// a session; the next read goes straight to the form that answered.
+func TestRefusedICCIDFormAskedOnce(t *testing.T) {
+	m, f := newAutoModem(t, parseTranscript(`
+		# source: identity "u-blox" / "SARA-R500S" / "02.06": github.com/ARMmbed/mbed-os issue #14510.
+		# supplied: +CCID refused with ERROR, +ICCID answering in the EM7455 shape
+		#   ("ICCID:" without "+", sierra_em7455_probe.txt): the order of the
+		#   generic forms is what is under test, not u-blox's own answer.
+		> AT+CGMI
+		< u-blox
+		< OK
+		> AT+CGMM
+		< SARA-R500S
+		< OK
+		> AT+CGMR
+		< 02.06
+		< OK
+		> AT+CGSN
+		< ERROR
+		> AT+GSN
+		< ERROR
+		> AT+CCID
+		< ERROR
+		> AT+ICCID
+		< ICCID: 8943102030000000011
+		< OK
+		> AT+ICCID
+		< ICCID: 8943102030000000011
+		< OK
+	`))
+	if m.Dialect() != DialectUBlox {
+		t.Fatalf("dialect %v", m.Dialect())
+	}
+	ctx := tctx(t)
+	for range 2 {
+		if v := must(m.ICCID(ctx))(t); v.Reveal() != "8943102030000000011" {
+			t.Errorf("ICCID %s", v)
+		}
+	}
+	if n := countCmd(f, "AT+CCID"); n != 1 {
+		t.Errorf("AT+CCID sent %d times, want 1: %q", n, f.commands())
+	}
+}

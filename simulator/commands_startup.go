@@ -27,6 +27,9 @@ func init() {
 		"+CSCS": {Handle: cmdCSCS},
 		"+CCLK": {Handle: cmdCCLK},
 		"+CBC":  {Handle: cmdCBC},
+		"+CLIP": {Handle: cmdCLIP},
+		"+CRC":  {Handle: cmdCRC},
+		"+CCWA": {Handle: cmdCCWA},
 	} {
 		coreCommands[name] = spec
 	}
@@ -256,4 +259,90 @@ func cmdCBC(m *Modem, c Command) ([]string, error) {
 		return []string{"+CBC: 0,100"}, nil
 	}
 	return nil, errPlain
+}
+
+// The call-related reporting switches ModemManager (while enabling) and
+// gammu (monitor) turn on at start-up: AT+CLIP=1, AT+CRC=1, AT+CCWA=1.
+// The simulated modem has no calls, so each only keeps its switch; a data
+// modem with voice (EG25, LE910C1, SIM7600) answers them OK.
+
+// reportSwitch handles a 0/1 switch of 27.007's form +X=[<n>]: an empty
+// <n> is 0, the read answers "+X: <n>" plus extra, the test "+X: (0,1)".
+func reportSwitch(m *Modem, c Command, name, key, extra string) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{name + ": (0,1)"}, nil
+	case OpRead:
+		return []string{name + ": " + m.volatile(key, "0") + extra}, nil
+	case OpSet:
+	default:
+		return nil, errPlain
+	}
+	if strings.TrimSpace(c.Args) == "" {
+		m.setVolatile(key, "0")
+		return nil, nil
+	}
+	args, err := needArgs(c, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := argInt(args[0], 0, 1)
+	if !ok {
+		return nil, badParams()
+	}
+	m.setVolatile(key, strconv.Itoa(v))
+	return nil, nil
+}
+
+// cmdCLIP: calling line identification presentation (27.007 §7.6),
+// +CLIP=[<n>]; the read is "+CLIP: <n>,<m>", <m> 2: the network's
+// provisioning status is unknown (the simulator does not ask it).
+func cmdCLIP(m *Modem, c Command) ([]string, error) {
+	return reportSwitch(m, c, "+CLIP", "clip", ",2")
+}
+
+// cmdCRC: cellular result codes (27.007 §6.11), +CRC=[<mode>]: 1 reports
+// an incoming call as +CRING: <type> instead of RING.
+func cmdCRC(m *Modem, c Command) ([]string, error) {
+	return reportSwitch(m, c, "+CRC", "crc", "")
+}
+
+// cmdCCWA: call waiting (27.007 §7.12), +CCWA=[<n>[,<mode>[,<class>]]].
+// <n> is the URC switch; <mode> 0/1 disables or enables the service,
+// 2 queries it: "+CCWA: <status>,<class>" per class, or "+CCWA: 0,7"
+// when it is active for none (the answer here, the service never being
+// enabled on the simulated network).
+func cmdCCWA(m *Modem, c Command) ([]string, error) {
+	if c.Op != OpSet || strings.TrimSpace(c.Args) == "" {
+		return reportSwitch(m, c, "+CCWA", "ccwa", "")
+	}
+	args, err := needArgs(c, 1, 3)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	if !args[0].Empty {
+		v, ok := argInt(args[0], 0, 1)
+		if !ok {
+			return nil, badParams()
+		}
+		n = v
+	}
+	var out []string
+	if len(args) > 1 && !args[1].Empty {
+		mode, ok := argInt(args[1], 0, 2)
+		if !ok {
+			return nil, badParams()
+		}
+		if mode == 2 {
+			out = []string{"+CCWA: 0,7"}
+		}
+	}
+	if len(args) > 2 && !args[2].Empty {
+		if _, ok := argInt(args[2], 1, 255); !ok {
+			return nil, badParams()
+		}
+	}
+	m.setVolatile("ccwa", strconv.Itoa(n))
+	return out, nil
 }

@@ -48,6 +48,7 @@ func init() {
 			"#QSS":      {Handle: cmdQSS},
 			"#ECM":      {Handle: cmdECM},
 			"#ECMD":     {Handle: cmdECMD},
+			"#PSNT":     {Handle: cmdPSNT},
 		},
 	}, "telit")
 }
@@ -257,4 +258,46 @@ func cmdECMD(m *Modem, c Command) ([]string, error) {
 	}
 	delete(m.vol, volDataCall)
 	return nil, nil
+}
+
+// cmdPSNT: AT#PSNT? answers "#PSNT: <mode>,<nt>", the packet service
+// network type: 0 GPRS, 1 EGPRS, 2 WCDMA, 3 HSDPA, 4 LTE, 5 unknown or not
+// registered (Telit LE910Cx AT Commands Reference Guide, #PSNT).
+// ModemManager's telit plugin reads its access technology here. AT#PSNT=<mode>
+// (0 or 1) stores the URC switch; the "#PSNT: <nt>" URC itself is not sent.
+func cmdPSNT(m *Modem, c Command) ([]string, error) {
+	switch c.Op {
+	case OpTest:
+		return []string{"#PSNT: (0,1)"}, nil
+	case OpRead:
+		return []string{fmt.Sprintf("#PSNT: %s,%d", m.volatile("psnt", "0"), m.telitPSNT())}, nil
+	case OpExec:
+		return nil, errPlain
+	}
+	args, err := needArgs(c, 1, 1)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := argInt(args[0], 0, 1)
+	if !ok {
+		return nil, badParams()
+	}
+	m.setVolatile("psnt", fmt.Sprint(v))
+	return nil, nil
+}
+
+// telitPSNT is #PSNT's <nt> for the network the modem is registered on.
+func (m *Modem) telitPSNT() int {
+	if !m.reg.registered() || m.reg.net == nil {
+		return 5
+	}
+	switch m.reg.net.rat() {
+	case RATGSM:
+		return 0 // GPRS, as +COPS says <AcT> 0
+	case RATWCDMA:
+		return 2 // WCDMA, as +COPS says <AcT> 2
+	case RATLTE:
+		return 4
+	}
+	return 5
 }

@@ -91,12 +91,6 @@ func (f *family) observe(v float64, values ...string) {
 	f.mu.Unlock()
 }
 
-func (f *family) reset() {
-	f.mu.Lock()
-	clear(f.series)
-	f.mu.Unlock()
-}
-
 // sample is one line of a family written at scrape time (gauges and
 // counters computed from the daemon's state).
 type sample struct {

@@ -90,9 +90,14 @@ func (b *backend) Status(context.Context) (api.Status, error) {
 		out.Modem.Dialect = api.NonEmpty(string(a.Driver().Dialect()))
 	}
 	// What the modem answered comes from the same tick as the rest of the
-	// view, never from a copy of its own.
+	// view, never from a copy of its own. Responding is the one exception:
+	// a tick whose reads time out publishes only when all of them have, so
+	// the driver's own word (false from the first timed-out command, the
+	// package's one timeout) is taken as well, and a hung modem shows as
+	// not responding within one poll.
 	m := v.Modem
-	out.Modem.Responding = d.cur.Load() != nil && m.Responding
+	a := d.cur.Load()
+	out.Modem.Responding = a != nil && m.Responding && a.Driver().Responsive()
 	if !m.Read.IsZero() {
 		if m.SIM != modem.SIMUnknown {
 			out.SIM.State = api.Ptr(m.SIM.String())

@@ -59,9 +59,11 @@ func (n *recNotifier) has(prefix string) bool {
 // current one (a USB unplug).
 type pipes struct {
 	sim   *simulator.Modem
+	clk   simulator.Clock
 	mu    sync.Mutex
 	cur   []net.Conn
 	opens int
+	sent  []time.Time // scenario time of each command line the daemon wrote
 	wg    sync.WaitGroup
 }
 
@@ -73,7 +75,42 @@ func (p *pipes) open(ctx context.Context) (io.ReadWriteCloser, error) {
 	p.mu.Unlock()
 	p.wg.Add(1)
 	go func() { defer p.wg.Done(); _ = p.sim.Serve(context.Background(), b); b.Close() }()
-	return a, nil
+	return &countConn{Conn: a, p: p}, nil
+}
+
+// countConn notes the scenario time of every command line (each CR) the
+// daemon writes.
+type countConn struct {
+	net.Conn
+	p *pipes
+}
+
+func (c *countConn) Write(b []byte) (int, error) {
+	if n := bytes.Count(b, []byte{'\r'}); n > 0 && c.p.clk != nil {
+		now := c.p.clk.Now()
+		c.p.mu.Lock()
+		for range n {
+			c.p.sent = append(c.p.sent, now)
+		}
+		c.p.mu.Unlock()
+	}
+	return c.Conn.Write(b)
+}
+
+// sentSince counts the command lines written at or after t and returns the
+// time of the first.
+func (p *pipes) sentSince(t time.Time) (n int, first time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, at := range p.sent {
+		if !at.Before(t) {
+			if n == 0 {
+				first = at
+			}
+			n++
+		}
+	}
+	return n, first
 }
 
 func (p *pipes) cut() {
@@ -94,6 +131,7 @@ type harness struct {
 	t      *testing.T
 	d      *Daemon
 	sim    *simulator.Modem
+	clk    simulator.Clock
 	pipes  *pipes
 	notif  *recNotifier
 	logs   *syncBuffer
@@ -136,6 +174,12 @@ func loadTestConfig(t *testing.T, dir string) *profiles.Config {
 
 func start(t *testing.T, dir string) *harness {
 	t.Helper()
+	return startAt(t, dir, 40)
+}
+
+// startAt runs the scenario at speed scenario seconds per real second.
+func startAt(t *testing.T, dir string, speed float64) *harness {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("runs the daemon in real time")
 	}
@@ -143,12 +187,12 @@ func start(t *testing.T, dir string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := simulator.NewRealClock(40)
+	clk := simulator.NewRealClock(speed)
 	sim, err := simulator.New(sc, simulator.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, sim: sim, pipes: &pipes{sim: sim}, notif: &recNotifier{}, logs: &syncBuffer{}, dir: dir, done: make(chan error, 1)}
+	h := &harness{t: t, sim: sim, clk: clk, pipes: &pipes{sim: sim, clk: clk}, notif: &recNotifier{}, logs: &syncBuffer{}, dir: dir, done: make(chan error, 1)}
 	h.d, err = New(Options{
 		Config: loadTestConfig(t, dir), Open: h.pipes.open,
 		Logger: slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"net/netip"
 	"os"
@@ -43,13 +42,6 @@ func TestQueueKeepsOrderAndDrainsOnClose(t *testing.T) {
 		}
 	}
 }
-
-type rwc struct {
-	io.Reader
-	io.Writer
-}
-
-func (rwc) Close() error { return nil }
 
 // The driver's command observer feeds the AT metrics (no second parse of
 // the wire): every result class gets its own error kind, and a command's

@@ -140,6 +140,9 @@ exec "$MM" --test-no-udev --no-auto-scan --log-level=DEBUG --log-personal-info`
 		if t.Failed() {
 			t.Logf("ModemManager log (last 12 kB):\n%s", tail(w.mmLog.String(), 12<<10))
 		}
+		if dir := os.Getenv("INTEROP_LOG_DIR"); dir != "" {
+			_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(t.Name(), "/", "_")+".mm.log"), []byte(w.mmLog.String()), 0o644)
+		}
 	})
 	eventually(t, 20*time.Second, "ModemManager on the private bus", func() string {
 		if out, err := w.run(t, "-L"); err != nil {
@@ -195,9 +198,19 @@ func want(m map[string]string, kv ...string) string {
 
 func TestModemManager(t *testing.T) {
 	requireInterop(t)
-	for _, tc := range []struct{ dialect, manufacturer, plugin string }{
-		{"quectel-eg25", "Quectel", "quectel"},
-		{"telit-le910", "Telit", "telit"},
+	for _, tc := range []struct {
+		dialect, manufacturer, plugin string
+		// techAfterRestore: MM shows LTE again after the outage. MM 1.20's
+		// telit plugin reads the access technology only by polling
+		// AT#PSNT?, and after the modem leaves and regains registration
+		// its periodic check stays wedged ("periodic signal check refresh
+		// ignored: check already running", never rescheduled), so no
+		// AT#PSNT? is sent again: the modem answers nothing wrong, MM
+		// does not ask. Quectel's comes from the +CEREG URC's <AcT>.
+		techAfterRestore bool
+	}{
+		{"quectel-eg25", "Quectel", "quectel", true},
+		{"telit-le910", "Telit", "telit", false},
 	} {
 		t.Run(tc.dialect, func(t *testing.T) {
 			start := time.Now()
@@ -266,8 +279,14 @@ func TestModemManager(t *testing.T) {
 			t.Logf("outage: registration=%s state=%s", m["modem.3gpp.registration-state"], m["modem.generic.state"])
 			w.sim.ctl(t, `event {"event": "restore", "network": "26201"}`)
 			eventually(t, mmWait, "ModemManager follows the restore", func() string {
-				return want(w.kv(t), "modem.3gpp.registration-state", "home",
-					"modem.generic.access-technologies.value[1]", "lte")
+				m = w.kv(t)
+				if tc.techAfterRestore {
+					return want(m, "modem.3gpp.registration-state", "home",
+						"modem.3gpp.operator-code", "26201",
+						"modem.generic.access-technologies.value[1]", "lte")
+				}
+				return want(m, "modem.3gpp.registration-state", "home",
+					"modem.3gpp.operator-code", "26201")
 			})
 			t.Logf("%s: passed in %v", tc.dialect, time.Since(start).Round(time.Millisecond))
 		})
