@@ -422,6 +422,9 @@ func (e *Engine) updateHistory(en *env, o *Observation) {
 	}
 }
 
+// maxWindow bounds the scoring window's findings by count.
+const maxWindow = 2048
+
 // score folds the new findings into the window, assesses every scope and
 // moves the episode's response, which only ever tightens.
 func (e *Engine) score(now time.Time, found []Finding, suppressed, warm bool) Result {
@@ -430,6 +433,11 @@ func (e *Engine) score(now time.Time, found []Finding, suppressed, warm bool) Re
 	e.window = slices.DeleteFunc(e.window, func(f Finding) bool {
 		return now.Sub(f.At) >= sc.Window // a latched Critical lives in e.critical, not here
 	})
+	if n := len(e.window) - maxWindow; n > 0 {
+		// Bounded by count as well as age: the oldest go first (they
+		// weigh least in the score's decay).
+		e.window = slices.Delete(e.window, 0, n)
+	}
 	for _, f := range found {
 		if f.Latches() {
 			e.critical = true

@@ -440,3 +440,29 @@ func TestResultJSONRoundTrip(t *testing.T) {
 		t.Error("unknown action accepted")
 	}
 }
+
+// Every history is bounded by count as well as age (issue 13): a modem
+// that reports an event at every poll cannot grow the engine's memory.
+func TestHistoriesBoundedByCount(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var ts []time.Time
+	for i := range 10 * maxHistory {
+		ts = append(ts, now.Add(time.Duration(i)*time.Millisecond))
+		ts = pruneBefore(ts, now.Add(-time.Hour))
+	}
+	if len(ts) != maxHistory || !ts[len(ts)-1].Equal(now.Add(time.Duration(10*maxHistory-1)*time.Millisecond)) {
+		t.Fatalf("kept %d times, newest %v", len(ts), ts[len(ts)-1])
+	}
+	e, start := warmEngine(t, testConfig())
+	at := start
+	for i := range 3 * maxWindow {
+		o := detach()
+		o.At = at.Add(time.Duration(i) * time.Second)
+		if _, err := e.Observe(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(e.window) > maxWindow {
+		t.Fatalf("scoring window holds %d findings, bound %d", len(e.window), maxWindow)
+	}
+}

@@ -14,12 +14,19 @@ func (v *timeVal) set(t time.Time) { v.t, v.ok = t, true }
 // within reports whether v is set and no older than d at now.
 func (v timeVal) within(now time.Time, d time.Duration) bool { return v.ok && now.Sub(v.t) <= d }
 
-// pruneBefore drops the times older than cutoff from a sorted slice.
+// maxHistory bounds every detector's list of event times by count as well
+// as age: no threshold counts anywhere near it, and a modem that reports an
+// event at every poll of an hour cannot grow memory with it.
+const maxHistory = 256
+
+// pruneBefore drops the times older than cutoff from a sorted slice, and
+// all but the newest maxHistory.
 func pruneBefore(ts []time.Time, cutoff time.Time) []time.Time {
 	i := 0
 	for i < len(ts) && ts[i].Before(cutoff) {
 		i++
 	}
+	i = max(i, len(ts)-maxHistory)
 	return append(ts[:0], ts[i:]...)
 }
 
