@@ -9,13 +9,26 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
 // version is set by the build (-X main.version=...).
 var version = "dev"
 
+// gcPercent is the GC target imsid runs with unless GOGC is set. Go's 100
+// lets the heap grow to twice what is live before collecting; 50 lets it
+// grow by half. A gateway has 64-256 MiB of RAM for everything, and imsid
+// allocates little: under the API load test (500 requests/s) 50 took the
+// peak RSS (VmHWM) from 19.7-20.1 MiB to a median of 17.4 and a p95 of
+// 18.8 MiB at the same CPU (10-13 % of a core), and idle CPU at a 5 s
+// poll stayed at 0.13 % (docs/shipping.md).
+const gcPercent = 50
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal, a second one kills at once, should a clean
 	// shutdown ever hang.

@@ -47,6 +47,7 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 // ProcStat is one reading of a process's memory and CPU.
 type ProcStat struct {
 	RSS, HWM uint64        // bytes: VmRSS, VmHWM
+	Anon     uint64        // bytes: RssAnon (heap, stacks, runtime); VmRSS - Anon is mostly the binary's pages
 	CPU      time.Duration // utime + stime
 }
 
@@ -84,6 +85,8 @@ func ReadProc(pid int) (ProcStat, error) {
 			st.RSS = kb << 10
 		case "VmHWM":
 			st.HWM = kb << 10
+		case "RssAnon":
+			st.Anon = kb << 10
 		}
 	}
 	b, err = os.ReadFile(dir + "/stat")

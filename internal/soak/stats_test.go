@@ -45,4 +45,7 @@ func TestReadProcSelf(t *testing.T) {
 	if st.RSS == 0 || st.HWM < st.RSS {
 		t.Errorf("RSS %d HWM %d", st.RSS, st.HWM)
 	}
+	if st.Anon == 0 || st.Anon > st.RSS {
+		t.Errorf("RssAnon %d of RSS %d", st.Anon, st.RSS)
+	}
 }
