@@ -154,7 +154,7 @@ func TestBench(t *testing.T) {
 		}
 	}
 	fmt.Println(res.Table())
-	for _, l := range res.Verdicts("ours") {
+	for _, l := range append(res.Verdicts("ours"), res.TargetLines("ours")...) {
 		fmt.Println(l)
 	}
 	fmt.Printf("policy benchmark wall time: %s (load average %s)\n", res.Elapsed.Round(time.Second), res.Load)
@@ -173,15 +173,13 @@ func TestBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newReadme, err := ReplaceBlock(string(readme), res.ReadmeBlock())
+	rec := Record{Result: res, Micro: microOut}
+	files, err := rec.Files(string(readme))
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string]string{
-		"docs/benchmarks.md":          res.Markdown(microOut),
-		"docs/img/bench-failover.svg": res.FailoverChart().SVG(),
-		"docs/img/bench-flaps.svg":    res.FlapsChart().SVG(),
-		"README.md":                   newReadme,
+	if files[RecordFile], err = recordJSON(rec); err != nil {
+		t.Fatal(err)
 	}
 	for name, body := range files {
 		p := filepath.Join(*write, name)
@@ -195,38 +193,68 @@ func TestBench(t *testing.T) {
 	}
 }
 
-// TestReadmeMatchesBenchmarks: every figure the README quotes is in its
-// generated block, and that block is the one docs/benchmarks.md carries
-// from the same run.
-func TestReadmeMatchesBenchmarks(t *testing.T) {
+func recordJSON(rec Record) (string, error) {
+	b, err := rec.Marshal()
+	return string(b), err
+}
+
+// TestDocsFromOneRun: docs/benchmarks.md, its plots and the README's
+// generated block are exactly what the run record (docs/benchmarks.json,
+// written by the same make bench) renders to with the current code, and
+// that record's scenarios and policies are the current ones. It fails on a
+// hand edit of any of them, on a README block from another run, and on a
+// change to the scenarios, the policies or the report's renderer that was
+// not followed by make bench.
+func TestDocsFromOneRun(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("../..", RecordFile))
+	if err != nil {
+		t.Fatalf("%v (make bench writes it with the docs)", err)
+	}
+	rec, err := ParseRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if why := rec.Stale(Scenarios(), Variants()); why != "" {
+		t.Errorf("docs/benchmarks.md is from a run of another benchmark (rerun make bench):\n%s", why)
+	}
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	docs, err := os.ReadFile("../../docs/benchmarks.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	rb, err := Block(string(readme))
+	files, err := rec.Files(string(readme))
 	if err != nil {
 		t.Fatalf("README.md: %v", err)
 	}
-	db, err := Block(string(docs))
-	if err != nil {
-		t.Fatalf("docs/benchmarks.md: %v", err)
-	}
-	if rb != db {
-		t.Fatalf("README.md's benchmark block differs from docs/benchmarks.md's (rerun make bench):\nREADME:\n%s\ndocs:\n%s", rb, db)
-	}
-	// Every table row of the block names a scenario that docs/benchmarks.md
-	// reports, with those figures in its table.
-	for _, line := range strings.Split(rb, "\n") {
-		if !strings.HasPrefix(line, "| `") {
+	for name, want := range files {
+		got, err := os.ReadFile(filepath.Join("../..", name))
+		if err != nil {
+			t.Error(err)
 			continue
 		}
-		name := strings.Trim(strings.Split(line, "|")[1], " `")
-		if !strings.Contains(string(docs), "### `"+name+"`") {
-			t.Errorf("the README quotes %s, docs/benchmarks.md has no such scenario", name)
+		if d := firstDiff(string(got), want); d != "" {
+			t.Errorf("%s is not what the run record renders to (rerun make bench, never edit it by hand): %s", name, d)
 		}
 	}
+}
+
+// firstDiff describes the first line where got and want differ ("" when
+// they are equal).
+func firstDiff(got, want string) string {
+	if got == want {
+		return ""
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d is\n\t%.300s\nthe record renders\n\t%.300s", i+1, gl, wl)
+		}
+	}
+	return "they differ in their line endings"
 }
