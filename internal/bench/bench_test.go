@@ -258,3 +258,71 @@ func firstDiff(got, want string) string {
 	}
 	return "they differ in their line endings"
 }
+
+var repeat = flag.String("bench.repeat", "", "comma-separated scenario names, or \"all\" (every scenario but the 24 h and month ones): run each job twice and compare")
+
+// TestRepeatable runs every seed of the named scenarios twice under every
+// policy and compares the two: the episodes (logged where they differ) and
+// the rows of the report's tables they give (a failure where those differ).
+// Only with -bench.repeat; see "How to rerun" in docs/benchmarks.md for
+// what it measured.
+func TestRepeatable(t *testing.T) {
+	if *repeat == "" {
+		t.Skip("run with -bench.repeat scenario,... or all")
+	}
+	var scs []Scenario
+	for _, sc := range Scenarios() {
+		if (*repeat == "all" && sc.Sample == time.Second) || slices.Contains(strings.Split(*repeat, ","), sc.Name) {
+			scs = append(scs, sc)
+		}
+	}
+	if len(scs) == 0 {
+		t.Fatalf("no scenario in %q", *repeat)
+	}
+	var mu sync.Mutex
+	episodes, differ := 0, 0
+	t.Run("jobs", func(t *testing.T) {
+		for _, sc := range scs {
+			for _, v := range Variants() {
+				if !sc.Runs(v.Name) {
+					continue
+				}
+				t.Run(sc.Name+"/"+v.Name, func(t *testing.T) {
+					t.Parallel()
+					tun, ho := sc.Seeds()
+					var a, b []Run
+					for _, seed := range append(tun, ho...) {
+						x, y := runIn(t, sc, v, seed), runIn(t, sc, v, seed)
+						a, b = append(a, x), append(b, y)
+						px, py := x.Phases, y.Phases
+						x.Phases, y.Phases = nil, nil
+						same := fmt.Sprint(x) == fmt.Sprint(y) && fmt.Sprint(px) == fmt.Sprint(py)
+						if px != nil && py != nil {
+							same = same && *px == *py
+						}
+						mu.Lock()
+						episodes++
+						if !same {
+							differ++
+							t.Logf("seed %d differs:\n%+v %+v\n%+v %+v", seed, x, px, y, py)
+						}
+						mu.Unlock()
+					}
+					rows := func(runs []Run) string {
+						n := len(tun)
+						s, h := Summarise(runs[:n]), Summarise(runs[n:])
+						out := mdRow(s.row()) + mdRow(s.phaseRow())
+						if len(ho) > 0 {
+							out += mdRow(h.row())
+						}
+						return out
+					}
+					if ra, rb := rows(a), rows(b); ra != rb {
+						t.Errorf("the report's rows differ between two runs:\n%s%s", ra, rb)
+					}
+				})
+			}
+		}
+	})
+	t.Logf("%d of %d episodes differed between two runs", differ, episodes)
+}
