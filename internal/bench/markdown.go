@@ -21,7 +21,8 @@ func (r *Result) ReadmeBlock() string {
 	var b strings.Builder
 	b.WriteString(ReadmeBegin + "\n")
 	b.WriteString("Measured on the same simulated modem against the policies people run today, at their defaults and at\n" +
-		"tuned settings (`make bench`, [docs/benchmarks.md](docs/benchmarks.md); failover p95, downtime per run):\n\n")
+		"tuned settings (`make bench`, [docs/benchmarks.md](docs/benchmarks.md); failover p95, downtime per run; the modem's\n" +
+		"attach drawn from 5–30 s, except in `-i11` rows: issue 11's fixed SIM refresh 2 s, attach 5 s, PDP 1 s):\n\n")
 	b.WriteString("| scenario | " + strings.Join(r.Variants, " | ") + " |\n|---|" + strings.Repeat("---|", len(r.Variants)) + "\n")
 	for _, name := range quoted {
 		if _, ok := r.Summaries[name]; !ok {
