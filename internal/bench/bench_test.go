@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -115,31 +116,51 @@ func TestBench(t *testing.T) {
 			}
 		}
 	}
-	// Longest first: the month's jobs take minutes each, and started last
-	// they would run on alone while the other core idles.
+	// Longest first, on -parallel workers (GOMAXPROCS by default) that
+	// take the jobs in that order: a month's job takes minutes, and started
+	// last it would run on alone while the other cores idle. (Parallel
+	// subtests would start in no particular order.)
 	cost := func(j *job) time.Duration {
 		return j.sc.Duration / j.sc.Sample * time.Duration(j.sc.Reps+j.sc.HeldOut)
 	}
 	slices.SortStableFunc(jobs, func(a, b *job) int { return cmp.Compare(cost(b), cost(a)) })
+	workers := runtime.GOMAXPROCS(0)
+	if f := flag.Lookup("test.parallel"); f != nil {
+		if n, ok := f.Value.(flag.Getter).Get().(int); ok && n > 0 {
+			workers = n
+		}
+	}
 	var mu sync.Mutex
 	done := 0
 	t.Run("jobs", func(t *testing.T) {
-		for _, j := range jobs {
-			t.Run(j.sc.Name+"/"+j.v.Name, func(t *testing.T) {
-				t.Parallel()
-				tun, ho := j.sc.Seeds()
-				for _, seed := range tun {
-					j.tuning = append(j.tuning, runIn(t, j.sc, j.v, seed))
+		queue := make(chan *job)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range queue {
+					t.Run(j.sc.Name+"/"+j.v.Name, func(t *testing.T) {
+						tun, ho := j.sc.Seeds()
+						for _, seed := range tun {
+							j.tuning = append(j.tuning, runIn(t, j.sc, j.v, seed))
+						}
+						for _, seed := range ho {
+							j.heldOut = append(j.heldOut, runIn(t, j.sc, j.v, seed))
+						}
+						mu.Lock()
+						done++
+						fmt.Printf("[%d/%d %s] %s/%s done\n", done, len(jobs), time.Since(start).Round(time.Second), j.sc.Name, j.v.Name)
+						mu.Unlock()
+					})
 				}
-				for _, seed := range ho {
-					j.heldOut = append(j.heldOut, runIn(t, j.sc, j.v, seed))
-				}
-				mu.Lock()
-				done++
-				fmt.Printf("[%d/%d %s] %s/%s done\n", done, len(jobs), time.Since(start).Round(time.Second), j.sc.Name, j.v.Name)
-				mu.Unlock()
-			})
+			}()
 		}
+		for _, j := range jobs {
+			queue <- j
+		}
+		close(queue)
+		wg.Wait()
 	})
 	if t.Failed() {
 		return

@@ -124,9 +124,10 @@ const (
 )
 
 // longVariants are the policies the month trace runs (each month costs
-// minutes of wall time): ours, the router at defaults, mwan3 at defaults
-// and the fastest applet.
-var longVariants = []string{"ours", "router-defaults", "mwan3-defaults", "applet-3min"}
+// minutes of wall time): ours, the router and mwan3 at defaults and tuned,
+// and the fastest applet (the slower applets and ours without counters are
+// left out).
+var longVariants = []string{"ours", "router-defaults", "router-fast", "mwan3-defaults", "mwan3-tuned", "applet-3min"}
 
 // Scenarios returns the full benchmark.
 func Scenarios() []Scenario {
