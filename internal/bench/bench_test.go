@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -234,34 +235,96 @@ func recordJSON(rec Record) (string, error) {
 // change to the scenarios, the policies or the report's renderer that was
 // not followed by make bench.
 func TestDocsFromOneRun(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("../..", RecordFile))
+	for _, err := range checkDocs("../..", Scenarios(), Variants()) {
+		t.Error(err)
+	}
+}
+
+// checkDocs is TestDocsFromOneRun's check of the repository at root.
+func checkDocs(root string, scs []Scenario, vs []Variant) []error {
+	raw, err := os.ReadFile(filepath.Join(root, RecordFile))
 	if err != nil {
-		t.Fatalf("%v (make bench writes it with the docs)", err)
+		return []error{fmt.Errorf("%v (make bench writes it with the docs)", err)}
 	}
 	rec, err := ParseRecord(raw)
 	if err != nil {
-		t.Fatal(err)
+		return []error{err}
 	}
-	if why := rec.Stale(Scenarios(), Variants()); why != "" {
-		t.Errorf("docs/benchmarks.md is from a run of another benchmark (rerun make bench):\n%s", why)
+	var errs []error
+	if why := rec.Stale(scs, vs); why != "" {
+		errs = append(errs, fmt.Errorf("docs/benchmarks.md is from a run of another benchmark (rerun make bench):\n%s", why))
 	}
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
-		t.Fatal(err)
+		return append(errs, err)
 	}
 	files, err := rec.Files(string(readme))
 	if err != nil {
-		t.Fatalf("README.md: %v", err)
+		return append(errs, fmt.Errorf("README.md: %w", err))
 	}
-	for name, want := range files {
-		got, err := os.ReadFile(filepath.Join("../..", name))
+	names := slices.Sorted(maps.Keys(files))
+	for _, name := range names {
+		got, err := os.ReadFile(filepath.Join(root, name))
 		if err != nil {
-			t.Error(err)
+			errs = append(errs, err)
 			continue
 		}
-		if d := firstDiff(string(got), want); d != "" {
-			t.Errorf("%s is not what the run record renders to (rerun make bench, never edit it by hand): %s", name, d)
+		if d := firstDiff(string(got), files[name]); d != "" {
+			errs = append(errs, fmt.Errorf("%s is not what the run record renders to (rerun make bench, never edit it by hand): %s", name, d))
 		}
+	}
+	return errs
+}
+
+// TestCheckDocs: the check passes on what make bench writes and catches a
+// figure edited in the report, a README block from another run, and a
+// benchmark changed since the run.
+func TestCheckDocs(t *testing.T) {
+	r := sampleResult()
+	root := t.TempDir()
+	readme := "# x\n" + ReadmeBegin + "\n" + ReadmeEnd + "\n"
+	rec := Record{Result: r, Micro: "BenchmarkX 1 ns/op"}
+	files, err := rec.Files(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files[RecordFile], err = recordJSON(rec); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, body := range files {
+		write(name, body)
+	}
+	if errs := checkDocs(root, r.Scenarios, Variants()); len(errs) != 0 {
+		t.Fatalf("what make bench wrote fails the check: %v", errs)
+	}
+	// A figure of the report edited by hand.
+	md := files["docs/benchmarks.md"]
+	write("docs/benchmarks.md", strings.Replace(md, "| ours | 10s |", "| ours | 9s |", 1))
+	if errs := checkDocs(root, r.Scenarios, Variants()); len(errs) != 1 || !strings.Contains(errs[0].Error(), "docs/benchmarks.md is not what") {
+		t.Errorf("an edited figure: %v", errs)
+	}
+	write("docs/benchmarks.md", md)
+	// The README's block from another run.
+	other := sampleResult()
+	other.Elapsed = time.Hour
+	old := files["README.md"]
+	write("README.md", strings.Replace(old, r.ReadmeBlock(), other.ReadmeBlock(), 1))
+	if errs := checkDocs(root, r.Scenarios, Variants()); len(errs) != 1 || !strings.Contains(errs[0].Error(), "README.md is not what") {
+		t.Errorf("a README from another run: %v", errs)
+	}
+	write("README.md", old)
+	// A scenario added since the run.
+	if errs := checkDocs(root, append(r.Scenarios, Scenario{Name: "new"}), Variants()); len(errs) != 1 || !strings.Contains(errs[0].Error(), "another benchmark") {
+		t.Errorf("a new scenario: %v", errs)
 	}
 }
 
