@@ -122,8 +122,12 @@ clean:
 
 # Policy benchmark (internal/bench) against router, mwan3 and applet
 # baselines at defaults and tuned, after the hot-path micro-benchmarks;
-# rewrites docs/benchmarks.md, docs/img/bench-*.svg and README.md's
-# generated block, and prints its wall time. `make test` runs the CI subset.
+# rewrites docs/benchmarks.md, its run record docs/benchmarks.json,
+# docs/img/bench-*.svg and README.md's generated block, and prints its wall
+# time. `make test` runs the CI subset. BENCH_ONLY=name,... runs only those
+# scenarios and writes nothing (a quick check of the target).
+BENCH_ONLY ?=
+BENCH_FILES = $(if $(BENCH_ONLY),-bench.only $(BENCH_ONLY),-bench.docs $(CURDIR))
 .PHONY: bench
 bench:
 	@mkdir -p $(BIN)
@@ -132,7 +136,7 @@ bench:
 		./switcher/threat ./internal/store ./internal/api > $(BIN)/bench-micro.txt || { cat $(BIN)/bench-micro.txt; exit 1; }; \
 	cat $(BIN)/bench-micro.txt; \
 	$(GO) test -count=1 -timeout 90m -run '^TestBench$$' -v ./internal/bench \
-		-bench.full -bench.start $$start -bench.docs $(CURDIR) -bench.micro $(CURDIR)/$(BIN)/bench-micro.txt 2>&1 | tee $(BIN)/bench-policy.txt \
+		-bench.full -bench.start $$start $(BENCH_FILES) -bench.micro $(CURDIR)/$(BIN)/bench-micro.txt 2>&1 | tee $(BIN)/bench-policy.txt \
 		| grep --line-buffered -v -E '^ *(=== (RUN|PAUSE|CONT)|--- PASS)'; \
 	if grep -q -E '^(FAIL|--- FAIL|panic:)' $(BIN)/bench-policy.txt; then rc=1; else rc=0; fi; \
 	echo "make bench: wall time $$(( $$(date +%s) - start )) s (load average $$(cut -d' ' -f1-3 /proc/loadavg))"; \

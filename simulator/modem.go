@@ -77,6 +77,7 @@ type Modem struct {
 	closed  bool
 	done    chan struct{}
 	timers  map[*trackedTimer]struct{}
+	batches map[time.Time]*timerBatch // by due instant (see timerBatch)
 	conn    *conn
 	wg      sync.WaitGroup
 	log     []LogEntry
@@ -144,7 +145,21 @@ type nvmState struct {
 }
 
 type trackedTimer struct {
-	t Timer
+	b *timerBatch
+	f func()
+}
+
+// timerBatch is every tracked timer due at one instant of the modem's
+// clock: one clock timer runs them in the order they were scheduled. Two
+// clock timers due at the same instant (two timeline events at the same
+// second, the ends of two outages that started together) fire in whatever
+// order the runtime wakes their goroutines, and the run then depends on it
+// (which network a roaming profile finds back first, say); a batch makes
+// the order the scenario's.
+type timerBatch struct {
+	when time.Time
+	t    Timer
+	tts  []*trackedTimer
 }
 
 // New builds a modem from a scenario. The modem starts in steady state:
@@ -259,16 +274,36 @@ func (m *Modem) activeCard() *sim.Card { return m.cards[m.slot] }
 // after runs f with mu held once d has passed on the modem's clock, unless
 // the modem closed first. Call with mu held.
 func (m *Modem) after(d time.Duration, f func()) *trackedTimer {
-	tt := &trackedTimer{}
+	tt := &trackedTimer{f: f}
 	m.timers[tt] = struct{}{}
-	tt.t = m.clk.AfterFunc(d, func() {
+	when := m.clk.Now().Add(max(d, 0))
+	if b := m.batches[when]; b != nil {
+		tt.b = b
+		b.tts = append(b.tts, tt)
+		return tt
+	}
+	b := &timerBatch{when: when, tts: []*trackedTimer{tt}}
+	tt.b = b
+	if m.batches == nil {
+		m.batches = map[time.Time]*timerBatch{}
+	}
+	m.batches[when] = b
+	b.t = m.clk.AfterFunc(d, func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if _, ok := m.timers[tt]; !ok || m.closed {
+		if m.batches[when] == b {
+			delete(m.batches, when)
+		}
+		if m.closed {
 			return
 		}
-		delete(m.timers, tt)
-		f()
+		for _, tt := range b.tts {
+			if _, ok := m.timers[tt]; !ok {
+				continue
+			}
+			delete(m.timers, tt)
+			tt.f()
+		}
 	})
 	return tt
 }
@@ -287,9 +322,20 @@ func (m *Modem) stop(tt *trackedTimer) {
 	if tt == nil {
 		return
 	}
-	if _, ok := m.timers[tt]; ok {
-		delete(m.timers, tt)
-		tt.t.Stop()
+	if _, ok := m.timers[tt]; !ok {
+		return
+	}
+	delete(m.timers, tt)
+	// The batch's clock timer stops with its last live timer.
+	b := tt.b
+	for _, o := range b.tts {
+		if _, ok := m.timers[o]; ok {
+			return
+		}
+	}
+	b.t.Stop()
+	if m.batches[b.when] == b {
+		delete(m.batches, b.when)
 	}
 }
 
@@ -300,10 +346,11 @@ func (m *Modem) Close() error {
 	if !m.closed {
 		m.closed = true
 		close(m.done)
-		for tt := range m.timers {
-			tt.t.Stop()
+		for _, b := range m.batches {
+			b.t.Stop()
 		}
 		m.timers = map[*trackedTimer]struct{}{}
+		m.batches = nil
 	}
 	m.mu.Unlock()
 	m.wg.Wait()

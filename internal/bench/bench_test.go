@@ -1,11 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -114,25 +117,51 @@ func TestBench(t *testing.T) {
 			}
 		}
 	}
+	// Longest first, on -parallel workers (GOMAXPROCS by default) that
+	// take the jobs in that order: a month's job takes minutes, and started
+	// last it would run on alone while the other cores idle. (Parallel
+	// subtests would start in no particular order.)
+	cost := func(j *job) time.Duration {
+		return j.sc.Duration / j.sc.Sample * time.Duration(j.sc.Reps+j.sc.HeldOut)
+	}
+	slices.SortStableFunc(jobs, func(a, b *job) int { return cmp.Compare(cost(b), cost(a)) })
+	workers := runtime.GOMAXPROCS(0)
+	if f := flag.Lookup("test.parallel"); f != nil {
+		if n, ok := f.Value.(flag.Getter).Get().(int); ok && n > 0 {
+			workers = n
+		}
+	}
 	var mu sync.Mutex
 	done := 0
 	t.Run("jobs", func(t *testing.T) {
-		for _, j := range jobs {
-			t.Run(j.sc.Name+"/"+j.v.Name, func(t *testing.T) {
-				t.Parallel()
-				tun, ho := j.sc.Seeds()
-				for _, seed := range tun {
-					j.tuning = append(j.tuning, runIn(t, j.sc, j.v, seed))
+		queue := make(chan *job)
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range queue {
+					t.Run(j.sc.Name+"/"+j.v.Name, func(t *testing.T) {
+						tun, ho := j.sc.Seeds()
+						for _, seed := range tun {
+							j.tuning = append(j.tuning, runIn(t, j.sc, j.v, seed))
+						}
+						for _, seed := range ho {
+							j.heldOut = append(j.heldOut, runIn(t, j.sc, j.v, seed))
+						}
+						mu.Lock()
+						done++
+						fmt.Printf("[%d/%d %s] %s/%s done\n", done, len(jobs), time.Since(start).Round(time.Second), j.sc.Name, j.v.Name)
+						mu.Unlock()
+					})
 				}
-				for _, seed := range ho {
-					j.heldOut = append(j.heldOut, runIn(t, j.sc, j.v, seed))
-				}
-				mu.Lock()
-				done++
-				fmt.Printf("[%d/%d %s] %s/%s done\n", done, len(jobs), time.Since(start).Round(time.Second), j.sc.Name, j.v.Name)
-				mu.Unlock()
-			})
+			}()
 		}
+		for _, j := range jobs {
+			queue <- j
+		}
+		close(queue)
+		wg.Wait()
 	})
 	if t.Failed() {
 		return
@@ -154,7 +183,7 @@ func TestBench(t *testing.T) {
 		}
 	}
 	fmt.Println(res.Table())
-	for _, l := range res.Verdicts("ours") {
+	for _, l := range append(res.Verdicts("ours"), res.TargetLines("ours")...) {
 		fmt.Println(l)
 	}
 	fmt.Printf("policy benchmark wall time: %s (load average %s)\n", res.Elapsed.Round(time.Second), res.Load)
@@ -173,15 +202,13 @@ func TestBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newReadme, err := ReplaceBlock(string(readme), res.ReadmeBlock())
+	rec := Record{Result: res, Micro: microOut}
+	files, err := rec.Files(string(readme))
 	if err != nil {
 		t.Fatal(err)
 	}
-	files := map[string]string{
-		"docs/benchmarks.md":          res.Markdown(microOut),
-		"docs/img/bench-failover.svg": res.FailoverChart().SVG(),
-		"docs/img/bench-flaps.svg":    res.FlapsChart().SVG(),
-		"README.md":                   newReadme,
+	if files[RecordFile], err = recordJSON(rec); err != nil {
+		t.Fatal(err)
 	}
 	for name, body := range files {
 		p := filepath.Join(*write, name)
@@ -195,38 +222,198 @@ func TestBench(t *testing.T) {
 	}
 }
 
-// TestReadmeMatchesBenchmarks: every figure the README quotes is in its
-// generated block, and that block is the one docs/benchmarks.md carries
-// from the same run.
-func TestReadmeMatchesBenchmarks(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+func recordJSON(rec Record) (string, error) {
+	b, err := rec.Marshal()
+	return string(b), err
+}
+
+// TestDocsFromOneRun: docs/benchmarks.md, its plots and the README's
+// generated block are exactly what the run record (docs/benchmarks.json,
+// written by the same make bench) renders to with the current code, and
+// that record's scenarios and policies are the current ones. It fails on a
+// hand edit of any of them, on a README block from another run, and on a
+// change to the scenarios, the policies or the report's renderer that was
+// not followed by make bench.
+func TestDocsFromOneRun(t *testing.T) {
+	for _, err := range checkDocs("../..", Scenarios(), Variants()) {
+		t.Error(err)
+	}
+}
+
+// checkDocs is TestDocsFromOneRun's check of the repository at root.
+func checkDocs(root string, scs []Scenario, vs []Variant) []error {
+	raw, err := os.ReadFile(filepath.Join(root, RecordFile))
 	if err != nil {
-		t.Fatal(err)
+		return []error{fmt.Errorf("%v (make bench writes it with the docs)", err)}
 	}
-	docs, err := os.ReadFile("../../docs/benchmarks.md")
+	rec, err := ParseRecord(raw)
 	if err != nil {
-		t.Fatal(err)
+		return []error{err}
 	}
-	rb, err := Block(string(readme))
+	var errs []error
+	if why := rec.Stale(scs, vs); why != "" {
+		errs = append(errs, fmt.Errorf("docs/benchmarks.md is from a run of another benchmark (rerun make bench):\n%s", why))
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
-		t.Fatalf("README.md: %v", err)
+		return append(errs, err)
 	}
-	db, err := Block(string(docs))
+	files, err := rec.Files(string(readme))
 	if err != nil {
-		t.Fatalf("docs/benchmarks.md: %v", err)
+		return append(errs, fmt.Errorf("README.md: %w", err))
 	}
-	if rb != db {
-		t.Fatalf("README.md's benchmark block differs from docs/benchmarks.md's (rerun make bench):\nREADME:\n%s\ndocs:\n%s", rb, db)
-	}
-	// Every table row of the block names a scenario that docs/benchmarks.md
-	// reports, with those figures in its table.
-	for _, line := range strings.Split(rb, "\n") {
-		if !strings.HasPrefix(line, "| `") {
+	names := slices.Sorted(maps.Keys(files))
+	for _, name := range names {
+		got, err := os.ReadFile(filepath.Join(root, name))
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
-		name := strings.Trim(strings.Split(line, "|")[1], " `")
-		if !strings.Contains(string(docs), "### `"+name+"`") {
-			t.Errorf("the README quotes %s, docs/benchmarks.md has no such scenario", name)
+		if d := firstDiff(string(got), files[name]); d != "" {
+			errs = append(errs, fmt.Errorf("%s is not what the run record renders to (rerun make bench, never edit it by hand): %s", name, d))
 		}
 	}
+	return errs
+}
+
+// TestCheckDocs: the check passes on what make bench writes and catches a
+// figure edited in the report, a README block from another run, and a
+// benchmark changed since the run.
+func TestCheckDocs(t *testing.T) {
+	r := sampleResult()
+	root := t.TempDir()
+	readme := "# x\n" + ReadmeBegin + "\n" + ReadmeEnd + "\n"
+	rec := Record{Result: r, Micro: "BenchmarkX 1 ns/op"}
+	files, err := rec.Files(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files[RecordFile], err = recordJSON(rec); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, body := range files {
+		write(name, body)
+	}
+	if errs := checkDocs(root, r.Scenarios, Variants()); len(errs) != 0 {
+		t.Fatalf("what make bench wrote fails the check: %v", errs)
+	}
+	// A figure of the report edited by hand.
+	md := files["docs/benchmarks.md"]
+	write("docs/benchmarks.md", strings.Replace(md, "| ours | 10s |", "| ours | 9s |", 1))
+	if errs := checkDocs(root, r.Scenarios, Variants()); len(errs) != 1 || !strings.Contains(errs[0].Error(), "docs/benchmarks.md is not what") {
+		t.Errorf("an edited figure: %v", errs)
+	}
+	write("docs/benchmarks.md", md)
+	// The README's block from another run.
+	other := sampleResult()
+	other.Elapsed = time.Hour
+	old := files["README.md"]
+	write("README.md", strings.Replace(old, r.ReadmeBlock(), other.ReadmeBlock(), 1))
+	if errs := checkDocs(root, r.Scenarios, Variants()); len(errs) != 1 || !strings.Contains(errs[0].Error(), "README.md is not what") {
+		t.Errorf("a README from another run: %v", errs)
+	}
+	write("README.md", old)
+	// A scenario added since the run.
+	if errs := checkDocs(root, append(r.Scenarios, Scenario{Name: "new"}), Variants()); len(errs) != 1 || !strings.Contains(errs[0].Error(), "another benchmark") {
+		t.Errorf("a new scenario: %v", errs)
+	}
+}
+
+// firstDiff describes the first line where got and want differ ("" when
+// they are equal).
+func firstDiff(got, want string) string {
+	if got == want {
+		return ""
+	}
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := range max(len(g), len(w)) {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d is\n\t%.300s\nthe record renders\n\t%.300s", i+1, gl, wl)
+		}
+	}
+	return "they differ in their line endings"
+}
+
+var repeat = flag.String("bench.repeat", "", "comma-separated scenario names, or \"all\" (every scenario but the 24 h and month ones): run each job twice and compare")
+
+// TestRepeatable runs every seed of the named scenarios twice under every
+// policy and compares the two: the episodes (logged where they differ) and
+// the rows of the report's tables they give (a failure where those differ).
+// Only with -bench.repeat; see "How to rerun" in docs/benchmarks.md for
+// what it measured.
+func TestRepeatable(t *testing.T) {
+	if *repeat == "" {
+		t.Skip("run with -bench.repeat scenario,... or all")
+	}
+	var scs []Scenario
+	for _, sc := range Scenarios() {
+		if (*repeat == "all" && sc.Sample == time.Second) || slices.Contains(strings.Split(*repeat, ","), sc.Name) {
+			scs = append(scs, sc)
+		}
+	}
+	if len(scs) == 0 {
+		t.Fatalf("no scenario in %q", *repeat)
+	}
+	var mu sync.Mutex
+	episodes, differ := 0, 0
+	t.Run("jobs", func(t *testing.T) {
+		for _, sc := range scs {
+			for _, v := range Variants() {
+				if !sc.Runs(v.Name) {
+					continue
+				}
+				t.Run(sc.Name+"/"+v.Name, func(t *testing.T) {
+					t.Parallel()
+					tun, ho := sc.Seeds()
+					var a, b []Run
+					for _, seed := range append(tun, ho...) {
+						x, y := runIn(t, sc, v, seed), runIn(t, sc, v, seed)
+						a, b = append(a, x), append(b, y)
+						px, py := x.Phases, y.Phases
+						x.Phases, y.Phases = nil, nil
+						same := fmt.Sprint(x) == fmt.Sprint(y) && fmt.Sprint(px) == fmt.Sprint(py)
+						if px != nil && py != nil {
+							same = same && *px == *py
+						}
+						mu.Lock()
+						episodes++
+						if !same {
+							differ++
+							t.Logf("seed %d differs:\n%+v %+v\n%+v %+v", seed, x, px, y, py)
+						}
+						mu.Unlock()
+					}
+					rows := func(runs []Run) string {
+						n := len(tun)
+						s, h := Summarise(runs[:n]), Summarise(runs[n:])
+						out := mdRow(s.row()) + mdRow(s.phaseRow())
+						if len(ho) > 0 {
+							out += mdRow(h.row())
+						}
+						return out
+					}
+					if ra, rb := rows(a), rows(b); ra != rb {
+						t.Errorf("the report's rows differ between two runs:\n%s%s", ra, rb)
+					}
+				})
+			}
+		}
+	})
+	t.Logf("%d of %d episodes differed between two runs", differ, episodes)
 }

@@ -210,6 +210,10 @@ func oracle(sc Scenario, ep Episode, cfg *profiles.Config) (cost float64, downti
 		cost      float64
 		reachable bool
 	}
+	switchTime := modelled
+	if ep.SwitchTime > 0 {
+		switchTime = ep.SwitchTime
+	}
 	obj := func(a st) float64 { return a.cost + perDownSec*a.down.Seconds() }
 	better := func(a, b st) bool {
 		if a.reachable != b.reachable {
@@ -230,7 +234,7 @@ func oracle(sc Scenario, ep Episode, cfg *profiles.Config) (cost float64, downti
 				}
 				served := slot
 				if i != j {
-					served -= modelled // may run into the next slots' account
+					served -= switchTime // may run into the next slots' account
 				}
 				if !up(p, mid) {
 					served = min(served, 0)

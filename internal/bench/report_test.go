@@ -85,10 +85,47 @@ func TestReport(t *testing.T) {
 	if why := reason(Summary{Switches: 1}, Summary{Variant: "x"}, 24*time.Second, 0); !strings.Contains(why, "ours switched 1.0 times") || strings.Contains(why, "p50 0") {
 		t.Errorf("a switch without phases: %q", why)
 	}
+	r.Add(Summary{Scenario: "outage" + I11Suffix, Variant: "ours", Runs: 1, Losses: 1, FailoverMedian: 14 * time.Second, FailoverP95: 25 * time.Second})
+	if tl := r.TargetLines("ours"); len(tl) != 2 || !strings.Contains(tl[0], "median 14s (≤ 15s: met)") || !strings.Contains(tl[1], "p95 25s (≤ 20s: NOT met)") {
+		t.Errorf("issue 11's targets: %q", tl)
+	}
+	if v := r.Verdicts("ours"); !strings.Contains(v[0], "own time in failover p50 1.0min (≤ 5s: NOT met)") {
+		t.Errorf("own time verdict: %q", v[0])
+	}
+	// The run record renders to the same documents after a round trip
+	// through its file, and knows when the code's scenarios moved on.
+	rec := Record{Result: r, Micro: "BenchmarkX 1 ns/op"}
+	raw, err := rec.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := "intro\n" + ReadmeBegin + "\nold\n" + ReadmeEnd + "\ntail\n"
+	f1, err1 := rec.Files(doc)
+	f2, err2 := back.Files(doc)
+	if err1 != nil || err2 != nil || len(f1) != 4 {
+		t.Fatalf("files: %v %v %d", err1, err2, len(f1))
+	}
+	for name, body := range f1 {
+		if d := firstDiff(f2[name], body); d != "" {
+			t.Errorf("%s after a round trip: %s", name, d)
+		}
+	}
+	if why := back.Stale(r.Scenarios, Variants()); why != "" {
+		t.Errorf("stale against its own scenarios: %s", why)
+	}
+	if why := back.Stale(r.Scenarios[1:], Variants()); !strings.Contains(why, "scenarios") {
+		t.Errorf("a scenario removed: %q", why)
+	}
+	if _, err := ParseRecord([]byte("{}")); err == nil {
+		t.Error("an empty record was accepted")
+	}
 	if _, err := ReplaceBlock("no markers", r.ReadmeBlock()); err == nil {
 		t.Error("a README without markers was accepted")
 	}
-	doc := "intro\n" + ReadmeBegin + "\nold\n" + ReadmeEnd + "\ntail\n"
 	got, err := ReplaceBlock(doc, r.ReadmeBlock())
 	if err != nil || !strings.HasSuffix(got, "\ntail\n") || strings.Contains(got, "old") {
 		t.Errorf("ReplaceBlock: %v\n%s", err, got)
