@@ -107,6 +107,11 @@ func dataCell(c wire.Cap) string {
 	return bytesHuman(c.UsedBytes) + " / " + bytesHuman(*c.CapBytes)
 }
 
+// barringCodes are the reasons that make a profile ineligible (the
+// switcher's hard rules, docs/switcher.md); the others only weigh on the
+// score.
+var barringCodes = map[string]bool{"quarantined": true, "plmn_quarantined": true, "over_cap": true, "not_in_scan": true}
+
 // whyNot is the first reason of a profile not in use: why it is not
 // eligible, or what keeps it below the active one.
 func whyNot(v wire.ProfileView) string {
@@ -115,6 +120,15 @@ func whyNot(v wire.ProfileView) string {
 	}
 	if q := v.Quarantine; q != nil {
 		return firstNonEmpty(q.Reason.Message, q.Reason.Code)
+	}
+	if !v.Eligible {
+		// The hard rule that keeps it out of selection, wherever the
+		// switcher listed it among the informational reasons.
+		for _, r := range v.Reasons {
+			if barringCodes[r.Code] {
+				return firstNonEmpty(r.Message, r.Code)
+			}
+		}
 	}
 	for _, r := range v.Reasons {
 		return firstNonEmpty(r.Message, r.Code)
