@@ -20,12 +20,12 @@ import (
 // a value the modem did not give; it is printed as null, never omitted, so
 // that scripts can rely on every key being present.
 type Report struct {
-	Device       string           `json:"device"`
-	Modem        ModemInfo        `json:"modem"`
+	Device       string       `json:"device"`
+	Modem        ModemInfo    `json:"modem"`
 	SIM          SIM          `json:"sim"`
 	Registration Registration `json:"registration"`
 	Signal       Signal       `json:"signal"`
-	ServingCell  *ServingCell     `json:"serving_cell"`
+	ServingCell  *ServingCell `json:"serving_cell"`
 	Neighbours   []Neighbour  `json:"neighbours"`
 	// Unanswered names the sections whose query failed (their fields are null).
 	Unanswered []string `json:"unanswered"`
