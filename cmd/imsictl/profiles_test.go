@@ -1,7 +1,9 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/imsid/imsid/internal/api/wire"
 )
@@ -29,5 +31,31 @@ func TestWhyNotNamesTheBar(t *testing.T) {
 		if got := whyNot(tc.v); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
+	}
+}
+
+// Money and data in status (#15 item 3): one usage line per profile that
+// used data or has a cap, with the spend and the cap's run-out date.
+func TestStatusUsageLines(t *testing.T) {
+	now := docNow
+	out := new(strings.Builder)
+	st := wire.Status{State: "connected", Ready: true, ActiveProfile: wire.Ptr("telekom"), Threat: wire.Threat{Level: "none"},
+		Usage: []wire.Usage{
+			{Profile: "telekom", UsedBytes: 1_234_000_000, CapBytes: wire.Ptr[int64](5_000_000_000), Spend: "9.90 EUR",
+				CapRunsOutAt: wire.Ptr(now.Add(20*24*time.Hour + 6*time.Hour))},
+			{Profile: "vodafone", UsedBytes: 310_000_000, Spend: "6.20 EUR"},
+			{Profile: "o2", Spend: "0 EUR"},
+		}}
+	printStatus(out, palette{}, st, now)
+	for _, want := range []string{
+		"usage        telekom 1.2 GB / 5.0 GB this period, 9.90 EUR; the cap runs out Sat 21 Mar 18:00 UTC (in 20d6h)\n",
+		"usage        vodafone 310.0 MB this period, 6.20 EUR\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "o2") {
+		t.Errorf("a profile with no data and no cap has a usage line:\n%s", out)
 	}
 }

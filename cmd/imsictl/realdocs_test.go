@@ -111,8 +111,13 @@ func TestCLIRealDaemon(t *testing.T) {
 		for _, f := range tl.Findings {
 			rules[f.Rule] = f.Rule != "D1a" || f.DecisionSeq != nil
 		}
+		st := status()
+		used := false
+		for _, u := range st.Usage {
+			used = used || (u.Profile == "vodafone-uk" && u.UsedBytes > 0)
+		}
 		return rules["D1a"] && rules["D2b"] && on("vodafone-uk")() &&
-			strings.Contains(run("decisions").stdout, "verified") && status().Link.LastProbe != nil
+			strings.Contains(run("decisions").stdout, "verified") && st.Link.LastProbe != nil && used
 	})
 
 	examples := map[string]string{}
