@@ -250,7 +250,11 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 		case ae.Refused():
 			fmt.Fprintf(&b, "%srefused: %s\n", prefix, info.Message)
 			if at := ae.RetryAt(); !at.IsZero() {
-				fmt.Fprintf(&b, "  allowed from %s (%s)\n", clock(at, e.now()), relative(at, e.now()))
+				now := e.now()
+				if ra := info.RetryAfter; ra != nil {
+					now = at.Add(-time.Duration(*ra) * time.Second) // the daemon's clock, as in status
+				}
+				fmt.Fprintf(&b, "  allowed from %s (%s)\n", clock(at, now), relative(at, now))
 			}
 			if hint != nil {
 				// A hint the daemon's message already gives is not repeated.

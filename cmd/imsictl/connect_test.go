@@ -153,3 +153,17 @@ func TestExplainSaysItOnce(t *testing.T) {
 		t.Errorf("pinned says it twice:\n%s", text)
 	}
 }
+
+// "allowed from ... (in ...)" counts on the daemon's clock (retry_after_s),
+// like every relative time imsictl shows, not on this machine's.
+func TestRefusalRelativeToTheDaemon(t *testing.T) {
+	e := &env{now: func() time.Time { return docNow }} // this machine: 2 minutes behind
+	sock := connection{opts: apiclient.Options{Socket: "/run/imsid/imsid.sock"}}
+	after := int64(3600)
+	err := &apiclient.APIError{Op: "switch", Status: 409, Info: api.ErrorInfo{Code: api.CodeSwitchCap, Message: "budget used up",
+		RetryAt: api.Ptr(docNow.Add(62 * time.Minute)), RetryAfter: &after}}
+	_, _, text := explainDaemonErr(e, sock, "switch", err, refusalHint)
+	if !strings.Contains(text, "(in 1h)") {
+		t.Errorf("want the daemon's 1h:\n%s", text)
+	}
+}

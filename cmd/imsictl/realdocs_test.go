@@ -22,6 +22,7 @@ var realExamples = map[string]bool{
 	"decisions": true, "decisions-json": true, "events": true, "events-json": true, "at": true,
 	"switch-unknown": true, "switch-quarantined": true, "switch-pinned": true,
 	"pin": true, "pin-json": true, "unpin": true, "unpin-json": true, "switch": true, "switch-json": true,
+	"switch-cap": true, "switch-cap-json": true,
 }
 
 // Run to run, the real daemon's output differs in what time and the radio
@@ -170,6 +171,13 @@ func TestCLIRealDaemon(t *testing.T) {
 	doc("switch", 0, "switch", "t-mobile", "--reason", "field test", "--wait")
 	doc("switch-json", 0, "--json", "switch", "--reason", "field test", "vodafone-uk")
 	waitFor("back on vodafone-uk", on("vodafone-uk"))
+	// The operator's switch budget (3 per hour) is spent: the next switch
+	// is refused until a slot frees.
+	if res := run("switch", "t-mobile", "--wait"); res.code != 0 && !strings.Contains(res.stderr, "budget") {
+		t.Fatalf("third switch: %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	doc("switch-cap", 1, "switch", "vodafone-uk")
+	doc("switch-cap-json", 1, "switch", "vodafone-uk", "--json")
 
 	for name := range realExamples {
 		if _, ok := examples[name]; !ok {
