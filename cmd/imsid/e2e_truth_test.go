@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -210,6 +211,16 @@ func TestE2ENoModem(t *testing.T) {
 	}
 	if strings.Contains(log, "connect failed") {
 		t.Errorf("retries logged:\n%s", log)
+	}
+	// The metrics say what status says: one imsid_state series is 1.
+	resp, err := uc.Get("http://imsid/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `imsid_state{state="modem_lost"} 1`) || !strings.Contains(string(body), "imsid_modem_up 0") {
+		t.Errorf("metrics without a modem:\n%s", regexp.MustCompile(`(?m)^imsid_(state|modem_up).*$`).FindAllString(string(body), -1))
 	}
 }
 
