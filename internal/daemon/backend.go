@@ -242,13 +242,13 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 		}
 		if t, ok := tracks[p.Name]; ok {
 			if t.HaveRSRP {
-				v.Signal.RSRP = api.Ptr(t.RSRP)
+				v.Signal.RSRP = tenth(t.RSRP)
 			}
 			if t.HaveSINR {
-				v.Signal.SINR = api.Ptr(t.SINR)
+				v.Signal.SINR = tenth(t.SINR)
 			}
 			if t.HaveRSSI {
-				v.Signal.RSSI = api.Ptr(t.RSSI)
+				v.Signal.RSSI = tenth(t.RSSI)
 			}
 			if !t.At.IsZero() {
 				v.Signal.At = api.Ptr(t.At)
@@ -614,6 +614,10 @@ func threatScores(r threat.Result) map[string]float64 {
 }
 
 // signalOf is the signal the view's tick read (empty when none was).
+// tenth is a smoothed level to a tenth of a dB: what the radio can tell,
+// not the float the average happens to hold.
+func tenth(x float64) *float64 { return api.Ptr(math.Round(x*10) / 10) }
+
 func signalOf(v *switcher.View) api.Signal {
 	var s api.Signal
 	if v == nil || v.Modem.Signal == nil {

@@ -40,3 +40,13 @@ func TestNetworksQuarantined(t *testing.T) {
 		t.Error("a whole country is covered by one PLMN")
 	}
 }
+
+// A smoothed signal is shown to a tenth of a dB, never as
+// -59.418498840103375.
+func TestTenth(t *testing.T) {
+	for in, want := range map[float64]float64{-59.418498840103375: -59.4, -88: -88, -95.25: -95.3, 11.04: 11} {
+		if got := *tenth(in); got != want {
+			t.Errorf("tenth(%v) = %v, want %v", in, got, want)
+		}
+	}
+}
