@@ -24,16 +24,23 @@ func runProfiles(ctx context.Context, e *env, g *globals, args []string) int {
 		return code
 	}
 	defer cl.Close()
-	ps, err := cl.Profiles(ctx)
+	pl, err := cl.ProfileList(ctx)
 	if err != nil {
 		return failure(e, g, conn, "profiles", err, nil)
 	}
 	if g.json {
-		writeJSON(e.stdout, wire.ProfileList{Profiles: ps})
+		writeJSON(e.stdout, pl)
 		return exitOK
 	}
+	ps := pl.Profiles
 	sanitize(ps)
-	printProfiles(e.stdout, newPalette(e, g), ps, e.now())
+	// Relative times count on the daemon's clock, as in status (an older
+	// daemon does not say its time: this machine's then).
+	now := pl.At
+	if now.IsZero() {
+		now = e.now()
+	}
+	printProfiles(e.stdout, newPalette(e, g), ps, now)
 	return exitOK
 }
 
