@@ -127,7 +127,7 @@ func (v view) refuse(op, name string, now time.Time, move bool) *RefusedError {
 		return ref(CodeBusy, time.Time{}, "the switcher is %s; try again shortly", v.state)
 	}
 	if !v.capRetry.IsZero() && now.Before(v.capRetry) {
-		return ref(CodeSwitchCap, v.capRetry, "the operator switch budget (%d per %s) is used up", v.cfg.Policy.SwitchCap.Max, v.cfg.Policy.SwitchCap.Window)
+		return ref(CodeSwitchCap, v.capRetry, "the operator switch budget (%d per %s) is used up", v.cfg.Policy.SwitchCap.Max, windowText(v.cfg.Policy.SwitchCap.Window.Std()))
 	}
 	return nil
 }
@@ -187,4 +187,19 @@ func (s *Switcher) Unpin() error {
 	}
 	s.enqueue(manualReq{kind: reqUnpin})
 	return nil
+}
+
+// windowText writes a duration as the config does ("1h", "1h30m"), not as
+// Go prints it ("1h0m0s").
+func windowText(d time.Duration) string {
+	s := d.String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok && strings.Contains(t, "h") {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	} else if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	return s
 }

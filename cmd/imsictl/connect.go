@@ -237,8 +237,11 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 			}
 		case info.Code == wire.CodeUnknownProfile:
 			msg := info.Message
-			if i := strings.Index(msg, " (known profiles:"); i >= 0 {
-				msg = msg[:i]
+			// The list follows on its own line, in the config's order.
+			for _, sep := range []string{" (known profiles:", "; known: "} {
+				if i := strings.Index(msg, sep); i >= 0 && len(info.Profiles) > 0 {
+					msg = msg[:i]
+				}
 			}
 			fmt.Fprintf(&b, "%s%s\n", prefix, msg)
 			if len(info.Profiles) > 0 {
@@ -247,10 +250,15 @@ func explainDaemonErr(e *env, conn connection, name string, err error, hint func
 		case ae.Refused():
 			fmt.Fprintf(&b, "%srefused: %s\n", prefix, info.Message)
 			if at := ae.RetryAt(); !at.IsZero() {
-				fmt.Fprintf(&b, "  allowed from %s (%s)\n", clock(at, e.now()), relative(at, e.now()))
+				now := e.now()
+				if ra := info.RetryAfter; ra != nil {
+					now = at.Add(-time.Duration(*ra) * time.Second) // the daemon's clock, as in status
+				}
+				fmt.Fprintf(&b, "  allowed from %s (%s)\n", clock(at, now), relative(at, now))
 			}
 			if hint != nil {
-				if h := hint(ae); h != "" {
+				// A hint the daemon's message already gives is not repeated.
+				if h := hint(ae); h != "" && !(strings.Contains(h, "'imsictl unpin'") && strings.Contains(info.Message, "'imsictl unpin'")) {
 					fmt.Fprintf(&b, "  %s\n", h)
 				}
 			}

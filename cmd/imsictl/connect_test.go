@@ -134,3 +134,36 @@ func TestTokenNotSentInClear(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The real daemon's refusals already say what to do and which profiles
+// exist: the answer does not say it twice.
+func TestExplainSaysItOnce(t *testing.T) {
+	e := &env{now: func() time.Time { return docNow }}
+	sock := connection{opts: apiclient.Options{Socket: "/run/imsid/imsid.sock"}}
+	unknown := &apiclient.APIError{Op: "switch", Status: 422, Info: api.ErrorInfo{Code: api.CodeUnknownProfile,
+		Message: `no profile "tmobile"; known: t-mobile, telekom-de, vodafone-uk`, Profiles: []string{"telekom-de", "vodafone-uk", "t-mobile"}}}
+	_, _, text := explainDaemonErr(e, sock, "switch", unknown, refusalHint)
+	if want := "imsictl switch: no profile \"tmobile\"\n  profiles: telekom-de, vodafone-uk, t-mobile\n"; text != want {
+		t.Errorf("unknown profile:\n%s\nwant:\n%s", text, want)
+	}
+	pinned := &apiclient.APIError{Op: "switch", Status: 409, Info: api.ErrorInfo{Code: api.CodePinned,
+		Message: `"vodafone-uk" is pinned; 'imsictl unpin' first, or 'imsictl pin t-mobile' to move the pin`}}
+	_, _, text = explainDaemonErr(e, sock, "switch", pinned, refusalHint)
+	if strings.Count(text, "imsictl unpin") != 1 {
+		t.Errorf("pinned says it twice:\n%s", text)
+	}
+}
+
+// "allowed from ... (in ...)" counts on the daemon's clock (retry_after_s),
+// like every relative time imsictl shows, not on this machine's.
+func TestRefusalRelativeToTheDaemon(t *testing.T) {
+	e := &env{now: func() time.Time { return docNow }} // this machine: 2 minutes behind
+	sock := connection{opts: apiclient.Options{Socket: "/run/imsid/imsid.sock"}}
+	after := int64(3600)
+	err := &apiclient.APIError{Op: "switch", Status: 409, Info: api.ErrorInfo{Code: api.CodeSwitchCap, Message: "budget used up",
+		RetryAt: api.Ptr(docNow.Add(62 * time.Minute)), RetryAfter: &after}}
+	_, _, text := explainDaemonErr(e, sock, "switch", err, refusalHint)
+	if !strings.Contains(text, "(in 1h)") {
+		t.Errorf("want the daemon's 1h:\n%s", text)
+	}
+}

@@ -24,16 +24,23 @@ func runProfiles(ctx context.Context, e *env, g *globals, args []string) int {
 		return code
 	}
 	defer cl.Close()
-	ps, err := cl.Profiles(ctx)
+	pl, err := cl.ProfileList(ctx)
 	if err != nil {
 		return failure(e, g, conn, "profiles", err, nil)
 	}
 	if g.json {
-		writeJSON(e.stdout, wire.ProfileList{Profiles: ps})
+		writeJSON(e.stdout, pl)
 		return exitOK
 	}
+	ps := pl.Profiles
 	sanitize(ps)
-	printProfiles(e.stdout, newPalette(e, g), ps, e.now())
+	// Relative times count on the daemon's clock, as in status (an older
+	// daemon does not say its time: this machine's then).
+	now := pl.At
+	if now.IsZero() {
+		now = e.now()
+	}
+	printProfiles(e.stdout, newPalette(e, g), ps, now)
 	return exitOK
 }
 
@@ -107,6 +114,11 @@ func dataCell(c wire.Cap) string {
 	return bytesHuman(c.UsedBytes) + " / " + bytesHuman(*c.CapBytes)
 }
 
+// barringCodes are the reasons that make a profile ineligible (the
+// switcher's hard rules, docs/switcher.md); the others only weigh on the
+// score.
+var barringCodes = map[string]bool{"quarantined": true, "plmn_quarantined": true, "over_cap": true, "not_in_scan": true}
+
 // whyNot is the first reason of a profile not in use: why it is not
 // eligible, or what keeps it below the active one.
 func whyNot(v wire.ProfileView) string {
@@ -115,6 +127,15 @@ func whyNot(v wire.ProfileView) string {
 	}
 	if q := v.Quarantine; q != nil {
 		return firstNonEmpty(q.Reason.Message, q.Reason.Code)
+	}
+	if !v.Eligible {
+		// The hard rule that keeps it out of selection, wherever the
+		// switcher listed it among the informational reasons.
+		for _, r := range v.Reasons {
+			if barringCodes[r.Code] {
+				return firstNonEmpty(r.Message, r.Code)
+			}
+		}
 	}
 	for _, r := range v.Reasons {
 		return firstNonEmpty(r.Message, r.Code)

@@ -190,6 +190,19 @@ func printStatus(w io.Writer, p palette, st wire.Status, now time.Time) {
 	if l.Waiting != nil {
 		line("waiting", p.yellow(*l.Waiting))
 	}
+	for _, u := range st.Usage {
+		if u.UsedBytes == 0 && u.CapBytes == nil {
+			continue // nothing used, nothing to run out of
+		}
+		use := fmt.Sprintf("%s %s this period", u.Profile, dataCell(wire.Cap{UsedBytes: u.UsedBytes, CapBytes: u.CapBytes}))
+		if u.Spend != "" {
+			use += ", " + u.Spend
+		}
+		if u.CapRunsOutAt != nil {
+			use += fmt.Sprintf("; the cap runs out %s (%s)", clock(*u.CapRunsOutAt, now), relative(*u.CapRunsOutAt, now))
+		}
+		line("usage", use)
+	}
 
 	threat := p.level(st.Threat.Level)
 	var top []string

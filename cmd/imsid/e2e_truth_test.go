@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -106,6 +107,37 @@ func TestE2EDowngradeNamesWhatWasSeen(t *testing.T) {
 		return strings.Contains(p.stderr.String(), "cell F1E") && strings.Contains(p.stdout.String(), "alert D1a (critical)") &&
 			strings.Contains(p.stdout.String(), "network 26201")
 	})
+
+	// The threat quarantined network 26201, telekom-de's only one: the
+	// profile shows that quarantine, and a switch back to it is refused
+	// at once (it used to be accepted, rejected by the network, rolled
+	// back, and the profile quarantined on top).
+	var profs struct {
+		Profiles []struct {
+			Name       string
+			Quarantine *struct {
+				Until  time.Time
+				Reason struct{ Code, Message string }
+			}
+		}
+	}
+	if err := get("/v1/profiles", &profs); err != nil {
+		t.Fatal(err)
+	}
+	for _, pv := range profs.Profiles {
+		if pv.Name == "telekom-de" && (pv.Quarantine == nil || !strings.Contains(pv.Quarantine.Reason.Message, "network 26201 quarantined")) {
+			t.Errorf("telekom-de's network quarantine not shown on the profile: %+v", pv.Quarantine)
+		}
+	}
+	code, body := post(t, uc, base+"/v1/switch", "", `{"profile":"telekom-de"}`)
+	if code != 409 || !strings.Contains(body, `"code":"quarantined"`) || !strings.Contains(body, "network 26201 quarantined") ||
+		!strings.Contains(body, `"retry_at"`) {
+		t.Errorf("switch to telekom-de while 26201 is quarantined: %d %s", code, body)
+	}
+	code, body = post(t, uc, base+"/v1/pin", "", `{"profile":"telekom-de","for":"1h"}`)
+	if code != 409 || !strings.Contains(body, `"code":"quarantined"`) {
+		t.Errorf("pin on telekom-de while 26201 is quarantined: %d %s", code, body)
+	}
 }
 
 // With no modem on the configured port, the service is READY for systemd
@@ -179,6 +211,16 @@ func TestE2ENoModem(t *testing.T) {
 	}
 	if strings.Contains(log, "connect failed") {
 		t.Errorf("retries logged:\n%s", log)
+	}
+	// The metrics say what status says: one imsid_state series is 1.
+	resp, err := uc.Get("http://imsid/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `imsid_state{state="modem_lost"} 1`) || !strings.Contains(string(body), "imsid_modem_up 0") {
+		t.Errorf("metrics without a modem:\n%s", regexp.MustCompile(`(?m)^imsid_(state|modem_up).*$`).FindAllString(string(body), -1))
 	}
 }
 

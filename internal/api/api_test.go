@@ -131,6 +131,11 @@ func TestProfiles(t *testing.T) {
 	if f.profiles[0].Reasons != nil {
 		t.Error("normalising mutated the backend's slice")
 	}
+	// "in 45m" in imsictl profiles counts from the daemon's clock, as in
+	// status, so the list says when it was made.
+	if !pl.At.Equal(fakeNow) {
+		t.Errorf("at %v, want the server's now %v", pl.At, fakeNow)
+	}
 }
 
 func TestDecisionsPaging(t *testing.T) {

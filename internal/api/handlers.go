@@ -82,7 +82,7 @@ func (s *Server) handleProfiles(w http.ResponseWriter, r *http.Request) {
 		s.backendError(w, r, "profiles", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ProfileList{Profiles: normalizeProfiles(ps)})
+	writeJSON(w, http.StatusOK, ProfileList{At: s.cfg.Now().UTC(), Profiles: normalizeProfiles(ps)})
 }
 
 // parseDecisionQuery reads ?since=&cursor=&limit=. since is RFC 3339 or a

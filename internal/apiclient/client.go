@@ -151,9 +151,15 @@ func (c *Client) Status(ctx context.Context) (wire.Status, error) {
 
 // Profiles is GET /v1/profiles.
 func (c *Client) Profiles(ctx context.Context) ([]wire.ProfileView, error) {
+	pl, err := c.ProfileList(ctx)
+	return pl.Profiles, err
+}
+
+// ProfileList is GET /v1/profiles with the daemon's time of the answer.
+func (c *Client) ProfileList(ctx context.Context) (wire.ProfileList, error) {
 	var pl wire.ProfileList
 	err := c.do(ctx, "profiles", http.MethodGet, "/v1/profiles", nil, nil, &pl)
-	return pl.Profiles, err
+	return pl, err
 }
 
 // Threats is GET /v1/threats: the findings and the quarantines in force.

@@ -231,6 +231,10 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 		}
 		if q, ok := quar[p.Name]; ok {
 			v.Quarantine = &api.Quarantine{Until: q.Until, Since: q.Since, Count: q.Count, Reason: reasonDTO(q.Reason)}
+		} else if q, ok := networksQuarantined(p, st.Quarantines, now); ok && !v.Active {
+			// Kept out by its networks' quarantine (a threat response):
+			// shown as the profile's, with the networks named.
+			v.Quarantine = &api.Quarantine{Until: q.Until, Since: q.Since, Count: q.Count, Reason: reasonDTO(q.Reason)}
 		}
 		r := d.ledger.Report(p, now)
 		v.Tariff = api.Tariff{PerMB: moneyText(p.Cost.PerMB), PerMonth: moneyText(p.Cost.PerMonth), RoamingPerMB: moneyText(p.Cost.RoamingPerMB)}
@@ -243,13 +247,13 @@ func (b *backend) Profiles(context.Context) ([]api.ProfileView, error) {
 		}
 		if t, ok := tracks[p.Name]; ok {
 			if t.HaveRSRP {
-				v.Signal.RSRP = api.Ptr(t.RSRP)
+				v.Signal.RSRP = tenth(t.RSRP)
 			}
 			if t.HaveSINR {
-				v.Signal.SINR = api.Ptr(t.SINR)
+				v.Signal.SINR = tenth(t.SINR)
 			}
 			if t.HaveRSSI {
-				v.Signal.RSSI = api.Ptr(t.RSSI)
+				v.Signal.RSSI = tenth(t.RSSI)
 			}
 			if !t.At.IsZero() {
 				v.Signal.At = api.Ptr(t.At)
@@ -378,7 +382,9 @@ func (d *Daemon) requestID() string {
 
 // precheck refuses what api.md promises to refuse before anything is
 // queued: a switch away from a pinned profile (unpin or move the pin
-// first) and a switch to a profile over its data cap.
+// first), a switch to a profile whose every network is quarantined (the
+// switcher's own check covers only the profile's quarantine) and a switch
+// to a profile over its data cap.
 func (b *backend) precheck(st switcher.Status, profile string, isSwitch bool) error {
 	d := b.d
 	cfg := d.cfg.Load()
@@ -388,6 +394,10 @@ func (b *backend) precheck(st switcher.Status, profile string, isSwitch bool) er
 	}
 	if isSwitch && st.Pin != nil && st.Pin.Profile != profile {
 		return &api.RefusedError{Code: api.CodePinned, Message: fmt.Sprintf("%q is pinned; 'imsictl unpin' first, or 'imsictl pin %s' to move the pin", st.Pin.Profile, profile)}
+	}
+	if q, ok := networksQuarantined(p, st.Quarantines, d.o.Clock.Now()); ok {
+		return &api.RefusedError{Code: api.CodeQuarantined, RetryAt: q.Until,
+			Message: fmt.Sprintf("%q is quarantined: %s", profile, q.Reason.Message)}
 	}
 	if r := d.ledger.Report(p, d.o.Clock.Now()); r.OverCap {
 		return &api.RefusedError{Code: api.CodeOverCap, RetryAt: r.Period.End,
@@ -609,6 +619,10 @@ func threatScores(r threat.Result) map[string]float64 {
 }
 
 // signalOf is the signal the view's tick read (empty when none was).
+// tenth is a smoothed level to a tenth of a dB: what the radio can tell,
+// not the float the average happens to hold.
+func tenth(x float64) *float64 { return api.Ptr(math.Round(x*10) / 10) }
+
 func signalOf(v *switcher.View) api.Signal {
 	var s api.Signal
 	if v == nil || v.Modem.Signal == nil {

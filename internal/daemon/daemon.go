@@ -268,7 +268,9 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 		return err
 	}
 
-	d.hub = api.NewHub(256, 64, time.Now)
+	// One clock per mode: events are stamped by the clock that stamps the
+	// decisions (the scenario's under --simulate).
+	d.hub = api.NewHub(256, 64, d.o.Clock.Now)
 	defer d.hub.Close()
 	states := make([]string, 0, len(switcher.AllStates))
 	for _, s := range switcher.AllStates {
@@ -305,6 +307,7 @@ func (d *Daemon) Run(ctx context.Context) (err error) {
 	}
 	acfg.Logger = d.log.With("component", "api")
 	acfg.Metrics = d.metrics
+	acfg.Now = d.o.Clock.Now // retry_after_s, ?since= and pin expiry on the decisions' clock
 	d.srv, err = api.New(&backend{d: d}, acfg)
 	if err != nil {
 		return err

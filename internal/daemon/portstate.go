@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/switcher"
 )
 
 // Reopen backoff: the first retry after connectBackoffMin, doubling to
@@ -86,6 +87,11 @@ func (d *Daemon) connect(ctx context.Context, open modem.Opener, mopts []modem.O
 		}
 		wait := delay/2 + time.Duration(rand.Float64()*float64(delay/2))
 		now := time.Now()
+		if d.sw.Load() == nil {
+			// No session, no switcher to report its state: the metrics
+			// say what status says (backend.view).
+			d.metrics.SetState(string(switcher.StateModemLost))
+		}
 		if d.port.failed(err, now, now.Add(wait)) {
 			d.log.Warn("modem not available; retrying with backoff (further failures are logged at debug level)",
 				"device", device, "err", err, "retry_in", wait.Round(time.Millisecond))

@@ -602,6 +602,9 @@ type ATReply struct {
 
 // ProfileList is GET /v1/profiles.
 type ProfileList struct {
+	// At is the daemon's clock when the list was made: relative times
+	// ("quarantined until 12:45, in 45m") count from it, as in Status.
+	At       time.Time     `json:"at"`
 	Profiles []ProfileView `json:"profiles"`
 }
 
