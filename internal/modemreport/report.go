@@ -313,6 +313,14 @@ func Gather(ctx context.Context, m *modem.Modem, device string) *Report {
 		return cellAnswer{sc, nb}, err
 	}); ok {
 		rep.ServingCell = servingFrom(ca.sc)
+		// A modem that refuses +CESQ (SIMCom SIM7600: ERROR, then +CSQ
+		// with RSSI only) still measures the serving cell: its own
+		// report (+CPSI, +QENG, #RFSTS...) fills what the signal query
+		// left empty, so the probe shows RSRP wherever the modem gave it.
+		fill(&rep.Signal.RSSI, rep.ServingCell.RSSI)
+		fill(&rep.Signal.RSRP, rep.ServingCell.RSRP)
+		fill(&rep.Signal.RSRQ, rep.ServingCell.RSRQ)
+		fill(&rep.Signal.SINR, rep.ServingCell.SINR)
 		for _, n := range ca.nb {
 			rep.Neighbours = append(rep.Neighbours, neighbourFrom(n))
 		}
@@ -349,4 +357,12 @@ func strp(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// fill sets *dst to v when the signal query left it empty.
+func fill(dst **float64, v *float64) {
+	if *dst == nil && v != nil {
+		x := *v
+		*dst = &x
+	}
 }
