@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -45,19 +46,18 @@ var probeFamilies = []probeFamily{
 	{family: "ublox", files: []string{"ublox_sara_r4_probe.txt"}},
 	{family: "telit", files: []string{"telit_probe.txt"},
 		missing: map[string]string{
-			"registration": "telit_probe.txt (GE910-QUAD / ME910 output) has no +CREG?/+CGREG?/+CEREG? answer",
-			"operator":     "telit_probe.txt has no +COPS? answer (only the +COPS=? scan)",
+			"registration": "no Telit +CREG?/+CGREG?/+CEREG? answer is recorded (telit_probe.txt, telit_le910.txt, modem-responses.json)",
+			"operator":     "no Telit +COPS? answer is recorded (only +COPS=? scans; #SERVINFO names the operator but is not what the probe asks)",
 		}},
-	{family: "simcom", files: []string{"simcom_sim7600.txt"},
+	// SIM7600 identity, ICCID and signal; registration and operator from a
+	// SIM7000E session (its +CPSI? answers come after the SIM7600's).
+	{family: "simcom", files: []string{"simcom_sim7600.txt", "simcom_sim7000e_registration.txt"},
 		missing: map[string]string{
-			"imsi":         "simcom_sim7600.txt has no +CIMI answer",
-			"registration": "simcom_sim7600.txt has no +CREG?/+CGREG?/+CEREG? answer",
-			"operator":     "simcom_sim7600.txt has no +COPS? answer (the PLMN is only in +CPSI)",
+			"imsi": "no SIMCom +CIMI answer is recorded (the SIM7000/SIM7600/SIM7670 sessions found do not ask it)",
 		}},
-	{family: "huawei", files: []string{"huawei_me909.txt"},
+	{family: "huawei", files: []string{"huawei_me909.txt", "huawei_e3372_imsi.txt"},
 		missing: map[string]string{
-			"imsi":     "huawei_me909.txt has no +CIMI answer",
-			"operator": "huawei_me909.txt has no +COPS? answer",
+			"operator": "no Huawei +COPS? answer is recorded (only +COPS=? scans, in modem-responses.json)",
 		}},
 }
 
@@ -187,6 +187,10 @@ func TestProbeEveryReferenceFamily(t *testing.T) {
 					"rssi":         rep.Signal.RSSI != nil,
 					"rsrp":         rep.Signal.RSRP != nil,
 				}
+				t.Logf("%s: %s / %s / %s, IMEI %s, IMSI %s, ICCID %s, registration %s on %s, RSSI %s, RSRP %s",
+					fam.family, sp(rep.Modem.Manufacturer), sp(rep.Modem.Model), sp(rep.Modem.Revision), sp(rep.Modem.IMEI),
+					sp(rep.SIM.IMSI), sp(rep.SIM.ICCID), sp(rep.Registration.Status), sp(rep.Registration.Operator),
+					fp(rep.Signal.RSSI), fp(rep.Signal.RSRP))
 				for k := range fam.missing {
 					if _, ok := fields[k]; !ok {
 						t.Fatalf("missing names unknown field %q", k)
@@ -204,4 +208,18 @@ func TestProbeEveryReferenceFamily(t *testing.T) {
 			})
 		})
 	}
+}
+
+func sp(p *string) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.Quote(*p)
+}
+
+func fp(p *float64) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.FormatFloat(*p, 'g', -1, 64)
 }
