@@ -39,7 +39,7 @@ func Defaults() Config {
 			Probes: Probes{
 				HTTP:           []string{DefaultProbeURL},
 				Interval:       dur(15 * time.Second),
-				Timeout:        dur(5 * time.Second),
+				Timeout:        dur(2 * time.Second),
 				FailuresToDown: 2,
 				Retry:          dur(2 * time.Second),
 				TrafficAware:   true,

@@ -219,10 +219,12 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 		if d, ok := s.left[sc.Profile]; ok && now.Sub(d.At) < departureTTL {
 			c.left = &d
 			c.seenBack = s.seenInScan[sc.Profile].After(d.At)
-			if p := s.cfg.Profile(sc.Profile); d.Cause == departThreat && p != nil && !s.steerWant(p, modem.PLMN{}, now).IsZero() {
+			if p := s.cfg.Profile(sc.Profile); d.Cause == departThreat && p != nil && !d.PLMN.IsZero() {
 				// It can be held to another network than the one the
 				// threat was met on (that one is quarantined).
-				c.left = nil
+				if w := s.steerWant(p, modem.PLMN{}, now); !w.IsZero() && w != d.PLMN {
+					c.left = nil
+				}
 			}
 		}
 		sit.cands = append(sit.cands, c)

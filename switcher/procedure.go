@@ -119,7 +119,7 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		case has(CodeNoService):
 			cause = departGone
 		}
-		s.left[s.active] = departure{At: now, Cause: cause}
+		s.left[s.active] = departure{At: now, Cause: cause, PLMN: s.obs.plmn()}
 		if cause == departThreat && s.threatRes != nil {
 			// The networks the Critical threat was met on are avoided for
 			// the hour by every profile that could use them: steering
@@ -300,6 +300,10 @@ const verifyDataGrace = 45 * time.Second
 func (s *Switcher) dataRefused(now time.Time, what string) Reason {
 	if d := now.Sub(s.flight.registeredAt); d >= verifyDataGrace {
 		s.flight.denied = 2
+		// Registered, and no data: the network's core carried nothing for
+		// us. Steering keeps every profile off it for a while, as after a
+		// dead data path in the steady state.
+		s.markDeadNet(s.obs.plmn(), now)
 		return reason(CodeTargetRefused, "%s %s after registering on %q", what, d.Round(time.Second), s.active)
 	}
 	return reason(CodeVerifyFailed, "%s", what)

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/switcher/threat"
 )
 
@@ -71,6 +72,9 @@ func (c departCause) String() string {
 type departure struct {
 	At    time.Time   `json:"at"`
 	Cause departCause `json:"cause"`
+	// PLMN is the network the profile was on when it was left (zero:
+	// unknown, e.g. restored from an older state file).
+	PLMN modem.PLMN `json:"plmn,omitzero"`
 }
 
 // deadCoreRetry is how long steering avoids a network that carried no data

@@ -61,7 +61,28 @@ func (s *Switcher) needsSteer(p *profiles.Profile, serving modem.PLMN, now time.
 			return true
 		}
 	}
+	for n, at := range s.deadNet {
+		if now.Sub(at) < deadCoreRetry && p.AllowsPLMN(profiles.PLMN(n.String())) {
+			return true // it could land on a core that carried nothing lately
+		}
+	}
 	return false
+}
+
+// markDeadNet records that plmn carried no data for us at now.
+func (s *Switcher) markDeadNet(plmn modem.PLMN, now time.Time) {
+	if plmn.IsZero() {
+		return
+	}
+	if s.deadNet == nil {
+		s.deadNet = map[modem.PLMN]time.Time{}
+	}
+	for k, at := range s.deadNet {
+		if now.Sub(at) >= deadCoreRetry {
+			delete(s.deadNet, k)
+		}
+	}
+	s.deadNet[plmn] = now
 }
 
 // netAvoided: plmn is quarantined, or carried no data for us lately.
@@ -204,16 +225,8 @@ func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
 	// refused) is avoided a while: another allowed one may.
 	dead := (s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown) ||
 		(!s.noDataSince.IsZero() && now.Sub(s.noDataSince) >= noDataTrigger)
-	if dead && !serving.IsZero() {
-		if s.deadNet == nil {
-			s.deadNet = map[modem.PLMN]time.Time{}
-		}
-		for k, at := range s.deadNet {
-			if now.Sub(at) >= deadCoreRetry {
-				delete(s.deadNet, k)
-			}
-		}
-		s.deadNet[serving] = now
+	if dead {
+		s.markDeadNet(serving, now)
 	}
 	if !s.needsSteer(p, serving, now) {
 		return false

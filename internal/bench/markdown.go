@@ -201,7 +201,7 @@ const mdPolicies = `
 
 | policy | decision rule | configuration |
 |---|---|---|
-| ` + "`ours`" + ` | imsid as built: scores (signal, cost, threat, health), hard triggers, dwell, hysteresis, switch cap, threat engine with its responses, traffic-aware probing, fail-back scans | imsid's shipped defaults (` + "`profiles.Defaults`" + `), probe timeout 5 s |
+| ` + "`ours`" + ` | imsid as built: scores (signal, cost, threat, health), hard triggers, dwell, hysteresis, switch cap, threat engine with its responses, traffic-aware probing, fail-back scans | imsid's shipped defaults (` + "`profiles.Defaults`" + `), probe timeout 2 s |
 | ` + "`ours-no-counters`" + ` | the same rule | as ours on a modem whose byte counters imsid cannot read: probes on the 60 s interval only, 5 s retries after a failure |
 | ` + "`router-defaults`" + ` | Teltonika RutOS SIM switch: a check (registered, data session, ping) every 10 s; 3 failed checks in a row, or 3 readings in a row below −110 dBm ("On weak signal"), switch to the next SIM; blind return to the primary after 60 min | poll and probe every 10 s, ping timeout 5 s, all RATs |
 | ` + "`router-fast`" + ` | the same at RutOS's fastest documented check interval, 3 s | poll and probe every 3 s, ping timeout 2 s |

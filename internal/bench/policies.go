@@ -59,7 +59,7 @@ var Assumptions = []Assumption{
 	{"Applet 20 min: rotation timer 20 min, EF_LOCI poll every 3 min", "Twilio/KORE Super SIM 3–20 min [R42]; the 3 min poll is Eseye's, an **assumption** for Twilio"},
 	{"Applet: a registration regained between two polls stops the timer at once (the applet is credited with seeing it)", "**assumption**, in the applet's favour"},
 	{"Applet: the device does nothing but adopt the IMSI the SIM carries; a registered SIM whose core passes no data never rotates", "the applet only sees registration (EF_LOCI) [R53]"},
-	{"A failed probe (ping or HTTP) costs its whole timeout: 5 s for ours and the router at defaults, 4 s for mwan3", "imsid default `probes.timeout` 5 s; mwan3 timeout 4 s [R38]; the issue's measurement of 4–5 s timeouts"},
+	{"A failed probe (ping or HTTP) costs its whole timeout: 2 s for ours, 5 s for the router at defaults, 4 s for mwan3", "imsid default `probes.timeout` 2 s; mwan3 timeout 4 s [R38]; the issue's measurement of 4–5 s timeouts"},
 	{"Attach after a SIM change or coverage return: drawn per attach, uniformly 5–30 s", "field survey (b): FortiExtender SIM activation ~10 s [R24], MikroTik modem restart ~30 s [R27], Registration after an IMSI switch \"40 s or 15 min\" [R73]"},
 	{"SIM refresh (busy window after REFRESH): drawn per refresh, 1–5 s", "**assumption** within the range the issue gives (1–5 s)"},
 	{"A full PLMN search after 10 % of IMSI changes, adding 30–90 s to that attach", "field survey (c) 10: carrier firmware reloads on SIM change [I16]; the 10 % and 30–90 s are an **assumption**"},
