@@ -117,18 +117,7 @@ func runProbe(ctx context.Context, e *env, g *globals, args []string) int {
 	if !f.reveal {
 		rep.Mask()
 	}
-	if f.json {
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(e.stderr, "imsictl probe: %v\n", err)
-			return exitFail
-		}
-		return exitOK
-	}
-	sanitize(rep)
-	modemreport.WriteTable(e.stdout, rep)
-	return exitOK
+	return printReport(e, f.json, rep)
 }
 
 // probeThroughDaemon asks the running daemon to probe its modem through
@@ -174,7 +163,13 @@ func probeThroughDaemon(ctx context.Context, e *env, g *globals, fs *flag.FlagSe
 		}
 		return failure(e, &gg, conn, "probe", err, nil)
 	}
-	if f.json {
+	return printReport(e, f.json, &rep)
+}
+
+// printReport writes a probe's report, from the modem or from the daemon,
+// as JSON or as the table.
+func printReport(e *env, asJSON bool, rep *modemreport.Report) int {
+	if asJSON {
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -183,8 +178,8 @@ func probeThroughDaemon(ctx context.Context, e *env, g *globals, fs *flag.FlagSe
 		}
 		return exitOK
 	}
-	sanitize(&rep)
-	modemreport.WriteTable(e.stdout, &rep)
+	sanitize(rep)
+	modemreport.WriteTable(e.stdout, rep)
 	return exitOK
 }
 
