@@ -333,7 +333,7 @@ func TestValidationRules(t *testing.T) {
 			[]want{{13, "policy.min_dwell", "too short: at least 1s"}}},
 		{"switch cap", base + "  switch_cap: {max: 0, window: 0s}\n",
 			[]want{{13, "policy.switch_cap.max", "at least 1"}, {13, "policy.switch_cap.window", "positive"}}},
-		{"verify deadline vs probe timeout", base + "  verify_deadline: 5s\n",
+		{"verify deadline vs probe timeout", base + "  verify_deadline: 2s\n",
 			[]want{{13, "policy.verify_deadline", "leaves no time for a probe"}}},
 		{"quarantine ordered", base + "  quarantine: {base: 2h, max: 1h}\n",
 			[]want{{13, "policy.quarantine.max", "shorter than policy.quarantine.base"}}},
