@@ -524,12 +524,6 @@ func (s *Switcher) Run(ctx context.Context) error {
 		if s.probeFails > 0 && s.cfg.Policy.Probes.Retry > 0 {
 			interval = min(interval, s.cfg.Policy.Probes.Retry.Std())
 		}
-		// A link that is receiving is read at the fast poll: the moment
-		// its bytes stop is the first evidence of a dead core, and a
-		// signal poll's wait would add up to 10 s to every failover.
-		if s.traffic.grew && s.pdpUp {
-			interval = min(interval, fastPoll)
-		}
 		if interval <= 0 {
 			interval = fastPoll
 		}
