@@ -14,17 +14,18 @@ import (
 
 // recorder turns what the API says into a Timeline and progress lines.
 //
-// The daemon stamps decisions and its status with the simulator's
-// accelerated clock, and SSE events with the wall clock. The simulator's
-// clock reads origin + (wall - origin) × speed, where origin is the wall
-// time it was created at, so offsets into the day are scenario time -
-// origin, or (wall - origin) × speed. The launch time of the daemon is a
-// close lower bound of origin, and the first estimate. Decision and status
-// stamps are no help: they carry the start of the tick that made them, a
-// tick can take tens of milliseconds, and at 1800× that is minutes. A pin
-// event is: the daemon stamps it (Since) and publishes it (Time) in one
-// go, so that pair pins origin down, and the Timeline, built at the end,
-// uses it. Every such pair bounds origin from above, so the smallest wins.
+// The daemon stamps everything it publishes (SSE events, decisions, its
+// status) with the simulator's accelerated clock. That clock reads
+// origin + (wall - origin) × speed, where origin is the wall time it was
+// created at, so offsets into the day are scenario time - origin, and the
+// demo's own wall-clock instants (polls, the operator's pin, the end of the
+// day) are (wall - origin) × speed. The launch time of the daemon is a
+// close lower bound of origin, and the first estimate. Every SSE event
+// gives an upper bound: it was published, at its Time, no later than it
+// was received, so the smallest bound wins. Decision stamps are no help:
+// they carry the start of the tick that made them, a tick can take tens of
+// milliseconds, and at 1800× that is minutes; an event's Time is when it
+// was published, which follows its causes.
 type recorder struct {
 	speed  float64
 	origin time.Time // best estimate so far
@@ -45,12 +46,10 @@ type rawSample struct {
 	s    Sample
 }
 
-// rawEvent is stamped with the wall time the daemon published it at. A
-// decision carries a scenario stamp too, but that is the start of the
-// tick that made it, up to a tick earlier than the decision (at 720× a
-// tick can span 10 s of the day), so it could show a switch before the
-// event that caused it; publishing follows causes.
+// rawEvent is stamped with the scenario time the daemon published it at
+// (scen), or, for what the demo did itself, the wall time it did it (wall).
 type rawEvent struct {
+	scen time.Time
 	wall time.Time
 	e    Event
 }
@@ -66,7 +65,7 @@ func newRecorder(speed float64, launched time.Time, out io.Writer) *recorder {
 
 // calibrate takes one (scenario, wall) pair.
 func (r *recorder) calibrate(scen, wall time.Time) {
-	if scen.IsZero() || r.speed <= 1 {
+	if scen.IsZero() || wall.IsZero() || r.speed <= 1 {
 		return
 	}
 	// origin = (speed·wall − scen) / (speed − 1), relative to the current
@@ -85,7 +84,12 @@ func (r *recorder) offWall(w time.Time) time.Duration {
 	return time.Duration(float64(w.Sub(r.origin)) * r.speed)
 }
 
-func (r *recorder) off(re rawEvent) time.Duration { return r.offWall(re.wall) }
+func (r *recorder) off(re rawEvent) time.Duration {
+	if !re.scen.IsZero() {
+		return re.scen.Sub(r.origin)
+	}
+	return r.offWall(re.wall)
+}
 
 // sample records one poll of /v1/status and /v1/profiles taken at wall.
 func (r *recorder) sample(wall time.Time, st api.Status, ps []api.ProfileView) Sample {
@@ -113,46 +117,44 @@ func (r *recorder) operator(wall time.Time, text string) {
 	r.add(rawEvent{wall: wall, e: Event{Kind: KindOperator, Text: text}})
 }
 
-// event records one SSE event received at wall.
+// event records one SSE event received at wall (zero: unknown).
 func (r *recorder) event(wall time.Time, ev api.Event) error {
-	if !ev.Time.IsZero() {
-		wall = ev.Time // when the daemon published it
-	}
+	r.calibrate(ev.Time, wall)
+	at := rawEvent{scen: ev.Time, wall: wall} // when the daemon published it
 	switch ev.Type {
 	case api.EventDecision:
 		var d api.Decision
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			return fmt.Errorf("decision event %d: %w", ev.ID, err)
 		}
-		return r.decision(wall, d)
+		return r.decision(at, d)
 	case api.EventState:
 		var sc api.StateChange
 		if err := json.Unmarshal(ev.Data, &sc); err != nil {
 			return fmt.Errorf("state event %d: %w", ev.ID, err)
 		}
 		r.state = sc.To
-		r.add(rawEvent{wall: wall, e: Event{Kind: KindState, From: sc.From, To: sc.To, Text: sc.From + " -> " + sc.To + " (" + sc.Event + ")"}})
+		r.add(at.with(Event{Kind: KindState, From: sc.From, To: sc.To, Text: sc.From + " -> " + sc.To + " (" + sc.Event + ")"}))
 	case api.EventThreat:
 		var th api.Threat
 		if err := json.Unmarshal(ev.Data, &th); err != nil {
 			return fmt.Errorf("threat event %d: %w", ev.ID, err)
 		}
-		r.add(rawEvent{wall: wall, e: Event{Kind: KindAlert, Level: th.Level, Text: alertText(th)}})
+		r.add(at.with(Event{Kind: KindAlert, Level: th.Level, Text: alertText(th)}))
 	case api.EventPin:
 		var p *api.Pin
 		if err := json.Unmarshal(ev.Data, &p); err != nil {
 			return fmt.Errorf("pin event %d: %w", ev.ID, err)
 		}
 		if p == nil {
-			r.add(rawEvent{wall: wall, e: Event{Kind: KindUnpin, Text: "pin released"}})
+			r.add(at.with(Event{Kind: KindUnpin, Text: "pin released"}))
 			return nil
 		}
-		r.calibrate(p.Since, wall)
 		text := "pinned " + p.Profile
 		if p.Until != nil {
 			text += " for " + shortDur(p.Until.Sub(p.Since))
 		}
-		r.add(rawEvent{wall: wall, e: Event{Kind: KindPin, To: p.Profile, Text: text}})
+		r.add(at.with(Event{Kind: KindPin, To: p.Profile, Text: text}))
 	case api.EventGap:
 		var g api.Gap
 		if err := json.Unmarshal(ev.Data, &g); err != nil {
@@ -161,14 +163,14 @@ func (r *recorder) event(wall time.Time, ev api.Event) error {
 		// Asking for everything from 1 always leaves a "gap" before the
 		// daemon's first ID; only a gap after that is news.
 		if g.After > 1 {
-			r.add(rawEvent{wall: wall, e: Event{Kind: KindDecision, Text: "some events were missed: " + g.Message}})
+			r.add(at.with(Event{Kind: KindDecision, Text: "some events were missed: " + g.Message}))
 		}
 	}
 	// link events repeat what the state events say.
 	return nil
 }
 
-func (r *recorder) decision(wall time.Time, d api.Decision) error {
+func (r *recorder) decision(at rawEvent, d api.Decision) error {
 	e := Event{From: deref(d.From), To: deref(d.To), Trigger: deref(d.Trigger), State: d.Inputs.State}
 	for _, x := range d.Reasons {
 		e.Reasons = append(e.Reasons, x.Code)
@@ -192,7 +194,8 @@ func (r *recorder) decision(wall time.Time, d api.Decision) error {
 	default:
 		e.Kind = KindDecision
 	}
-	r.add(rawEvent{wall: wall, e: e})
+	at.e = e
+	r.add(at)
 	return nil
 }
 
@@ -302,3 +305,6 @@ func deref(p *string) string {
 	}
 	return *p
 }
+
+// with returns the stamp carrying e.
+func (re rawEvent) with(e Event) rawEvent { re.e = e; return re }

@@ -38,41 +38,49 @@ func TestRecorder(t *testing.T) {
 	profiles := []api.ProfileView{{Name: "cheap", Score: api.Score{Signal: 90}}, {Name: "fallback", Score: api.Score{Signal: 40}}}
 	r.sample(wall(time.Minute), status, profiles)
 
-	events := []api.Event{
-		apiEvent(t, 1, wall(2*time.Hour), api.EventState, api.StateChange{From: "connected", To: "registering", Event: "service_lost"}),
-		apiEvent(t, 2, wall(2*time.Hour+time.Minute), api.EventDecision, api.Decision{Seq: 1, Time: scen(2*time.Hour + time.Minute), Kind: "switch",
+	// Every event is stamped with the scenario time it was published at,
+	// as the daemon does, and received on the wall clock right after.
+	type received struct {
+		at time.Duration // into the day
+		ev api.Event
+	}
+	ev := func(id uint64, at time.Duration, typ string, data any) received {
+		return received{at, apiEvent(t, id, scen(at), typ, data)}
+	}
+	events := []received{
+		ev(1, 2*time.Hour, api.EventState, api.StateChange{From: "connected", To: "registering", Event: "service_lost"}),
+		ev(2, 2*time.Hour+time.Minute, api.EventDecision, api.Decision{Seq: 1, Time: scen(2*time.Hour + time.Minute), Kind: "switch",
 			From: str("cheap"), To: str("fallback"), Trigger: str("hard"), Reasons: []api.Reason{{Code: "no_service", Message: "no service for 1m0s"}},
 			Inputs: api.Inputs{State: "registering"}}),
-		apiEvent(t, 3, wall(2*time.Hour+90*time.Second), api.EventDecision, api.Decision{Seq: 2, Time: scen(2*time.Hour + 90*time.Second), Kind: "stay"}),
-		apiEvent(t, 4, wall(2*time.Hour+2*time.Minute), api.EventDecision, api.Decision{Seq: 3, Time: scen(2*time.Hour + 2*time.Minute), Kind: "verified",
+		ev(3, 2*time.Hour+90*time.Second, api.EventDecision, api.Decision{Seq: 2, Time: scen(2*time.Hour + 90*time.Second), Kind: "stay"}),
+		ev(4, 2*time.Hour+2*time.Minute, api.EventDecision, api.Decision{Seq: 3, Time: scen(2*time.Hour + 2*time.Minute), Kind: "verified",
 			From: str("cheap"), To: str("fallback"), Reasons: []api.Reason{{Code: "active"}}, Inputs: api.Inputs{State: "verifying"}}),
-		apiEvent(t, 5, wall(3*time.Hour+30*time.Minute), api.EventThreat, api.Threat{Level: "critical", Scores: []api.ThreatScore{
+		ev(5, 3*time.Hour+30*time.Minute, api.EventThreat, api.Threat{Level: "critical", Scores: []api.ThreatScore{
 			{Scope: "device", Score: 3, Level: "critical"}, {Scope: "profile:fallback", Score: 3, Level: "critical"}, {Scope: "plmn:26202", Score: 1, Level: "low"}}}),
-		apiEvent(t, 6, wall(5*time.Hour+32*time.Minute), api.EventDecision, api.Decision{Seq: 4, Time: scen(5*time.Hour + 32*time.Minute), Kind: "suspend",
+		ev(6, 5*time.Hour+32*time.Minute, api.EventDecision, api.Decision{Seq: 4, Time: scen(5*time.Hour + 32*time.Minute), Kind: "suspend",
 			From: str("roaming"), Trigger: str("soft"), Reasons: []api.Reason{{Code: "better_profile"}, {Code: "switching_suspended"}}}),
-		// The pin's stamps: Since on the scenario clock, Time on the wall,
-		// together; this one says the clock started 50 ms after launch.
-		apiEvent(t, 7, origin.Add(10*time.Millisecond).Add(9*time.Hour/speed), api.EventPin, api.Pin{Profile: "fallback", Since: scen(9 * time.Hour),
-			Until: api.Ptr(scen(11 * time.Hour))}),
-		apiEvent(t, 8, wall(11*time.Hour), api.EventPin, nil),
-		{ID: 9, Time: wall(12 * time.Hour), Type: api.EventLink, Data: json.RawMessage(`{"up":true}`)},
-		apiEvent(t, 0, wall(12*time.Hour), api.EventGap, api.Gap{After: 1, Oldest: 1795319675659674}),
+		// The pin's Since and the event's Time are both on the scenario
+		// clock: neither is a wall time (they once moved origin by hours).
+		ev(7, 9*time.Hour, api.EventPin, api.Pin{Profile: "fallback", Since: scen(9 * time.Hour), Until: api.Ptr(scen(11 * time.Hour))}),
+		ev(8, 11*time.Hour, api.EventPin, nil),
+		{12 * time.Hour, api.Event{ID: 9, Time: scen(12 * time.Hour), Type: api.EventLink, Data: json.RawMessage(`{"up":true}`)}},
+		ev(0, 12*time.Hour, api.EventGap, api.Gap{After: 1, Oldest: 1795319675659674}),
 	}
-	for _, ev := range events {
-		if err := r.event(time.Time{}, ev); err != nil {
+	for _, e := range events {
+		if err := r.event(wall(e.at), e.ev); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := r.event(time.Time{}, api.Event{ID: 10, Type: api.EventDecision, Data: json.RawMessage(`{"kind":`)}); err == nil {
 		t.Error("a broken decision: no error")
 	}
-	r.operator(wall(9*time.Hour), "imsictl pin fallback --for 2h: accepted")
+	if got := r.offWall(wall(13 * time.Hour)); got < 13*time.Hour-time.Second || got > 13*time.Hour+time.Second {
+		t.Errorf("the demo's own clock reads %v at 13h of the day: the end of the day would come at the wrong time", got)
+	}
+	r.operator(wall(9*time.Hour-time.Second), "imsictl pin fallback --for 2h: accepted")
 
-	// After the pin, offsets count from the clock's true start (launch +
-	// 50 ms): each offset, from the publishing time, is its true value less
-	// 10 ms × 600 = 6 s.
 	tl := r.timeline("t", 14*time.Hour)
-	shift := 10 * time.Millisecond * speed
+	const shift = 0
 	want := []Event{
 		{At: 2*time.Hour - shift, Kind: KindState, State: "registering", Profile: "cheap", From: "connected", To: "registering", Text: "connected -> registering (service_lost)"},
 		{At: 2*time.Hour + time.Minute - shift, Kind: KindSwitch, State: "registering", Profile: "cheap", From: "cheap", To: "fallback", Trigger: "hard",
@@ -83,12 +91,10 @@ func TestRecorder(t *testing.T) {
 			Text: "critical on profile:fallback (score 3.0); device level critical"},
 		{At: 5*time.Hour + 32*time.Minute - shift, Kind: KindSuspend, Profile: "fallback", From: "roaming", Trigger: "soft",
 			Reasons: []string{"better_profile", "switching_suspended"}, Text: "suspend better_profile; switching_suspended", State: "registering"},
-		{At: 9*time.Hour - shift, Kind: KindOperator, State: "registering", Profile: "fallback", Text: "imsictl pin fallback --for 2h: accepted"},
+		{At: 9*time.Hour - time.Second, Kind: KindOperator, State: "registering", Profile: "fallback", Text: "imsictl pin fallback --for 2h: accepted"},
 		{At: 9 * time.Hour, Kind: KindPin, State: "registering", Profile: "fallback", To: "fallback", Text: "pinned fallback for 2h"},
 		{At: 11*time.Hour - shift, Kind: KindUnpin, State: "registering", Profile: "fallback", Text: "pin released"},
 	}
-	// The pin's pair is seen a little late too (10 ms): the estimate is
-	// within 10 ms × 600 / 599 of that, i.e. a few ms of day time.
 	approx := cmp.Comparer(func(a, b time.Duration) bool { d := a - b; return d < 50*time.Millisecond && d > -50*time.Millisecond })
 	if d := cmp.Diff(want, tl.Events, approx); d != "" {
 		t.Errorf("events (-want +got):\n%s", d)
@@ -100,11 +106,10 @@ func TestRecorder(t *testing.T) {
 		t.Errorf("profiles (-want +got):\n%s", d)
 	}
 	lines := out.String()
-	// Live lines before the pin count from the launch, 40 ms (24 s of day)
-	// before the clock started.
+	// The first event already pins the clock down.
 	for _, s := range []string{
-		"09:00:24  registering  cheap          connected -> registering (service_lost)",
-		"09:01:24  registering  cheap          switch cheap -> fallback, hard: no_service: no service for 1m0s",
+		"09:00:00  registering  cheap          connected -> registering (service_lost)",
+		"09:01:00  registering  cheap          switch cheap -> fallback, hard: no_service: no service for 1m0s",
 		"ALERT critical on profile:fallback",
 		"OPERATOR imsictl pin fallback --for 2h: accepted",
 	} {

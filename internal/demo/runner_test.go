@@ -200,7 +200,7 @@ func fakeImsid(args []string) int {
 		return 1
 	}
 	f := &fakeDaemon{origin: time.Now(), speed: *speed, active: "cheap", state: "starting", threat: "none"}
-	f.hub = api.NewHub(256, 64, time.Now)
+	f.hub = api.NewHub(256, 64, f.now) // as the real daemon: its clock, the scenario's
 	srv, err := api.New(f, api.Config{Socket: filepath.Join(*dir, "imsid.sock")})
 	if err == nil {
 		err = srv.Start()
