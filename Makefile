@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 TAGS      ?= nethttpomithttp2
 PKGS      := ./...
 
-.PHONY: all build test test-short lint vet fmt-check staticcheck interop fuzz clean demo
+.PHONY: all build test test-short lint vet fmt-check staticcheck interop fuzz clean demo readme-picture
 
 all: build
 
@@ -116,6 +116,13 @@ demo:
 	@mkdir -p $(BIN)
 	$(GO) build -tags '$(TAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/imsid ./cmd/imsictl
 	$(GO) run ./internal/demo/cmd/demo --bin $(BIN) $(DEMO_FLAGS)
+
+# The README's picture: one run of make demo, recorded (docs/img/demo-timeline.json)
+# and rendered (docs/img/demo-timeline.svg); TestREADMEPicture and TestDemoFast check them.
+readme-picture:
+	@mkdir -p $(BIN)
+	$(GO) build -tags '$(TAGS)' -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/imsid ./cmd/imsictl
+	$(GO) run ./internal/demo/cmd/demo --bin $(BIN) --quiet --record docs/img/demo-timeline.json --svg docs/img/demo-timeline.svg
 
 clean:
 	rm -rf $(BIN) dist

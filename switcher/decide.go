@@ -161,8 +161,11 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 		r := reason(CodeNoService, "no service for %s: %s", d.Round(time.Second), s.lossWhy)
 		sit.noService = &r
 	}
-	if n := pol.Probes.FailuresToDown; n > 0 && s.probeFails >= n {
+	if s.dataPathDead() {
 		r := reason(CodeDataPathDead, "%d consecutive probe failures", s.probeFails)
+		if s.stallFailed {
+			r = reason(CodeDataPathDead, "received data stopped, then %d probe round(s) failed", s.probeFails)
+		}
 		sit.dataDead = &r
 	} else if !s.noDataSince.IsZero() && now.Sub(s.noDataSince) >= noDataTrigger {
 		r := reason(CodeNoDataSession, "registered for %s without a data session", now.Sub(s.noDataSince).Round(time.Second))
@@ -289,6 +292,11 @@ func (s *Switcher) execute(ctx context.Context, now time.Time, v verdict, ranked
 			WhyNot: whyNot(ranked, "", nil)}, true)
 		s.fire(EvExhausted)
 		s.failedRegistered = s.obs.registered
+		// Falling out of the steady state is a new episode: the back-off
+		// doubles over failed retries, not over the episodes before (an
+		// adoption after a retry the modem garbled, then the core still
+		// dead, waited 2 min instead of 30 s: DST seed 8453).
+		s.failBackoff = 0
 		s.armBackoff(now, v.retryAt)
 	case actSwitch:
 		if v.scan > 0 && !s.checkTarget(ctx, now, v.to, v.scan) {
@@ -545,6 +553,14 @@ func (s *Switcher) failedStep(ctx context.Context, now time.Time, reqs []manualR
 		why = reason(CodeExhausted, "service is back on %q", s.active)
 	}
 	s.record(now, Decision{Kind: KindRecover, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{why}}, false)
+	if !s.pdpUp {
+		// A retry is a new attempt on the profile: its data session is
+		// tried at once and gets the whole no-data window again, rather
+		// than failing on the PDP back-off and the timer of the attempt
+		// that failed (a core back on the same registration was never
+		// asked again: DST seed 5304).
+		s.down()
+	}
 	s.fire(EvRetry)
 }
 

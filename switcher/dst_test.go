@@ -267,6 +267,17 @@ func (w dstWorld) canCarry(t time.Duration) bool {
 	return false
 }
 
+// lastNoCarry is the latest whole second in (from, to) at which no profile
+// could carry data, if any.
+func (w dstWorld) lastNoCarry(from, to time.Duration) (time.Duration, bool) {
+	for t := to.Truncate(time.Second) - time.Second; t > from; t -= time.Second {
+		if !w.canCarry(t) {
+			return t, true
+		}
+	}
+	return 0, false
+}
+
 // violation is one broken invariant.
 type violation struct {
 	at   time.Duration
@@ -292,6 +303,7 @@ type checker struct {
 	stateSince time.Time
 	lastData   time.Time
 	carrySince time.Time
+	checked    time.Duration // el of the previous check
 	critSince  time.Time
 	offSince   time.Time
 	// worst is the longest stretch without data while some profile could
@@ -340,6 +352,14 @@ func (c *checker) tick() {
 	if snap.DataUp {
 		c.lastData = now
 	}
+	// Ticks can be minutes apart (a scan whose answer a faulty modem held
+	// back waits out its 3 min timeout): a moment between two checks when
+	// no profile could carry data starts the stretch over, as a check
+	// there would have.
+	if t, ok := c.w.lastNoCarry(c.checked, el); ok && !c.carrySince.IsZero() && c.carrySince.Sub(c.start) <= t {
+		c.carrySince = c.start.Add(t + time.Second)
+	}
+	c.checked = el
 	if c.w.canCarry(el) {
 		if c.carrySince.IsZero() {
 			c.carrySince = now

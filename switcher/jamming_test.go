@@ -147,3 +147,36 @@ func TestJammingControlCarrierOutageFailsOver(t *testing.T) {
 		}
 	}, realEngine(t), tw.option())
 }
+
+// A jammer that leaves the cell's power and collapses SINR for a few
+// minutes, with the modem still registered (D8b). The polls before the
+// finding measured the jammer, not the network: once the jammer is gone
+// the active profile's signal score is what it was before, not dragged
+// down for minutes by the smoothing (make demo switched away for signal
+// right after its jamming hour and came back ten minutes later).
+func TestJammingLeavesNoScarOnTheSignal(t *testing.T) {
+	// Home at SINR 4 dB (on the slope of the score, not saturated), then
+	// a jammer that leaves it registered.
+	const timeline = "- {at: 10s, event: signal, network: \"310260\", signal: {rsrp: -95, sinr: 4}, over: 1s}\n" +
+		"- {at: 10m, event: jamming, sinr: -7, duration: 5m}\n"
+	withWorld(t, timeline, func(w *world) {
+		w.run(10*time.Minute - 5*time.Second)
+		w.wantOn("home")
+		before := scoreOf(w.s, "home").Signal
+		w.run(5*time.Minute + 5*time.Second) // through the jamming
+		if st := w.s.Status(); !st.Suspended {
+			w.t.Fatalf("no suspension under jamming: %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		w.run(jamHoldForTest + 20*time.Second) // the suspension lapses
+		after := scoreOf(w.s, "home").Signal
+		w.t.Logf("home's signal score %.1f before the jamming, %.1f after", before, after)
+		if after < before-1 {
+			w.t.Errorf("home's signal score %.1f after the jamming, %.1f before: the jammed polls are still in it", after, before)
+		}
+		if _, ok := w.last(switcher.KindSwitch); ok {
+			w.t.Errorf("a switch around the jamming:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+	}, realEngine(t))
+}
+
+const jamHoldForTest = 2 * time.Minute // switcher's jamHold

@@ -185,7 +185,12 @@ func (s *Switcher) trackService(now time.Time) {
 				t = &SignalTrack{}
 				s.sig[s.active] = t
 			}
-			if sg := s.obs.sig(); sg != nil {
+			// While jamming is observed the samples measure the jammer, not
+			// the network: the track keeps what it knew before.
+			// (The smoothing weighs a sample by the time since the last
+			// one, so the first after the jammer has gone replaces most of
+			// what the polls before the finding brought in.)
+			if sg := s.obs.sig(); sg != nil && !s.jamObserved(now) {
 				t.add(*sg, s.obs.plmn(), now)
 			}
 		}
@@ -386,7 +391,7 @@ const noDataTrigger = 45 * time.Second
 // one registration: a network that refuses the first activation (congestion,
 // a slow core) gets asked again, but is not hammered.
 const (
-	pdpRetryBase = 30 * time.Second
+	pdpRetryBase = 10 * time.Second
 	pdpRetryMax  = 5 * time.Minute
 )
 
@@ -491,6 +496,9 @@ type traffic struct {
 	steady      int     // reads in a row that saw bytes arrive
 	errs        int     // device errors in a row
 	unsupported bool    // the dialect has no counters, or they keep failing: stop asking
+	// pendingStall: a read between polls (watchTraffic) saw the stall; the
+	// next tick's probe step acts on it.
+	pendingStall bool
 }
 
 // rateDrop is the fall in receive rate, on a link that has been receiving
@@ -508,6 +516,10 @@ func (s *Switcher) readTraffic(ctx context.Context, now time.Time) (grew, stalle
 	cm, ok := s.m.(CounterModem)
 	if !ok || !s.cfg.Policy.Probes.TrafficAware || s.traffic.unsupported {
 		return false, false
+	}
+	if s.traffic.pendingStall {
+		s.traffic.pendingStall = false
+		return false, true
 	}
 	if s.traffic.have && now.Sub(s.traffic.at) < trafficGap {
 		return s.traffic.grew, false // too soon to tell: keep the last verdict
@@ -553,7 +565,7 @@ func (s *Switcher) readTraffic(ctx context.Context, now time.Time) (grew, stalle
 // is skipped while data arrives (the traffic proves the path).
 func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 	if !s.pdpUp {
-		s.traffic.have, s.traffic.grew = false, false
+		s.traffic.have, s.traffic.grew, s.traffic.pendingStall = false, false, false
 		return
 	}
 	pr := s.cfg.Policy.Probes
@@ -565,6 +577,8 @@ func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 	}
 	if stalled && (pr.Retry <= 0 || since >= pr.Retry.Std()) {
 		due = true
+	} else if stalled {
+		s.traffic.pendingStall = true // a round just went: the next one checks
 	}
 	if grew {
 		if due || s.probeFails > 0 {
@@ -572,7 +586,7 @@ func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 			s.lastProbe = &ProbeResult{OK: true, Detail: "not sent: the modem is receiving data"}
 			s.probesSaved++
 		}
-		s.probeFails = 0
+		s.probeFails, s.stallFailed = 0, false
 		return
 	}
 	if !due {
@@ -583,10 +597,65 @@ func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 		return // cut short by shutdown, not a dead data path
 	}
 	if ok {
-		s.probeFails = 0
+		s.probeFails, s.stallFailed = 0, false
 	} else {
+		if s.probeFails == 0 {
+			s.stallFailed = stalled
+		}
 		s.probeFails++
 	}
+}
+
+// dataPathDead: probes.failures_to_down failed rounds in a row, where a
+// stall of a receiving link that the first failed round confirmed counts
+// as one (the link was carrying data and stopped: that is evidence of its
+// own, and waiting out a second round only adds probes.retry plus a
+// timeout to the outage).
+func (s *Switcher) dataPathDead() bool {
+	n := s.cfg.Policy.Probes.FailuresToDown
+	if n <= 0 || s.probeFails == 0 {
+		return false
+	}
+	f := s.probeFails
+	if s.stallFailed {
+		f++
+	}
+	return f >= n
+}
+
+// receiving: the data link is up and its receive counter grew at the last
+// read, in a steady state, with traffic-aware probing; between polls Run
+// then reads the counter alone every trafficGap (watchTraffic), so a stall
+// is seen within seconds, not at the next poll or the one after.
+// Caller holds s.mu.
+func (s *Switcher) receiving() bool {
+	if !s.pdpUp || !s.traffic.have || !s.traffic.grew || s.traffic.unsupported || !s.cfg.Policy.Probes.TrafficAware || s.probeFails > 0 {
+		return false
+	}
+	switch s.lc.Current() {
+	case StateConnected, StateHeld, StateDegraded:
+		return true
+	}
+	return false
+}
+
+// watchTraffic is Run's read between polls on a receiving link: the
+// receive counter alone. It says whether a full tick should run now: the
+// link stalled, or it is no longer known to be receiving.
+func (s *Switcher) watchTraffic(ctx context.Context) bool {
+	if s.closed.Load() {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.receiving() {
+		return true
+	}
+	grew, stalled := s.readTraffic(ctx, s.clock.Now())
+	if stalled {
+		s.traffic.pendingStall = true
+	}
+	return stalled || !grew
 }
 
 func (s *Switcher) probe(ctx context.Context, now time.Time) bool {

@@ -2,6 +2,7 @@ package switcher
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -38,6 +39,13 @@ type inFlight struct {
 	// steer is the network from was held to (zero: automatic or unknown):
 	// a rollback restores it rather than choosing anew.
 	steer modem.PLMN
+	// carried: from was carrying data when the switch began. Going back
+	// to a profile that was not (a retry out of failed, a dead core) buys
+	// a verify window and nothing else.
+	carried bool
+	// passed: targets of this switch that failed without blame (failTarget);
+	// failing forward does not try them again.
+	passed []string
 }
 
 // beginSwitch is check → switch: journal the intent, select the profile
@@ -47,7 +55,8 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 	if p == nil || ctx.Err() != nil {
 		return false
 	}
-	fl := inFlight{from: s.active, prev: s.prev, imsi: s.obs.imsi, iccid: s.obs.iccid, trigger: t, firstAttempt: now}
+	fl := inFlight{from: s.active, prev: s.prev, imsi: s.obs.imsi, iccid: s.obs.iccid, trigger: t, firstAttempt: now,
+		carried: s.pdpUp && !s.dataPathDead() && s.lc.Current() != StateFailed}
 	if s.steerKnown {
 		fl.steer = s.steer
 	}
@@ -178,7 +187,10 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 			return false
 		}
 		if !rollback {
-			s.failTarget(ctx, now)
+			// An answer the driver could not read (a late or garbled
+			// reply: the channel was out of step) says nothing about the
+			// target; a refusal from the card or modem does.
+			s.failTarget(ctx, now, !errors.Is(err, modem.ErrParse))
 		} else {
 			s.rollbackFailed(ctx, now)
 		}
@@ -237,7 +249,7 @@ func (s *Switcher) abortSwitch(ctx context.Context, now time.Time, target string
 		target, err, s.selRefused.until.UTC().Format(time.RFC3339))
 	s.record(now, Decision{Kind: KindStay, From: fl.from, To: fl.from, Trigger: fl.trigger, Reasons: []Reason{r}}, false)
 	s.finishJournal(ctx, now, false, r, fl.from)
-	s.pdpTried, s.probeFails = false, 0
+	s.pdpTried, s.probeFails, s.stallFailed = false, 0, false
 	s.fire(EvAborted)
 	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
 }
@@ -293,9 +305,15 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 }
 
 // verifyDataGrace is how long a registered target gets to bring data up
-// (PDP activation takes about a second, a probe round a few) before its
-// data path counts as refused and verification ends at once.
-const verifyDataGrace = 45 * time.Second
+// before its data path counts as refused and verification ends at once.
+// PDP activation takes about a second (on LTE the default bearer comes
+// with the attach), a probe round a few; the grace holds two activation
+// attempts pdpRetryBase apart and a probe round. A target whose core
+// refused the context twice is a poor one even if a third attempt would
+// have worked, and each verify window spent on a dead core is time with
+// no data (DST seed 6551: three overlapping core outages, four targets
+// tried at about a minute each).
+const verifyDataGrace = 20 * time.Second
 
 func (s *Switcher) dataRefused(now time.Time, what string) Reason {
 	if d := now.Sub(s.flight.registeredAt); d >= verifyDataGrace {
@@ -344,7 +362,7 @@ func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool)
 		return // cut short by shutdown, not a failed check
 	}
 	if ok {
-		s.probeFails = 0
+		s.probeFails, s.stallFailed = 0, false
 		if rollback {
 			r := reason(CodeRolledBack, "rolled back to %q", s.active)
 			s.record(now, Decision{Kind: KindVerified, From: s.prev, To: s.active, Trigger: TriggerHard, Reasons: []Reason{r}}, false)
@@ -369,20 +387,29 @@ func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool)
 		s.rollbackFailed(ctx, now)
 		return
 	}
-	s.failTarget(ctx, now)
+	s.failTarget(ctx, now, true)
 }
 
 // failTarget quarantines the target that did not verify. A switch made
 // because the previous profile had lost its service, its data path or
 // its safety fails forward to the next candidate; with none left it fails
 // rather than return there. Any other switch rolls back.
-func (s *Switcher) failTarget(ctx context.Context, now time.Time) {
+//
+// blame false: the failure was the modem's, not the target's (its answer
+// to the selection could not be read); nothing is quarantined, and the
+// target is only passed over by this switch's fail-forward.
+func (s *Switcher) failTarget(ctx context.Context, now time.Time, blame bool) {
 	target := s.active
-	q := s.cfg.Policy.Quarantine
-	e := s.quar.add(now, profileKey(target), q.Base.Std(), q.Max.Std(), s.verifyWhy)
-	s.failures[target] = append(s.failures[target], now)
-	s.pruneFailures(now)
-	qr := reason(CodeQuarantined, "%q quarantined until %s (#%d)", target, e.Until.UTC().Format(time.RFC3339), e.Count)
+	qr := reason(CodeVerifyFailed, "%q is not blamed: the modem's answer could not be read", target)
+	if blame {
+		q := s.cfg.Policy.Quarantine
+		e := s.quar.add(now, profileKey(target), q.Base.Std(), q.Max.Std(), s.verifyWhy)
+		s.failures[target] = append(s.failures[target], now)
+		s.pruneFailures(now)
+		qr = reason(CodeQuarantined, "%q quarantined until %s (#%d)", target, e.Until.UTC().Format(time.RFC3339), e.Count)
+	} else {
+		s.flight.passed = append(s.flight.passed, target)
+	}
 	if s.failForward(ctx, now, target, qr) {
 		return
 	}
@@ -408,10 +435,11 @@ func (s *Switcher) failForward(ctx context.Context, now time.Time, target string
 	if fl.trigger != TriggerHard && fl.trigger != TriggerThreat {
 		return false
 	}
-	if fl.from != "" && s.cfg.Profile(fl.from) != nil && s.left[fl.from].Cause == departOther {
+	if fl.from != "" && s.cfg.Profile(fl.from) != nil && s.left[fl.from].Cause == departOther && fl.carried {
 		// Left for a cause no rule bars (a hard trigger, or a quarantine's
-		// leave_now, which stays put when there is nowhere to go): going
-		// back is what the rule would have done had it known.
+		// leave_now, which stays put when there is nowhere to go) while it
+		// carried data: going back is what the rule would have done had it
+		// known.
 		return false
 	}
 	s.scores = s.scoreAll(now)
@@ -422,7 +450,9 @@ func (s *Switcher) failForward(ctx context.Context, now time.Time, target string
 	}
 	sit := s.situation(now, ranked)
 	sit.critical, sit.leaveNow = false, nil
-	sit.cands = slices.DeleteFunc(sit.cands, func(c candidate) bool { return c.Profile == fl.from })
+	sit.cands = slices.DeleteFunc(sit.cands, func(c candidate) bool {
+		return c.Profile == fl.from || c.Profile == target || slices.Contains(fl.passed, c.Profile)
+	})
 	next, _ := pick(sit, class)
 	s.finishJournal(ctx, now, false, s.verifyWhy, "")
 	if next != "" {
@@ -430,6 +460,9 @@ func (s *Switcher) failForward(ctx context.Context, now time.Time, target string
 		return true
 	}
 	r := reason(CodeExhausted, "no other candidate, and %q is not gone back to (it was left: %s)", fl.from, s.left[fl.from].Cause)
+	if s.left[fl.from].Cause == departOther {
+		r = reason(CodeExhausted, "no other candidate, and %q is not gone back to (it carried no data when left)", fl.from)
+	}
 	s.record(now, Decision{Kind: KindFail, From: target, To: target, Trigger: fl.trigger, Reasons: []Reason{s.verifyWhy, qr, r}}, false)
 	s.fire(EvExhausted)
 	s.failedRegistered = s.obs.registered

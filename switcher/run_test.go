@@ -3,6 +3,7 @@ package switcher_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -200,4 +201,67 @@ func TestShutdownDuringScanDecidesNothing(t *testing.T) {
 	if sel, _, _, _ := fm.Counts(); len(sel) != 0 {
 		t.Fatalf("the SIM was told to switch: %v", sel)
 	}
+}
+
+// A core outage on a busy link is seen between polls: while the link
+// receives, Run reads the receive counter alone every few seconds, and a
+// stall plus one failed probe round is a dead data path (the stall counts
+// as one failure). With the product's 10 s poll the stall used to wait for
+// the first or second poll without bytes (10-20 s) and then two rounds.
+func TestRunSeesABusyLinkStallBetweenPolls(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := loadCfg(t, "applet.yaml", func(s string) string {
+			s = replace(s, "signal_poll: 30s", "signal_poll: 10s")
+			return replace(s, "failures_to_down: 3", "failures_to_down: 2")
+		})
+		m := switchertest.NewModem(cfg, "home")
+		probe := &switchertest.Prober{}
+		s, err := switcher.New(cfg, m, switcher.WithClock(switcher.SystemClock{}), switcher.WithProber(probe))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- s.Run(context.Background()) }()
+		defer func() { s.Close(); <-done }()
+		var receiving atomic.Bool
+		receiving.Store(true)
+		traffic := make(chan struct{})
+		go func() { // 20 kB/s while the core works
+			defer close(traffic)
+			for receiving.Load() {
+				m.Receive(20_000)
+				time.Sleep(time.Second)
+			}
+		}()
+		time.Sleep(2*time.Minute + 3*time.Second) // mid-way between two polls
+		synctest.Wait()
+		if st := s.Status(); st.State != switcher.StateConnected || st.Active != "home" {
+			t.Fatalf("before the outage: %s on %s", st.State, st.Active)
+		}
+		probesBefore := probe.N
+		receiving.Store(false)
+		<-traffic
+		probe.SetFail("home", true)
+		start := time.Now()
+		for time.Since(start) < time.Minute {
+			time.Sleep(time.Second)
+			synctest.Wait()
+			if st := s.Status(); st.State != switcher.StateConnected {
+				break
+			}
+		}
+		took := time.Since(start)
+		st := s.Status()
+		if st.State == switcher.StateConnected {
+			t.Fatalf("still connected on the dead core after %v (%d probes)", took, probe.N-probesBefore)
+		}
+		// The watch reads every 4 s; one round (the fake answers at once).
+		if took > 9*time.Second {
+			t.Errorf("left the dead core %v after it died, want within 9 s (a counter read and one round)", took)
+		}
+		if n := probe.N - probesBefore; n != 1 {
+			t.Errorf("%d probe rounds before leaving, want 1 (the stall counts as the other failure)", n)
+		}
+		t.Logf("left %v after the stall: %s", took, st.State)
+	})
 }

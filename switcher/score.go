@@ -218,7 +218,7 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 			// The serving network's radio says nothing good about a candidate
 			// while that network's data path is dead (it may share the fault)
 			// or while a threat response has the network quarantined.
-			dataDead := s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown
+			dataDead := s.dataPathDead()
 			_, avoided := s.quar.active(now, PLMNKey(servingPLMN))
 			if activeTrack != nil && !servingPLMN.IsZero() && s.obs.registered && !dataDead && !avoided && !suspect &&
 				p.AllowsPLMN(profiles.PLMN(servingPLMN.String())) {

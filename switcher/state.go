@@ -61,13 +61,16 @@ type memory struct {
 // dataPath is the active profile's data session and its probes. It starts
 // over (down) whenever the registration or the profile changes.
 type dataPath struct {
-	pdpUp       bool
-	addrs       []netip.Addr
-	pdpTried    bool
-	pdpPLMN     modem.PLMN // where pdpTried was spent
-	pdpTries    int        // define/activate attempts in this registration
-	pdpRetryAt  time.Time  // no new attempt before this
-	probeFails  int
+	pdpUp      bool
+	addrs      []netip.Addr
+	pdpTried   bool
+	pdpPLMN    modem.PLMN // where pdpTried was spent
+	pdpTries   int        // define/activate attempts in this registration
+	pdpRetryAt time.Time  // no new attempt before this
+	probeFails int
+	// stallFailed: the failed rounds began on a stall of a receiving link,
+	// which counts as one failure of its own (dataPathDead).
+	stallFailed bool
 	probesSaved uint64  // rounds not sent because traffic proved the path
 	traffic     traffic // the modem's byte counters, for traffic-aware probing
 	lastProbe   *ProbeResult
@@ -116,7 +119,7 @@ type recoveryState struct {
 // down forgets the data session: the registration or the profile changed,
 // so nothing the probes or the PDP context said still holds.
 func (d *dataPath) down() {
-	d.pdpUp, d.pdpTried, d.probeFails, d.noDataSince = false, false, 0, time.Time{}
+	d.pdpUp, d.pdpTried, d.probeFails, d.stallFailed, d.noDataSince = false, false, 0, false, time.Time{}
 }
 
 func newMemory() memory {

@@ -223,7 +223,7 @@ func (s *Switcher) steerActive(ctx context.Context, now time.Time) bool {
 	}
 	// A network that carries no data for us (a dead core, every context
 	// refused) is avoided a while: another allowed one may.
-	dead := (s.cfg.Policy.Probes.FailuresToDown > 0 && s.probeFails >= s.cfg.Policy.Probes.FailuresToDown) ||
+	dead := s.dataPathDead() ||
 		(!s.noDataSince.IsZero() && now.Sub(s.noDataSince) >= noDataTrigger)
 	if dead {
 		s.markDeadNet(serving, now)

@@ -531,31 +531,70 @@ func (s *Switcher) Run(ctx context.Context) error {
 		if d, ok := s.nextDue(s.clock.Now()); ok {
 			interval = min(interval, d)
 		}
+		watch := s.receiving()
 		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-s.done:
-			return nil
-		case <-s.wake:
-		case <-s.clock.After(interval):
-		case e, ok := <-events:
-			// Tick re-reads the modem; the event is kept for it. A chatty
-			// modem wakes the loop at most every urcGap: URCs still force a
-			// re-read within a second, but cannot drive a poll per URC.
-			if ok {
-				s.stash(e)
+		// On a receiving link the counter alone is read every trafficGap
+		// between polls; a full tick runs early when it stalls.
+		full := s.clock.Now().Add(interval)
+		wait := interval
+		for watch && wait > trafficGap {
+			w, err := s.idle(ctx, trafficGap, events, lastTick)
+			if w == wokeStop {
+				return err
 			}
-			if wait := urcGap - s.clock.Now().Sub(lastTick); wait > 0 {
-				select {
-				case <-ctx.Done():
-					return ctx.Err()
-				case <-s.done:
-					return nil
-				case <-s.clock.After(wait):
-				}
+			if w == wokeEvent || s.watchTraffic(ctx) {
+				wait = 0
+				break
+			}
+			wait = full.Sub(s.clock.Now())
+		}
+		if w, err := s.idle(ctx, wait, events, lastTick); w == wokeStop {
+			return err
+		}
+	}
+}
+
+// woke is why idle returned.
+type woke int
+
+const (
+	wokeTimer woke = iota // the wait ran out
+	wokeEvent             // a wake request or a modem event: tick now
+	wokeStop              // the context ended or the switcher closed
+)
+
+// idle waits up to d for a cause to tick. A modem event is stashed for the
+// next tick, which comes no sooner than urcGap after lastTick.
+func (s *Switcher) idle(ctx context.Context, d time.Duration, events <-chan ModemEvent, lastTick time.Time) (woke, error) {
+	if d <= 0 {
+		return wokeTimer, nil
+	}
+	select {
+	case <-ctx.Done():
+		return wokeStop, ctx.Err()
+	case <-s.done:
+		return wokeStop, nil
+	case <-s.wake:
+		return wokeEvent, nil
+	case <-s.clock.After(d):
+		return wokeTimer, nil
+	case e, ok := <-events:
+		// Tick re-reads the modem; the event is kept for it. A chatty
+		// modem wakes the loop at most every urcGap: URCs still force a
+		// re-read within a second, but cannot drive a poll per URC.
+		if ok {
+			s.stash(e)
+		}
+		if wait := urcGap - s.clock.Now().Sub(lastTick); wait > 0 {
+			select {
+			case <-ctx.Done():
+				return wokeStop, ctx.Err()
+			case <-s.done:
+				return wokeStop, nil
+			case <-s.clock.After(wait):
 			}
 		}
+		return wokeEvent, nil
 	}
 }
 

@@ -205,6 +205,11 @@ func scopeKey(sc threat.Scope) QuarantineKey {
 // that a failover is not held once it is gone.
 const jamHold = 2 * time.Minute
 
+// jamObserved: a finding asked to suspend switching within jamHold.
+func (s *Switcher) jamObserved(now time.Time) bool {
+	return !s.jamSeenAt.IsZero() && now.Sub(s.jamSeenAt) < jamHold
+}
+
 // applyThreat turns the engine's response into quarantines, a switching
 // suspension and the one-off actions (RAT lock, guarded CFUN). Responses
 // only tighten, and so does what we do with them.
@@ -223,7 +228,7 @@ func (s *Switcher) applyThreat(ctx context.Context, now time.Time) {
 			s.jamSeenAt = now
 		}
 	}
-	s.suspended = s.suspended || (!s.jamSeenAt.IsZero() && now.Sub(s.jamSeenAt) < jamHold)
+	s.suspended = s.suspended || s.jamObserved(now)
 	maxTTL := s.cfg.Policy.Quarantine.Max.Std()
 	for _, q := range resp.Quarantine {
 		key := scopeKey(q.Scope)

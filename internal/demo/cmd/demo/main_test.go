@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/imsid/imsid/internal/demo"
 )
 
@@ -56,6 +58,18 @@ func TestDemoFast(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Error(p)
+	}
+	// The README's picture is a recorded day: this run must tell it the
+	// same way, switch by switch, or the picture is out of date.
+	if rec, err := os.ReadFile(filepath.Join(root, readmeRecord)); err != nil {
+		t.Errorf("%v (make readme-picture writes it)", err)
+	} else {
+		var tl demo.Timeline
+		if err := json.Unmarshal(rec, &tl); err != nil {
+			t.Errorf("%s: %v", readmeRecord, err)
+		} else if d := cmp.Diff(storySwitches(demo.Summarize(tl)), storySwitches(s)); d != "" {
+			t.Errorf("make demo switches otherwise than the README's picture (%s); if this run is right, make readme-picture (-picture +this run):\n%s", readmePicture, d)
+		}
 	}
 	if t.Failed() {
 		t.Log(log)
@@ -251,4 +265,56 @@ func repoRoot(t *testing.T) string {
 		t.Fatal("no caller")
 	}
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", "..", "..", ".."))
+}
+
+// The README's picture and its recorded day (make readme-picture writes
+// both from one run of make demo): the picture is that recording rendered,
+// the README shows it, and the recorded day tells the README's story.
+func TestREADMEPicture(t *testing.T) {
+	root := repoRoot(t)
+	rec, err := os.ReadFile(filepath.Join(root, readmeRecord))
+	if err != nil {
+		t.Fatalf("%v (make readme-picture writes it)", err)
+	}
+	var tl demo.Timeline
+	if err := json.Unmarshal(rec, &tl); err != nil {
+		t.Fatalf("%s: %v", readmeRecord, err)
+	}
+	var pic bytes.Buffer
+	if err := demo.Render(&pic, tl); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(root, readmePicture))
+	if err != nil || !bytes.Equal(got, pic.Bytes()) {
+		t.Errorf("%s is not %s rendered (%v): run make readme-picture", readmePicture, readmeRecord, err)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte("]("+readmePicture+")")) {
+		t.Errorf("README.md does not show %s", readmePicture)
+	}
+	var progress strings.Builder
+	for _, e := range tl.Events {
+		progress.WriteString(demo.ProgressLine(e) + "\n")
+	}
+	for _, p := range storyProblems(demo.Summarize(tl), progress.String()) {
+		t.Errorf("the README's recorded day: %s", p)
+	}
+}
+
+const (
+	readmeRecord  = "docs/img/demo-timeline.json"
+	readmePicture = "docs/img/demo-timeline.svg"
+)
+
+// storySwitches is the day's switches as the story tells them: from, to and
+// trigger, in order.
+func storySwitches(s demo.Summary) []string {
+	var out []string
+	for _, x := range s.Switches {
+		out = append(out, fmt.Sprintf("%s %s>%s %s", x.Kind, x.From, x.To, x.Trigger))
+	}
+	return out
 }
