@@ -183,7 +183,10 @@ func sentence(f threat.Finding, at seen, count int, first time.Time) string {
 		b.WriteString("; seen " + strings.Join(where, ", "))
 	}
 	if count > 1 {
-		fmt.Fprintf(&b, "; %d times since %s", count, first.UTC().Format("15:04:05Z"))
+		// How long, not since when: the sentence reads the same on any
+		// clock (a store day's, a try-out daemon's, UTC), and the finding's
+		// first_seen carries the instant.
+		fmt.Fprintf(&b, "; %d times in %s", count, f.At.Sub(first).Round(time.Second))
 	}
 	return b.String()
 }

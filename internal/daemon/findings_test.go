@@ -33,7 +33,7 @@ func TestFindingSentenceNamesRATNetworkCell(t *testing.T) {
 		t.Fatalf("%d findings, want 1 folded: %+v", len(fs), fs)
 	}
 	f := fs[0]
-	for _, w := range []string{"D1a (critical)", "on 2G (GSM)", "network 26201 (Telekom.de)", "TAC DE10", "cell F1E", "RSSI -51 dBm", "2 times since 12:00:00Z"} {
+	for _, w := range []string{"D1a (critical)", "on 2G (GSM)", "network 26201 (Telekom.de)", "TAC DE10", "cell F1E", "RSSI -51 dBm", "2 times in 10s"} {
 		if !strings.Contains(f.Sentence, w) {
 			t.Errorf("sentence lacks %q: %s", w, f.Sentence)
 		}

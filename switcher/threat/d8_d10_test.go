@@ -37,6 +37,16 @@ func TestD8(t *testing.T) {
 			one(5*time.Second, Observation{Events: []Event{{Kind: EventJamming, Jammed: false}}}),
 			one(30*time.Second, poll(cellA, -88, 12))), rule: "D8a", want: never},
 		{name: "wideband_jammer: RSRP steady, SINR/RSRQ collapse for 3 polls", steps: jammer, rule: "D8b", want: SeverityHigh, check: noSwitch},
+		// Seen on home, but a device-wide finding: no level for home or its
+		// network, so scores do not move the device off the jammed one
+		// (make demo switched away and back after its jamming hour).
+		{name: "wideband_jammer counts against the device, not the profile or network", steps: jammer, rule: "D8b", want: SeverityHigh,
+			check: func(t *testing.T, rs []Result) {
+				r := rs[len(rs)-1]
+				if len(r.Profiles) != 0 || len(r.PLMNs) != 0 || r.Overall.Level == SeverityNone {
+					t.Errorf("profiles %+v, plmns %+v, overall %v: want the device only", r.Profiles, r.PLMNs, r.Overall.Level)
+				}
+			}},
 		{name: "FP 2 bad polls", steps: jammer[:2], rule: "D8b", want: never},
 		{name: "FP weak signal is coverage, not jamming", steps: every(0, 30*time.Second, 4, func(int) Observation { return jamPoll(-112, -8, -19) }),
 			rule: "D8b", want: never},

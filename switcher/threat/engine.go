@@ -452,9 +452,19 @@ func (e *Engine) score(now time.Time, found []Finding, suppressed, warm bool) Re
 	if e.critical {
 		r.Overall.Level = SeverityCritical
 	}
+	// A device-wide finding (jamming, a RAT lock changed, a swapped card or
+	// modem) names the profile and network it was seen on, but says nothing
+	// against them: another profile would meet the same jammer. Counted
+	// against the profile, it lowered its score for the finding's lifetime,
+	// and the device switched away for "signal" as the jammer left and came
+	// back ten minutes later (make demo).
+	narrow := func(f *Finding) bool { return f.Scope.Kind != ScopeDevice }
 	var profiles, plmns []string
 	for i := range e.window {
 		f := &e.window[i]
+		if !narrow(f) {
+			continue
+		}
 		if f.Scope.Profile != "" && !slices.Contains(profiles, f.Scope.Profile) {
 			profiles = append(profiles, f.Scope.Profile)
 		}
@@ -465,13 +475,13 @@ func (e *Engine) score(now time.Time, found []Finding, suppressed, warm bool) Re
 	slices.Sort(profiles)
 	slices.Sort(plmns)
 	for _, p := range profiles {
-		a := assess("profile:"+p, e.window, now, sc, func(f *Finding) bool { return f.Scope.Profile == p })
+		a := assess("profile:"+p, e.window, now, sc, func(f *Finding) bool { return narrow(f) && f.Scope.Profile == p })
 		if a.Score > 0 || a.Level > SeverityNone {
 			r.Profiles = append(r.Profiles, a)
 		}
 	}
 	for _, p := range plmns {
-		a := assess("plmn:"+p, e.window, now, sc, func(f *Finding) bool { return f.Scope.PLMN.String() == p })
+		a := assess("plmn:"+p, e.window, now, sc, func(f *Finding) bool { return narrow(f) && f.Scope.PLMN.String() == p })
 		if a.Score > 0 || a.Level > SeverityNone {
 			r.PLMNs = append(r.PLMNs, a)
 		}

@@ -147,6 +147,13 @@ func storyProblems(s demo.Summary, progress string) []string {
 		if within(x, jamStart, jamEnd) {
 			fail("switch during jamming: %+v", x)
 		}
+		// Nothing changes between the jammer leaving and the cheap carrier
+		// coming back: a switch there is a flap (the jamming once counted
+		// against the profile it was seen on, and the device left it for
+		// ten minutes).
+		if within(x, jamEnd, back-time.Minute) {
+			fail("switch between the jamming and the cheap carrier's return: %+v", x)
+		}
 	}
 	find("return to the cheap profile for cost", func(x demo.SwitchSummary) bool {
 		return x.To == cheap && x.Trigger == "soft" && strings.Contains(strings.Join(x.Reasons, ","), "better_profile") && within(x, back-slack, back+time.Hour)
