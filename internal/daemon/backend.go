@@ -375,9 +375,11 @@ func lastSeq(sw *switcher.Switcher) uint64 {
 	return 0
 }
 
-// requestID names a queued request in the log and the answer.
+// requestID names a queued request in the log and the answer: the daemon
+// run (its start second, modulo a day and a bit) and the request's number
+// in that run, short enough to read out ("r41522-3").
 func (d *Daemon) requestID() string {
-	return fmt.Sprintf("r%d", d.reqSeq.Add(1)+uint64(d.started.Unix())<<20)
+	return fmt.Sprintf("r%d-%d", d.started.Unix()%100000, d.reqSeq.Add(1))
 }
 
 // precheck refuses what api.md promises to refuse before anything is

@@ -86,7 +86,10 @@ func (d *Daemon) connect(ctx context.Context, open modem.Opener, mopts []modem.O
 			return nil, ctx.Err()
 		}
 		wait := delay/2 + time.Duration(rand.Float64()*float64(delay/2))
-		now := time.Now()
+		// The daemon's clock, as everything status shows (under --simulate
+		// the scenario's): the failure's time and next_retry read on it, and
+		// the wait runs on it.
+		now := d.o.Clock.Now()
 		if d.sw.Load() == nil {
 			// No session, no switcher to report its state: the metrics
 			// say what status says (backend.view).
@@ -99,12 +102,10 @@ func (d *Daemon) connect(ctx context.Context, open modem.Opener, mopts []modem.O
 		} else {
 			d.log.Debug("modem still not available", "device", device, "err", err, "retry_in", wait.Round(time.Millisecond))
 		}
-		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return nil, ctx.Err()
-		case <-t.C:
+		case <-d.o.Clock.After(wait):
 		}
 		delay = min(delay*2, connectBackoffMax)
 	}
