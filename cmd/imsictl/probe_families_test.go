@@ -20,9 +20,10 @@ import (
 // model, revision, IMEI, IMSI, ICCID, registration, operator, RSSI and RSRP
 // for every family in the reference transcripts.
 //
-// Each family is replayed from ONE real modem's recorded answers in
-// modem/testdata/transcripts (real output, byte for byte, every file citing
-// its sources; the families are those of ../shared/reference/
+// Each family is replayed from one real modem's recorded answers where one
+// session has them all, else from the fewest sessions that do (the comment
+// above the family says which), in modem/testdata/transcripts (real output,
+// byte for byte, every file citing its sources; the families are those of ../shared/reference/
 // modem-responses.json): quectel, telit, simcom, huawei, sierra, ublox. The
 // real `imsictl probe --device` runs on a fake port that answers each command
 // with the transcript's answers to it, in recorded order (the last one
