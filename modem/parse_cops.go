@@ -41,7 +41,13 @@ func ParseCOPS(line string) (Operator, error) {
 			return Operator{}, perr("+COPS", "oper", line, "%v", err)
 		}
 	case 0, 1:
+		// Some firmware (a Huawei E169, gammu issue 385) pads the network
+		// name with GSM 7-bit 0x00, which is "@" in the default alphabet:
+		// "+COPS: 0,0,"Orange@",2". No operator name ends in "@".
 		op.Name = oper
+		if t := strings.TrimRight(oper, "@"); t != "" {
+			op.Name = t
+		}
 	default:
 		return Operator{}, perr("+COPS", "format", line, "want 0..2")
 	}

@@ -48,6 +48,7 @@ func TestParseRegistrationShapes(t *testing.T) {
 		{`+CEREG: 1,"DE10","5A29C0B",7`, false, Registration{Domain: DomainEPS, Status: RegHome, Area: u32(0xDE10), CellID: u64(0x5A29C0B), AcT: act(ActEUTRAN)}},
 		{`+CEREG: 3,3,"2046","07ba7016",7,0,15`, true, Registration{Domain: DomainEPS, Status: RegDenied, Area: u32(0x2046), CellID: u64(0x07BA7016), AcT: act(ActEUTRAN), RejectCauseType: ptr(0), RejectCause: ptr(15)}},
 		{`+CEREG: 3,"2046","07ba7016",7,0,13`, false, Registration{Domain: DomainEPS, Status: RegDenied, Area: u32(0x2046), CellID: u64(0x07BA7016), AcT: act(ActEUTRAN), RejectCauseType: ptr(0), RejectCause: ptr(13)}},
+		{`+CEREG: 2,5,"3AD6","490A66",9`, true, Registration{Domain: DomainEPS, Status: RegRoaming, Area: u32(0x3AD6), CellID: u64(0x490A66), AcT: act(ActNBIoT)}}, // Telit ME910C1-E2, NB-IoT
 		{`+CEREG: 4,5,,,,,,,"00000000","01100000"`, true, Registration{Domain: DomainEPS, Status: RegRoaming}},
 		{"+C5GREG: 2,1,1F00,79D903,11,6,ABCDEF", true, Registration{Domain: Domain5GS, Status: RegHome, Area: u32(0x1F00), CellID: u64(0x79D903), AcT: act(ActNR5GCN)}},
 		{"+C5GREG: 1,1F00,79D903,11,6,ABCDEF", false, Registration{Domain: Domain5GS, Status: RegHome, Area: u32(0x1F00), CellID: u64(0x79D903), AcT: act(ActNR5GCN)}},
@@ -125,6 +126,7 @@ func TestParseCOPSRead(t *testing.T) {
 		`+COPS: 1,2,"46000"`:                  {Mode: 1, PLMN: PLMN{"460", "00"}},
 		`+COPS: 0,2,"00320031003400300037",7`: {PLMN: PLMN{"214", "07"}, AcT: act(ActEUTRAN)},
 		`+COPS: 2`:                            {Mode: 2},
+		`+COPS: 0,0,"Orange@",2`:              {Name: "Orange", AcT: act(ActUTRAN)}, // Huawei E169, gammu issue 385: 0x00 padding
 	}
 	for in, want := range tests {
 		got, err := ParseCOPS(in)

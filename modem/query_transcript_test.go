@@ -358,6 +358,35 @@ func TestTranscriptHuawei(t *testing.T) {
 	}
 }
 
+// The replies that fill the probe's last gaps (issue 13), read by the real
+// engine: a Huawei +COPS? pair, a SIMCom +CIMI, a Telit +CEREG?.
+func TestTranscriptProbeGapReplies(t *testing.T) {
+	t.Run("huawei operator", func(t *testing.T) {
+		m := newDialectModem(t, "huawei_e169_operator.txt", DialectHuawei)
+		op := must(m.Operator(tctx(t)))(t)
+		if op.Mode != 0 || op.PLMN.String() != "26003" || op.Name != "Orange" {
+			t.Errorf("operator %+v", op)
+		}
+		wantF(t, "AcT", op.AcT, ActUTRAN)
+	})
+	t.Run("simcom imsi", func(t *testing.T) {
+		m := newDialectModem(t, "simcom_sim7600_imsi.txt", DialectSIMCom)
+		if v := must(m.IMSI(tctx(t)))(t); v.Reveal() != "460010222028133" {
+			t.Errorf("IMSI %s", v)
+		}
+	})
+	t.Run("telit eps registration", func(t *testing.T) {
+		m := newDialectModem(t, "telit_me910c1_registration.txt", DialectTelit)
+		reg := must(m.Registration(tctx(t), DomainEPS))(t)
+		if reg.Status != RegRoaming {
+			t.Errorf("registration %+v", reg)
+		}
+		wantF(t, "TAC", reg.Area, 0x3AD6)
+		wantF(t, "cell", reg.CellID, 0x490A66)
+		wantF(t, "AcT", reg.AcT, ActNBIoT)
+	})
+}
+
 // Every transcript names its public source.
 func TestTranscriptsCiteSources(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "transcripts", "*.txt"))

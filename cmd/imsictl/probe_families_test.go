@@ -20,9 +20,10 @@ import (
 // model, revision, IMEI, IMSI, ICCID, registration, operator, RSSI and RSRP
 // for every family in the reference transcripts.
 //
-// Each family is replayed from ONE real modem's recorded answers in
-// modem/testdata/transcripts (real output, byte for byte, every file citing
-// its sources; the families are those of ../shared/reference/
+// Each family is replayed from one real modem's recorded answers where one
+// session has them all, else from the fewest sessions that do (the comment
+// above the family says which), in modem/testdata/transcripts (real output,
+// byte for byte, every file citing its sources; the families are those of ../shared/reference/
 // modem-responses.json): quectel, telit, simcom, huawei, sierra, ublox. The
 // real `imsictl probe --device` runs on a fake port that answers each command
 // with the transcript's answers to it, in recorded order (the last one
@@ -44,21 +45,22 @@ var probeFamilies = []probeFamily{
 	{family: "quectel", files: []string{"quectel_ec25.txt"}},
 	{family: "sierra", files: []string{"sierra_em7455_probe.txt"}},
 	{family: "ublox", files: []string{"ublox_sara_r4_probe.txt"}},
-	{family: "telit", files: []string{"telit_probe.txt"},
+	// GE910/ME910C1 identity, ICCID and signal (telit_probe.txt); EPS
+	// registration from the ME910C1-E2 of the same Magenta docs the signal
+	// answers come from.
+	{family: "telit", files: []string{"telit_probe.txt", "telit_me910c1_registration.txt"},
 		missing: map[string]string{
-			"registration": "no Telit +CREG?/+CGREG?/+CEREG? answer is recorded (telit_probe.txt, telit_le910.txt, modem-responses.json)",
-			"operator":     "no Telit +COPS? answer is recorded (only +COPS=? scans; #SERVINFO names the operator but is not what the probe asks)",
+			"operator": "no Telit +COPS? answer is recorded (only +COPS=? scans and \"+COPS: 0\" while searching were found; #SERVINFO names the operator but is not what the probe asks)",
 		}},
-	// SIM7600 identity, ICCID and signal; registration and operator from a
-	// SIM7000E session (its +CPSI? answers come after the SIM7600's).
-	{family: "simcom", files: []string{"simcom_sim7600.txt", "simcom_sim7000e_registration.txt"},
-		missing: map[string]string{
-			"imsi": "no SIMCom +CIMI answer is recorded (the SIM7000/SIM7600/SIM7670 sessions found do not ask it)",
-		}},
-	{family: "huawei", files: []string{"huawei_me909.txt", "huawei_e3372_imsi.txt"},
-		missing: map[string]string{
-			"operator": "no Huawei +COPS? answer is recorded (only +COPS=? scans, in modem-responses.json)",
-		}},
+	// SIM7670G identity, ICCID and signal; registration and operator from a
+	// SIM7000E session (its +CPSI? answers come after the SIM7600's); IMSI
+	// from the SIM7500/SIM7600 manual's example session, the source of the
+	// ICCID answer too.
+	{family: "simcom", files: []string{"simcom_sim7600.txt", "simcom_sim7000e_registration.txt", "simcom_sim7600_imsi.txt"}},
+	// ME909s-120 identity, ICCID, signal and registration; IMSI from an
+	// E3372 (sms_tool); operator from an E169 (gammu-smsd log). No Huawei
+	// session was found that records all of them.
+	{family: "huawei", files: []string{"huawei_me909.txt", "huawei_e3372_imsi.txt", "huawei_e169_operator.txt"}},
 }
 
 // replayAnswers reads transcripts into command → answers, in recorded order.
