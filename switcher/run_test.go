@@ -215,6 +215,7 @@ func TestRunSeesABusyLinkStallBetweenPolls(t *testing.T) {
 			return replace(s, "failures_to_down: 3", "failures_to_down: 2")
 		})
 		m := switchertest.NewModem(cfg, "home")
+		m.Receive(1) // the fake has counters from its first read on
 		probe := &switchertest.Prober{}
 		s, err := switcher.New(cfg, m, switcher.WithClock(switcher.SystemClock{}), switcher.WithProber(probe))
 		if err != nil {
@@ -257,7 +258,7 @@ func TestRunSeesABusyLinkStallBetweenPolls(t *testing.T) {
 		}
 		// The watch reads every 4 s; one round (the fake answers at once).
 		if took > 9*time.Second {
-			t.Errorf("left the dead core %v after it died, want within 9 s (a counter read and one round)", took)
+			t.Errorf("left the dead core %v after it died, want within 9 s (a counter read and one round): %+v\n%s", took, st, dump(s.Decisions(0, 0)))
 		}
 		if n := probe.N - probesBefore; n != 1 {
 			t.Errorf("%d probe rounds before leaving, want 1 (the stall counts as the other failure)", n)

@@ -359,7 +359,7 @@ policy:
 		}
 		for _, f := range findings {
 			if strings.HasPrefix(f.Rule, "D8") || f.Rule == "D9a" || f.Rule == "D3" {
-				t.Errorf("finding from switches: %s %s: %s", f.Rule, f.Severity, f.Message)
+				t.Errorf("finding from switches: %s %s at %s: %s\n%s", f.Rule, f.Severity, f.At.Format("15:04:05.000"), f.Message, dump(s.Decisions(0, 0)))
 			}
 		}
 		if st := s.Status(); st.Suspended {

@@ -140,7 +140,7 @@ func (d *d8) blackout(e *env, o *Observation) (Finding, bool) {
 		reg := o.Registration
 		if reg.Status.Registered() {
 			d.regAt[o.Profile] = e.now
-		} else if !e.suppressed && (reg.Status == modem.RegNotRegistered || reg.Status == modem.RegSearching || reg.Status == modem.RegUnknown) {
+		} else if !e.suppressed && !e.cardChange && (reg.Status == modem.RegNotRegistered || reg.Status == modem.RegSearching || reg.Status == modem.RegUnknown) {
 			// A loss inside our own switch, radio cycle or network
 			// selection is ours, and a reject is a network's answer (D3's
 			// evidence): neither is what a jammer does.

@@ -168,6 +168,18 @@ func TestD9(t *testing.T) {
 			o.Signal.RSRP = dbm(-115)
 			return o
 		}), rule: "D9a", want: never},
+		// Someone moves the modem to the other SIM slot, three times: each
+		// card change detaches and re-attaches (a second IMSI, the card not
+		// ready for a poll). That is D10's evidence, not churn.
+		{name: "FP losses of card changes imsid did not make", steps: every(0, 3*time.Minute, 3, func(i int) Observation {
+			o := detach()
+			imsi := modem.IMSI("262011234567890")
+			if i%2 == 1 {
+				imsi = "262019876543210"
+			}
+			o.SIM = &SIMIdentity{IMSI: imsi, State: modem.SIMReady}
+			return o
+		}), rule: "D9a", want: never},
 		{name: "FP registration losses while the modem reports jamming (D8 explains them)", steps: every(0, 2*time.Minute, 5, func(int) Observation {
 			o := detach()
 			o.Events = append(o.Events, Event{Kind: EventJamming, Jammed: true})

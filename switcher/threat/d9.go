@@ -43,9 +43,9 @@ func (d *d9) observe(e *env, o *Observation) []Finding {
 	detach := o.has(EventNetworkDetach) || o.has(EventPDNDeact)
 	lost := o.Registration != nil && !o.Registration.Status.Registered() && o.Registration.Status != 8 &&
 		e.hist.haveReg && e.hist.registered
-	if e.jamming {
-		// Jamming explains the losses (D8 reports it): they say nothing
-		// about the network they happen on.
+	if e.jamming || e.cardChange {
+		// Jamming explains the losses (D8 reports it), and so does a card
+		// change (D10's): they say nothing about the network they happen on.
 		detach, lost = false, false
 	}
 	// The network lost is the one served before this poll: while a

@@ -109,6 +109,12 @@ type Engine struct {
 	switchStart   time.Time
 	suppressUntil time.Time
 	maintUntil    time.Time
+	// cardUntil ends the window after a card change imsid did not make (a
+	// slot or SIM swapped, the card not ready): its detach and re-attach
+	// are D10's evidence, not jamming (D8c) or churn (D9a).
+	cardUntil time.Time
+	lastIMSI  modem.IMSI
+	lastICCID modem.ICCID
 
 	window      []Finding
 	critical    bool // a tamper-class Critical latched until Acknowledge
@@ -205,6 +211,9 @@ type env struct {
 	// jamming: D8 (which runs before D9) sees jamming in this observation
 	// or is confirming it; registration losses are then the jammer's.
 	jamming bool
+	// cardChange: within Suppression.After of a card change imsid did not
+	// make; registration losses are the card's (Engine.cardUntil).
+	cardChange bool
 }
 
 func (e *env) known(k CellKey) bool { return e.fleet[k] || e.base.trusted(k, &e.cfg.Baseline) }
@@ -313,9 +322,10 @@ func (e *Engine) Observe(o Observation) (Result, error) {
 		e.extendSuppression(e.switchStart.Add(e.cfg.Suppression.MaxSwitch + e.cfg.Suppression.After))
 	}
 	suppressed := e.switching || now.Before(e.suppressUntil)
+	e.noteCard(&o, now)
 
 	en := &env{cfg: &e.cfg, base: e.base, fleet: e.fleet, hist: &e.hist, now: now, profile: o.Profile,
-		policy: e.cfg.profile(o.Profile), suppressed: suppressed, maintenance: now.Before(e.maintUntil),
+		policy: e.cfg.profile(o.Profile), suppressed: suppressed, maintenance: now.Before(e.maintUntil), cardChange: now.Before(e.cardUntil),
 		warm: e.base.warm(now, &e.cfg.Baseline), stationary: e.cfg.Site.Stationary, acked: e.acked, engine: e}
 
 	var found []Finding
@@ -385,6 +395,28 @@ func (e *Engine) implicated(o *Observation, found []Finding) bool {
 		}
 	}
 	return false
+}
+
+// noteCard opens the card-change window on an identity that changed, a
+// card that is not ready, or a hot-plug event. The losses such a change
+// causes can show a poll before the new identity does; D8c needs losses on
+// every profile, and D9a three, so the one before is not enough for either.
+func (e *Engine) noteCard(o *Observation, now time.Time) {
+	change := o.has(EventSIMRemoved) || o.has(EventSIMInserted)
+	if sim := o.SIM; sim != nil {
+		change = change || (sim.State != modem.SIMUnknown && sim.State != modem.SIMReady) ||
+			(sim.IMSI != "" && e.lastIMSI != "" && sim.IMSI != e.lastIMSI) ||
+			(sim.ICCID != "" && e.lastICCID != "" && sim.ICCID != e.lastICCID)
+		if sim.IMSI != "" {
+			e.lastIMSI = sim.IMSI
+		}
+		if sim.ICCID != "" {
+			e.lastICCID = sim.ICCID
+		}
+	}
+	if change && now.Add(e.cfg.Suppression.After).After(e.cardUntil) {
+		e.cardUntil = now.Add(e.cfg.Suppression.After)
+	}
 }
 
 func (e *Engine) extendSuppression(t time.Time) {
