@@ -51,14 +51,7 @@ func TestDemoFast(t *testing.T) {
 	}
 	// The README's picture is a recorded day: a run must tell it the same
 	// way, switch by switch, or the picture is out of date.
-	rec, err := os.ReadFile(filepath.Join(root, readmeRecord))
-	if err != nil {
-		t.Fatalf("%v (make readme-picture writes it)", err)
-	}
-	var pictured demo.Timeline
-	if err := json.Unmarshal(rec, &pictured); err != nil {
-		t.Fatalf("%s: %v", readmeRecord, err)
-	}
+	pictured := readmeDay(t, root)
 	problemsOf := func(s demo.Summary, stderr string) []string {
 		out := storyProblems(s, stderr)
 		if d := cmp.Diff(storySwitches(demo.Summarize(pictured)), storySwitches(s)); d != "" {
@@ -284,14 +277,7 @@ func repoRoot(t *testing.T) string {
 // the README shows it, and the recorded day tells the README's story.
 func TestREADMEPicture(t *testing.T) {
 	root := repoRoot(t)
-	rec, err := os.ReadFile(filepath.Join(root, readmeRecord))
-	if err != nil {
-		t.Fatalf("%v (make readme-picture writes it)", err)
-	}
-	var tl demo.Timeline
-	if err := json.Unmarshal(rec, &tl); err != nil {
-		t.Fatalf("%s: %v", readmeRecord, err)
-	}
+	tl := readmeDay(t, root)
 	var pic bytes.Buffer
 	if err := demo.Render(&pic, tl); err != nil {
 		t.Fatal(err)
@@ -314,6 +300,20 @@ func TestREADMEPicture(t *testing.T) {
 	for _, p := range storyProblems(demo.Summarize(tl), progress.String()) {
 		t.Errorf("the README's recorded day: %s", p)
 	}
+}
+
+// readmeDay is the recorded day the README's picture shows.
+func readmeDay(t *testing.T, root string) demo.Timeline {
+	t.Helper()
+	rec, err := os.ReadFile(filepath.Join(root, readmeRecord))
+	if err != nil {
+		t.Fatalf("%v (make readme-picture writes it)", err)
+	}
+	var tl demo.Timeline
+	if err := json.Unmarshal(rec, &tl); err != nil {
+		t.Fatalf("%s: %v", readmeRecord, err)
+	}
+	return tl
 }
 
 const (
