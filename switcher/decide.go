@@ -292,6 +292,12 @@ func (s *Switcher) execute(ctx context.Context, now time.Time, v verdict, ranked
 			WhyNot: whyNot(ranked, "", nil)}, true)
 		s.fire(EvExhausted)
 		s.failedRegistered = s.obs.registered
+		if s.active != "" {
+			if s.lastFailed == nil {
+				s.lastFailed = map[string]time.Time{}
+			}
+			s.lastFailed[s.active] = now
+		}
 		// Falling out of the steady state is a new episode: the back-off
 		// doubles over failed retries, not over the episodes before (an
 		// adoption after a retry the modem garbled, then the core still
@@ -439,10 +445,14 @@ func (s *Switcher) failBackCheck(ctx context.Context, now time.Time) {
 // armBackoff sets when the failed state retries: the back-off, or at if
 // that is later (a refused selection's own back-off).
 func (s *Switcher) armBackoff(now, at time.Time) {
-	if s.failBackoff == 0 {
-		s.failBackoff = failBackoffMin
-	} else {
-		s.failBackoff = min(2*s.failBackoff, failBackoffMax)
+	switch {
+	case s.failBackoff == 0:
+		s.failBackoff, s.roundTries = failBackoffMin, 0
+	case s.roundTries+1 >= len(s.cfg.Profiles):
+		// A round of retries has failed: one per profile.
+		s.failBackoff, s.roundTries = min(2*s.failBackoff, failBackoffMax), 0
+	default:
+		s.roundTries++
 	}
 	next := now.Add(s.failBackoff)
 	if lapse := s.barLapse(now); !lapse.IsZero() && lapse.Before(next) {
@@ -593,15 +603,46 @@ func (s *Switcher) lastResort(ctx context.Context, now time.Time, seen bool) boo
 		if !onlyQuar || !q || e.Reason.Code == "" || strings.HasPrefix(string(e.Reason.Code), "threat_") {
 			continue
 		}
-		if best == "" || e.Since.Before(bestQ.Since) {
+		if best == "" || s.failedAt(sc.Profile, e).Before(s.failedAt(best, bestQ)) {
 			best, bestQ = sc.Profile, e
 		}
 	}
 	if best == "" {
 		return false
 	}
-	return s.beginSwitch(ctx, now, best, TriggerHard, []Reason{
+	if !s.beginSwitch(ctx, now, best, TriggerHard, []Reason{
 		reason(CodeExhausted, "no eligible profile"),
 		reason(CodeQuarantined, "trying %q, quarantined until %s for a failed switch, as a last resort", best, bestQ.Until.UTC().Format(time.RFC3339)),
-	}, ranked)
+	}, ranked) {
+		return false
+	}
+	s.flight.lastResort = true
+	return true
+}
+
+// failedAt is when profile last failed to carry data: its quarantine's
+// start or its last fall into failed as the active profile, the later.
+func (s *Switcher) failedAt(profile string, e *QuarantineEntry) time.Time {
+	return laterOf(e.Since, s.lastFailed[profile])
+}
+
+// lastResortYields reports the profile a last-resort attempt should give
+// way to ("" if none): one the liveness rule may enter now (a bar that
+// kept it out lapsed), while the target has not registered where it may
+// carry data. A last resort is tried because nothing better was there;
+// once something is, its premise is gone (DST seed 6136: a last resort
+// started 2 s before the profile whose dead core had recovered could be
+// entered again, and held the device for its 3 min verify window).
+func (s *Switcher) lastResortYields(now time.Time) string {
+	fl := s.flight
+	if !fl.lastResort || s.onAllowedNetwork() {
+		return ""
+	}
+	sit := s.situation(now, s.rank(s.scores))
+	sit.critical, sit.leaveNow = false, nil
+	sit.cands = slices.DeleteFunc(sit.cands, func(c candidate) bool {
+		return c.Profile == fl.from || c.Profile == s.active || slices.Contains(fl.passed, c.Profile)
+	})
+	next, _ := pick(sit, classLiveness)
+	return next
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -46,6 +47,12 @@ type inFlight struct {
 	// passed: targets of this switch that failed without blame (failTarget);
 	// failing forward does not try them again.
 	passed []string
+	// lastResort: the target was tried only because nothing else could be
+	// (lastResort); it gives way to a profile that can (lastResortYields).
+	lastResort bool
+	// misplaced: the first verify poll of a run that saw the target
+	// registered on a network or RAT it may not use (zero: none).
+	misplaced time.Time
 }
 
 // beginSwitch is check → switch: journal the intent, select the profile
@@ -73,7 +80,7 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		// Failing forward: the switch still starts from where the first
 		// attempt left.
 		fl = s.flight
-		fl.denied, fl.forward, fl.registeredAt = 0, true, time.Time{}
+		fl.denied, fl.forward, fl.registeredAt, fl.lastResort, fl.misplaced = 0, true, time.Time{}, false, time.Time{}
 	}
 	s.seq++
 	in := Intent{Seq: s.seq, At: now, From: s.active, To: to, Trigger: t, Reasons: slices.Clone(why)}
@@ -190,7 +197,11 @@ func (s *Switcher) selectProfile(ctx context.Context, now time.Time, p *profiles
 			// An answer the driver could not read (a late or garbled
 			// reply: the channel was out of step) says nothing about the
 			// target; a refusal from the card or modem does.
-			s.failTarget(ctx, now, !errors.Is(err, modem.ErrParse))
+			excuse := ""
+			if errors.Is(err, modem.ErrParse) {
+				excuse = "the modem's answer could not be read"
+			}
+			s.failTarget(ctx, now, excuse)
 		} else {
 			s.rollbackFailed(ctx, now)
 		}
@@ -288,12 +299,25 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		s.flight.registeredAt = now
 	}
 	plmn := s.obs.plmn()
-	if plmn.IsZero() || !p.AllowsPLMN(profiles.PLMN(plmn.String())) {
-		return false, reason(CodeVerifyFailed, "registered on %q, not on the allowlist", plmn.String())
+	if !s.onAllowedNetwork() {
+		why := reason(CodeVerifyFailed, "registered on %q, not on the allowlist", plmn.String())
+		if tech := s.obs.tech(); !plmn.IsZero() && p.AllowsPLMN(profiles.PLMN(plmn.String())) {
+			why = reason(CodeVerifyFailed, "registered on %s, not an allowed RAT", tech)
+		}
+		// Registered where it may not carry data, and still there a
+		// while later: the modem chose (or was held to) that network and
+		// will not move by itself. The first polls may still show the
+		// previous identity's registration, read across the refresh.
+		if s.flight.misplaced.IsZero() {
+			s.flight.misplaced = now
+		}
+		if now.Sub(s.flight.misplaced) >= misplacedFor {
+			s.flight.denied = 2
+			return false, reason(CodeTargetRefused, "%q stayed %s", s.active, why.Message)
+		}
+		return false, why
 	}
-	if tech := s.obs.tech(); tech != modem.TechUnknown && !allowsTech(p, tech) {
-		return false, reason(CodeVerifyFailed, "registered on %s, not an allowed RAT", tech)
-	}
+	s.flight.misplaced = time.Time{}
 	s.ensureData(ctx, now)
 	if !s.pdpUp {
 		return false, s.dataRefused(now, "no PDP address")
@@ -302,6 +326,24 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		return false, s.dataRefused(now, "data probe failed")
 	}
 	return true, Reason{}
+}
+
+// misplacedFor is how long a target may stay registered on a network or
+// RAT it may not use before verification ends at once (DST seed 7701: a
+// target held to a network whose only cell had become 2G waited out its
+// 3 min verify window while another network could have served).
+const misplacedFor = 10 * time.Second
+
+// onAllowedNetwork: registered on a network of the active profile's
+// allowlist with a RAT it allows (an unknown RAT passes).
+func (s *Switcher) onAllowedNetwork() bool {
+	p := s.cfg.Profile(s.active)
+	plmn := s.obs.plmn()
+	if p == nil || !s.obs.registered || plmn.IsZero() || !p.AllowsPLMN(profiles.PLMN(plmn.String())) {
+		return false
+	}
+	tech := s.obs.tech()
+	return tech == modem.TechUnknown || allowsTech(p, tech)
 }
 
 // verifyDataGrace is how long a registered target gets to bring data up
@@ -380,6 +422,20 @@ func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool)
 		return
 	}
 	s.verifyWhy = why
+	// A target held to one network that has not registered there within
+	// holdSettle is handed back to the modem's own selection, as in the
+	// steady state: the held network may be gone (DST seed 7701: held to
+	// a network whose only cell had become 2G, the target waited out its
+	// verify window while two other networks it may use were in reach).
+	s.releaseLostHold(ctx, now)
+	if !rollback {
+		if next := s.lastResortYields(now); next != "" {
+			s.verifyWhy = reason(CodeVerifyFailed, "%q, tried as a last resort, is not on a network it may use (%s); %q may serve now",
+				s.active, why.Message, next)
+			s.failTarget(ctx, now, "a last resort gives way")
+			return
+		}
+	}
 	if now.Before(s.deadline) && s.flight.denied < 2 {
 		return
 	}
@@ -387,7 +443,7 @@ func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool)
 		s.rollbackFailed(ctx, now)
 		return
 	}
-	s.failTarget(ctx, now, true)
+	s.failTarget(ctx, now, "")
 }
 
 // failTarget quarantines the target that did not verify. A switch made
@@ -395,13 +451,14 @@ func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool)
 // its safety fails forward to the next candidate; with none left it fails
 // rather than return there. Any other switch rolls back.
 //
-// blame false: the failure was the modem's, not the target's (its answer
-// to the selection could not be read); nothing is quarantined, and the
-// target is only passed over by this switch's fail-forward.
-func (s *Switcher) failTarget(ctx context.Context, now time.Time, blame bool) {
+// A non-empty excuse says why the target is not to blame (the modem's
+// answer to the selection could not be read; a last resort gave way):
+// nothing is quarantined, and the target is only passed over by this
+// switch's fail-forward.
+func (s *Switcher) failTarget(ctx context.Context, now time.Time, excuse string) {
 	target := s.active
-	qr := reason(CodeVerifyFailed, "%q is not blamed: the modem's answer could not be read", target)
-	if blame {
+	qr := reason(CodeVerifyFailed, "%q is not blamed: %s", target, excuse)
+	if excuse == "" {
 		q := s.cfg.Policy.Quarantine
 		e := s.quar.add(now, profileKey(target), q.Base.Std(), q.Max.Std(), s.verifyWhy)
 		s.failures[target] = append(s.failures[target], now)
@@ -482,6 +539,7 @@ func (s *Switcher) rollbackFailed(ctx context.Context, now time.Time) {
 }
 
 func (s *Switcher) pruneFailures(now time.Time) {
+	maps.DeleteFunc(s.lastFailed, func(_ string, t time.Time) bool { return now.Sub(t) >= historyTTL })
 	for k, v := range s.failures {
 		v = slices.DeleteFunc(v, func(t time.Time) bool { return now.Sub(t) >= historyTTL })
 		if len(v) == 0 {

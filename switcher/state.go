@@ -90,6 +90,17 @@ type failure struct {
 	failBackoff      time.Duration
 	failedUntil      time.Time
 	failedRegistered bool // failed although registered (no data): registration coming back is no news
+	// roundTries counts failures since the back-off last doubled: it
+	// doubles once per round of retries, one per configured profile, so a
+	// retry that takes the profiles in turn reaches the last of them in
+	// minimum steps (DST seed 7992: 30 s, 60 s, 2 min between three
+	// profiles left the working one 5 min away).
+	roundTries int
+	// lastFailed is when each profile last failed to carry data as the
+	// active one (the steady state's fall into failed): a last resort
+	// takes the profile that failed longest ago, and a quarantine's Since
+	// does not see these.
+	lastFailed map[string]time.Time
 }
 
 // threatState is the threat engine's latest result and what imsid did

@@ -25,9 +25,12 @@ const (
 	// (not the profile) sick.
 	sickAfter = 2
 	// failBackoffMin/Max bound the back-off in the failed state: the
-	// device is offline there, so a retry costs nothing it has.
+	// device is offline there, so a retry costs nothing it has. Each retry
+	// also costs a scan (30 s+) when the last is older than absentMaxAge,
+	// and a verify window; with 2 min between retries, a working profile
+	// third in turn came back 5 min after it could (DST seed 7992).
 	failBackoffMin = 30 * time.Second
-	failBackoffMax = 2 * time.Minute
+	failBackoffMax = time.Minute
 	// fastPoll is the tick interval while something is in flight.
 	fastPoll = 5 * time.Second
 	// pdpCID is the context the switcher brings up.
@@ -627,6 +630,12 @@ func (s *Switcher) nextDue(now time.Time) (time.Duration, bool) {
 	switch s.lc.Current() {
 	case StateSwitching, StateVerifying, StateRollingBack:
 		due = append(due, s.deadline)
+		if s.flight.lastResort {
+			// A last resort gives way when a bar on a better one lapses.
+			if t := s.barLapse(now); !t.IsZero() {
+				due = append(due, t)
+			}
+		}
 	case StateFailed:
 		due = append(due, s.failedUntil)
 	}
