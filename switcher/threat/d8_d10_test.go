@@ -155,6 +155,24 @@ func TestD9(t *testing.T) {
 			rule: "D9a", want: SeverityMedium, score: 1.5},
 		{name: "6 losses in an hour", steps: every(0, 9*time.Minute, 6, func(int) Observation { return detach() }),
 			rule: "D9a", want: SeverityMedium},
+		// One outage, as a modem reports it: the PDN deactivated, the
+		// network detached and the registration lost, each on its own poll
+		// (each URC wakes one), then service back. That is one loss.
+		{name: "FP one outage read on three polls is one loss, not churn", steps: seq(
+			one(0, normal(cellA)),
+			one(10*time.Second, Observation{Profile: "home", Events: []Event{{Kind: EventPDNDeact}}, Signal: &modem.Signal{RSRP: dbm(-90)}}),
+			one(11*time.Second, detach()),
+			one(12*time.Second, Observation{Profile: "home", Registration: &modem.Registration{Domain: modem.DomainEPS, Status: modem.RegSearching}}),
+			one(40*time.Second, normal(cellA)),
+		), rule: "D9a", want: never},
+		{name: "three outages, each read on three polls, are churn", steps: seq(
+			one(0, normal(cellA)),
+			one(10*time.Second, detach()), one(11*time.Second, Observation{Profile: "home", Registration: &modem.Registration{Domain: modem.DomainEPS, Status: modem.RegSearching}}),
+			one(40*time.Second, normal(cellA)),
+			one(70*time.Second, detach()), one(71*time.Second, Observation{Profile: "home", Registration: &modem.Registration{Domain: modem.DomainEPS, Status: modem.RegSearching}}),
+			one(100*time.Second, normal(cellA)),
+			one(130*time.Second, detach()), one(131*time.Second, Observation{Profile: "home", Registration: &modem.Registration{Domain: modem.DomainEPS, Status: modem.RegSearching}}),
+		), rule: "D9a", want: SeverityMedium},
 		{name: "FP one loss on each of three networks is not churn on any", steps: seq(
 			one(0, normal(cellA)), one(time.Minute, detach()),
 			one(2*time.Minute, normal(cellOther1)), one(3*time.Minute, detach()),

@@ -13,7 +13,10 @@ import (
 type d9 struct {
 	// losses are counted per network lost: an outage of one carrier and
 	// a detach on another are not churn on either.
-	losses   map[modem.PLMN][]time.Time
+	losses map[modem.PLMN][]time.Time
+	// served: a poll since the last counted loss showed the device
+	// registered, with nothing lost: the next loss is a new one.
+	served   bool
 	capture  capture
 	captures []time.Time
 }
@@ -32,6 +35,10 @@ func (*d9) info() DetectorInfo {
 }
 
 func (*d9) enabled(c *Config) bool { return c.D9.Enabled }
+
+// lossMerge is how long after a counted loss a detach or registration
+// loss with no registration seen in between is still the same loss.
+const lossMerge = 2 * time.Minute
 
 func (d *d9) observe(e *env, o *Observation) []Finding {
 	cfg := &e.cfg.D9
@@ -57,11 +64,18 @@ func (d *d9) observe(e *env, o *Observation) []Finding {
 	if d.losses == nil {
 		d.losses = map[modem.PLMN][]time.Time{}
 	}
-	if detach {
-		d.losses[net] = append(d.losses[net], e.now)
-	}
-	if lost {
-		d.losses[net] = append(d.losses[net], e.now)
+	if detach || lost {
+		// One loss of service counts once: the PDN deactivation, the
+		// detach and the registration leaving the registered state of one
+		// outage arrive on separate polls (each URC wakes one), and a
+		// single 25 s outage read as three losses was churn (D9a), which
+		// kept the carrier's score down for 8 min after it came back.
+		if ls := d.losses[net]; len(ls) == 0 || d.served || e.now.Sub(ls[len(ls)-1]) >= lossMerge {
+			d.losses[net] = append(ls, e.now)
+		}
+		d.served = false
+	} else if o.Registration != nil && o.Registration.Status.Registered() {
+		d.served = true
 	}
 	for k, ls := range d.losses {
 		if ls = pruneBefore(ls, e.now.Add(-cfg.LongWindow)); len(ls) == 0 {
