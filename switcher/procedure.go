@@ -50,6 +50,8 @@ type inFlight struct {
 	// lastResort: the target was tried only because nothing else could be
 	// (lastResort); it gives way to a profile that can (lastResortYields).
 	lastResort bool
+	// scanned: this switch scanned to steer its target (steerTarget).
+	scanned bool
 	// misplaced: the first verify poll of a run that saw the target
 	// registered on a network or RAT it may not use (zero: none).
 	misplaced time.Time
@@ -303,6 +305,9 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		why := reason(CodeVerifyFailed, "registered on %q, not on the allowlist", plmn.String())
 		if tech := s.obs.tech(); !plmn.IsZero() && p.AllowsPLMN(profiles.PLMN(plmn.String())) {
 			why = reason(CodeVerifyFailed, "registered on %s, not an allowed RAT", tech)
+		} else if s.steerTarget(ctx, now, p, plmn) {
+			s.flight.misplaced = time.Time{}
+			return false, why
 		}
 		// Registered where it may not carry data, and still there a
 		// while later: the modem chose (or was held to) that network and
@@ -326,6 +331,30 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		return false, s.dataRefused(now, "data probe failed")
 	}
 	return true, Reason{}
+}
+
+// steerTarget holds a target the modem registered on a network outside its
+// allowlist to an allowed one a scan saw, scanning once per switch if the
+// last scan is stale: the modem's own selection picked a network the
+// profile may not use, and would pick it again. It reports whether it
+// steered.
+func (s *Switcher) steerTarget(ctx context.Context, now time.Time, p *profiles.Profile, serving modem.PLMN) bool {
+	if s.cfg.SIM.Method == profiles.MethodAutonomous || (len(p.MCCs) == 0 && len(p.PLMNs) <= 1) {
+		return false
+	}
+	if (s.scanAt.IsZero() || now.Sub(s.scanAt) >= scanMaxAge) && !s.flight.scanned {
+		s.flight.scanned = true
+		if !s.rescan(ctx, now) {
+			return false
+		}
+	}
+	want := s.steerWant(p, serving, now)
+	if want.IsZero() || (s.steerKnown && want == s.steer) || !s.applySteer(ctx, p.Name, want) {
+		return false
+	}
+	s.record(now, Decision{Kind: KindStay, From: s.active, To: s.active, Trigger: TriggerHard, Reasons: []Reason{
+		reason(CodeSteered, "%q held to network %s while verifying: the modem registered it on %s, outside its allowlist", p.Name, want, serving)}}, false)
+	return true
 }
 
 // misplacedFor is how long a target may stay registered on a network or
@@ -478,7 +507,7 @@ func (s *Switcher) failTarget(ctx context.Context, now time.Time, excuse string)
 		return
 	}
 	s.prev, s.active = target, s.prev
-	s.flight.denied, s.flight.registeredAt = 0, time.Time{}
+	s.flight.denied, s.flight.registeredAt, s.flight.misplaced = 0, time.Time{}, time.Time{}
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
 	s.dataPath.down()
 	s.selectProfile(ctx, now, s.cfg.Profile(s.active), true)

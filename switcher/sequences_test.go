@@ -410,3 +410,43 @@ func TestSequenceLeavingACatcherNeverGoesBack(t *testing.T) {
 		}
 	}))
 }
+
+// The modem's own selection registers a switch's target on a network
+// outside its allowlist (the strongest in reach): verification holds it to
+// an allowed network a scan saw, rather than wait out verify_deadline
+// (3 min) and quarantine a profile that can carry data.
+func TestSequenceTargetOnAForeignNetworkIsSteered(t *testing.T) {
+	foreign := func(s string) string {
+		return strings.Replace(s, "timing:", `  - plmn: "23415"
+    name: "Vodafone UK"
+    short: "VOD"
+    signal: {rsrp: -70, rsrq: -7, sinr: 20, rssi: -45}
+    access:
+      - {imsi: "*", result: roaming}
+    cells:
+      - {rat: LTE, tac: "0C01", ci: "1A2B3C4", earfcn: 6300, pci: 7, band: 20}
+timing:`, 1)
+	}
+	product(t, foreign, `
+  - {at: 3m, event: outage, network: "310260"}
+  - {at: 3m, event: outage, network: "310410"}
+`, func(w *world) {
+		w.run(2 * time.Minute)
+		w.wantOn("home")
+		w.run(4 * time.Minute)
+		st := w.s.Status()
+		snap := w.sim.Snapshot()
+		if st.Active != "last" || snap.PLMN != "311480" || !st.PDPUp {
+			w.t.Fatalf("want last carrying data on 311480, got %+v (modem on %s)\n%s", st, snap.PLMN, dump(w.s.Decisions(0, 0)))
+		}
+		steered := false
+		for _, d := range w.s.Decisions(0, 0) {
+			for _, r := range d.Reasons {
+				steered = steered || (r.Code == switcher.CodeSteered && strings.Contains(r.Message, "while verifying"))
+			}
+		}
+		if !steered {
+			w.t.Fatalf("no hold while verifying:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+	})
+}
