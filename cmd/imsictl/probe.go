@@ -30,7 +30,7 @@ func runProbe(ctx context.Context, e *env, g *globals, args []string) int {
 	var f probeFlags
 	fs := flag.NewFlagSet("imsictl probe", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&f.device, "device", "", "probe the modem on this AT port directly, e.g. /dev/serial/by-id/usb-Quectel_EG25-if02-port0 (without it, the running daemon probes its modem)")
+	fs.StringVar(&f.device, "device", "", "probe the modem on this AT port directly, e.g. /dev/serial/by-id/usb-Quectel_EG25-if02-port0, through the imsid installed beside imsictl (without it, the running daemon probes its modem)")
 	fs.IntVar(&f.baud, "baud", 115200, "baud rate (USB modems ignore it)")
 	fs.BoolVar(&f.json, "json", false, "print JSON (schema in docs/cli.md) instead of a table")
 	fs.BoolVar(&f.reveal, "reveal", false, "show IMSI and ICCID in clear")

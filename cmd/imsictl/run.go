@@ -47,7 +47,7 @@ func init() {
 		{"decisions", "[--since DURATION|TIME] [--limit N]", "the decision log: what the daemon chose and why", false, true, runDecisions},
 		{"at", "COMMAND", "send one AT command to the modem through the daemon's command queue (audited; needs the token over TCP)", false, true, runAT},
 		{"probe", "[--device PATH] [flags]", "identify a modem and show what it sees: through the running daemon, or directly with --device (refusing a port a daemon holds)", false, false, runProbeCmd},
-		{"config", "validate FILE", "check a config file without starting the daemon", false, false, runConfig},
+		{"config", "validate FILE", "check a config file without starting the daemon (runs the installed imsid's parser)", false, false, runConfig},
 		{"version", "", "print the version", false, false, runVersion},
 		{"completion", "bash|zsh|fish", "print a shell completion script", false, false, runCompletion},
 		{"help", "[COMMAND]", "show help for imsictl or one command", false, false, runHelp},
