@@ -91,3 +91,19 @@ func TestHelperExec(t *testing.T) {
 		t.Errorf("probe --dialect nokia: exit %d\n%s", code, errs)
 	}
 }
+
+// TestExecImsid runs a stand-in imsid from PATH: its stdout and stderr
+// reach the writers, and its exit code comes back.
+func TestExecImsid(t *testing.T) {
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho \"out $*\"\necho err >&2\nexit 3\n"
+	if err := os.WriteFile(filepath.Join(dir, "imsid"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir)
+	var out, errb bytes.Buffer
+	code, err := execImsid(t.Context(), []string{"__validate", "x.yaml"}, &out, &errb)
+	if err != nil || code != 3 || out.String() != "out __validate x.yaml\n" || errb.String() != "err\n" {
+		t.Errorf("code %d, err %v, stdout %q, stderr %q", code, err, out.String(), errb.String())
+	}
+}
