@@ -73,8 +73,10 @@ soak:
 	$(GO) run ./internal/soak/cmd/soak -time $(SOAK_TIME)
 
 # Static stripped binaries for linux amd64, arm (GOARM=7), arm64, mipsle into dist/.
+# CUTS=0: no gateway cuts (docs/shipping.md, "What the gateway builds leave out").
+CUTS ?= 1
 cross:
-	TAGS='$(TAGS)' bash scripts/cross.sh $(VERSION)
+	TAGS='$(TAGS)' CUTS='$(CUTS)' bash scripts/cross.sh $(VERSION)
 
 # .deb and OpenWrt .ipk per architecture (nfpm) into dist/packages/.
 package:

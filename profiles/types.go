@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/imsid/imsid/profiles/durparse"
 )
 
 // The small domain types below all implement encoding.TextUnmarshaler: the
@@ -116,34 +118,13 @@ type Duration time.Duration
 // Std returns the value as a time.Duration.
 func (d Duration) Std() time.Duration { return time.Duration(d) }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler (durparse.Parse).
 func (d *Duration) UnmarshalText(b []byte) error {
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return errors.New("want a duration such as 90s or 2h, got an empty value")
+	v, err := durparse.Parse(string(b))
+	if err != nil {
+		return err
 	}
-	if isDigits(s) && s != "0" {
-		return fmt.Errorf("duration %q has no unit; write e.g. %ss or %sm", s, s, s)
-	}
-	var days int64
-	if i := strings.IndexByte(s, 'd'); i > 0 && isDigits(s[:i]) {
-		n, err := strconv.ParseInt(s[:i], 10, 32)
-		if err != nil || n > 10000 {
-			return fmt.Errorf("duration %q is out of range", s)
-		}
-		days, s = n, s[i+1:]
-	}
-	var rest time.Duration
-	if s != "" {
-		var err error
-		if rest, err = time.ParseDuration(s); err != nil {
-			return fmt.Errorf("want a duration such as 90s, 2h or 7d, got %q", string(b))
-		}
-	}
-	if rest < 0 {
-		return fmt.Errorf("duration %q must not be negative", string(b))
-	}
-	*d = Duration(time.Duration(days)*24*time.Hour + rest)
+	*d = Duration(v)
 	return nil
 }
 

@@ -59,7 +59,8 @@ mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 # floor ARCH RUNNER...: RSS in bytes of a minimal Go program built for ARCH
 # and run (5 s) under RUNNER ("" for native).
 floordir=$(mktemp -d)
-trap 'rm -rf "$floordir"' EXIT
+simdists=()
+trap 'rm -rf "$floordir" "${simdists[@]}"' EXIT
 floor() {
 	local a=$1 bin=$floordir/floor-$1 pid rss
 	shift
@@ -129,6 +130,21 @@ for a in "${archs[@]}"; do
 		}
 		runner=${emu[$a]}
 		cmd=("${emu[$a]}" "$bin")
+	fi
+	# The mips/mipsle imsid ships without the simulator (scripts/cross.sh,
+	# -tags nosimulate): measure one built with it (CUTS=0, so also with
+	# inlining), which carries about 0.8 MB more code than the shipped one.
+	if ! "${cmd[@]}" --list-scenarios >/dev/null 2>&1; then
+		simdist=$(mktemp -d)
+		simdists+=("$simdist")
+		if ! CUTS=0 DIST=$simdist bash scripts/cross.sh "$(git describe --tags --always --dirty 2>/dev/null || echo dev)" "linux/$a" >/dev/null; then
+			echo "footprint-qemu: $bin has no simulator and one with it does not build; skipping $a" >&2
+			fails=$((fails + 1))
+			continue
+		fi
+		bin=$simdist/linux-$a/imsid
+		cmd=("${cmd[@]:0:${#cmd[@]}-1}" "$bin")
+		echo "footprint-qemu: $a: the shipped imsid has no simulator; measuring $bin (CUTS=0, with it)" >&2
 	fi
 	dir=$(mktemp -d)
 	sock=$dir/imsid.sock

@@ -23,13 +23,17 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the generated examples in docs/cli.md")
 
-// ctlBinary builds imsictl once per test into dir.
+// ctlBinary builds imsictl, and imsid beside it, once per test into dir.
 func ctlBinary(t *testing.T, dir string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "imsictl")
 	out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v0.4.2", "-o", bin, ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// imsid beside it: imsictl runs it for probe --device and config validate.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "imsid"), "../imsid").CombinedOutput(); err != nil {
+		t.Fatalf("cannot build imsid: %v\n%s", err, out)
 	}
 	return bin
 }

@@ -2,11 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
-	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/internal/offline/answer"
 )
 
 // configReport is `config validate --json`.
@@ -24,7 +23,7 @@ type configIssue struct {
 	Message string `json:"message"`
 }
 
-func runConfig(_ context.Context, e *env, g *globals, args []string) int {
+func runConfig(ctx context.Context, e *env, g *globals, args []string) int {
 	pos, code, done := parseCommand(e, g, "config", args, nil)
 	if done {
 		return code
@@ -34,41 +33,40 @@ func runConfig(_ context.Context, e *env, g *globals, args []string) int {
 	}
 	file := pos[1]
 	rep := configReport{File: file, Profiles: []string{}, Errors: []configIssue{}}
-	cfg, err := profiles.Check(file)
-	var ve *profiles.ValidationError
-	switch {
-	case err == nil:
-		rep.Valid = true
-		for _, p := range cfg.Profiles {
-			rep.Profiles = append(rep.Profiles, p.Name)
-		}
-	case errors.As(err, &ve):
-		for _, fe := range ve.Errors {
-			rep.Errors = append(rep.Errors, configIssue{File: fe.File, Line: fe.Line, Path: fe.Path, Message: fe.Msg})
-		}
-	default:
+	// imsid reads the file with the daemon's own parser (internal/offline):
+	// imsictl does not carry it.
+	var res answer.Validate
+	if code, ok := runHelper(ctx, e, "config validate", "reads the file with the daemon's own parser", []string{offlineValidate, file}, &res); !ok {
+		return code
+	}
+	if res.ReadError != "" {
 		// Not a problem in the file: it could not be read.
 		if g.json {
-			rep.Errors = append(rep.Errors, configIssue{File: file, Message: err.Error()})
+			rep.Errors = append(rep.Errors, configIssue{File: file, Message: res.ReadError})
 			writeJSON(e.stdout, rep)
 		}
-		fmt.Fprintf(e.stderr, "imsictl config validate: %v\n", err)
+		fmt.Fprintf(e.stderr, "imsictl config validate: %s\n", res.ReadError)
 		return exitFail
+	}
+	rep.Valid = res.Valid
+	rep.Profiles = append(rep.Profiles, res.Profiles...)
+	for _, fe := range res.Errors {
+		rep.Errors = append(rep.Errors, configIssue{File: fe.File, Line: fe.Line, Path: fe.Path, Message: fe.Message})
 	}
 	if g.json {
 		writeJSON(e.stdout, rep)
 	}
 	if !rep.Valid {
-		n := len(ve.Errors)
+		n := len(res.Errors)
 		fmt.Fprintf(e.stderr, "%s: %d problem%s:\n", file, n, plural(n))
-		for _, fe := range ve.Errors {
-			fmt.Fprintf(e.stderr, "  %s\n", fe.Error())
+		for _, fe := range res.Errors {
+			fmt.Fprintf(e.stderr, "  %s\n", fe.Text)
 		}
 		return exitFail
 	}
 	if !g.json {
 		fmt.Fprintf(e.stdout, "%s: valid; %d profile%s: %s; method %s\n", file, len(rep.Profiles), plural(len(rep.Profiles)),
-			strings.Join(rep.Profiles, ", "), cfg.SIM.Method)
+			strings.Join(rep.Profiles, ", "), res.Method)
 	}
 	return exitOK
 }

@@ -24,10 +24,7 @@ func TestE2EDaemonSimulate(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ctl := ctlBinary(t, dir)
-	imsid := filepath.Join(dir, "imsid")
-	if out, err := exec.Command("go", "build", "-o", imsid, "../imsid").CombinedOutput(); err != nil {
-		t.Fatalf("cannot build imsid: %v\n%s", err, out)
-	}
+	imsid := filepath.Join(dir, "imsid") // built by ctlBinary
 	stateDir, err := shortTempDir(t)
 	if err != nil {
 		t.Fatal(err)
@@ -192,10 +189,7 @@ func TestE2ETryOutNoFlags(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ctl := ctlBinary(t, dir)
-	imsid := filepath.Join(dir, "imsid")
-	if out, err := exec.Command("go", "build", "-o", imsid, "../imsid").CombinedOutput(); err != nil {
-		t.Fatalf("cannot build imsid: %v\n%s", err, out)
-	}
+	imsid := filepath.Join(dir, "imsid") // built by ctlBinary
 	// Both processes share a private temporary directory, so this test's
 	// try-out socket cannot meet a developer's.
 	tmp, err := shortTempDir(t)

@@ -71,7 +71,8 @@ func buildBinaries(t *testing.T) (imsictl, modemsim string) {
 			return
 		}
 		builtDir = dir
-		for _, pkg := range []string{"../imsictl", "../modemsim"} {
+		// imsid too: imsictl runs it for probe --device and config validate.
+		for _, pkg := range []string{"../imsictl", "../modemsim", "../imsid"} {
 			out, err := exec.Command("go", "build", "-o", dir+"/", pkg).CombinedOutput()
 			if err != nil {
 				buildFailed = fmt.Sprintf("cannot build %s: %v\n%s", pkg, err, out)

@@ -22,10 +22,7 @@ func startDaemon(t *testing.T, scenario string) (runner, string, *lockedBuffer) 
 	}
 	dir := t.TempDir()
 	ctl := ctlBinary(t, dir)
-	imsid := filepath.Join(dir, "imsid")
-	if out, err := exec.Command("go", "build", "-o", imsid, "../imsid").CombinedOutput(); err != nil {
-		t.Fatalf("cannot build imsid: %v\n%s", err, out)
-	}
+	imsid := filepath.Join(dir, "imsid") // built by ctlBinary
 	stateDir, err := shortTempDir(t)
 	if err != nil {
 		t.Fatal(err)

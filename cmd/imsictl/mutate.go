@@ -10,7 +10,7 @@ import (
 
 	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/apiclient"
-	"github.com/imsid/imsid/profiles"
+	"github.com/imsid/imsid/profiles/durparse"
 )
 
 func runSwitch(ctx context.Context, e *env, g *globals, args []string) int {
@@ -56,11 +56,11 @@ func runPin(ctx context.Context, e *env, g *globals, args []string) int {
 	}
 	var d time.Duration
 	if forStr != "" {
-		var pd profiles.Duration
-		if err := pd.UnmarshalText([]byte(forStr)); err != nil {
+		var err error
+		if d, err = durparse.Parse(forStr); err != nil {
 			return usageError(e, "pin", "--for %q: %v", forStr, err)
 		}
-		if d = pd.Std(); d <= 0 {
+		if d <= 0 {
 			return usageError(e, "pin", "--for %s would pin for no time; leave --for out to pin until 'imsictl unpin'", forStr)
 		}
 	}

@@ -6,13 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/imsid/imsid/internal/apiclient"
 	"github.com/imsid/imsid/internal/modemreport"
-	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/internal/offline/answer"
 )
 
 type probeFlags struct {
@@ -30,7 +30,7 @@ func runProbe(ctx context.Context, e *env, g *globals, args []string) int {
 	var f probeFlags
 	fs := flag.NewFlagSet("imsictl probe", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&f.device, "device", "", "probe the modem on this AT port directly, e.g. /dev/serial/by-id/usb-Quectel_EG25-if02-port0 (without it, the running daemon probes its modem)")
+	fs.StringVar(&f.device, "device", "", "probe the modem on this AT port directly, e.g. /dev/serial/by-id/usb-Quectel_EG25-if02-port0, through the imsid installed beside imsictl (without it, the running daemon probes its modem)")
 	fs.IntVar(&f.baud, "baud", 115200, "baud rate (USB modems ignore it)")
 	fs.BoolVar(&f.json, "json", false, "print JSON (schema in docs/cli.md) instead of a table")
 	fs.BoolVar(&f.reveal, "reveal", false, "show IMSI and ICCID in clear")
@@ -67,19 +67,6 @@ func runProbe(ctx context.Context, e *env, g *globals, args []string) int {
 	if f.device == "" {
 		return probeThroughDaemon(ctx, e, g, fs, f)
 	}
-	opts := []modem.Option{modem.WithLogger(slog.New(slog.DiscardHandler))}
-	if f.dialect != "" {
-		d, err := modem.ParseDialect(f.dialect)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "imsictl probe: --dialect: %v\n", err)
-			return exitUsage
-		}
-		opts = append(opts, modem.WithDialect(d))
-	}
-	if f.trace {
-		opts = append(opts, modem.WithTrace(e.stderr))
-	}
-
 	// A running daemon owns the port: a second AT session on it would
 	// interleave with the daemon's commands and look like a modem fault.
 	holderOf := e.holderOf
@@ -92,33 +79,37 @@ func runProbe(ctx context.Context, e *env, g *globals, args []string) int {
 		return refuseHeld(e, f.device, h)
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	port, err := e.open(ctx, f.device, f.baud)
-	if err != nil {
-		fmt.Fprintf(e.stderr, "imsictl probe: %s: cannot open the port: %v\n", f.device, err)
+	// imsid opens the port and speaks AT (internal/offline): imsictl does
+	// not carry the modem driver.
+	hargs := []string{offlineProbe, "--device", f.device, "--baud", strconv.Itoa(f.baud), "--timeout", f.timeout.String()}
+	if f.reveal {
+		hargs = append(hargs, "--reveal")
+	}
+	if f.trace {
+		hargs = append(hargs, "--trace")
+	}
+	if f.dialect != "" {
+		hargs = append(hargs, "--dialect", f.dialect)
+	}
+	var res answer.Probe
+	if code, ok := runHelper(ctx, e, "probe", "opens the port and speaks AT to the modem", hargs, &res); !ok {
+		return code
+	}
+	if res.Report == nil {
+		fmt.Fprintf(e.stderr, "imsictl probe: %s\n", firstNonEmpty(res.Error, "imsid gave no report"))
+		if res.Usage {
+			return exitUsage
+		}
 		return exitFail
 	}
-	m, err := modem.New(ctx, port, opts...)
-	if err != nil {
-		// New closed the port.
-		fmt.Fprintf(e.stderr, "imsictl probe: %s at %d baud: %v\n", f.device, f.baud, explain(err))
-		return exitFail
-	}
-	defer m.Close()
-
-	rep := modemreport.Gather(ctx, m, f.device)
-	select {
-	case <-m.Done():
-		fmt.Fprintf(e.stderr, "imsictl probe: %s: lost the port during the probe (%v)\n", f.device, m.Err())
-		return exitFail
-	default:
-	}
-	if !f.reveal {
-		rep.Mask()
-	}
-	return printReport(e, f.json, rep)
+	return printReport(e, f.json, res.Report)
 }
+
+// The helper commands imsictl runs imsid with (internal/offline).
+const (
+	offlineProbe    = "__probe"
+	offlineValidate = "__validate"
+)
 
 // probeThroughDaemon asks the running daemon to probe its modem through
 // its own command queue (POST /v1/probe) and prints the report as a direct
@@ -181,17 +172,4 @@ func printReport(e *env, asJSON bool, rep *modemreport.Report) int {
 	sanitize(rep)
 	modemreport.WriteTable(e.stdout, rep)
 	return exitOK
-}
-
-// explain adds what an operator can do about the usual failures.
-func explain(err error) string {
-	switch {
-	case errors.Is(err, modem.ErrTimeout):
-		return fmt.Sprintf("%v (sent AT three times and got no answer: wrong port, wrong baud rate, or the modem is still booting)", err)
-	case errors.Is(err, modem.ErrPortLost):
-		return fmt.Sprintf("%v (the port closed while starting the session: is another program, e.g. ModemManager, using it?)", err)
-	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Sprintf("%v (--timeout reached while starting the session)", err)
-	}
-	return err.Error()
 }

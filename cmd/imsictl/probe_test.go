@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/imsid/imsid/internal/offline"
 )
 
 // replies is a small Quectel EG25 as 27.007 and the vendor manual describe
@@ -65,9 +67,9 @@ func fakePort(t *testing.T, table map[string][]string, urcFirst string) io.ReadW
 	return host
 }
 
-func runWith(t *testing.T, open portOpener, args ...string) (int, string, string) {
+func runWith(t *testing.T, open offline.Opener, args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := runEnv(t.Context(), &env{stdout: &out, stderr: &errb, open: open}, args)
+	code := runEnv(t.Context(), &env{stdout: &out, stderr: &errb, helper: inProcess(open)}, args)
 	return code, out.String(), errb.String()
 }
 

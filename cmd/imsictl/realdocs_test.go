@@ -56,10 +56,7 @@ func TestCLIRealDaemon(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ctl := ctlBinary(t, dir)
-	imsid := filepath.Join(dir, "imsid")
-	if out, err := exec.Command("go", "build", "-o", imsid, "../imsid").CombinedOutput(); err != nil {
-		t.Fatalf("cannot build imsid: %v\n%s", err, out)
-	}
+	imsid := filepath.Join(dir, "imsid") // built by ctlBinary
 	stateDir, err := shortTempDir(t)
 	if err != nil {
 		t.Fatal(err)

@@ -47,7 +47,7 @@ func init() {
 		{"decisions", "[--since DURATION|TIME] [--limit N]", "the decision log: what the daemon chose and why", false, true, runDecisions},
 		{"at", "COMMAND", "send one AT command to the modem through the daemon's command queue (audited; needs the token over TCP)", false, true, runAT},
 		{"probe", "[--device PATH] [flags]", "identify a modem and show what it sees: through the running daemon, or directly with --device (refusing a port a daemon holds)", false, false, runProbeCmd},
-		{"config", "validate FILE", "check a config file without starting the daemon", false, false, runConfig},
+		{"config", "validate FILE", "check a config file without starting the daemon (runs the installed imsid's parser)", false, false, runConfig},
 		{"version", "", "print the version", false, false, runVersion},
 		{"completion", "bash|zsh|fish", "print a shell completion script", false, false, runCompletion},
 		{"help", "[COMMAND]", "show help for imsictl or one command", false, false, runHelp},
@@ -88,9 +88,10 @@ func lookup(name string) (command, bool) {
 // clock, and the ways it reaches hardware, all injectable for tests.
 type env struct {
 	stdout, stderr io.Writer
-	open           portOpener
-	getenv         func(string) string
-	now            func() time.Time
+	// helper runs imsid's helper commands (default: the installed imsid).
+	helper helperRunner
+	getenv func(string) string
+	now    func() time.Time
 	// tty: stdout is a terminal (colour allowed unless turned off).
 	tty bool
 	// defs, when set, receives each command's own flag set instead of the
@@ -101,7 +102,7 @@ type env struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr, open: openSerial, getenv: os.Getenv, now: time.Now, tty: isTerminal(os.Stdout)}
+	e := &env{stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now, tty: isTerminal(os.Stdout)}
 	// IMSICTL_NOW pins the clock the output's relative times ("in 12m") are
 	// computed from, so docs/cli.md's examples are reproducible.
 	if s := os.Getenv("IMSICTL_NOW"); s != "" {

@@ -13,6 +13,7 @@ import (
 	"go.bug.st/serial"
 
 	"github.com/imsid/imsid/internal/daemon"
+	"github.com/imsid/imsid/internal/offline"
 	"github.com/imsid/imsid/internal/probe"
 	"github.com/imsid/imsid/modem"
 	"github.com/imsid/imsid/profiles"
@@ -121,6 +122,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-
 		fmt.Fprint(stdout, manPage())
 		return exitOK
 	}
+	// Hidden: imsictl probe --device and imsictl config validate run these
+	// (internal/offline), so that imsictl need not carry the modem driver
+	// and the config parser.
+	if offline.Is(args) {
+		return offline.Main(ctx, args, stdout, stderr, nil)
+	}
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) && isHelp(args) {
@@ -133,8 +140,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, reload <-
 		return exitOK
 	}
 	if o.list {
-		listScenarios(stdout)
-		return exitOK
+		return listScenarios(stdout, stderr)
 	}
 	if o.simulate {
 		return runSimulated(ctx, o, stdout, stderr, reload)

@@ -1,3 +1,5 @@
+//go:build !nosimulate
+
 package main
 
 import (
@@ -216,10 +218,11 @@ func loadScenario(name string) (*simulator.Scenario, error) {
 	return simulator.LoadScenario(name)
 }
 
-func listScenarios(w io.Writer) {
+func listScenarios(w, _ io.Writer) int {
 	for _, n := range scenarios.Names() {
 		fmt.Fprintf(w, "%-16s %s\n", n, scenarios.Summary(n))
 	}
+	return exitOK
 }
 
 // tryOutSocket is the try-out socket imsictl looks for, unless a live

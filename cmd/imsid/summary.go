@@ -1,3 +1,5 @@
+//go:build !nosimulate
+
 package main
 
 import (

@@ -20,7 +20,6 @@ import (
 
 	"github.com/imsid/imsid/internal/api/wire"
 	"github.com/imsid/imsid/internal/modemreport"
-	"github.com/imsid/imsid/profiles"
 )
 
 // DefaultTimeout bounds each request (for an event stream: until the
@@ -127,8 +126,10 @@ func New(o Options) (*Client, error) {
 }
 
 // DefaultSocket is the socket the daemon listens on unless configured
-// otherwise.
-func DefaultSocket() string { return profiles.Defaults().API.Socket }
+// otherwise (profiles.Defaults().API.Socket, which TestDefaultSocket holds it
+// to: this package does not import the config parser, so imsictl does not
+// link it).
+func DefaultSocket() string { return "/run/imsid/imsid.sock" }
 
 // Target is the socket path or URL this client uses (never the token).
 func (c *Client) Target() string { return c.target }

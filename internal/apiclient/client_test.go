@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/internal/api"
+	"github.com/imsid/imsid/profiles"
 )
 
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -294,5 +295,13 @@ func TestClientCAFile(t *testing.T) {
 	}
 	if _, err := New(Options{URL: srv.URL, CAFile: filepath.Join(t.TempDir(), "none")}); err == nil {
 		t.Error("a missing CA file was accepted")
+	}
+}
+
+// TestDefaultSocket holds DefaultSocket to the config's default, which this
+// package does not import (imsictl would link the config parser).
+func TestDefaultSocket(t *testing.T) {
+	if got, want := DefaultSocket(), profiles.Defaults().API.Socket; got != want {
+		t.Errorf("DefaultSocket() = %q, the config's default is %q", got, want)
 	}
 }

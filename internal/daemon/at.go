@@ -9,6 +9,7 @@ import (
 
 	"github.com/imsid/imsid/internal/api"
 	"github.com/imsid/imsid/internal/modemreport"
+	"github.com/imsid/imsid/internal/modemreport/gather"
 	"github.com/imsid/imsid/modem"
 )
 
@@ -52,13 +53,13 @@ func (b *backend) Probe(ctx context.Context) (modemreport.Report, error) {
 		return modemreport.Report{}, fmt.Errorf("%w: no modem session (imsictl status says why)", api.ErrUnavailable)
 	}
 	m := a.Driver()
-	rep := modemreport.Gather(ctx, m, b.d.cfg.Load().Modem.Device)
+	rep := gather.Gather(ctx, m, b.d.cfg.Load().Modem.Device)
 	select {
 	case <-m.Done():
 		return modemreport.Report{}, fmt.Errorf("%w: the modem port was lost during the probe", api.ErrUnavailable)
 	default:
 	}
-	rep.Mask()
+	gather.Mask(rep)
 	b.d.log.Info("operator probe", "unanswered", strings.Join(rep.Unanswered, ","))
 	return *rep, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"github.com/imsid/imsid/internal/modemreport"
+	"github.com/imsid/imsid/internal/modemreport/gather"
 	"github.com/imsid/imsid/internal/simlink"
 	"github.com/imsid/imsid/modem"
 	"io"
@@ -549,8 +550,8 @@ func TestProbeThroughTheDaemonMatchesADirectProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	want := modemreport.Gather(ctx, m, h.d.Config().Modem.Device)
-	want.Mask()
+	want := gather.Gather(ctx, m, h.d.Config().Modem.Device)
+	gather.Mask(want)
 
 	strip := func(r modemreport.Report) string {
 		// Signal and cells are read at slightly different moments of an
