@@ -51,6 +51,22 @@ func productCfg(t *testing.T, cfgEdit, worldEdit func(string) string, timeline s
 	})
 }
 
+// foreignNetwork adds to the world a network outside every profile's
+// allowlist (23415) that accepts any IMSI, with the given signal.
+func foreignNetwork(signal string) func(string) string {
+	return func(s string) string {
+		return strings.Replace(s, "timing:", `  - plmn: "23415"
+    name: "Vodafone UK"
+    short: "VOD"
+    signal: `+signal+`
+    access:
+      - {imsi: "*", result: roaming}
+    cells:
+      - {rat: LTE, tac: "0C01", ci: "1A2B3C4", earfcn: 6300, pci: 7, band: 20}
+timing:`, 1)
+	}
+}
+
 func (w *world) switches() []switcher.Decision {
 	var out []switcher.Decision
 	for _, d := range w.s.Decisions(0, 0) {
@@ -87,18 +103,7 @@ func TestSequenceJammingThen2G(t *testing.T) {
 // The only network in reach is outside every allowlist: data is held off
 // (it flowed for 14 min), and status says so.
 func TestSequenceNoAllowedNetworkIsolates(t *testing.T) {
-	foreign := func(s string) string {
-		return strings.Replace(s, "timing:", `  - plmn: "23415"
-    name: "Vodafone UK"
-    short: "VOD"
-    signal: {rsrp: -90, rsrq: -9, sinr: 12, rssi: -62}
-    access:
-      - {imsi: "*", result: roaming}
-    cells:
-      - {rat: LTE, tac: "0C01", ci: "1A2B3C4", earfcn: 6300, pci: 7, band: 20}
-timing:`, 1)
-	}
-	product(t, foreign, `
+	product(t, foreignNetwork(`{rsrp: -90, rsrq: -9, sinr: 12, rssi: -62}`), `
   - {at: 3m, event: outage, network: "310260"}
   - {at: 3m, event: outage, network: "310410"}
   - {at: 3m, event: outage, network: "311480"}
@@ -416,18 +421,7 @@ func TestSequenceLeavingACatcherNeverGoesBack(t *testing.T) {
 // an allowed network a scan saw, rather than wait out verify_deadline
 // (3 min) and quarantine a profile that can carry data.
 func TestSequenceTargetOnAForeignNetworkIsSteered(t *testing.T) {
-	foreign := func(s string) string {
-		return strings.Replace(s, "timing:", `  - plmn: "23415"
-    name: "Vodafone UK"
-    short: "VOD"
-    signal: {rsrp: -70, rsrq: -7, sinr: 20, rssi: -45}
-    access:
-      - {imsi: "*", result: roaming}
-    cells:
-      - {rat: LTE, tac: "0C01", ci: "1A2B3C4", earfcn: 6300, pci: 7, band: 20}
-timing:`, 1)
-	}
-	product(t, foreign, `
+	product(t, foreignNetwork(`{rsrp: -70, rsrq: -7, sinr: 20, rssi: -45}`), `
   - {at: 3m, event: outage, network: "310260"}
   - {at: 3m, event: outage, network: "310410"}
 `, func(w *world) {

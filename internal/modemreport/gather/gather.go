@@ -119,7 +119,7 @@ func Gather(ctx context.Context, m *modem.Modem, device string) *modemreport.Rep
 
 	regs, _ := step(ctx, rep, "registration", m.Registrations)
 	var tech modem.Tech
-	if r, ok := pickRegistration(regs); ok {
+	if r, ok := modem.ServiceRegistration(regs); ok {
 		rep.Registration.Status = strp(r.Status.Summary())
 		if r.AcT != nil {
 			tech = r.AcT.Tech()
@@ -174,26 +174,6 @@ func Gather(ctx context.Context, m *modem.Modem, device string) *modemreport.Rep
 	}
 	rep.Registration.Tech = strp(string(tech))
 	return rep
-}
-
-// pickRegistration prefers a registered domain, newest technology first.
-func pickRegistration(regs []modem.Registration) (modem.Registration, bool) {
-	order := []modem.Domain{modem.Domain5GS, modem.DomainEPS, modem.DomainPS, modem.DomainCS}
-	for _, d := range order {
-		for _, r := range regs {
-			if r.Domain == d && r.Status.Registered() {
-				return r, true
-			}
-		}
-	}
-	for _, d := range order {
-		for _, r := range regs {
-			if r.Domain == d {
-				return r, true
-			}
-		}
-	}
-	return modem.Registration{}, false
 }
 
 func strp(s string) *string {
