@@ -204,7 +204,14 @@ func (s *Switcher) trackService(now time.Time) {
 			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 		}
 	}
-	if why := s.lossEvident(); why != "" {
+	if why := s.lossEvident(); why != "" && now.Sub(s.changedAt) >= s.cfg.Policy.NoServiceTrigger.Std() {
+		// After an identity change imsid did not make, the modem attaches
+		// the new identity (5-30 s, field survey) with no verify window:
+		// a reject or a foreign network on the way is the attach, not
+		// evidence that the profile's network is gone; no_service_trigger
+		// alone judges it (make bench ota-storm: an OTA flip's re-attach
+		// read as the roaming profile's network gone cost it a departure
+		// penalty, and the outage that followed went to the dearest one).
 		s.lossEvidence++
 		s.lossWhy = why
 	} else {
@@ -363,6 +370,7 @@ func (s *Switcher) checkIdentity(now time.Time) {
 	s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
 	s.prev, s.active = s.active, got
 	s.dataPath.down()
+	s.changedAt = now
 	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 	if s.lc.Current() == StateHeld && (s.pin == nil || s.pin.Profile != got) {
 		s.fire(EvUnpin)

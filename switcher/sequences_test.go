@@ -7,6 +7,7 @@ package switcher_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -441,6 +442,34 @@ func TestSequenceTargetOnAForeignNetworkIsSteered(t *testing.T) {
 		}
 		if !steered {
 			w.t.Fatalf("no hold while verifying:\n%s", dump(w.s.Decisions(0, 0)))
+		}
+	})
+}
+
+// The carrier's OTA flips the IMSI six times in three minutes (make bench
+// ota-storm), then the home network goes out. An identity change under
+// imsid is read as what it is: the modem re-attaching the new identity is
+// not the roaming profile's network gone, and the roaming identity on its
+// own network is not a "not allowed" network for the home profile. The
+// outage then fails over to the roaming profile, not the dearest one (it
+// went to "last" and stayed an hour; before that, to nowhere for 27 min,
+// with the roaming network quarantined by a D2a read against home).
+func TestSequenceOTAStormThenOutage(t *testing.T) {
+	var tl strings.Builder
+	for i := range 6 {
+		fmt.Fprintf(&tl, "  - {at: %ds, event: switch_imsi, index: %d}\n", 300+30*i, (i+1)%2)
+	}
+	tl.WriteString("  - {at: 10m, event: outage, network: \"310260\", duration: 30m}\n")
+	product(t, nil, tl.String(), func(w *world) {
+		w.run(10 * time.Minute)
+		for _, q := range w.s.Status().Quarantines {
+			if strings.HasPrefix(string(q.Reason.Code), "threat_") {
+				w.t.Fatalf("threat quarantine %v after the OTA storm:\n%s", q, dump(w.s.Decisions(0, 0)))
+			}
+		}
+		w.run(2 * time.Minute)
+		if st := w.s.Status(); st.Active != "roam" || !w.sim.Snapshot().DataUp {
+			w.t.Fatalf("want the outage failed over to roam, got %+v\n%s", st, dump(w.s.Decisions(0, 0)))
 		}
 	})
 }

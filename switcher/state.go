@@ -80,6 +80,8 @@ type dataPath struct {
 
 // service is the evidence that the active profile lost its registration.
 type service struct {
+	// changedAt: the last identity change imsid did not make (adopted).
+	changedAt      time.Time
 	noServiceSince time.Time
 	lossEvidence   int    // polls in a row that explained the loss of service
 	lossWhy        string // the last explanation

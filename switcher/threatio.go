@@ -109,9 +109,27 @@ func ThreatConfig(cfg *profiles.Config) threat.Config {
 	return c
 }
 
+// cardProfile is the profile whose identity the card carries now: the
+// engine judges a network against the policy of the profile registered on
+// it. That is the active one except while the card changes under imsid
+// (an OTA or applet flipping the IMSI during a switch's verification: the
+// roaming identity's network read against the home profile's allowlist was
+// a D2a "not allowed" and a quarantine of the roaming profile's only
+// network, make bench ota-storm). A card that matches no profile (a foreign
+// SIM, D10's) or is not read yet is judged as the active profile.
+func (s *Switcher) cardProfile() string {
+	if s.obs.imsi == "" && s.obs.iccid == "" {
+		return s.active
+	}
+	if p := s.identify(s.obs.imsi, s.obs.iccid); p != "" {
+		return p
+	}
+	return s.active
+}
+
 // threatObservation builds the engine's view of this tick.
 func (s *Switcher) threatObservation(now time.Time, evs []ModemEvent) threat.Observation {
-	o := threat.Observation{At: now, Profile: s.active}
+	o := threat.Observation{At: now, Profile: s.cardProfile()}
 	// The registration that carries service (EPS first); an unregistered
 	// EPS status next to a registered CREG means we are on 2G/3G.
 	rank := func(r modem.Registration) int {
