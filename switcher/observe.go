@@ -338,10 +338,14 @@ func (s *Switcher) firstIdentity(ctx context.Context, now time.Time) {
 		r := reason(CodeReconcile, "switch #%d %s→%s was unfinished at start; the SIM carries %q", in.Seq, in.From, in.To, got)
 		s.record(now, Decision{Kind: KindAdopt, From: in.From, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
 		s.finishJournal(ctx, now, ok, r, got)
+		// Adopted, not verified: whichever identity the card carries is
+		// attaching, whatever was active before.
+		s.identityChanged(now)
 		s.active = got
 		return
 	}
 	if got != s.active {
+		s.identityChanged(now)
 		r := reason(CodeExternalChange, "the SIM carries %q, expected %q", got, s.active)
 		if got == "" {
 			r = reason(CodeUnknownProfile, "the SIM's identity matches no configured profile")
@@ -351,6 +355,18 @@ func (s *Switcher) firstIdentity(ctx context.Context, now time.Time) {
 		}
 		s.active = got
 	}
+}
+
+// identityChanged starts the service evidence over for an identity imsid
+// adopted rather than verified (a change it did not make, or a switch
+// reconciled after the modem timed out): the new identity has been without
+// service only since it arrived, and it is attaching. The no-service
+// trigger counts from now (a reconciled target was left 3 s after it
+// arrived, on the no-service time of the profile before it), and loss
+// evidence waits no_service_trigger (trackService).
+func (s *Switcher) identityChanged(now time.Time) {
+	s.changedAt = now
+	s.noServiceSince, s.lossEvidence = time.Time{}, 0
 }
 
 // checkIdentity adopts an identity change we did not make (autonomous
@@ -370,7 +386,7 @@ func (s *Switcher) checkIdentity(now time.Time) {
 	s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
 	s.prev, s.active = s.active, got
 	s.dataPath.down()
-	s.changedAt = now
+	s.identityChanged(now)
 	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 	if s.lc.Current() == StateHeld && (s.pin == nil || s.pin.Profile != got) {
 		s.fire(EvUnpin)
