@@ -165,10 +165,3 @@ func WriteTable(w io.Writer, r *Report) {
 		fmt.Fprintf(w, "unanswered: %s\n", strings.Join(r.Unanswered, ", "))
 	}
 }
-
-func strp(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
