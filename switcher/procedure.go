@@ -305,7 +305,9 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		why := reason(CodeVerifyFailed, "registered on %q, not on the allowlist", plmn.String())
 		if tech := s.obs.tech(); !plmn.IsZero() && p.AllowsPLMN(profiles.PLMN(plmn.String())) {
 			why = reason(CodeVerifyFailed, "registered on %s, not an allowed RAT", tech)
-		} else if s.steerTarget(ctx, now, p, plmn) {
+		} else if !s.flight.misplaced.IsZero() && s.steerTarget(ctx, now, p, plmn) {
+			// Seen on a second poll: the first may be the previous
+			// identity's registration, read across the refresh.
 			s.flight.misplaced = time.Time{}
 			return false, why
 		}
