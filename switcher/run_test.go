@@ -3,6 +3,7 @@ package switcher_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -264,5 +265,52 @@ func TestRunSeesABusyLinkStallBetweenPolls(t *testing.T) {
 			t.Errorf("%d probe rounds before leaving, want 1 (the stall counts as the other failure)", n)
 		}
 		t.Logf("left %v after the stall: %s", took, st.State)
+	})
+}
+
+// timedProber records when each probe round went.
+type timedProber struct {
+	mu sync.Mutex
+	at []time.Time
+}
+
+func (p *timedProber) Probe(context.Context, string) (switcher.ProbeResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.at = append(p.at, time.Now())
+	return switcher.ProbeResult{OK: true}, nil
+}
+
+// An idle link is probed every probes.interval, not at the first poll
+// after it: with a 10 s poll and a 15 s interval the rounds went 20 s
+// apart, and a core outage on an idle link waited up to 5 s longer to be
+// seen (bench core-idle, detect p95 26 s).
+func TestRunProbesAnIdleLinkAtItsInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := loadCfg(t, "applet.yaml", func(s string) string {
+			s = replace(s, "signal_poll: 30s", "signal_poll: 10s")
+			return replace(s, "interval: 60s", "interval: 15s")
+		})
+		m := switchertest.NewModem(cfg, "home")
+		probe := &timedProber{}
+		s, err := switcher.New(cfg, m, switcher.WithClock(switcher.SystemClock{}), switcher.WithProber(probe))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- s.Run(context.Background()) }()
+		defer func() { s.Close(); <-done }()
+		time.Sleep(3 * time.Minute)
+		synctest.Wait()
+		probe.mu.Lock()
+		defer probe.mu.Unlock()
+		if len(probe.at) < 8 {
+			t.Fatalf("%d probe rounds in 3 min, want about 12", len(probe.at))
+		}
+		for i := 2; i < len(probe.at); i++ { // after start-up settles
+			if gap := probe.at[i].Sub(probe.at[i-1]); gap < 15*time.Second || gap > 16*time.Second {
+				t.Errorf("round %d came %v after the one before, want 15 s (probes.interval)", i, gap)
+			}
+		}
 	})
 }

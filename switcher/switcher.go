@@ -642,6 +642,9 @@ func (s *Switcher) nextDue(now time.Time) (time.Duration, bool) {
 	if s.pin != nil && !s.pin.Until.IsZero() {
 		due = append(due, s.pin.Until)
 	}
+	if t := s.nextProbe(); !t.IsZero() {
+		due = append(due, t)
+	}
 	var best time.Duration
 	found := false
 	for _, t := range due {
