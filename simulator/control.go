@@ -13,7 +13,7 @@ import (
 // being served, as on a real modem).
 func (m *Modem) InjectURC(lines ...string) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	for _, l := range lines {
 		m.urc(strings.TrimRight(l, "\r\n"))
 	}
@@ -24,7 +24,7 @@ func (m *Modem) InjectURC(lines ...string) {
 // modems sometimes put them.
 func (m *Modem) InjectURCInResponse(lines ...string) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	for _, l := range lines {
 		m.splice = append(m.splice, strings.TrimRight(l, "\r\n"))
 	}
@@ -34,7 +34,7 @@ func (m *Modem) InjectURCInResponse(lines ...string) {
 // socket uses it; the event is validated as a scenario's would be.
 func (m *Modem) RunEvent(ev Event) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if m.closed {
 		return ErrClosed
 	}
@@ -223,6 +223,10 @@ type State struct {
 	RxBytes  int64
 	Serving  bool // a port connection is being served
 	PortDown time.Duration
+	// SIMSince, RegSince and DataSince: when SIM, registration (RegStat
+	// 1 or 5 or not) and DataUp last took their current values, to the
+	// instant of the change.
+	SIMSince, RegSince, DataSince time.Time
 }
 
 var simStateNames = map[simState]string{simAbsent: "absent", simOff: "off", simBusy: "busy", simReady: "ready"}
@@ -230,7 +234,7 @@ var simStateNames = map[simState]string{simAbsent: "absent", simOff: "off", simB
 // Snapshot returns the modem's state now.
 func (m *Modem) Snapshot() State {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.accrue()
 	s := State{
 		Time:        m.clk.Now(),
@@ -247,6 +251,8 @@ func (m *Modem) Snapshot() State {
 		DataUp:      m.usage.flowing,
 		DataCall:    m.vol[volDataCall] != "",
 	}
+	m.stamp()
+	s.SIMSince, s.RegSince, s.DataSince = m.since.simAt, m.since.regAt, m.since.dataAt
 	if card := m.activeCard(); card != nil && m.sim == simReady {
 		s.IMSI, s.ICCID, s.ModemIMSI = card.IMSI(), card.ICCID(), m.simIMSI
 	}
@@ -272,7 +278,7 @@ func (m *Modem) Snapshot() State {
 // call it only while no command is running (the card is not locked).
 func (m *Modem) Card(slot int) *sim.Card {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	if slot < 1 || slot > 2 {
 		return nil
 	}
@@ -285,6 +291,6 @@ func (m *Modem) Card(slot int) *sim.Card {
 // --print-expected) need not know those defaults.
 func (m *Modem) Identity() Identity {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return Identity{Manufacturer: m.manufacturer(), Model: m.model(), Revision: m.revision(), IMEI: m.imei()}
 }

@@ -81,3 +81,42 @@ func TestGoBuiltScenario(t *testing.T) {
 		t.Errorf("bad Go scenario: %v", err)
 	}
 }
+
+// Snapshot says when the SIM, registration and data flow last changed, to
+// the instant of the change and not to the read's: benchmarks split a
+// failover into the modem's phases with it.
+func TestSnapshotStampsTransitions(t *testing.T) {
+	m, err := New(loadScenario(t, "basic.yaml"), WithClock(NewManualClock(testEpoch)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	m.Advance(30 * time.Second)
+	before := m.Snapshot()
+	if before.RegStat != regHome {
+		t.Fatalf("not registered after 30 s: %+v", before)
+	}
+	outageAt := before.Time
+	ev, err := ParseEvent("test", []byte(`{event: outage, network: "26201", duration: 1m}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.RunEvent(ev); err != nil {
+		t.Fatal(err)
+	}
+	m.Advance(3 * time.Minute)
+	st := m.Snapshot()
+	if st.RegStat != regHome {
+		t.Fatalf("not back after the outage: %+v", st)
+	}
+	back := outageAt.Add(time.Minute)
+	if !st.RegSince.After(back) || !st.RegSince.Before(st.Time) {
+		t.Errorf("RegSince %v: want the re-attach after the outage's end %v, before the read %v", st.RegSince, back, st.Time)
+	}
+	if !st.SIMSince.Equal(before.SIMSince) || st.SIMSince.After(testEpoch.Add(30*time.Second)) {
+		t.Errorf("SIMSince %v moved (was %v): the outage did not touch the SIM", st.SIMSince, before.SIMSince)
+	}
+	if st.DataUp || !st.DataSince.Equal(outageAt) && before.DataUp {
+		t.Errorf("data up %v since %v, want down since the outage at %v (no context was re-activated)", st.DataUp, st.DataSince, outageAt)
+	}
+}

@@ -63,7 +63,7 @@ func (m *Modem) handleLine(ctx context.Context, c *conn, raw []byte) error {
 		// The reply the client gave up on arrives now, during its next command.
 		m.flushLate()
 	}
-	m.mu.Unlock()
+	m.unlock()
 	text := string(raw)
 	if strings.Trim(text, "\x1b \t") == "" {
 		return nil
@@ -76,14 +76,14 @@ func (m *Modem) handleLine(ctx context.Context, c *conn, raw []byte) error {
 	if cl.Repeat {
 		last := m.lastCmd
 		if last == "" {
-			m.mu.Unlock()
+			m.unlock()
 			return nil
 		}
 		cl, err = ParseCommandLine(last)
 	} else if err == nil {
 		m.lastCmd = text
 	}
-	m.mu.Unlock()
+	m.unlock()
 
 	var resp []byte
 	var final error
@@ -98,7 +98,7 @@ func (m *Modem) handleLine(ctx context.Context, c *conn, raw []byte) error {
 		spec, ok := m.lookup(cmd.Name)
 		m.mu.Lock()
 		lat := m.latencyFor(cmd, spec)
-		m.mu.Unlock()
+		m.unlock()
 		if werr := m.waitClock(ctx, c, lat); werr != nil {
 			return werr
 		}
@@ -119,14 +119,14 @@ func (m *Modem) handleLine(ctx context.Context, c *conn, raw []byte) error {
 		if len(lines) > 0 {
 			resp = append(resp, m.frameInfo(lines)...)
 		}
-		m.mu.Unlock()
+		m.unlock()
 		if herr != nil {
 			final = herr
 			break
 		}
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	for _, l := range m.splice {
 		if m.verbose {
 			resp = append(resp, "\r\n"+l+m.d.URCTerm...)

@@ -79,7 +79,7 @@ type lateAnswer struct {
 // TriggerFault arms a response fault or performs a reset or port loss now.
 func (m *Modem) TriggerFault(f Fault) error {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return m.triggerFault(f)
 }
 

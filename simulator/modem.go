@@ -117,6 +117,7 @@ type Modem struct {
 	pdp         map[int]*pdpContext
 	ipSeq       int
 	usage       usage
+	since       since
 	lastCause   string
 	faults      []armedFault
 	late        *lateAnswer
@@ -226,7 +227,7 @@ func New(sc *Scenario, opts ...Option) (*Modem, error) {
 		m.nvm.cgdcont[1].typ = "IPV4V6"
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	m.resetVolatile()
 	m.slot = m.nvm.slot
 	m.cfun = 1
@@ -290,7 +291,7 @@ func (m *Modem) after(d time.Duration, f func()) *trackedTimer {
 	m.batches[when] = b
 	b.t = m.clk.AfterFunc(d, func() {
 		m.mu.Lock()
-		defer m.mu.Unlock()
+		defer m.unlock()
 		if m.batches[when] == b {
 			delete(m.batches, when)
 		}
@@ -352,7 +353,7 @@ func (m *Modem) Close() error {
 		m.timers = map[*trackedTimer]struct{}{}
 		m.batches = nil
 	}
-	m.mu.Unlock()
+	m.unlock()
 	m.wg.Wait()
 	return nil
 }
@@ -361,7 +362,7 @@ func (m *Modem) Close() error {
 // ErrPortDropped error; the pty layer recreates it after that.
 func (m *Modem) PortDownFor() time.Duration {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	return m.portDown
 }
 
@@ -371,7 +372,7 @@ func (m *Modem) PortDownFor() time.Duration {
 func (m *Modem) WaitPortUp(ctx context.Context) error {
 	m.mu.Lock()
 	up := m.portUp
-	m.mu.Unlock()
+	m.unlock()
 	if up == nil {
 		return nil
 	}
@@ -395,7 +396,7 @@ func (m *Modem) appendLog(dir Dir, data []byte) {
 // Log returns a copy of the wire log.
 func (m *Modem) Log() []LogEntry {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	defer m.unlock()
 	out := make([]LogEntry, len(m.log))
 	for i, e := range m.log {
 		out[i] = LogEntry{Time: e.Time, Dir: e.Dir, Data: append([]byte(nil), e.Data...)}
@@ -434,11 +435,11 @@ func (c *conn) dropPort() { c.drop.Do(func() { close(c.dropped) }) }
 func (m *Modem) Serve(ctx context.Context, rw io.ReadWriter) error {
 	m.mu.Lock()
 	if m.closed {
-		m.mu.Unlock()
+		m.unlock()
 		return ErrClosed
 	}
 	if m.conn != nil {
-		m.mu.Unlock()
+		m.unlock()
 		return ErrBusy
 	}
 	c := &conn{
@@ -450,7 +451,7 @@ func (m *Modem) Serve(ctx context.Context, rw io.ReadWriter) error {
 	}
 	m.conn = c
 	m.portDown = 0
-	m.mu.Unlock()
+	m.unlock()
 
 	readerDone := make(chan struct{})
 	writerDone := make(chan struct{})
@@ -479,7 +480,7 @@ func (m *Modem) Serve(ctx context.Context, rw io.ReadWriter) error {
 	if m.conn == c {
 		m.conn = nil
 	}
-	m.mu.Unlock()
+	m.unlock()
 	close(stopReader)
 	if errors.Is(err, ErrPortDropped) {
 		// Let what was already said (the OK of CFUN=1,1) reach the client.
@@ -570,7 +571,7 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 					c.out.push(outChunk{data: echoed})
 					echoed = nil
 				}
-				m.mu.Unlock()
+				m.unlock()
 				select {
 				case c.lines <- l:
 				case <-stop:
@@ -618,7 +619,7 @@ func (m *Modem) readLoop(c *conn, stop <-chan struct{}) {
 			if len(echoed) > 0 {
 				c.out.push(outChunk{data: echoed})
 			}
-			m.mu.Unlock()
+			m.unlock()
 		}
 		if err != nil {
 			select {
@@ -666,7 +667,7 @@ func (m *Modem) writeLoop(c *conn) {
 		for _, p := range pieces {
 			m.mu.Lock()
 			m.appendLog(Out, p)
-			m.mu.Unlock()
+			m.unlock()
 			if _, err := c.rw.Write(p); err != nil {
 				select {
 				case c.failed <- fmt.Errorf("simulator: write: %w", err):
@@ -813,4 +814,39 @@ func (m *Modem) waitClock(ctx context.Context, c *conn, d time.Duration) error {
 		t.Stop()
 		return ErrClosed
 	}
+}
+
+// since holds when the SIM state, registration and data flow last took
+// their current values, to the instant: a benchmark splits a failover
+// into the modem's phases with them, where sampling would round each
+// boundary up to the next sample.
+type since struct {
+	stamped   bool
+	sim       simState
+	reg, data bool
+	simAt     time.Time
+	regAt     time.Time
+	dataAt    time.Time
+}
+
+// unlock stamps the transitions the holder made and releases mu. Every
+// change of state happens under mu at one instant of the modem's clock,
+// so the stamp is the instant of the change.
+func (m *Modem) unlock() {
+	m.stamp()
+	m.mu.Unlock()
+}
+
+func (m *Modem) stamp() {
+	now, t := m.clk.Now(), &m.since
+	if reg := m.reg.registered(); !t.stamped || reg != t.reg {
+		t.reg, t.regAt = reg, now
+	}
+	if data := m.dataFlows(); !t.stamped || data != t.data {
+		t.data, t.dataAt = data, now
+	}
+	if !t.stamped || m.sim != t.sim {
+		t.sim, t.simAt = m.sim, now
+	}
+	t.stamped = true
 }

@@ -512,10 +512,17 @@ func (m *Modem) accrue() {
 	}
 	m.usage.last = now
 	n := m.reg.net
-	m.usage.flowing = len(m.pdp) > 0 && m.reg.registered() && n != nil && !n.coreDown
+	m.usage.flowing = m.dataFlows()
 	if m.usage.flowing {
 		m.usage.rateTx, m.usage.rateRx = n.traffic.TxBps, n.traffic.RxBps
 	}
+}
+
+// dataFlows: a context is active on a registration whose core passes
+// traffic.
+func (m *Modem) dataFlows() bool {
+	n := m.reg.net
+	return len(m.pdp) > 0 && m.reg.registered() && n != nil && !n.coreDown
 }
 
 // teardownPDP deactivates every context; nw says whether the network or

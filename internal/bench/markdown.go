@@ -227,7 +227,9 @@ passes, the serving cell, the byte counters), sampled every second (every
 5 s in the 24 h and month runs), from 2 min after boot:
 
 - **Failover**: from the first loss of data at or after the fault's onset
-  until data flows again, on any profile. p50 and p95 (nearest rank) over
+  until data flows again, on any profile, to the instant: the simulator
+  stamps when data stops and flows again, so a sample only says which
+  failover it belongs to. p50 and p95 (nearest rank) over
   the seeded runs that lost data. "no loss": data never stopped. "≥": at
   least one run never got data back before the end (a lower bound).
 - **Downtime** per run: time without data.
@@ -250,8 +252,10 @@ passes, the serving cell, the byte counters), sampled every second (every
   money and downtime are then reported apart, as everyone's. Money below the
   oracle means data was not carried (see downtime), not that money was
   saved.
-- **Phases** of a failover that switched, from the state samples and the
-  decision log (each decision at the moment the switcher logged it, after
+- **Phases** of a failover that switched, from the simulator's stamps of
+  when the SIM, the registration and the data flow changed (to the
+  instant, not to the sample after it: a sampling step must not pass for
+  the manager's time) and the decision log (each decision at the moment the switcher logged it, after
   the AT work of its tick): *detect* (the loss until the manager's first
   decision after it; for the applet, until the SIM starts to change),
   *decide* (that decision until the switch that brought data back: failed

@@ -107,14 +107,14 @@ func (m *meter) add(t time.Duration, st simulator.State) {
 		m.r.Suspicious += m.sc.Sample
 	}
 	if m.sc.Failover && t >= m.ep.Onset && !m.restored {
+		// The simulator stamps when data stopped and came back, to the
+		// instant; a sample only says in which step.
+		at := max(instant(t, st, st.DataSince), t-m.sc.Sample)
 		switch {
 		case m.lossAt < 0 && !st.DataUp:
-			m.lossAt = t - m.sc.Sample // lost somewhere in the last step
-			if m.lossAt < m.ep.Onset {
-				m.lossAt = m.ep.Onset
-			}
+			m.lossAt = max(at, m.ep.Onset)
 		case m.lossAt >= 0 && st.DataUp:
-			m.r.Failover, m.r.HasLoss, m.restored = t-m.lossAt, true, true
+			m.r.Failover, m.r.HasLoss, m.restored = max(at, m.lossAt)-m.lossAt, true, true
 		}
 	}
 }

@@ -14,7 +14,8 @@ const pdpModem = time.Second
 // Phases splits one failover (the loss of data until it flows again on
 // another profile) into consecutive phases, from the decision log (each
 // decision at the moment the switcher logged it) and the simulator's
-// state samples:
+// state samples, each boundary at the instant the simulator stamped for
+// the change (not at the sample that first shows it):
 //
 //   - Detect: from the loss to the manager's first decision after it (for
 //     the applet, which logs nothing first, until the SIM starts to change).
@@ -54,6 +55,10 @@ type sample struct {
 	simReady bool
 	reg      bool
 	dataUp   bool
+	// simAt, regAt, dataAt: when the SIM state, the registration and the
+	// data flow took the values this sample shows, to the instant (the
+	// simulator stamps each change), in scenario time.
+	simAt, regAt, dataAt time.Duration
 }
 
 // decision is a logged decision in scenario time: when the switcher logged
@@ -66,7 +71,17 @@ type decision struct {
 
 func toSample(t time.Duration, profile string, st simulator.State) sample {
 	return sample{t: t, profile: profile, simReady: st.SIM == "ready",
-		reg: st.RegStat == 1 || st.RegStat == 5, dataUp: st.DataUp}
+		reg: st.RegStat == 1 || st.RegStat == 5, dataUp: st.DataUp,
+		simAt: instant(t, st, st.SIMSince), regAt: instant(t, st, st.RegSince), dataAt: instant(t, st, st.DataSince)}
+}
+
+// instant places a simulator time stamp on the scenario clock of the
+// sample read at t; an unset stamp is t itself.
+func instant(t time.Duration, st simulator.State, at time.Time) time.Duration {
+	if at.IsZero() || at.After(st.Time) {
+		return t
+	}
+	return t - st.Time.Sub(at)
 }
 
 // phases derives the failover's phases; ok is false when data came back
@@ -100,9 +115,14 @@ func phases(samples []sample, decs []decision, loss, restored time.Duration, ste
 	for iBusy > iLoss && !samples[iBusy-1].simReady {
 		iBusy--
 	}
-	// The SIM changed within the step before the first sample that shows
-	// it busy (or, when no sample caught it busy, ready anew).
+	// The SIM changed when the first sample that shows it busy says; when
+	// no sample caught it busy (a refresh shorter than a step), within the
+	// step before the sample that shows it ready anew.
 	simChange := samples[iBusy].t - step
+	if !samples[iBusy].simReady {
+		simChange = samples[iBusy].simAt
+	}
+	readyAt := samples[iReady].simAt
 	// The switch that brought data back: the last switch or rollback
 	// decision before the SIM changed (none: the applet did it). The
 	// switcher logs a switch before it sends the first command of it, so
@@ -119,7 +139,7 @@ func phases(samples []sample, decs []decision, loss, restored time.Duration, ste
 			start = d.t
 		}
 	}
-	byManager := start >= 0 && start <= samples[iBusy].t
+	byManager := start >= 0 && start <= max(simChange, samples[iBusy].t-step)
 	if !byManager {
 		start = max(loss, simChange)
 	}
@@ -132,12 +152,12 @@ func phases(samples []sample, decs []decision, loss, restored time.Duration, ste
 	}
 	// The boundaries, in order and within the failover, so that the phases
 	// add up to it.
-	b := []time.Duration{loss, first, start, samples[iReady].t, samples[iReg].t, restored}
+	b := []time.Duration{loss, first, start, readyAt, samples[iReg].regAt, restored}
 	for i := 1; i < len(b); i++ {
 		b[i] = min(max(b[i], b[i-1]), restored)
 	}
 	p.Detect, p.Decide, p.Refresh, p.Attach = b[1]-b[0], b[2]-b[1], b[3]-b[2], b[4]-b[3]
-	p.RefreshModem = min(max(0, samples[iReady].t-samples[iBusy].t), p.Refresh)
+	p.RefreshModem = min(max(0, b[3]-max(simChange, b[2])), p.Refresh)
 	if !byManager {
 		p.RefreshModem = p.Refresh // the SIM changed by itself: all the modem's
 	}

@@ -182,42 +182,47 @@ func stateAt(t time.Duration, imsi map[string]string) simulator.State {
 
 // TestPhases splits a synthetic failover whose events fall as they do in
 // the engine: data lost at 100 s; the manager logs a hold at 104.3 s and
-// the switch at 110.2 s (the ticks began a fraction earlier); the SIM is
-// busy 112–114 s and ready with roam at 115 s; registered at 135 s; the
-// manager notices, checks and asks for PDP at 137 s; data flows at 138 s;
-// it logs roam verified at 138.4 s, in a tick that began at 136.9 s. Half
-// an hour later it switches home and verifies that too: that must not be
-// taken for this failover's verification (it once was, and the verify
-// column read 32.5 min for ours and 0 for every baseline).
+// the switch at 110.2 s (the ticks began a fraction earlier); the SIM goes
+// busy at 111.5 s and is ready with roam at 114.5 s; registered at 134.5
+// s; the manager notices, checks and asks for PDP at 136.5 s; data flows
+// at 137.5 s; it logs roam verified at 138.4 s, in a tick that began at
+// 136.9 s. The samples, one a second, carry the simulator's stamps of
+// each change, so the phases fall on the instants, not on the samples.
+// Half an hour later it switches home and verifies that too: that must
+// not be taken for this failover's verification (it once was, and the
+// verify column read 32.5 min for ours and 0 for every baseline).
 func TestPhases(t *testing.T) {
 	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	var ss []sample
 	for s := 90; s <= 140; s++ {
 		x := sample{t: sec(float64(s)), profile: "home", simReady: true, reg: true, dataUp: true}
+		if s >= 100 {
+			x.reg, x.dataUp, x.regAt, x.dataAt = false, false, sec(100), sec(100)
+		}
 		switch {
-		case s >= 100 && s < 112:
-			x.dataUp, x.reg = false, false
 		case s >= 112 && s < 115:
-			x = sample{t: x.t, profile: "home"}
-		case s >= 115 && s < 135:
-			x = sample{t: x.t, profile: "roam", simReady: true}
-		case s >= 135 && s < 138:
-			x = sample{t: x.t, profile: "roam", simReady: true, reg: true}
-		case s >= 138:
-			x.profile = "roam"
+			x.simReady, x.simAt = false, sec(111.5)
+		case s >= 115:
+			x.profile, x.simAt = "roam", sec(114.5)
+		}
+		if s >= 135 {
+			x.reg, x.regAt = true, sec(134.5)
+		}
+		if s >= 138 {
+			x.dataUp, x.dataAt = true, sec(137.5)
 		}
 		ss = append(ss, x)
 	}
 	decs := []decision{{sec(95), switcher.KindStay}, {sec(101), switcher.KindStay}, {sec(104.3), switcher.KindHold},
 		{sec(110.2), switcher.KindSwitch}, {sec(138.4), switcher.KindVerified},
 		{sec(1900), switcher.KindSwitch}, {sec(1930), switcher.KindVerified}}
-	loss, back := sec(100), sec(138)
+	loss, back := sec(100), sec(137.5)
 	p, ok := phases(ss, decs, loss, back, time.Second)
 	if !ok {
 		t.Fatal("no phases")
 	}
-	want := Phases{Detect: sec(4.3), Decide: sec(5.9), Refresh: sec(4.8), RefreshModem: sec(3), Attach: sec(20),
-		Verify: sec(2), PDP: sec(1), Confirmed: sec(0.4)}
+	want := Phases{Detect: sec(4.3), Decide: sec(5.9), Refresh: sec(4.3), RefreshModem: sec(3), Attach: sec(20),
+		Verify: sec(2), PDP: sec(1), Confirmed: sec(0.9)}
 	want.Own = want.Detect + want.Decide + (want.Refresh - want.RefreshModem) + want.Verify
 	want.Modem = want.RefreshModem + want.Attach + want.PDP
 	if p != want {
@@ -226,16 +231,16 @@ func TestPhases(t *testing.T) {
 	if p.Failover() != back-loss || p.Own+p.Modem != back-loss {
 		t.Errorf("phases add up to %v, own + modem to %v; the failover is %v", p.Failover(), p.Own+p.Modem, back-loss)
 	}
-	if p.Own != sec(14) || p.Modem != sec(24) {
-		t.Errorf("own %v modem %v, want 14 s and 24 s", p.Own, p.Modem)
+	if p.Own != sec(13.5) || p.Modem != sec(24) {
+		t.Errorf("own %v modem %v, want 13.5 s and 24 s", p.Own, p.Modem)
 	}
 
 	// The applet: no decision before the SIM changes; the manager adopts
-	// the new identity 1 s after data flows. Detect runs to the SIM
-	// change, decide and the manager's refresh share are 0.
+	// the new identity 1.5 s after data flows. Detect runs to the SIM
+	// change (111.5 s), decide and the manager's refresh share are 0.
 	appletDecs := []decision{{sec(139), switcher.KindAdopt}}
 	p, ok = phases(ss, appletDecs, loss, back, time.Second)
-	if !ok || p.Detect != sec(11) || p.Decide != 0 || p.Refresh != p.RefreshModem || p.Confirmed != sec(1) ||
+	if !ok || p.Detect != sec(11.5) || p.Decide != 0 || p.Refresh != p.RefreshModem || p.Confirmed != sec(1.5) ||
 		p.Failover() != back-loss || p.Own+p.Modem != back-loss {
 		t.Errorf("applet: %+v", p)
 	}

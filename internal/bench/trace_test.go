@@ -52,6 +52,9 @@ func TestTrace(t *testing.T) {
 	defer func() { decisionHook, traceLog = nil, nil }()
 	r := runIn(t, *sc, *v, seed)
 	t.Logf("%+v", r)
+	if r.Phases != nil {
+		t.Logf("phases %+v", *r.Phases)
+	}
 }
 
 // tlog writes log records to the test log.
