@@ -221,7 +221,7 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 		}
 		if d, ok := s.left[sc.Profile]; ok && now.Sub(d.At) < departureTTL {
 			c.left = &d
-			c.seenBack = s.seenInScan[sc.Profile].After(d.At)
+			c.seenBack = s.seenAt[sc.Profile].After(d.At)
 			if p := s.cfg.Profile(sc.Profile); d.Cause == departThreat && p != nil && !d.PLMN.IsZero() {
 				// It can be held to another network than the one the
 				// threat was met on (that one is quarantined).
@@ -362,7 +362,7 @@ func (s *Switcher) rescan(ctx context.Context, now time.Time) bool {
 	s.scan, s.scanAt = nets, laterOf(now, s.clock.Now())
 	for i := range s.cfg.Profiles {
 		if p := &s.cfg.Profiles[i]; p.Name != s.active && len(s.availableInScan(p)) > 0 {
-			s.seenInScan[p.Name] = s.scanAt
+			s.seenAt[p.Name] = s.scanAt
 		}
 	}
 	s.scores = s.scoreAll(now)
@@ -373,7 +373,7 @@ func (s *Switcher) rescan(ctx context.Context, now time.Time) bool {
 // (no service) within departureTTL and no scan since has seen it back.
 func (s *Switcher) waitsForNetwork(p string, now time.Time) bool {
 	d, ok := s.left[p]
-	return ok && d.Cause == departGone && now.Sub(d.At) < departureTTL && !s.seenInScan[p].After(d.At)
+	return ok && d.Cause == departGone && now.Sub(d.At) < departureTTL && !s.seenAt[p].After(d.At)
 }
 
 // failBackDwell is how long after a switch a cheaper profile, left because

@@ -292,7 +292,7 @@ func (s *Switcher) scoreAll(now time.Time) []Score {
 		// A scan after we left that sees the profile's network again is
 		// better evidence than the time since.
 		dep, hasDep := s.left[p.Name]
-		backInScan := hasDep && dep.Cause == departGone && s.seenInScan[p.Name].After(dep.At)
+		backInScan := hasDep && dep.Cause == departGone && s.seenAt[p.Name].After(dep.At)
 		if !sc.Active && s.threatHold(p.Name, now) {
 			why(CodeThreatLevel, "left on a threat %s ago: no return for score or cost before %s",
 				now.Sub(dep.At).Round(time.Second), dep.At.Add(departureTTL).UTC().Format(time.RFC3339))
@@ -356,7 +356,61 @@ func (s *Switcher) availableInScan(p *profiles.Profile) []modem.PLMN {
 			out = append(out, e.PLMN)
 		}
 	}
+	if n := s.sighting(); p.Name != s.active && !n.IsZero() && p.AllowsPLMN(profiles.PLMN(n.String())) && !slices.Contains(out, n) {
+		out = append(out, n)
+	}
 	return out
+}
+
+// reach is the network the modem camps on (registered or in limited
+// service) and since when.
+type reach struct {
+	plmn  modem.PLMN
+	since time.Time
+}
+
+// reachSettle: after a switch the modem looks for a network for the new
+// identity and may camp on one, then another; a move onto a network is
+// news only once the identity has settled.
+const reachSettle = time.Minute
+
+// trackReach follows the camped network and records a sighting (below)
+// for every other profile it allows: a profile left because its network
+// was gone is seen back without waiting for the next fail-back scan (the
+// modem on another identity often camps on that network first).
+func (s *Switcher) trackReach(now time.Time) {
+	var n modem.PLMN
+	if s.obs.serving != nil && !s.obs.serving.PLMN.IsZero() {
+		n = s.obs.serving.PLMN
+	} else {
+		n = s.obs.plmn()
+	}
+	if n != s.reach.plmn {
+		s.reach = reach{plmn: n, since: now}
+	}
+	if sg := s.sighting(); !sg.IsZero() {
+		for i := range s.cfg.Profiles {
+			if p := &s.cfg.Profiles[i]; p.Name != s.active && p.AllowsPLMN(profiles.PLMN(sg.String())) {
+				s.seenAt[p.Name] = laterOf(s.seenAt[p.Name], s.reach.since)
+			}
+		}
+	}
+}
+
+// sighting is the camped network when the modem moved onto it after the
+// active identity had settled (reachSettle after our last switch or an
+// identity change we adopted): the network came into reach then, as
+// surely as a scan that lists it, and newer than the last scan. A network
+// camped on since the switch says nothing of the ones another identity
+// lost (the identity may be what that network refuses). None while the
+// active profile is under a threat: its network is the suspect and
+// vouches for nothing.
+func (s *Switcher) sighting() modem.PLMN {
+	if s.reach.plmn.IsZero() || s.reach.since.Sub(laterOf(s.lastSwitch, s.changedAt)) < reachSettle ||
+		s.threatLevel(s.active) >= threat.SeverityMedium {
+		return modem.PLMN{}
+	}
+	return s.reach.plmn
 }
 
 // allPLMNsAvoided reports whether every allowed PLMN p could use (as far as

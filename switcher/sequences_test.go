@@ -473,3 +473,25 @@ func TestSequenceOTAStormThenOutage(t *testing.T) {
 		}
 	})
 }
+
+// Home out, roam refusing: the outage goes to "last", the dearest. When
+// home's network comes back the modem (on last, which roams on it) camps
+// on it: that is as good a sighting as a scan's, and the device goes home
+// at once. It used to wait for its next fail-back scan (a minute or two
+// on the dearest profile), and in bench reject-storm seed 2 it left last
+// during the re-attach for roam, then sat on roam behind the switch cap.
+func TestSequenceCampedNetworkIsSeenBack(t *testing.T) {
+	product(t, nil, `
+  - {at: 170s, event: reject, network: "310410", imsi: "204041234567890", cause: 15}
+  - {at: 3m, event: outage, network: "310260", duration: 20m}
+`, func(w *world) {
+		w.run(10 * time.Minute)
+		w.wantOn("last")
+		w.run(12*time.Minute + 50*time.Second) // home's network is back at 23 min
+		w.run(50 * time.Second)
+		if st := w.s.Status(); st.Active == "home" && w.sim.Snapshot().DataUp {
+			return
+		}
+		w.t.Fatalf("not back home 40 s after its network came back: %+v\n%s", w.s.Status(), dump(w.s.Decisions(0, 0)))
+	})
+}

@@ -43,19 +43,20 @@ type selection struct {
 // memory is what the switcher has learnt about profiles and networks and
 // keeps across switches: quarantines, pins, departures, scans and scores.
 type memory struct {
-	quar       quarantines
-	pin        *Pin
-	failures   map[string][]time.Time
-	left       map[string]departure // each profile's last automatic departure, and why
-	seenInScan map[string]time.Time // last scan that saw a profile's network
-	sig        map[string]*SignalTrack
-	scan       []modem.NetworkEntry
-	scanAt     time.Time
-	actHist    []scoreAt // the active profile's recent totals (softHold)
-	actHistOf  string
-	fbEvery    time.Duration // fail-back scan interval, doubling while unseen
-	fbNext     time.Time
-	scores     []Score
+	quar      quarantines
+	pin       *Pin
+	failures  map[string][]time.Time
+	left      map[string]departure // each profile's last automatic departure, and why
+	seenAt    map[string]time.Time // last scan or camped cell that showed a profile's network (trackReach)
+	reach     reach                // the camped network, for sightings
+	sig       map[string]*SignalTrack
+	scan      []modem.NetworkEntry
+	scanAt    time.Time
+	actHist   []scoreAt // the active profile's recent totals (softHold)
+	actHistOf string
+	fbEvery   time.Duration // fail-back scan interval, doubling while unseen
+	fbNext    time.Time
+	scores    []Score
 }
 
 // dataPath is the active profile's data session and its probes. It starts
@@ -137,5 +138,5 @@ func (d *dataPath) down() {
 
 func newMemory() memory {
 	return memory{quar: newQuarantines(), failures: map[string][]time.Time{}, left: map[string]departure{},
-		seenInScan: map[string]time.Time{}, sig: map[string]*SignalTrack{}}
+		seenAt: map[string]time.Time{}, sig: map[string]*SignalTrack{}}
 }

@@ -466,6 +466,7 @@ func (s *Switcher) Tick(ctx context.Context) error {
 	s.trackService(now)
 	s.feedThreat(now, evs)
 	s.applyThreat(ctx, now)
+	s.trackReach(now)
 	s.checkRATLock(ctx, now)
 
 	if s.lc.Current() == StateProbing {
