@@ -191,7 +191,7 @@ func (r *Result) Losses(ours string) []Loss {
 			}
 			if o.Flaps > b.Flaps {
 				out = append(out, Loss{sc.Name, bn, "flaps/run", fmt.Sprintf("%.1f", o.Flaps), fmt.Sprintf("%.1f", b.Flaps),
-					fmt.Sprintf("ours switched %.1f times per run (%s %.1f)", o.Switches, bn, b.Switches)})
+					fmt.Sprintf("ours switched %.1f times per run (%s %.1f)", o.Switches, bn, b.Switches) + bought(o, b)})
 			}
 			if o.Suspicious > b.Suspicious+time.Second {
 				out = append(out, Loss{sc.Name, bn, "on a threat/run", fmtDur(o.Suspicious), fmtDur(b.Suspicious),
@@ -200,6 +200,17 @@ func (r *Result) Losses(ours string) []Loss {
 		}
 	}
 	return out
+}
+
+// bought says what ours' extra switches bought, when they bought money:
+// its return to the cheaper profile is the switch the baseline did not
+// make (in the run's window).
+func bought(o, b Summary) string {
+	if o.OracleCost <= 0 || b.OracleCost <= 0 || o.CostVsOracle >= b.CostVsOracle-0.005 {
+		return ""
+	}
+	return fmt.Sprintf("; the extra switches return to the cheaper profile: money %s against the oracle, %s's %s",
+		o.costVsOracle(), b.Variant, b.costVsOracle())
 }
 
 // reason explains a failover or downtime loss of o against b from their
@@ -222,7 +233,7 @@ func reason(o, b Summary, ours, theirs time.Duration) string {
 		if o.PhaseRuns > 0 {
 			p += fmt.Sprintf(" (ours' modem time p50 %s)", fmtDur(o.ModemP50))
 		}
-		parts = append(parts, p)
+		parts = append(parts, p+bought(o, b))
 	}
 	if o.Censored > b.Censored {
 		parts = append(parts, fmt.Sprintf("ours never got data back in %d of %d runs", o.Censored, o.Losses))
