@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/imsid/imsid/modem"
+	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/switcher"
 	"github.com/imsid/imsid/switcher/switchertest"
 )
@@ -218,13 +219,7 @@ func TestRunSeesABusyLinkStallBetweenPolls(t *testing.T) {
 		m := switchertest.NewModem(cfg, "home")
 		m.Receive(1) // the fake has counters from its first read on
 		probe := &switchertest.Prober{}
-		s, err := switcher.New(cfg, m, switcher.WithClock(switcher.SystemClock{}), switcher.WithProber(probe))
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error)
-		go func() { done <- s.Run(context.Background()) }()
-		defer func() { s.Close(); <-done }()
+		s := running(t, cfg, m, probe)
 		var receiving atomic.Bool
 		receiving.Store(true)
 		traffic := make(chan struct{})
@@ -293,13 +288,7 @@ func TestRunProbesAnIdleLinkAtItsInterval(t *testing.T) {
 		})
 		m := switchertest.NewModem(cfg, "home")
 		probe := &timedProber{}
-		s, err := switcher.New(cfg, m, switcher.WithClock(switcher.SystemClock{}), switcher.WithProber(probe))
-		if err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error)
-		go func() { done <- s.Run(context.Background()) }()
-		defer func() { s.Close(); <-done }()
+		running(t, cfg, m, probe)
 		time.Sleep(3 * time.Minute)
 		synctest.Wait()
 		probe.mu.Lock()
@@ -313,4 +302,18 @@ func TestRunProbesAnIdleLinkAtItsInterval(t *testing.T) {
 			}
 		}
 	})
+}
+
+// running starts Run on the bubble's clock; the test's cleanup closes it
+// and waits for Run to return.
+func running(t *testing.T, cfg *profiles.Config, m switcher.Modem, probe switcher.Prober) *switcher.Switcher {
+	t.Helper()
+	s, err := switcher.New(cfg, m, switcher.WithClock(switcher.SystemClock{}), switcher.WithProber(probe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() { done <- s.Run(context.Background()) }()
+	t.Cleanup(func() { s.Close(); <-done })
+	return s
 }
