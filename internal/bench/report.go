@@ -55,7 +55,14 @@ func fmtDur(d time.Duration) string {
 	case d == 0:
 		return "0"
 	case d < time.Minute:
-		return fmt.Sprintf("%.0fs", d.Seconds())
+		// Tenths: failovers and phases are measured to the instant, and
+		// a figure rounded to whole seconds could read "5s (≤ 5s: NOT
+		// met)" or "29s vs 29s". A whole second (a limit, a sampled
+		// downtime) shows none.
+		if d.Round(100*time.Millisecond)%time.Second == 0 {
+			return fmt.Sprintf("%.0fs", d.Seconds())
+		}
+		return fmt.Sprintf("%.1fs", d.Seconds())
 	case d < time.Hour:
 		return fmt.Sprintf("%.1fmin", d.Minutes())
 	}
