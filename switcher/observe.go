@@ -631,10 +631,10 @@ func (s *Switcher) probeStep(ctx context.Context, now time.Time) {
 }
 
 // nextProbe is when the next regular probe round is due on an up data
-// link in the states whose tick runs probeStep (zero if none): Run wakes for it, so rounds go
-// every probes.interval and not at the first poll after it. Retries after
-// a failed round are Run's shorter poll (probes.retry after the tick).
-// Caller holds s.mu.
+// link in the states whose tick runs probeStep (zero if none): Run wakes
+// for it, so rounds go every probes.interval and not at the first poll
+// after it. Retries after a failed round are Run's shorter poll
+// (probes.retry after the tick). Caller holds s.mu.
 func (s *Switcher) nextProbe() time.Time {
 	iv := s.cfg.Policy.Probes.Interval.Std()
 	if !s.pdpUp || s.lastProbeAt.IsZero() || iv <= 0 {
