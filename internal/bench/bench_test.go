@@ -182,6 +182,7 @@ func TestBench(t *testing.T) {
 			res.Load = strings.Join(f[:3], " ")
 		}
 	}
+	res.CPUs = runtime.NumCPU()
 	fmt.Println(res.Table())
 	for _, l := range append(res.Verdicts("ours"), res.TargetLines("ours")...) {
 		fmt.Println(l)

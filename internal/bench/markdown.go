@@ -68,7 +68,13 @@ func (r *Result) loadNote() string {
 	if r.Load == "" {
 		return ""
 	}
-	return " on 2 cores shared with other jobs (load average " + r.Load + " at the end)"
+	if r.CPUs == 0 {
+		return " on 2 cores shared with other jobs (load average " + r.Load + " at the end)"
+	}
+	// The benchmark keeps one job per core busy: a load near the core
+	// count is its own, more than that is other work beside it.
+	return fmt.Sprintf(" on %d cores (load average %s at the end; the benchmark runs one job per core, so a load near %d is its own)",
+		r.CPUs, r.Load, r.CPUs)
 }
 
 func mdRow(cells []string) string { return "| " + strings.Join(cells, " | ") + " |\n" }

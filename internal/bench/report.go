@@ -21,8 +21,10 @@ type Result struct {
 	// MakeElapsed is make bench's wall time until the docs were written
 	// (micro-benchmarks and compilation included); 0 outside make bench.
 	MakeElapsed time.Duration
-	// Load is the machine's load average when the run ended ("" unknown).
+	// Load is the machine's load average when the run ended ("" unknown);
+	// CPUs the machine's cores (0 unknown: a record from before it was kept).
 	Load string
+	CPUs int
 }
 
 // NewResult starts an empty result for the given scenarios and variants.
