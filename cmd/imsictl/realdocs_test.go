@@ -30,6 +30,7 @@ var realExamples = map[string]bool{
 // else (the lines, their words, the reason codes, the JSON keys) must be
 // what the page shows.
 var (
+	realDateRe     = regexp.MustCompile(`\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) `)
 	realTimeRe     = regexp.MustCompile(`\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?Z?`)
 	realDurationRe = regexp.MustCompile(`\b(\d+(\.\d+)?(ns|µs|ms|s|m|h|d))+\b`)
 	realBytesRe    = regexp.MustCompile(`\b\d+(\.\d+)? (B|kB|MB|GB|TB)\b`)
@@ -39,6 +40,9 @@ var (
 
 func normalizeReal(s string) string {
 	s = strings.ReplaceAll(s, "(now)", "(0s ago)")
+	// A time on another day than now carries its date (clock): a run
+	// late in the UTC day pins past midnight.
+	s = realDateRe.ReplaceAllString(s, "")
 	s = realTimeRe.ReplaceAllString(s, "TIME")
 	s = realDurationRe.ReplaceAllString(s, "DUR")
 	s = realBytesRe.ReplaceAllString(s, "BYTES")
