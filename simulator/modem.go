@@ -148,15 +148,21 @@ type nvmState struct {
 type trackedTimer struct {
 	b *timerBatch
 	f func()
+	// reply marks a command's latency running out: at one instant it runs
+	// after the world's timers, so a command answered at the instant a
+	// network goes away, or an attach completes, sees the world after it.
+	reply bool
 }
 
 // timerBatch is every tracked timer due at one instant of the modem's
 // clock: one clock timer runs them in the order they were scheduled. Two
 // clock timers due at the same instant (two timeline events at the same
-// second, the ends of two outages that started together) fire in whatever
-// order the runtime wakes their goroutines, and the run then depends on it
-// (which network a roaming profile finds back first, say); a batch makes
-// the order the scenario's.
+// second, the ends of two outages that started together, a command's
+// latency ending as an attach completes) fire in whatever order the
+// runtime wakes their goroutines, and the run then depends on it (which
+// network a roaming profile finds back first, say); a batch makes the order
+// the scenario's: the world's timers in the order they were set, then the
+// replies.
 type timerBatch struct {
 	when time.Time
 	t    Timer
@@ -275,7 +281,10 @@ func (m *Modem) activeCard() *sim.Card { return m.cards[m.slot] }
 // after runs f with mu held once d has passed on the modem's clock, unless
 // the modem closed first. Call with mu held.
 func (m *Modem) after(d time.Duration, f func()) *trackedTimer {
-	tt := &trackedTimer{f: f}
+	return m.schedule(&trackedTimer{f: f}, d)
+}
+
+func (m *Modem) schedule(tt *trackedTimer, d time.Duration) *trackedTimer {
 	m.timers[tt] = struct{}{}
 	when := m.clk.Now().Add(max(d, 0))
 	if b := m.batches[when]; b != nil {
@@ -298,12 +307,15 @@ func (m *Modem) after(d time.Duration, f func()) *trackedTimer {
 		if m.closed {
 			return
 		}
-		for _, tt := range b.tts {
-			if _, ok := m.timers[tt]; !ok {
-				continue
+		for _, replies := range []bool{false, true} {
+			// f may add to the batch's instant: it gets a batch of its own.
+			for _, tt := range b.tts {
+				if _, ok := m.timers[tt]; !ok || tt.reply != replies {
+					continue
+				}
+				delete(m.timers, tt)
+				tt.f()
 			}
-			delete(m.timers, tt)
-			tt.f()
 		}
 	})
 	return tt
@@ -791,27 +803,34 @@ func (m *Modem) urc(lines ...string) {
 	}
 }
 
-// waitClock waits d on the modem clock, or until the connection ends.
+// waitClock waits d on the modem clock, or until the connection ends. The
+// wait ends in the batch of its instant, after the world's timers.
 func (m *Modem) waitClock(ctx context.Context, c *conn, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
 	ch := make(chan struct{})
-	t := m.clk.AfterFunc(d, func() { close(ch) })
+	m.mu.Lock()
+	tt := m.schedule(&trackedTimer{f: func() { close(ch) }, reply: true}, d)
+	m.unlock()
+	stop := func() {
+		m.mu.Lock()
+		m.stop(tt)
+		m.unlock()
+	}
 	select {
 	case <-ch:
 		return nil
 	case <-ctx.Done():
-		t.Stop()
+		stop()
 		return ctx.Err()
 	case <-c.dropped:
-		t.Stop()
+		stop()
 		return fmt.Errorf("simulator: %w", ErrPortDropped)
 	case err := <-c.failed:
-		t.Stop()
+		stop()
 		return err
 	case <-m.done:
-		t.Stop()
 		return ErrClosed
 	}
 }
