@@ -568,11 +568,15 @@ const (
 )
 
 // idle waits up to d for a cause to tick. A modem event is stashed for the
-// next tick, which comes no sooner than urcGap after lastTick.
+// next tick, which comes no sooner than urcGap after lastTick and no later
+// than d.
 func (s *Switcher) idle(ctx context.Context, d time.Duration, events <-chan ModemEvent, lastTick time.Time) (woke, error) {
 	if d <= 0 {
 		return wokeTimer, nil
 	}
+	timer := s.clock.After(d)
+	var e ModemEvent
+	var ok bool
 	select {
 	case <-ctx.Done():
 		return wokeStop, ctx.Err()
@@ -580,26 +584,36 @@ func (s *Switcher) idle(ctx context.Context, d time.Duration, events <-chan Mode
 		return wokeStop, nil
 	case <-s.wake:
 		return wokeEvent, nil
-	case <-s.clock.After(d):
-		return wokeTimer, nil
-	case e, ok := <-events:
-		// Tick re-reads the modem; the event is kept for it. A chatty
-		// modem wakes the loop at most every urcGap: URCs still force a
-		// re-read within a second, but cannot drive a poll per URC.
-		if ok {
-			s.stash(e)
+	case <-timer:
+		// An event that came at the same instant is taken as an event,
+		// whichever case the select picked: which of two ready cases it
+		// takes is random, and the run must not depend on it.
+		select {
+		case e, ok = <-events:
+			timer = nil
+		default:
+			return wokeTimer, nil
 		}
-		if wait := urcGap - s.clock.Now().Sub(lastTick); wait > 0 {
-			select {
-			case <-ctx.Done():
-				return wokeStop, ctx.Err()
-			case <-s.done:
-				return wokeStop, nil
-			case <-s.clock.After(wait):
-			}
-		}
-		return wokeEvent, nil
+	case e, ok = <-events:
 	}
+	// Tick re-reads the modem; the event is kept for it. A chatty modem
+	// wakes the loop at most every urcGap: URCs still force a re-read
+	// within a second, but cannot drive a poll per URC. The gap never
+	// delays a tick that was due anyway.
+	if ok {
+		s.stash(e)
+	}
+	if wait := urcGap - s.clock.Now().Sub(lastTick); wait > 0 && timer != nil {
+		select {
+		case <-ctx.Done():
+			return wokeStop, ctx.Err()
+		case <-s.done:
+			return wokeStop, nil
+		case <-timer:
+		case <-s.clock.After(wait):
+		}
+	}
+	return wokeEvent, nil
 }
 
 // urcGap is the least time between a tick and a tick a URC wakes.
