@@ -30,6 +30,7 @@ import (
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/switchertest"
 	"github.com/imsid/imsid/switcher/threat"
 )
 
@@ -507,10 +508,16 @@ func (c *checker) end(ds []switcher.Decision) {
 // runDST runs one world and returns its violations and decisions.
 func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
 	// The simulator, the driver and the switcher run in goroutines of one
-	// bubble; at one virtual instant several may be runnable, and with one
-	// P the scheduler runs them in the same order every time.
+	// bubble; at one virtual instant several may be runnable. The
+	// switcher's clock wakes it only after the world has done what it does
+	// at that instant, and one P keeps the rest of the order fixed.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	synctest.Test(t, func(t *testing.T) {
+		clk := switchertest.NewSettledClock(synctest.Wait)
+		cctx, ccancel := context.WithCancel(context.Background())
+		clocked := make(chan struct{})
+		go func() { defer close(clocked); clk.Run(cctx) }()
+		defer func() { ccancel(); <-clocked }()
 		cfg := loadCfg(t, "dst/imsid.yaml")
 		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
 		if err != nil {
@@ -518,7 +525,7 @@ func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
 		}
 		c := &checker{w: w, cfg: cfg}
 		sim, s, stop := boot(t, fmt.Sprintf("dst-%d.yaml", w.Seed), w.scenario(t), cfg, append([]switcher.Option{switcher.WithThreat(eng),
-			switcher.WithOnThreat(c.onThreat), switcher.WithOnTick(c.tick)}, dstOpts...)...)
+			switcher.WithOnThreat(c.onThreat), switcher.WithOnTick(c.tick), switcher.WithClock(clk)}, dstOpts...)...)
 		c.start, c.sim, c.s = time.Now(), sim, s
 		var timers []*time.Timer
 		for _, e := range w.Events {

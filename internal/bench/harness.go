@@ -15,6 +15,7 @@ import (
 	"github.com/imsid/imsid/profiles"
 	"github.com/imsid/imsid/simulator"
 	"github.com/imsid/imsid/switcher"
+	"github.com/imsid/imsid/switcher/switchertest"
 	"github.com/imsid/imsid/switcher/threat"
 )
 
@@ -33,13 +34,14 @@ var (
 
 // settle, when set, returns once every other goroutine of the run is
 // blocked: the tests set it to synctest.Wait (every episode runs in its own
-// bubble). The meter calls it at each sampling instant before it reads the
-// simulator, so that a timer that fires at that very instant (a timeline
-// event at a whole second, an AT reply, the SIM coming ready) has always
-// taken effect; without it the sample read the state before or after such
-// an event depending on how the scheduler ordered the goroutines woken
-// together, and a phase or a failover moved by a sampling step between two
-// runs of the same seed.
+// bubble). The episode's clock (switchertest.SettledClock) calls it at each
+// instant the meter samples or the switcher wakes, so that whatever the
+// simulator does at that instant (a timeline event at a whole second, an AT
+// reply, the SIM coming ready, the URC on its way) has always taken effect
+// first. Without it the sample, or the switcher's tick, read the state
+// before or after such an event depending on how the scheduler ordered the
+// goroutines woken together, and a run of one seed could differ from the
+// next.
 var settle func()
 
 // Variant is one decision policy and the configuration it ships with.
@@ -226,6 +228,9 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 		return Run{}, &Error{Op: "simulator", Err: err}
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	clk := switchertest.NewSettledClock(settle)
+	clocked := make(chan struct{})
+	go func() { defer close(clocked); clk.Run(ctx) }()
 	a, b := net.Pipe()
 	served := make(chan struct{})
 	go func() { defer close(served); _ = sim.Serve(ctx, b) }()
@@ -235,6 +240,7 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 		a.Close()
 		b.Close()
 		<-served
+		<-clocked
 	}()
 	d, err := modem.New(ctx, a)
 	if err != nil {
@@ -259,6 +265,7 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 		}
 	}
 	opts := []switcher.Option{
+		switcher.WithClock(clk),
 		switcher.WithProber(timedProber{m: sim, timeout: cfg.Policy.Probes.Timeout.Std()}),
 		switcher.WithOnDecision(onDecision),
 	}
@@ -300,9 +307,8 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 			return Run{}, ctx.Err()
 		default:
 		}
-		time.Sleep(time.Until(start.Add(t)))
-		if settle != nil {
-			settle()
+		if err := clk.SleepUntil(ctx, start.Add(t)); err != nil {
+			return Run{}, err
 		}
 		m.add(t, sim.Snapshot())
 	}
