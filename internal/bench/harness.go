@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -159,11 +160,17 @@ type Run struct {
 
 // timedProber answers data-path probes from the simulator's ground truth,
 // as simlink.Prober does, but a probe on a dead path costs what a real one
-// costs: it waits out the configured probe timeout (the switcher's context
-// deadline) on the bubble's clock before it fails.
+// costs: it waits out the configured probe timeout before it fails. It
+// waits on the episode's settled clock, not on the context's deadline (a
+// plain timer due at the same instant): the tick it returns to resumes
+// after the world has done what it does at that instant, as every other
+// switcher wake does. A probe that resumed on the deadline raced a
+// timeline event at that instant, and a seed's detect phase moved by a
+// probe interval between two runs.
 type timedProber struct {
 	m       *simulator.Modem
 	timeout time.Duration
+	clk     *switchertest.SettledClock
 }
 
 // Probe implements switcher.Prober.
@@ -171,11 +178,13 @@ func (p timedProber) Probe(ctx context.Context, _ string) (switcher.ProbeResult,
 	if p.m.Snapshot().DataUp {
 		return switcher.ProbeResult{OK: true, Latency: 40 * time.Millisecond}, nil
 	}
-	t := time.NewTimer(p.timeout)
-	defer t.Stop()
+	wake := p.clk.After(p.timeout)
 	select {
+	case <-wake:
 	case <-ctx.Done():
-	case <-t.C:
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			<-wake // due at the deadline's instant, once the world settled
+		}
 	}
 	return switcher.ProbeResult{OK: false, Detail: "no answer before the probe timeout (simulated core)"}, nil
 }
@@ -266,7 +275,7 @@ func RunEpisode(ctx context.Context, sc Scenario, v Variant, seed uint64) (Run, 
 	}
 	opts := []switcher.Option{
 		switcher.WithClock(clk),
-		switcher.WithProber(timedProber{m: sim, timeout: cfg.Policy.Probes.Timeout.Std()}),
+		switcher.WithProber(timedProber{m: sim, timeout: cfg.Policy.Probes.Timeout.Std(), clk: clk}),
 		switcher.WithOnDecision(onDecision),
 	}
 	if traceLog != nil {
