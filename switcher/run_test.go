@@ -317,3 +317,58 @@ func running(t *testing.T, cfg *profiles.Config, m switcher.Modem, probe switche
 	t.Cleanup(func() { s.Close(); <-done })
 	return s
 }
+
+// A tick a URC wakes sees the whole burst the modem sent at that instant
+// (+CGEV, +CREG, +CGREG, +CEREG come together), on a clock that orders
+// equal instants: the event path waits on the clock even for no time. It
+// ticked at once, with whatever part of the burst had come so far, and the
+// rest woke a second tick a second later, or not: two runs of one
+// benchmark seed detected an outage 3 s apart.
+func TestRunTicksOnceForAURCBurst(t *testing.T) {
+	cfg := loadCfg(t, "applet.yaml")
+	for i := range 100 {
+		synctest.Test(t, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			clk := switchertest.NewSettledClock(synctest.Wait)
+			clocked := make(chan struct{})
+			go func() { defer close(clocked); clk.Run(ctx) }()
+			defer func() { cancel(); <-clocked }()
+			m := switchertest.NewModem(cfg, "home")
+			var mu sync.Mutex
+			var ticks []time.Time
+			s, err := switcher.New(cfg, m, switcher.WithClock(clk), switcher.WithOnTick(func() {
+				mu.Lock()
+				ticks = append(ticks, time.Now())
+				mu.Unlock()
+			}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error)
+			go func() { done <- s.Run(ctx) }()
+			defer func() { s.Close(); <-done }()
+			time.Sleep(3500 * time.Millisecond) // between polls
+			at := time.Now()
+			// The burst: the first URC at once, the rest a few goroutine
+			// hops behind it (the driver parses them one by one).
+			ev := switcher.ModemEvent{Kind: switcher.ModemEventRegistration}
+			hop1, hop2 := make(chan struct{}), make(chan struct{})
+			go func() { <-hop1; m.Emit(ev); hop2 <- struct{}{} }()
+			go func() { <-hop2; m.Emit(ev) }()
+			m.Emit(ev)
+			hop1 <- struct{}{}
+			time.Sleep(3 * time.Second)
+			mu.Lock()
+			defer mu.Unlock()
+			var after []time.Duration
+			for _, tk := range ticks {
+				if !tk.Before(at) {
+					after = append(after, tk.Sub(at))
+				}
+			}
+			if len(after) != 1 || after[0] != 0 {
+				t.Fatalf("run %d: ticks after the burst at %v, want one at once", i, after)
+			}
+		})
+	}
+}

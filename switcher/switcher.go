@@ -599,19 +599,25 @@ func (s *Switcher) idle(ctx context.Context, d time.Duration, events <-chan Mode
 	// Tick re-reads the modem; the event is kept for it. A chatty modem
 	// wakes the loop at most every urcGap: URCs still force a re-read
 	// within a second, but cannot drive a poll per URC. The gap never
-	// delays a tick that was due anyway.
+	// delays a tick that was due anyway. The wait is on the clock even
+	// when it is nil: a modem sends its URCs in bursts (+CGEV, +CREG,
+	// +CGREG, +CEREG at one instant), and a clock that orders equal
+	// instants (the benchmark's) lets the rest of the burst arrive before
+	// the tick drains it, instead of the tick taking what had come so far.
 	if ok {
 		s.stash(e)
 	}
-	if wait := urcGap - s.clock.Now().Sub(lastTick); wait > 0 && timer != nil {
-		select {
-		case <-ctx.Done():
-			return wokeStop, ctx.Err()
-		case <-s.done:
-			return wokeStop, nil
-		case <-timer:
-		case <-s.clock.After(wait):
-		}
+	wait := max(urcGap-s.clock.Now().Sub(lastTick), 0)
+	if timer == nil {
+		wait = 0
+	}
+	select {
+	case <-ctx.Done():
+		return wokeStop, ctx.Err()
+	case <-s.done:
+		return wokeStop, nil
+	case <-timer:
+	case <-s.clock.After(wait):
 	}
 	return wokeEvent, nil
 }
