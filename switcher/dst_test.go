@@ -513,11 +513,8 @@ func runDST(t *testing.T, w dstWorld) (vs []violation, ds []switcher.Decision) {
 	// at that instant, and one P keeps the rest of the order fixed.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	synctest.Test(t, func(t *testing.T) {
-		clk := switchertest.NewSettledClock(synctest.Wait)
+		clk := switchertest.StartSettledClock(t)
 		cctx, ccancel := context.WithCancel(context.Background())
-		clocked := make(chan struct{})
-		go func() { defer close(clocked); clk.Run(cctx) }()
-		defer func() { ccancel(); <-clocked }()
 		cfg := loadCfg(t, "dst/imsid.yaml")
 		eng, err := threat.New(switcher.ThreatConfig(cfg), nil)
 		if err != nil {

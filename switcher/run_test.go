@@ -328,11 +328,7 @@ func TestRunTicksOnceForAURCBurst(t *testing.T) {
 	cfg := loadCfg(t, "applet.yaml")
 	for i := range 100 {
 		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			clk := switchertest.NewSettledClock(synctest.Wait)
-			clocked := make(chan struct{})
-			go func() { defer close(clocked); clk.Run(ctx) }()
-			defer func() { cancel(); <-clocked }()
+			clk := switchertest.StartSettledClock(t)
 			m := switchertest.NewModem(cfg, "home")
 			var mu sync.Mutex
 			var ticks []time.Time
@@ -345,7 +341,7 @@ func TestRunTicksOnceForAURCBurst(t *testing.T) {
 				t.Fatal(err)
 			}
 			done := make(chan error)
-			go func() { done <- s.Run(ctx) }()
+			go func() { done <- s.Run(context.Background()) }()
 			defer func() { s.Close(); <-done }()
 			time.Sleep(3500 * time.Millisecond) // between polls
 			at := time.Now()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 	"sync"
+	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -165,4 +167,15 @@ func (c *SettledClock) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// StartSettledClock starts a settled clock in the calling test's synctest
+// bubble (settle is synctest.Wait) and stops it in the test's cleanup.
+func StartSettledClock(t testing.TB) *SettledClock {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := NewSettledClock(synctest.Wait)
+	done := make(chan struct{})
+	go func() { defer close(done); c.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return c
 }

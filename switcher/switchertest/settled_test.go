@@ -26,11 +26,7 @@ func world(at time.Duration, seen *atomic.Bool) {
 func TestSettledClockWakesAfterTheWorld(t *testing.T) {
 	for i := range 300 {
 		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			clk := switchertest.NewSettledClock(synctest.Wait)
-			done := make(chan struct{})
-			go func() { defer close(done); clk.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			clk := switchertest.StartSettledClock(t)
 			var seen atomic.Bool
 			world(time.Second, &seen)
 			<-clk.After(time.Second)
@@ -46,18 +42,14 @@ func TestSettledClockWakesAfterTheWorld(t *testing.T) {
 func TestSettledClockObserversFirst(t *testing.T) {
 	for i := range 100 {
 		synctest.Test(t, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			clk := switchertest.NewSettledClock(synctest.Wait)
-			done := make(chan struct{})
-			go func() { defer close(done); clk.Run(ctx) }()
-			defer func() { cancel(); <-done }()
+			clk := switchertest.StartSettledClock(t)
 			at := time.Now().Add(time.Second)
 			var order []string
 			observed := make(chan struct{})
 			woke := clk.After(time.Second) // asked for first
 			go func() {
 				defer close(observed)
-				if err := clk.SleepUntil(ctx, at); err != nil {
+				if err := clk.SleepUntil(context.Background(), at); err != nil {
 					t.Error(err)
 				}
 				order = append(order, "observer")
