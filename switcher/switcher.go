@@ -600,10 +600,11 @@ func (s *Switcher) idle(ctx context.Context, d time.Duration, events <-chan Mode
 	// wakes the loop at most every urcGap: URCs still force a re-read
 	// within a second, but cannot drive a poll per URC. The gap never
 	// delays a tick that was due anyway. The wait is on the clock even
-	// when it is nil: a modem sends its URCs in bursts (+CGEV, +CREG,
-	// +CGREG, +CEREG at one instant), and a clock that orders equal
-	// instants (the benchmark's) lets the rest of the burst arrive before
-	// the tick drains it, instead of the tick taking what had come so far.
+	// when there is no time left to wait: a modem sends its URCs in bursts
+	// (+CGEV, +CREG, +CGREG, +CEREG at one instant), and a clock that
+	// orders equal instants (the benchmark's) lets the rest of the burst
+	// arrive before the tick drains it, instead of the tick taking what
+	// had come so far.
 	if ok {
 		s.stash(e)
 	}

@@ -302,19 +302,23 @@ code's: a figure edited by hand, a README from another run or a benchmark
 changed without a rerun all fail ` + "`make test`" + `.
 
 Two runs of the same code give the same episodes: every run is seeded,
-and the simulator runs the timers due at one instant in the order they
-were scheduled (two outages that start and end together used to end in
-whichever order the runtime woke their timers: 60 of 135 ` + "`no-network`" + `
-episodes differed between two runs, 0 since). TestRepeatable checks it
-over every seed of the scenarios it is given. Its run over every scenario
-but the 24 h and month ones (2,835 episodes, 15 min of wall time on 2
-shared cores) found 3 episodes that still differ, all where a network
-rejects a profile (` + "`reject-storm`" + ` ours seed 1002, ` + "`refused-cause7`" + ` ours
-seed 8, ` + "`refused-cause15`" + ` mwan3-tuned seed 2: the decide phase by 4 s): an AT
-command that reaches the simulator at the instant one of its timers fires
-is answered before or after it, as the runtime wakes them. Two rows of the
-tables moved with them (` + "`reject-storm`" + ` ours on the held-out seeds,
-` + "`refused-cause15`" + ` mwan3-tuned); every other row repeated exactly.
+and every virtual instant has a fixed order. Inside a bubble the
+goroutines woken at one instant run in the runtime's order (in parallel,
+with more than one P), so four rules fix it (docs/architecture.md, "Time
+and determinism"): the simulator runs the timers due at one instant in one
+batch, the world's first and then the command replies; the switcher's
+clock is ` + "`switchertest.SettledClock`" + `, whose wakes fire only once everything
+else in the bubble is blocked, the meter's sample before the switcher's
+tick; a tick a URC wakes waits on that clock too, so the modem's whole
+burst of URCs is there when it drains them, and a due timer that comes
+with an event is the event whichever ready case Go's ` + "`select`" + ` picked; and a
+probe on a dead path fails at its timeout on that clock. Before them, one
+figure in about 200 could move between two runs (` + "`refused-cause7-i11`" + `
+router-defaults: failover p95 52.4 s in one run, 56.6 s in the next).
+TestRepeatable checks it over every seed of the scenarios it is given: its
+run over every scenario but the 24 h and month ones (2,835
+episodes, 25 min of wall time on 2 cores shared with a DST run, load 4.5)
+found none that differ.
 
 ## The policy seam
 
