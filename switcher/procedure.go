@@ -34,6 +34,7 @@ type inFlight struct {
 	left         departure // from's departure record before this switch
 	hadLeft      bool
 	denied       int       // verify polls in a row that saw the target refused
+	deniedAt     time.Time // the first of them
 	registeredAt time.Time // first verify poll that saw the target registered
 	forward      bool
 	firstAttempt time.Time
@@ -55,6 +56,28 @@ type inFlight struct {
 	// misplaced: the first verify poll of a run that saw the target
 	// registered on a network or RAT it may not use (zero: none).
 	misplaced time.Time
+}
+
+// due lists the instants at which the verification's own judgement of its
+// target changes, for Run to tick at (nextDue), not at the next poll after
+// them: a refusal read once is confirmed by the next poll, held a URC gap
+// after the first (a second read at once could still be the previous
+// identity's registration, read across the refresh); a target registered
+// where it may not carry data is refused misplacedFor after it was first
+// seen there; a registered target is given verifyDataGrace to bring data
+// up. The verify window itself is s.deadline.
+func (fl *inFlight) due() []time.Time {
+	var out []time.Time
+	if fl.denied == 1 {
+		out = append(out, fl.deniedAt.Add(urcGap))
+	}
+	if !fl.misplaced.IsZero() {
+		out = append(out, fl.misplaced.Add(misplacedFor))
+	}
+	if !fl.registeredAt.IsZero() {
+		out = append(out, fl.registeredAt.Add(verifyDataGrace))
+	}
+	return out
 }
 
 // beginSwitch is check → switch: journal the intent, select the profile
@@ -285,7 +308,9 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		// ends verification at once.
 		for _, r := range s.obs.regs {
 			if r.Status == modem.RegDenied {
-				s.flight.denied++
+				if s.flight.denied++; s.flight.denied == 1 {
+					s.flight.deniedAt = now
+				}
 				cause := "no cause"
 				if r.RejectCause != nil {
 					cause = fmt.Sprintf("cause %d", *r.RejectCause)

@@ -368,3 +368,49 @@ func TestRunTicksOnceForAURCBurst(t *testing.T) {
 		})
 	}
 }
+
+// A target's reject is confirmed by the poll after the one that first read
+// it, and Run holds that poll a URC gap (1 s) later, as it does the other
+// deadlines of a verification, not at the next fast poll: the second poll
+// came 5 s after the first, and a refused first candidate cost 4 s more
+// with no data (benchmark refused-cause7-i11, seed 1: rejected at 05:46.3,
+// confirmed at 05:51.8).
+func TestRunConfirmsATargetsRejectAtTheURCGap(t *testing.T) {
+	cfg := loadCfg(t, "applet.yaml")
+	synctest.Test(t, func(t *testing.T) {
+		clk := switchertest.StartSettledClock(t)
+		m := switchertest.NewModem(cfg, "home")
+		m.SetNet("roam", func(n *switchertest.Net) { n.Reg = modem.RegSearching })
+		s, err := switcher.New(cfg, m, switcher.WithClock(clk), switcher.WithProber(&switchertest.Prober{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error)
+		go func() { done <- s.Run(context.Background()) }()
+		defer func() { s.Close(); <-done }()
+		time.Sleep(time.Minute)
+		if err := s.Force("roam", "try it"); err != nil {
+			t.Fatal(err)
+		}
+		// The network refuses the target between two polls, and says so.
+		time.Sleep(3500 * time.Millisecond)
+		refused := time.Now()
+		cause := 7
+		m.SetNet("roam", func(n *switchertest.Net) { n.Reg, n.RejectCause = modem.RegDenied, &cause })
+		m.Emit(switcher.ModemEvent{Kind: switcher.ModemEventRegistration})
+		time.Sleep(30 * time.Second)
+		var rb switcher.Decision
+		for _, d := range s.Decisions(0, 0) {
+			if d.Kind == switcher.KindRollback {
+				rb = d
+			}
+		}
+		if !rb.Has(switcher.CodeTargetRefused) {
+			t.Fatalf("want a rollback naming the refusal, got %+v", rb)
+		}
+		if took := rb.Time.Sub(refused); took > 1050*time.Millisecond {
+			t.Fatalf("the reject came at %v and was confirmed %v later; want the confirming poll a URC gap (1 s) after the poll that read it",
+				refused.Format("15:04:05.000"), took)
+		}
+	})
+}

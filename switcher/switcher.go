@@ -636,8 +636,9 @@ func (s *Switcher) stash(e ModemEvent) {
 }
 
 // nextDue is the time until the earliest deadline the next tick must not
-// be late for: a trigger confirming, a verification ending, a back-off or
-// a pin running out. Caller holds s.mu.
+// be late for: a trigger confirming, a verification ending or reaching one
+// of its own judgements (inFlight.due), a back-off or a pin running out.
+// Caller holds s.mu.
 func (s *Switcher) nextDue(now time.Time) (time.Duration, bool) {
 	var due []time.Time
 	if !s.noServiceSince.IsZero() {
@@ -652,6 +653,7 @@ func (s *Switcher) nextDue(now time.Time) (time.Duration, bool) {
 	switch s.lc.Current() {
 	case StateSwitching, StateVerifying, StateRollingBack:
 		due = append(due, s.deadline)
+		due = append(due, s.flight.due()...)
 		if s.flight.lastResort {
 			// A last resort gives way when a bar on a better one lapses.
 			if t := s.barLapse(now); !t.IsZero() {
