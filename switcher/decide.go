@@ -154,7 +154,7 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 	sit := situation{now: now, active: s.active, autonomous: s.cfg.SIM.Method == profiles.MethodAutonomous,
 		registered: s.obs.registered, unknown: s.active == "", pin: s.pin, criticalOverridesPin: pol.CriticalOverridesPin,
 		suspended: s.suspended, margin: margin(pol.Thresholds), selectRetry: s.selRefused.until}
-	if d := now.Sub(s.noServiceSince); !s.noServiceSince.IsZero() && d >= pol.NoServiceTrigger.Std() {
+	if d := now.Sub(s.noServiceSince); !s.noServiceSince.IsZero() && d >= pol.NoServiceTrigger.Std() && !s.stillAttaching(now) {
 		r := reason(CodeNoService, "no service for %s", d.Round(time.Second))
 		sit.noService = &r
 	} else if !s.noServiceSince.IsZero() && s.lossEvidence >= lossEvidencePolls && d >= lossEvidenceMin {

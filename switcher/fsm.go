@@ -60,6 +60,9 @@ const (
 	// EvFailForward: the target was refused; the next candidate is tried
 	// at once instead of going back to a profile that lost its service.
 	EvFailForward Event = "fail_forward"
+	// EvOverridden: someone else changed the identity under a switch
+	// after the target came up; imsid adopts it.
+	EvOverridden Event = "overridden"
 )
 
 // Transition is one row of the lifecycle table.
@@ -86,6 +89,7 @@ var Transitions = []Transition{
 	{EvExhausted, []State{StateRegistering, StateDegraded, StateConnected, StateHeld, StateSwitching, StateVerifying}, StateFailed},
 	{EvAborted, []State{StateSwitching}, StateRegistering},
 	{EvFailForward, []State{StateSwitching, StateVerifying}, StateSwitching},
+	{EvOverridden, []State{StateSwitching, StateVerifying, StateRollingBack}, StateRegistering},
 	{EvRetry, []State{StateFailed}, StateProbing},
 	{EvPin, []State{StateConnected, StateDegraded}, StateHeld},
 	{EvUnpin, []State{StateHeld}, StateConnected},

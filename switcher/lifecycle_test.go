@@ -220,3 +220,38 @@ func TestHangDuringVerifyReconciles(t *testing.T) {
 		t.Fatalf("journal not reconciled: %+v", r.jour.Outcomes)
 	}
 }
+
+// An identity imsid adopted (the carrier's OTA put it in) gets
+// verify_deadline to attach, the window imsid's own switch gives its
+// target: searching meanwhile is the attach, not a loss of service. Past
+// it, no service is no service, and the profile is left.
+func TestAdoptedIdentityGetsTheVerifyWindowToAttach(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+	r.up()
+	r.m.SetNet("roam", func(n *switchertest.Net) { n.Reg = modem.RegSearching })
+	r.m.SwitchTo("roam") // the carrier's OTA
+	if st := r.tick(5 * time.Second); st.Active != "roam" {
+		t.Fatalf("not adopted: %+v", st)
+	}
+	adopted := r.clk.Now()
+	window := r.cfg.Policy.VerifyDeadline.Std()
+	left := func() (switcher.Decision, bool) {
+		for _, d := range r.decisions() {
+			if d.Kind == switcher.KindSwitch && d.From == "roam" {
+				return d, true
+			}
+		}
+		return switcher.Decision{}, false
+	}
+	for r.clk.Now().Sub(adopted) < window-5*time.Second {
+		r.tick(5 * time.Second)
+		if d, ok := left(); ok {
+			t.Fatalf("left roam %v after it was put in, while it attached: %+v", d.Time.Sub(adopted), d)
+		}
+	}
+	r.run(5*time.Second, 30*time.Second)
+	d, ok := left()
+	if !ok || !d.Has(switcher.CodeNoService) {
+		t.Fatalf("still on roam %v after it was put in with no service: %+v\n%+v", r.clk.Now().Sub(adopted), r.s.Status(), r.decisions())
+	}
+}

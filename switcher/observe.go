@@ -178,7 +178,7 @@ func laterOf(a, b time.Time) time.Time {
 
 func (s *Switcher) trackService(now time.Time) {
 	if s.obs.registered {
-		s.noServiceSince, s.lossEvidence = time.Time{}, 0
+		s.noServiceSince, s.lossEvidence, s.attaching = time.Time{}, 0, false
 		if s.active != "" && s.lc.Current() != StateSwitching {
 			t := s.sig[s.active]
 			if t == nil {
@@ -204,7 +204,7 @@ func (s *Switcher) trackService(now time.Time) {
 			s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 		}
 	}
-	if why := s.lossEvident(); why != "" && now.Sub(s.changedAt) >= s.cfg.Policy.NoServiceTrigger.Std() {
+	if why := s.lossEvident(now); why != "" && now.Sub(s.changedAt) >= s.cfg.Policy.NoServiceTrigger.Std() {
 		// After an identity change imsid did not make, the modem attaches
 		// the new identity (5-30 s, field survey) with no verify window:
 		// a reject or a foreign network on the way is the attach, not
@@ -240,6 +240,38 @@ func (s *Switcher) refusedByOwnNetwork() bool {
 	return p.AllowsPLMN(profiles.PLMN(s.obs.serving.PLMN.String()))
 }
 
+// attachRefused says why this poll proves that the identity the modem is
+// attaching (a switch's target, an identity imsid adopted) is refused
+// ("" if it does not): a reject of the identity itself (identityRefused),
+// or any reject from a network the profile may use or the modem did not
+// name (refusedByOwnNetwork). A location reject from another network
+// (cause 11, 13, 15 from an operator the profile does not use) is the
+// modem's network selection trying that operator on its way, and says
+// nothing of the identity's own network until it stays: read on two polls
+// a second apart, a foreign network's cause 11 could refuse a target its
+// own network would have taken a few seconds later (verified waits
+// lossEvidenceMin for such a reject).
+func (s *Switcher) attachRefused() string {
+	if !s.obs.identityRefused() && !s.refusedByOwnNetwork() {
+		return ""
+	}
+	return s.obs.rejected()
+}
+
+// rejected describes the first registration reject this poll read ("" if
+// none).
+func (o *obs) rejected() string {
+	for _, r := range o.regs {
+		if r.Status == modem.RegDenied {
+			if r.RejectCause != nil {
+				return fmt.Sprintf("registration rejected (cause %d)", *r.RejectCause)
+			}
+			return "registration rejected"
+		}
+	}
+	return ""
+}
+
 // lossEvidencePolls and lossEvidenceMin: a loss of service the modem
 // explains (a reject, or limited service on a network the profile may not
 // use) is confirmed after this many polls in a row and this long, instead
@@ -253,14 +285,15 @@ const (
 // lossEvident says why this poll proves the active profile's network is not
 // serving it ("" if it does not): a registration reject, or the modem camped
 // in limited service on a network outside the profile's allowlist.
-func (s *Switcher) lossEvident() string {
-	for _, r := range s.obs.regs {
-		if r.Status == modem.RegDenied {
-			if r.RejectCause != nil {
-				return fmt.Sprintf("registration rejected (cause %d)", *r.RejectCause)
-			}
-			return "registration rejected"
-		}
+// While an adopted identity is still attaching (stillAttaching) only a
+// reject counts: a modem camps in limited service on whatever cell it
+// finds while it registers.
+func (s *Switcher) lossEvident(now time.Time) string {
+	if why := s.obs.rejected(); why != "" {
+		return why
+	}
+	if s.stillAttaching(now) {
+		return ""
 	}
 	p := s.cfg.Profile(s.active)
 	if p != nil && s.obs.serving != nil && !s.obs.serving.PLMN.IsZero() && !p.AllowsPLMN(profiles.PLMN(s.obs.serving.PLMN.String())) {
@@ -365,8 +398,23 @@ func (s *Switcher) firstIdentity(ctx context.Context, now time.Time) {
 // arrived, on the no-service time of the profile before it), and loss
 // evidence waits no_service_trigger (trackService).
 func (s *Switcher) identityChanged(now time.Time) {
-	s.changedAt = now
+	s.changedAt, s.attaching = now, true
 	s.noServiceSince, s.lossEvidence = time.Time{}, 0
+}
+
+// stillAttaching reports that a missing registration is still the attach
+// of an identity imsid adopted, not a loss of service: until it first
+// registers it has verify_deadline from its arrival, the window imsid
+// gives its own switch's target. A modem takes 5-30 s to attach a new
+// identity, about 45 s after a rotation and REFRESH, and up to 90 s
+// more with a full PLMN search (field survey); no_service_trigger (20 s)
+// read a slow attach after the carrier's OTA flip as an outage (make
+// bench ota-storm, seed 1: both identities the carrier put in were left
+// for the dearest profile, which then stayed an hour behind the switch
+// cap). Evidence that explains the loss (a reject, limited service on a
+// foreign network) still counts after no_service_trigger (trackService).
+func (s *Switcher) stillAttaching(now time.Time) bool {
+	return s.attaching && now.Sub(s.changedAt) < s.cfg.Policy.VerifyDeadline.Std()
 }
 
 // checkIdentity adopts an identity change we did not make (autonomous

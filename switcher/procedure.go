@@ -3,7 +3,6 @@ package switcher
 import (
 	"context"
 	"errors"
-	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -56,20 +55,25 @@ type inFlight struct {
 	// misplaced: the first verify poll of a run that saw the target
 	// registered on a network or RAT it may not use (zero: none).
 	misplaced time.Time
+	// seen: a verify poll of this run read the target's identity on the
+	// SIM; another identity after that was put in by someone else
+	// (changedUnder).
+	seen bool
 }
 
 // due lists the instants at which the verification's own judgement of its
 // target changes, for Run to tick at (nextDue), not at the next poll after
 // them: a refusal read once is confirmed by the next poll, held a URC gap
 // after the first (a second read at once could still be the previous
-// identity's registration, read across the refresh); a target registered
+// identity's registration, read across the refresh), or lossEvidenceMin
+// after it for another operator's reject (verified); a target registered
 // where it may not carry data is refused misplacedFor after it was first
 // seen there; a registered target is given verifyDataGrace to bring data
 // up. The verify window itself is s.deadline.
 func (fl *inFlight) due() []time.Time {
 	var out []time.Time
 	if fl.denied == 1 {
-		out = append(out, fl.deniedAt.Add(urcGap))
+		out = append(out, fl.deniedAt.Add(urcGap), fl.deniedAt.Add(lossEvidenceMin))
 	}
 	if !fl.misplaced.IsZero() {
 		out = append(out, fl.misplaced.Add(misplacedFor))
@@ -105,7 +109,7 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		// Failing forward: the switch still starts from where the first
 		// attempt left.
 		fl = s.flight
-		fl.denied, fl.forward, fl.registeredAt, fl.lastResort, fl.misplaced = 0, true, time.Time{}, false, time.Time{}
+		fl.denied, fl.forward, fl.registeredAt, fl.lastResort, fl.misplaced, fl.seen = 0, true, time.Time{}, false, time.Time{}, false
 	}
 	s.seq++
 	in := Intent{Seq: s.seq, At: now, From: s.active, To: to, Trigger: t, Reasons: slices.Clone(why)}
@@ -303,20 +307,20 @@ func (s *Switcher) verified(ctx context.Context, now time.Time) (bool, Reason) {
 		return false, reason(CodeVerifyFailed, "SIM still reports IMSI %s / ICCID %s", s.obs.imsi, s.obs.iccid)
 	}
 	if !s.obs.registered {
-		// A reject of the target itself, seen on two polls in a row (one
-		// could be the previous identity's, read across the refresh),
-		// ends verification at once.
-		for _, r := range s.obs.regs {
-			if r.Status == modem.RegDenied {
-				if s.flight.denied++; s.flight.denied == 1 {
-					s.flight.deniedAt = now
-				}
-				cause := "no cause"
-				if r.RejectCause != nil {
-					cause = fmt.Sprintf("cause %d", *r.RejectCause)
-				}
-				return false, reason(CodeTargetRefused, "the network refused %q (%s)", s.active, cause)
+		// A reject of the target itself (attachRefused), seen on two
+		// polls in a row (one could be the previous identity's, read
+		// across the refresh), ends verification at once. Another
+		// operator's location reject ends it when it has stayed
+		// lossEvidenceMin: the modem has tried every network in reach.
+		if why := s.obs.rejected(); why != "" {
+			if s.flight.denied == 0 {
+				s.flight.deniedAt = now
 			}
+			s.flight.denied++
+			if s.attachRefused() == "" && now.Sub(s.flight.deniedAt) < lossEvidenceMin {
+				s.flight.denied = 1
+			}
+			return false, reason(CodeTargetRefused, "the network refused %q: %s", s.active, why)
 		}
 		s.flight.denied = 0
 		return false, reason(CodeVerifyFailed, "not registered")
@@ -453,8 +457,54 @@ func allowsTech(p *profiles.Profile, t modem.Tech) bool {
 	return false
 }
 
+// changedUnder reports that the SIM carries another identity than the
+// target after a verify poll of this run read the target's: someone else
+// (the carrier's OTA, the applet's own rotation) changed it under the
+// switch. Before the target is first read the SIM may still show the
+// identity the switch started from, across the refresh.
+func (s *Switcher) changedUnder() bool {
+	p := s.cfg.Profile(s.active)
+	if p == nil || (s.obs.imsi == "" && s.obs.iccid == "") {
+		return false
+	}
+	if s.matches(p) {
+		s.flight.seen = true
+		return false
+	}
+	return s.flight.seen
+}
+
+// overridden ends a switch whose identity someone else changed after the
+// target came up (changedUnder): imsid adopts what the SIM carries, as it
+// does outside a switch (checkIdentity), and blames the target for
+// nothing. The verify window ran on, and the target was quarantined for
+// the time it spent under other identities (TestSequenceOTAFlipWaitsForTheAttach:
+// the carrier's OTA flipped the IMSI under a switch four times, and the
+// home profile was quarantined for 30 min as "not registered").
+func (s *Switcher) overridden(ctx context.Context, now time.Time) {
+	target := s.active
+	got := s.identify(s.obs.imsi, s.obs.iccid)
+	r := reason(CodeExternalChange, "identity changed without us while switching to %q: now %q (IMSI %s); %q is not blamed", target, got, s.obs.imsi, target)
+	if got == "" {
+		r = reason(CodeUnknownProfile, "identity changed without us while switching to %q, to one no profile matches (IMSI %s)", target, s.obs.imsi)
+	}
+	s.record(now, Decision{Kind: KindAdopt, From: target, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
+	s.finishJournal(ctx, now, false, r, got)
+	s.prev, s.active = target, got
+	s.dataPath.down()
+	s.identityChanged(now)
+	s.pdpTried, s.probeFails, s.stallFailed = false, 0, false
+	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
+	s.fire(EvOverridden)
+	s.ownEvents = append(s.ownEvents, threat.Event{Kind: threat.EventOwnSwitchFinished})
+}
+
 // verifyStep advances switching/verifying/rolling_back by one tick.
 func (s *Switcher) verifyStep(ctx context.Context, now time.Time, rollback bool) {
+	if s.changedUnder() {
+		s.overridden(ctx, now)
+		return
+	}
 	ok, why := s.verified(ctx, now)
 	if !ok && ctx.Err() != nil {
 		return // cut short by shutdown, not a failed check
@@ -534,7 +584,7 @@ func (s *Switcher) failTarget(ctx context.Context, now time.Time, excuse string)
 		return
 	}
 	s.prev, s.active = target, s.prev
-	s.flight.denied, s.flight.registeredAt, s.flight.misplaced = 0, time.Time{}, time.Time{}
+	s.flight.denied, s.flight.registeredAt, s.flight.misplaced, s.flight.seen = 0, time.Time{}, time.Time{}, false
 	s.deadline = now.Add(s.cfg.Policy.VerifyDeadline.Std())
 	s.dataPath.down()
 	s.selectProfile(ctx, now, s.cfg.Profile(s.active), true)

@@ -82,7 +82,10 @@ type dataPath struct {
 // service is the evidence that the active profile lost its registration.
 type service struct {
 	// changedAt: the last identity change imsid did not make (adopted).
-	changedAt      time.Time
+	changedAt time.Time
+	// attaching: the identity adopted at changedAt has not registered
+	// yet (stillAttaching).
+	attaching      bool
 	noServiceSince time.Time
 	lossEvidence   int    // polls in a row that explained the loss of service
 	lossWhy        string // the last explanation

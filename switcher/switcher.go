@@ -643,6 +643,9 @@ func (s *Switcher) nextDue(now time.Time) (time.Duration, bool) {
 	var due []time.Time
 	if !s.noServiceSince.IsZero() {
 		due = append(due, s.noServiceSince.Add(s.cfg.Policy.NoServiceTrigger.Std()))
+		if s.attaching {
+			due = append(due, s.changedAt.Add(s.cfg.Policy.VerifyDeadline.Std()))
+		}
 		if s.lossEvidence > 0 {
 			due = append(due, s.noServiceSince.Add(lossEvidenceMin))
 		}
