@@ -141,6 +141,7 @@ func (s *Switcher) beginSwitch(ctx context.Context, now time.Time, to string, t 
 		s.budget.record(now)
 	}
 	s.lastSwitch = now
+	s.attaching = false // this switch's target has its own verify window
 	if t == TriggerHard || t == TriggerThreat {
 		// Left because its network was gone: a scan can tell when it is
 		// back. Any other cause (dead core, threat) only time can clear.
