@@ -227,6 +227,9 @@ type State struct {
 	// 1 or 5 or not) and DataUp last took their current values, to the
 	// instant of the change.
 	SIMSince, RegSince, DataSince time.Time
+	// StatSince: when RegStat took its current value (a reject's instant,
+	// say), to the instant of the change.
+	StatSince time.Time
 }
 
 var simStateNames = map[simState]string{simAbsent: "absent", simOff: "off", simBusy: "busy", simReady: "ready"}
@@ -252,7 +255,7 @@ func (m *Modem) Snapshot() State {
 		DataCall:    m.vol[volDataCall] != "",
 	}
 	m.stamp()
-	s.SIMSince, s.RegSince, s.DataSince = m.since.simAt, m.since.regAt, m.since.dataAt
+	s.SIMSince, s.RegSince, s.DataSince, s.StatSince = m.since.simAt, m.since.regAt, m.since.dataAt, m.since.statAt
 	if card := m.activeCard(); card != nil && m.sim == simReady {
 		s.IMSI, s.ICCID, s.ModemIMSI = card.IMSI(), card.ICCID(), m.simIMSI
 	}

@@ -843,9 +843,11 @@ type since struct {
 	stamped   bool
 	sim       simState
 	reg, data bool
+	stat      int // the 27.007 registration status (a reject is 3)
 	simAt     time.Time
 	regAt     time.Time
 	dataAt    time.Time
+	statAt    time.Time
 }
 
 // unlock stamps the transitions the holder made and releases mu. Every
@@ -860,6 +862,9 @@ func (m *Modem) stamp() {
 	now, t := m.clk.Now(), &m.since
 	if reg := m.reg.registered(); !t.stamped || reg != t.reg {
 		t.reg, t.regAt = reg, now
+	}
+	if !t.stamped || m.reg.stat != t.stat {
+		t.stat, t.statAt = m.reg.stat, now
 	}
 	if data := m.dataFlows(); !t.stamped || data != t.data {
 		t.data, t.dataAt = data, now

@@ -265,7 +265,11 @@ passes, the serving cell, the byte counters), sampled every second (every
   the AT work of its tick): *detect* (the loss until the manager's first
   decision after it; for the applet, until the SIM starts to change),
   *decide* (that decision until the switch that brought data back: failed
-  candidates and rollbacks count here), *SIM refresh* (that switch until
+  candidates and rollbacks count here; in brackets the modem's part, from
+  each SIM change in it until the registration's outcome for the new
+  identity, a reject or registered: a refused candidate's refresh and
+  attach are the modem's, noticing and confirming the reject the
+  manager's), *SIM refresh* (that switch until
   the SIM is ready with the new IMSI; in brackets the modem's part, the SIM
   busy), *attach* (SIM ready until registered: the modem's), *verify*
   (registered until the modem starts the PDP activation: the manager
@@ -274,8 +278,8 @@ passes, the serving cell, the byte counters), sampled every second (every
   until data flows). The six add up to the failover. The table shows the
   run at the median of the failovers that switched, so that its phases add
   up to its failover (the "median failover" column); **own** (detect +
-  decide + the manager's part of the refresh + verify) and **modem** (SIM
-  busy + attach + PDP) add up to it too. *Verified after data* is after the
+  the manager's parts of decide and of the refresh + verify) and **modem**
+  (its parts of decide and of the refresh + attach + PDP) add up to it too. *Verified after data* is after the
   failover: data flowing until the manager logged the target verified (its
   data probe passed). The main table's own and modem time p50 are the
   medians over all the failovers that switched.

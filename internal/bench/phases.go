@@ -21,6 +21,11 @@ const pdpModem = time.Second
 //     the applet, which logs nothing first, until the SIM starts to change).
 //   - Decide: from that decision to the switch that brought data back
 //     (failed candidates and rollbacks in between count here).
+//     DecideModem is the modem's part: from each SIM change in it (the SIM
+//     going busy) until the registration's outcome for the new identity
+//     (a reject, or registered), or the next switch if none came; the
+//     rest (the choice, and noticing and confirming the outcome) is the
+//     manager's.
 //   - Refresh: from that switch until the SIM is ready with the new IMSI;
 //     RefreshModem is the part with the SIM busy (the modem's), the rest is
 //     the manager's AT work before the modem starts.
@@ -32,13 +37,14 @@ const pdpModem = time.Second
 //   - PDP: the modem's PDP activation (timing.pdp_activate, 1 s), which
 //     ends when data flows.
 //
-// The six phases add up to the failover exactly; Own (detect, decide, the
-// manager's part of the refresh, verify) + Modem (the SIM busy, attach,
-// PDP) is the failover. Confirmed is after the failover: from data flowing
+// The six phases add up to the failover exactly; Own (detect, the
+// manager's parts of decide and of the refresh, verify) + Modem (its parts
+// of decide and the refresh, attach, PDP) is the failover. Confirmed is after the failover: from data flowing
 // until the manager logged the target verified (its data probe passed);
 // -1 when it logged no verification.
 type Phases struct {
 	Detect, Decide, Refresh, RefreshModem, Attach, Verify, PDP time.Duration
+	DecideModem                                                time.Duration
 	Own, Modem                                                 time.Duration
 	Confirmed                                                  time.Duration
 }
@@ -55,10 +61,12 @@ type sample struct {
 	simReady bool
 	reg      bool
 	dataUp   bool
-	// simAt, regAt, dataAt: when the SIM state, the registration and the
-	// data flow took the values this sample shows, to the instant (the
-	// simulator stamps each change), in scenario time.
-	simAt, regAt, dataAt time.Duration
+	stat     int // the 27.007 registration status (3: rejected)
+	// simAt, regAt, dataAt, statAt: when the SIM state, the registration,
+	// the data flow and the registration status took the values this
+	// sample shows, to the instant (the simulator stamps each change), in
+	// scenario time.
+	simAt, regAt, dataAt, statAt time.Duration
 }
 
 // decision is a logged decision in scenario time: when the switcher logged
@@ -71,8 +79,9 @@ type decision struct {
 
 func toSample(t time.Duration, profile string, st simulator.State) sample {
 	return sample{t: t, profile: profile, simReady: st.SIM == "ready",
-		reg: st.RegStat == 1 || st.RegStat == 5, dataUp: st.DataUp,
-		simAt: instant(t, st, st.SIMSince), regAt: instant(t, st, st.RegSince), dataAt: instant(t, st, st.DataSince)}
+		reg: st.RegStat == 1 || st.RegStat == 5, dataUp: st.DataUp, stat: st.RegStat,
+		simAt: instant(t, st, st.SIMSince), regAt: instant(t, st, st.RegSince), dataAt: instant(t, st, st.DataSince),
+		statAt: instant(t, st, st.StatSince)}
 }
 
 // instant places a simulator time stamp on the scenario clock of the
@@ -82,6 +91,45 @@ func instant(t time.Duration, st simulator.State, at time.Time) time.Duration {
 		return t
 	}
 	return t - st.Time.Sub(at)
+}
+
+// modemWork is the modem's time within [from, to): from each change of
+// the SIM (the SIM going busy; a change no sample caught busy, within the
+// step before the sample that shows the new identity) until the
+// registration's outcome for the new identity, a reject or registered,
+// or until to if none came by then.
+func modemWork(samples []sample, from, to, step time.Duration) time.Duration {
+	var total, since time.Duration
+	working := false
+	for i, s := range samples {
+		if s.t <= from || i == 0 {
+			continue
+		}
+		prev := samples[i-1]
+		if !working {
+			switch {
+			case !s.simReady:
+				working, since = true, s.simAt
+			case s.profile != prev.profile:
+				working, since = true, s.t-step
+			}
+			since = max(since, from)
+			if working && since >= to {
+				break
+			}
+		}
+		if working && s.simReady && (s.reg || s.stat == 3) && s.statAt > since {
+			total += max(0, min(s.statAt, to)-since)
+			working = false
+		}
+		if s.t >= to {
+			break
+		}
+	}
+	if working {
+		total += max(0, to-since)
+	}
+	return total
 }
 
 // phases derives the failover's phases; ok is false when data came back
@@ -163,8 +211,9 @@ func phases(samples []sample, decs []decision, loss, restored time.Duration, ste
 	}
 	p.PDP = min(b[5]-b[4], pdpModem)
 	p.Verify = b[5] - b[4] - p.PDP
-	p.Modem = p.RefreshModem + p.Attach + p.PDP
-	p.Own = p.Detect + p.Decide + (p.Refresh - p.RefreshModem) + p.Verify
+	p.DecideModem = min(modemWork(samples, b[1], b[2], step), p.Decide)
+	p.Modem = p.DecideModem + p.RefreshModem + p.Attach + p.PDP
+	p.Own = p.Detect + (p.Decide - p.DecideModem) + (p.Refresh - p.RefreshModem) + p.Verify
 	// The manager's verification of the switch that brought data back (an
 	// adoption for the applet's own change).
 	p.Confirmed = -1

@@ -308,3 +308,60 @@ func TestScenariosParse(t *testing.T) {
 		}
 	}
 }
+
+// A first candidate the network refuses: the decide phase (the first
+// decision to the switch that brought data back) holds the modem's refresh
+// and attach of that candidate, until its reject, and those are the
+// modem's time, not the manager's: the manager's part is the time before
+// the SIM went busy and from the reject to the next switch. It counted the
+// whole phase as the manager's (refused-cause7: own time p50 32.5 s, of
+// which some 25 s was the modem attaching the refused candidate).
+//
+// Home lost at 100 s; switch to roam logged at 105 s; the SIM busy from
+// 105.1 s, ready with roam at 107.1 s; roam rejected at 112.1 s; the
+// manager's switch to last at 113.2 s; the SIM busy from 113.3 s and
+// ready with last at 115.3 s; registered at 120.3 s; data at 121.6 s.
+func TestPhasesSplitTheDecidePhase(t *testing.T) {
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	var ss []sample
+	for s := 90; s <= 130; s++ {
+		x := sample{t: sec(float64(s)), profile: "home", simReady: true, reg: true, dataUp: true, stat: 1}
+		if s >= 100 {
+			x.reg, x.dataUp, x.regAt, x.dataAt, x.stat, x.statAt = false, false, sec(100), sec(100), 2, sec(100)
+		}
+		switch {
+		case s >= 106 && s < 108:
+			x.simReady, x.simAt = false, sec(105.1)
+		case s >= 108 && s < 114:
+			x.profile, x.simAt = "roam", sec(107.1)
+			if s >= 113 {
+				x.stat, x.statAt = 3, sec(112.1)
+			}
+		case s >= 114 && s < 116:
+			x.profile, x.simReady, x.simAt, x.stat, x.statAt = "roam", false, sec(113.3), 2, sec(113.3)
+		case s >= 116:
+			x.profile, x.simAt, x.stat, x.statAt = "last", sec(115.3), 2, sec(113.3)
+		}
+		if s >= 121 {
+			x.reg, x.regAt, x.stat, x.statAt = true, sec(120.3), 1, sec(120.3)
+		}
+		if s >= 122 {
+			x.dataUp, x.dataAt = true, sec(121.6)
+		}
+		ss = append(ss, x)
+	}
+	decs := []decision{{sec(105), switcher.KindSwitch}, {sec(113.2), switcher.KindSwitch}, {sec(122), switcher.KindVerified}}
+	loss, back := sec(100), sec(121.6)
+	p, ok := phases(ss, decs, loss, back, time.Second)
+	if !ok {
+		t.Fatal("no phases")
+	}
+	near := func(a, b time.Duration) bool { return a-b < time.Millisecond && b-a < time.Millisecond }
+	if !near(p.Decide, sec(8.2)) || !near(p.DecideModem, sec(7)) {
+		t.Fatalf("decide %v (modem part %v), want 8.2 s (7 s: the SIM busy at 105.1 s to the reject at 112.1 s)\n%+v", p.Decide, p.DecideModem, p)
+	}
+	if !near(p.Own, sec(6.6)) || p.Own+p.Modem != back-loss {
+		t.Fatalf("own %v modem %v, want own 6.6 s (detect 5, decide 1.2, refresh 0.1, verify 0.3) and own + modem = %v\n%+v",
+			p.Own, p.Modem, back-loss, p)
+	}
+}

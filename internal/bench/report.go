@@ -118,7 +118,7 @@ func (s Summary) oracleRow() []string {
 		fmt.Sprintf("%.4f", s.OracleCost/float64(max(1, s.Runs))), "0", "–", "–"}
 }
 
-var phaseHeader = []string{"policy", "failovers split", "median failover", "detect", "decide", "SIM refresh (modem part)", "attach",
+var phaseHeader = []string{"policy", "failovers split", "median failover", "detect", "decide (modem part)", "SIM refresh (modem part)", "attach",
 	"verify", "PDP", "own", "modem", "verified after data"}
 
 func (s Summary) phaseRow() []string {
@@ -127,7 +127,8 @@ func (s Summary) phaseRow() []string {
 	if p.Confirmed >= 0 {
 		confirmed = fmtPhase(p.Confirmed)
 	}
-	return []string{s.Variant, fmt.Sprintf("%d/%d", s.PhaseRuns, s.Losses), fmtPhase(s.PhaseFailover), fmtPhase(p.Detect), fmtPhase(p.Decide),
+	return []string{s.Variant, fmt.Sprintf("%d/%d", s.PhaseRuns, s.Losses), fmtPhase(s.PhaseFailover), fmtPhase(p.Detect),
+		fmt.Sprintf("%s (%s)", fmtPhase(p.Decide), fmtPhase(p.DecideModem)),
 		fmt.Sprintf("%s (%s)", fmtPhase(p.Refresh), fmtPhase(p.RefreshModem)), fmtPhase(p.Attach), fmtPhase(p.Verify), fmtPhase(p.PDP),
 		fmtPhase(p.Own), fmtPhase(p.Modem), confirmed}
 }
