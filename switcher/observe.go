@@ -411,8 +411,9 @@ func (s *Switcher) identityChanged(now time.Time) {
 // read a slow attach after the carrier's OTA flip as an outage (make
 // bench ota-storm, seed 1: both identities the carrier put in were left
 // for the dearest profile, which then stayed an hour behind the switch
-// cap). Evidence that explains the loss (a reject, limited service on a
-// foreign network) still counts after no_service_trigger (trackService).
+// cap). A reject still explains the loss after no_service_trigger
+// (lossEvident); limited service on another operator's cell does not
+// while the identity attaches.
 func (s *Switcher) stillAttaching(now time.Time) bool {
 	return s.attaching && now.Sub(s.changedAt) < s.cfg.Policy.VerifyDeadline.Std()
 }
