@@ -236,9 +236,42 @@ func recordJSON(rec Record) (string, error) {
 // change to the scenarios, the policies or the report's renderer that was
 // not followed by make bench.
 func TestDocsFromOneRun(t *testing.T) {
+	if *render {
+		if err := renderDocs("../.."); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, err := range checkDocs("../..", Scenarios(), Variants()) {
 		t.Error(err)
 	}
+}
+
+var render = flag.Bool("bench.render", false, "TestDocsFromOneRun: render docs/benchmarks.md, the plots and README.md's generated block again from the run record docs/benchmarks.json (after a change to the report's text, not to the benchmark)")
+
+// renderDocs writes what the run record at root renders to.
+func renderDocs(root string) error {
+	raw, err := os.ReadFile(filepath.Join(root, RecordFile))
+	if err != nil {
+		return err
+	}
+	rec, err := ParseRecord(raw)
+	if err != nil {
+		return err
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		return err
+	}
+	files, err := rec.Files(string(readme))
+	if err != nil {
+		return err
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkDocs is TestDocsFromOneRun's check of the repository at root.
