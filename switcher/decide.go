@@ -197,9 +197,9 @@ func (s *Switcher) situation(now time.Time, ranked []Score) situation {
 		}
 	}
 	sit.ref = s.recentBest(now, sit.act)
-	if !s.lastSwitch.IsZero() {
-		sit.dwellUntil = s.lastSwitch.Add(pol.MinDwell.Std())
-		sit.failBackUntil = s.lastSwitch.Add(min(failBackDwell, pol.MinDwell.Std()))
+	if on := s.onSince(); !on.IsZero() {
+		sit.dwellUntil = on.Add(pol.MinDwell.Std())
+		sit.failBackUntil = on.Add(min(failBackDwell, pol.MinDwell.Std()))
 	}
 	if ok, at := s.budget.allow(now, pol.SwitchCap.Max, pol.SwitchCap.Window.Std()); !ok {
 		sit.capRetry = at
@@ -381,6 +381,14 @@ func (s *Switcher) waitsForNetwork(p string, now time.Time) bool {
 // outage costs minutes on the dearer profile, not min_dwell.
 const failBackDwell = 2 * time.Minute
 
+// onSince is when the identity the SIM carries was last changed, by imsid
+// (lastSwitch) or by anyone else (otherSwitch; not the identity found at
+// start): min_dwell and the fail-back dwell count from it. An identity the carrier's OTA put in dwells like
+// one imsid chose; imsid undid the carrier's change within a second for a
+// cheaper profile, and each such fight cost the modem's refresh and attach
+// (make bench ota-storm; TestSequenceOTAFlipDwells).
+func (s *Switcher) onSince() time.Time { return laterOf(s.lastSwitch, s.otherSwitch) }
+
 // failBackCheck scans for a cheaper profile that is not usable now (left
 // on a hard trigger, or barred by an older scan), once min_dwell has passed
 // since the last switch, then every fail_back.scan_every, doubling up to
@@ -392,7 +400,7 @@ func (s *Switcher) failBackCheck(ctx context.Context, now time.Time) {
 		s.cfg.SIM.Method == profiles.MethodAutonomous {
 		return
 	}
-	if !s.lastSwitch.IsZero() && now.Sub(s.lastSwitch) < min(failBackDwell, s.cfg.Policy.MinDwell.Std()) {
+	if on := s.onSince(); !on.IsZero() && now.Sub(on) < min(failBackDwell, s.cfg.Policy.MinDwell.Std()) {
 		return
 	}
 	act := s.cfg.Profile(s.active)

@@ -255,3 +255,19 @@ func TestAdoptedIdentityGetsTheVerifyWindowToAttach(t *testing.T) {
 		t.Fatalf("still on roam %v after it was put in with no service: %+v\n%+v", r.clk.Now().Sub(adopted), r.s.Status(), r.decisions())
 	}
 }
+
+// The identity found at a fresh start is not a new arrival: a restart
+// during an outage judges no service by no_service_trigger, without the
+// attach window an identity someone else put in gets.
+func TestFreshStartGetsNoAttachWindow(t *testing.T) {
+	r := newRig(t, loadCfg(t, "applet.yaml"), "home")
+	r.m.SetNet("home", func(n *switchertest.Net) { n.Reg = modem.RegSearching })
+	trigger := r.cfg.Policy.NoServiceTrigger.Std()
+	r.run(5*time.Second, trigger+15*time.Second)
+	for _, d := range r.decisions() {
+		if d.Kind == switcher.KindSwitch && d.Has(switcher.CodeNoService) {
+			return
+		}
+	}
+	t.Fatalf("no failover %v after a start with no service (no_service_trigger %v):\n%+v", trigger+15*time.Second, trigger, r.decisions())
+}

@@ -386,6 +386,14 @@ func (s *Switcher) firstIdentity(ctx context.Context, now time.Time) {
 		if s.active != "" || got == "" {
 			s.record(now, Decision{Kind: KindAdopt, From: s.active, To: got, Trigger: TriggerExternal, Reasons: []Reason{r}}, false)
 		}
+		if s.active != "" {
+			s.otherSwitch = now // changed while imsid was down
+		} else {
+			// The identity found at a fresh start is no new arrival: a
+			// restart during an outage must not add verify_deadline to
+			// the failover (stillAttaching).
+			s.attaching = false
+		}
 		s.active = got
 	}
 }
@@ -436,6 +444,7 @@ func (s *Switcher) checkIdentity(now time.Time) {
 	s.prev, s.active = s.active, got
 	s.dataPath.down()
 	s.identityChanged(now)
+	s.otherSwitch = now
 	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 	if s.lc.Current() == StateHeld && (s.pin == nil || s.pin.Profile != got) {
 		s.fire(EvUnpin)

@@ -494,6 +494,7 @@ func (s *Switcher) overridden(ctx context.Context, now time.Time) {
 	s.prev, s.active = target, got
 	s.dataPath.down()
 	s.identityChanged(now)
+	s.otherSwitch = now
 	s.pdpTried, s.probeFails, s.stallFailed = false, 0, false
 	s.appletHoldTill = laterOf(s.appletHoldTill, now.Add(s.cfg.Policy.AppletHoldoff.Std()))
 	s.fire(EvOverridden)

@@ -550,3 +550,26 @@ func TestSequenceForeignRejectOnTheWayIsNotTheTargets(t *testing.T) {
 		}
 	})
 }
+
+// The carrier's OTA puts the roaming identity in while home is fine. The
+// identity the carrier chose is on for min_dwell like one imsid chose:
+// a cheaper profile is no reason to undo the carrier's change at once
+// (benchmark ota-storm: imsid switched back within a second of the first
+// flip, each such fight costs the modem's refresh and attach, and the
+// carrier flipped again 30 s later). After the dwell the cheaper home
+// wins again.
+func TestSequenceOTAFlipDwells(t *testing.T) {
+	product(t, nil, `
+  - {at: 5m, event: switch_imsi, index: 1}
+`, func(w *world) {
+		w.run(14 * time.Minute) // the flip at 5 min, the dwell to 15 min
+		for _, d := range w.switches() {
+			w.t.Fatalf("switched at %s, within min_dwell (10 min) of the carrier's flip at 00:05:00:\n%s", d.Time.Format("15:04:05"), dump(w.s.Decisions(0, 0)))
+		}
+		if st := w.s.Status(); st.Active != "roam" || !w.sim.Snapshot().DataUp {
+			w.t.Fatalf("want roam carrying data, got %+v\n%s", st, dump(w.s.Decisions(0, 0)))
+		}
+		w.run(3 * time.Minute)
+		w.wantOn("home")
+	})
+}

@@ -25,7 +25,11 @@ type switchState struct {
 	opBudget      switchBudget // operator switches: a separate budget, so they never block a failover
 	selRefused    selectBackoff
 	lastSwitch    time.Time
-	seq           uint64
+	// otherSwitch: the last identity change someone else made (the
+	// carrier's OTA, an applet, a hand on the SIM) that imsid adopted;
+	// the dwell counts from it too (onSince).
+	otherSwitch time.Time
+	seq         uint64
 }
 
 // selection is the modem's network selection: steering to an allowed

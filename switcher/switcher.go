@@ -800,8 +800,8 @@ func (s *Switcher) publish(now time.Time) {
 		st.OperatorCapRetryAt = at
 	}
 	st.Isolated = s.isolated || s.offList.polls >= offListConfirm
-	if !s.lastSwitch.IsZero() {
-		if d := s.lastSwitch.Add(s.cfg.Policy.MinDwell.Std()); d.After(now) {
+	if on := s.onSince(); !on.IsZero() {
+		if d := on.Add(s.cfg.Policy.MinDwell.Std()); d.After(now) {
 			st.DwellUntil = d
 		}
 	}
