@@ -82,7 +82,7 @@ func TestGoBuiltScenario(t *testing.T) {
 	}
 }
 
-// Snapshot says when the SIM, registration and data flow last changed, to
+// Snapshot says when the SIM, registration, its status and data flow last changed, to
 // the instant of the change and not to the read's: benchmarks split a
 // failover into the modem's phases with it.
 func TestSnapshotStampsTransitions(t *testing.T) {
@@ -104,10 +104,22 @@ func TestSnapshotStampsTransitions(t *testing.T) {
 	if err := m.RunEvent(ev); err != nil {
 		t.Fatal(err)
 	}
-	m.Advance(3 * time.Minute)
+	// Within the outage the modem searched, then was rejected elsewhere:
+	// the status stamp is the reject's instant, the registration's the
+	// outage's.
+	m.Advance(30 * time.Second)
+	mid := m.Snapshot()
+	if mid.RegStat != regDenied || !mid.StatSince.After(outageAt) || !mid.StatSince.Before(mid.Time) || !mid.RegSince.Equal(outageAt) {
+		t.Errorf("mid-outage: stat %d since %v, not registered since %v; want a reject stamped after the outage at %v, unregistered since it",
+			mid.RegStat, mid.StatSince, mid.RegSince, outageAt)
+	}
+	m.Advance(150 * time.Second)
 	st := m.Snapshot()
 	if st.RegStat != regHome {
 		t.Fatalf("not back after the outage: %+v", st)
+	}
+	if !st.StatSince.Equal(st.RegSince) {
+		t.Errorf("StatSince %v, RegSince %v: registering is one change of both", st.StatSince, st.RegSince)
 	}
 	back := outageAt.Add(time.Minute)
 	if !st.RegSince.After(back) || !st.RegSince.Before(st.Time) {
