@@ -39,9 +39,10 @@ const pdpModem = time.Second
 //
 // The six phases add up to the failover exactly; Own (detect, the
 // manager's parts of decide and of the refresh, verify) + Modem (its parts
-// of decide and the refresh, attach, PDP) is the failover. Confirmed is after the failover: from data flowing
-// until the manager logged the target verified (its data probe passed);
-// -1 when it logged no verification.
+// of decide and of the refresh, attach, PDP) is the failover. Confirmed is
+// after the failover: from data flowing until the manager logged the
+// target verified (its data probe passed); -1 when it logged no
+// verification.
 type Phases struct {
 	Detect, Decide, Refresh, RefreshModem, Attach, Verify, PDP time.Duration
 	DecideModem                                                time.Duration
@@ -99,34 +100,27 @@ func instant(t time.Duration, st simulator.State, at time.Time) time.Duration {
 // registration's outcome for the new identity, a reject or registered,
 // or until to if none came by then.
 func modemWork(samples []sample, from, to, step time.Duration) time.Duration {
-	var total, since time.Duration
-	working := false
-	for i, s := range samples {
-		if s.t <= from || i == 0 {
+	var total time.Duration
+	since := time.Duration(-1) // when the modem's current work began; -1: none under way
+	for i := 1; i < len(samples) && samples[i-1].t < to; i++ {
+		s, prev := samples[i], samples[i-1]
+		if s.t <= from {
 			continue
 		}
-		prev := samples[i-1]
-		if !working {
+		if since < 0 {
 			switch {
 			case !s.simReady:
-				working, since = true, s.simAt
+				since = max(s.simAt, from)
 			case s.profile != prev.profile:
-				working, since = true, s.t-step
-			}
-			since = max(since, from)
-			if working && since >= to {
-				break
+				since = max(s.t-step, from)
 			}
 		}
-		if working && s.simReady && (s.reg || s.stat == 3) && s.statAt > since {
+		if since >= 0 && s.simReady && (s.reg || s.stat == 3) && s.statAt > since {
 			total += max(0, min(s.statAt, to)-since)
-			working = false
-		}
-		if s.t >= to {
-			break
+			since = -1
 		}
 	}
-	if working {
+	if since >= 0 {
 		total += max(0, to-since)
 	}
 	return total
